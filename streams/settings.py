@@ -1,0 +1,69 @@
+"""Settings, one class per component, read from CREDITWATCH_* environment variables.
+
+Nothing is built at import time: callers construct the class they need, so tests and
+the `up` supervisor can set the environment first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_CONFIG = SettingsConfigDict(env_prefix="CREDITWATCH_", extra="ignore")
+
+
+class StreamSettings(BaseSettings):
+    """The broker and the topics."""
+
+    model_config = _CONFIG
+
+    kafka_bootstrap: str = "localhost:9092"
+    partitions: int = 4
+    events_topic: str = "creditwatch.events"
+    dead_letters_topic: str = "creditwatch.dead-letters"
+    warnings_topic: str = "creditwatch.warnings"
+    grade_changes_topic: str = "creditwatch.grade-changes"
+    consumer_group: str = "creditwatch-worker"
+    batch_size: int = 500
+    batch_within_s: float = 0.2
+    worker_web_port: int = 6066
+
+    def topic_names(self) -> list[str]:
+        return [
+            self.events_topic,
+            self.dead_letters_topic,
+            self.warnings_topic,
+            self.grade_changes_topic,
+        ]
+
+
+class StoreSettings(BaseSettings):
+    """Redis, where every enterprise's state lives."""
+
+    model_config = _CONFIG
+
+    redis_url: str = "redis://localhost:6379/0"
+    key_prefix: str = "cw"
+    stream_maxlen: int = 100_000
+
+
+class ApiSettings(BaseSettings):
+    """The query layer."""
+
+    model_config = _CONFIG
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    admin_key: SecretStr | None = None
+
+
+class StackSettings(BaseSettings):
+    """The embedded stack started by `creditwatch up`: ports 0 mean any free port."""
+
+    model_config = _CONFIG
+
+    kafka_port: int = 0
+    redis_port: int = 0
+    state_dir: Path = Path("var")
