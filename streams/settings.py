@@ -25,10 +25,15 @@ class StreamSettings(BaseSettings):
     dead_letters_topic: str = "creditwatch.dead-letters"
     warnings_topic: str = "creditwatch.warnings"
     grade_changes_topic: str = "creditwatch.grade-changes"
+    #: internal: person events re-keyed to each enterprise they concern
+    fanout_topic: str = "creditwatch.fanout"
     consumer_group: str = "creditwatch-worker"
     batch_size: int = 500
     batch_within_s: float = 0.2
-    worker_web_port: int = 6066
+    #: the worker's Prometheus endpoint; 0 = any free port
+    worker_metrics_port: int = 9108
+    #: where the worker keeps Faust's local files
+    datadir: str = "var/worker"
 
     def topic_names(self) -> list[str]:
         return [
@@ -36,6 +41,7 @@ class StreamSettings(BaseSettings):
             self.dead_letters_topic,
             self.warnings_topic,
             self.grade_changes_topic,
+            self.fanout_topic,
         ]
 
 

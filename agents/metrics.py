@@ -1,0 +1,30 @@
+"""The worker's Prometheus metrics (one registry per process: the default one)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+EVENTS = Counter(
+    "creditwatch_events_total", "Valid events applied, by type and source", ["type", "source"]
+)
+DUPLICATES = Counter("creditwatch_duplicate_events_total", "Events skipped as already applied")
+DEAD_LETTERS = Counter(
+    "creditwatch_dead_letters_total", "Invalid events sent to the dead-letter topic", ["reason"]
+)
+WARNINGS = Counter(
+    "creditwatch_warnings_total", "Warnings raised, by rule and severity", ["rule_id", "severity"]
+)
+GRADE_CHANGES = Counter(
+    "creditwatch_grade_changes_total", "Grade changes, by from and to grade", ["from_grade", "to_grade"]
+)
+RULE_ERRORS = Counter("creditwatch_rule_errors_total", "Rule evaluations that raised", ["rule_id"])
+FANOUT = Counter("creditwatch_fanout_total", "Person events fanned out to their enterprises")
+RELAYED = Counter("creditwatch_relayed_total", "Outputs published to Kafka", ["stream"])
+BATCH_SECONDS = Histogram(
+    "creditwatch_batch_seconds",
+    "Time to process one batch (decode to outputs committed in Redis)",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+BATCH_SIZE = Histogram(
+    "creditwatch_batch_events", "Messages per batch", buckets=(1, 10, 50, 100, 250, 500, 1000)
+)

@@ -1,0 +1,95 @@
+"""The worker: the Faust agent over the input topics, and the outbox relay task.
+
+Thin by design: it moves batches between Kafka and `Pipeline`, and outputs between the
+store and Kafka. The rules live in rules/, the Redis code in rules/store.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import faust
+from prometheus_client import start_http_server
+
+from agents.pipeline import Message, Pipeline
+from agents.relay import Relay
+from rules.store import Store
+from streams.app import create_app
+from streams.settings import StoreSettings, StreamSettings
+
+log = logging.getLogger(__name__)
+
+
+def build_worker(
+    stream: StreamSettings, store_settings: StoreSettings, datadir: Path | None = None
+) -> faust.App:
+    app, topics = create_app(stream, datadir)
+    store = Store.from_url(store_settings.redis_url, store_settings.key_prefix,
+                           store_settings.stream_maxlen)
+    pipeline = Pipeline(store, stream.fanout_topic)
+    by_name = {
+        stream.warnings_topic: topics.warnings,
+        stream.grade_changes_topic: topics.grade_changes,
+        stream.dead_letters_topic: topics.dead_letters,
+        stream.fanout_topic: topics.fanout,
+    }
+    input_channel = app.topic(
+        stream.events_topic,
+        stream.fanout_topic,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+    async def send(topic: str, key: bytes | None, value: bytes) -> Any:
+        # force=True: publish now, not when the current input event is acknowledged
+        return await by_name[topic].send(key=key, value=value, force=True)
+
+    @app.agent(input_channel, name="creditwatch.process")
+    async def process(events: faust.StreamT) -> None:
+        async for batch in events.take_events(stream.batch_size, within=stream.batch_within_s):
+            messages = [
+                Message(e.message.topic, e.message.partition, e.message.offset, e.value)
+                for e in batch
+            ]
+            result = await pipeline.handle(messages)
+            if result.fanout:
+                futures = [
+                    await send(stream.fanout_topic, key.encode(), value)
+                    for key, value in result.fanout
+                ]
+                for future in futures:
+                    await future
+
+    relay = Relay(
+        store,
+        send,
+        {
+            store.warnings_stream: stream.warnings_topic,
+            store.grades_stream: stream.grade_changes_topic,
+            store.dead_letters_stream: stream.dead_letters_topic,
+        },
+    )
+
+    @app.task
+    async def relay_outputs() -> None:
+        await relay.run(lambda: app.should_stop)
+
+    @app.task
+    async def expose_metrics() -> None:
+        # started with the app: a scrape that answers means the worker is running
+        server, _thread = start_http_server(stream.worker_metrics_port, addr="127.0.0.1")
+        log.info("worker metrics on http://127.0.0.1:%d/metrics", server.server_port)
+
+    return app
+
+
+def run_worker(loglevel: str = "info") -> None:
+    """Run a worker in the foreground until SIGINT or SIGTERM."""
+    stream, store = StreamSettings(), StoreSettings()
+    app = build_worker(stream, store, Path(stream.datadir))
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
+    worker.execute_from_commandline()

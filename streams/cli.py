@@ -1,0 +1,197 @@
+"""The `creditwatch` command: up, worker, api, ingest, simulate."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from streams.settings import ApiSettings, StackSettings, StoreSettings, StreamSettings
+
+log = logging.getLogger("creditwatch")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for chatty in ("kafka", "aiokafka"):  # their INFO is one line per connection
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"creditwatch: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="creditwatch", description="Real-time credit-risk monitor for market regulators."
+    )
+    parser.add_argument("--log-level", default="info",
+                        choices=["debug", "info", "warning", "error"])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    up = sub.add_parser("up", help="start the embedded stack: broker, Redis, worker, API")
+    up.add_argument("--demo", action="store_true", help="also stream a synthetic city")
+    up.add_argument("--demo-rate", type=float, default=200.0, help="demo events per second")
+    up.set_defaults(run=_up)
+
+    worker = sub.add_parser("worker", help="run a worker against CREDITWATCH_KAFKA_BOOTSTRAP")
+    worker.set_defaults(run=_worker)
+
+    api = sub.add_parser("api", help="run the query API against CREDITWATCH_REDIS_URL")
+    api.set_defaults(run=_api)
+
+    ingest = sub.add_parser("ingest", help="produce a JSONL file's events to the input topic")
+    ingest.add_argument("file", type=Path)
+    ingest.add_argument("--no-progress", action="store_true")
+    ingest.set_defaults(run=_ingest)
+
+    sim = sub.add_parser("simulate", help="generate a synthetic city's events")
+    sim.add_argument("--enterprises", type=int, default=1000)
+    sim.add_argument("--events", type=int, default=20000)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--start", type=date.fromisoformat, default=date(2024, 1, 1))
+    sim.add_argument("--days", type=int, default=730)
+    sim.add_argument("--invalid-rate", type=float, default=0.0,
+                     help="share of extra, deliberately broken events")
+    target = sim.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", type=Path, help="write JSONL here")
+    target.add_argument("--to-topic", action="store_true", help="produce to the input topic")
+    sim.add_argument("--rate", type=float, default=0.0,
+                     help="with --to-topic: events per second (0 = as fast as possible)")
+    sim.set_defaults(run=_simulate)
+    return parser
+
+
+def _worker(_args: argparse.Namespace) -> int:
+    from agents.worker import run_worker
+
+    run_worker()
+    return 0
+
+
+def _api(_args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = ApiSettings()
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
+                log_level="warning")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from streams.ingest import ingest_file
+
+    summary = ingest_file(args.file, StreamSettings(), show_progress=not args.no_progress)
+    print(f"sent {summary.sent} events in {summary.seconds:.1f} s "
+          f"({summary.rate:,.0f}/s); rejected locally {len(summary.rejected)}")
+    for line, reason, detail in summary.rejected[:50]:
+        print(f"  line {line}: {reason}: {detail}")
+    if len(summary.rejected) > 50:
+        print(f"  ... and {len(summary.rejected) - 50} more (all sent to the dead-letter topic)")
+    return 1 if summary.rejected else 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from streams.simulate import generate_city, paced, write_jsonl
+
+    city = generate_city(seed=args.seed, enterprises=args.enterprises, events=args.events,
+                         start=args.start, days=args.days, invalid_rate=args.invalid_rate)
+    if args.out:
+        write_jsonl(city, args.out, progress=True)
+        print(f"wrote {args.out}")
+        return 0
+    from streams.ingest import make_producer, send_events
+
+    settings = StreamSettings()
+    producer = make_producer(settings)
+    events = city.events() if not args.rate else paced(city.events(), args.rate)
+    try:
+        summary = send_events(producer, settings, events)
+    finally:
+        producer.close()
+    print(f"sent {summary.sent} events ({summary.rate:,.0f}/s); "
+          f"{len(summary.rejected)} broken ones to the dead-letter topic")
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from streams.processes import free_port
+    from streams.stack import EmbeddedStack, run_stack
+    from streams.supervisor import ChildSpec, http_ready
+
+    stack, stream, api = StackSettings(), StreamSettings(), ApiSettings()
+    admin_key = api.admin_key.get_secret_value() if api.admin_key else secrets.token_urlsafe(24)
+    api_port = api.api_port or free_port()
+    metrics_port = stream.worker_metrics_port
+    if "CREDITWATCH_WORKER_METRICS_PORT" not in os.environ:
+        metrics_port = free_port()
+    state_dir = Path(stack.state_dir).resolve()
+    api_url = f"http://{api.api_host}:{api_port}"
+    me = [sys.executable, "-m", "streams.cli", "--log-level", args.log_level]
+
+    def children(_started: EmbeddedStack) -> list[ChildSpec]:
+        return [
+            ChildSpec("worker", [*me, "worker"],
+                      env={"CREDITWATCH_WORKER_METRICS_PORT": str(metrics_port),
+                           "CREDITWATCH_DATADIR": str(state_dir / "worker")},
+                      ready=http_ready(f"http://127.0.0.1:{metrics_port}/metrics"),
+                      ready_timeout=90),
+            ChildSpec("api", [*me, "api"],
+                      env={"CREDITWATCH_ADMIN_KEY": admin_key,
+                           "CREDITWATCH_API_PORT": str(api_port)},
+                      ready=http_ready(f"{api_url}/healthz")),
+        ]
+
+    def on_ready(started: EmbeddedStack) -> None:
+        print(
+            f"\ncreditwatch is up in {started.startup_seconds + started.timings.get('children', 0):.1f} s\n"
+            f"  API          {api_url}   (docs: {api_url}/docs)\n"
+            f"  admin key    {admin_key}\n"
+            f"  try          curl -H 'Authorization: Bearer {admin_key}' {api_url}/warnings\n"
+            f"  metrics      {api_url}/metrics   worker: http://127.0.0.1:{metrics_port}/metrics\n"
+            f"  Kafka        {started.kafka_bootstrap}   Redis {started.redis_url}\n"
+            f"  state, logs  {started.state_dir}\n"
+            "Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        if args.demo:
+            os.environ.update(started.child_env())
+            threading.Thread(target=_demo_feed, args=(args.demo_rate,), daemon=True).start()
+
+    return run_stack(stack, stream, api, children=children, on_ready=on_ready)
+
+
+def _demo_feed(rate: float) -> None:
+    from streams.ingest import make_producer, send_events
+    from streams.simulate import DEMO_PRESET, generate_city, paced
+
+    settings = StreamSettings()
+    city = generate_city(**DEMO_PRESET)
+    producer = make_producer(settings)
+    try:
+        summary = send_events(producer, settings, paced(city.events(), rate))
+        print(f"demo feed done: {summary.sent} events sent", flush=True)
+    except Exception:
+        log.exception("demo feed stopped")
+    finally:
+        producer.close(timeout=2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

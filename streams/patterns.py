@@ -1,0 +1,407 @@
+"""The plan of a synthetic city: which enterprises exist, when they register, and which
+risk patterns are planted on whom (with decoys that look close but must not fire).
+
+`plan_city` is pure bookkeeping: it decides USCCs, registration times, roles and the
+planted events as small stubs `(t, 1, seq, kind, enterprise, params)`, where `t` is
+seconds since the start of the simulated period. streams/simstream.py turns stubs into
+contract events. Ordinary (non-planted) enterprises get their profiles only when the
+stream is generated, so planning 100,000 enterprises stays cheap.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from streams.identifiers import make_uscc
+from streams.simdata import (
+    DISTRICT_CODES,
+    DISTRICT_WEIGHTS,
+    SERIOUS_REASONS,
+    Addresses,
+    People,
+    Phones,
+    company_profile,
+)
+
+DAY = 86_400
+CLEAN, NOISY, PLANTED = 0, 1, 2
+PATTERNS = (
+    "penalty_frequency",
+    "dishonest_enterprise",
+    "dishonest_legal_rep",
+    "address_cluster",
+    "person_many_firms",
+    "abnormal_age",
+    "frequent_changes",
+    "abnormal_list",
+    "serious_violation_list",
+    "unreachable",
+    "zero_annual_report",
+    "tax_arrears",
+    "tax_violation",
+    "social_insurance_arrears",
+)
+MIN_ENTERPRISES_TO_PLANT = 50
+NEW_FIRM_SHARE = 0.08  # ordinary firms registered during the period (the rest: initial load)
+CLEAN_SHARE = 0.55  # of ordinary firms; the others get low-grade noise (complaints...)
+
+Stub = tuple[int, int, int, str, int, dict[str, Any]]
+
+
+@dataclass
+class Plan:
+    seed: int
+    start: date
+    period: int  # seconds
+    load_end: int  # existing enterprises register in [0, load_end)
+    window_end: int  # planted patterns complete before this
+    usccs: list[str] = field(default_factory=list)
+    reg_t: list[int] = field(default_factory=list)
+    roles: bytearray = field(default_factory=bytearray)
+    profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
+    stubs: list[Stub] = field(default_factory=list)
+    order: list[int] = field(default_factory=list)  # enterprises by registration time
+    hits: dict[str, set[int]] = field(default_factory=lambda: {p: set() for p in PATTERNS})
+    decoys: dict[str, set[int]] = field(default_factory=lambda: {p: set() for p in PATTERNS})
+    prefiled: set[tuple[int, int]] = field(default_factory=set)  # (year, enterprise)
+    used_ids: set[str] = field(default_factory=set)
+    addresses: Addresses | None = None
+    phones: Phones | None = None
+
+    def day(self, t: int) -> date:
+        return self.start + timedelta(days=t // DAY)
+
+
+class _Planter:
+    def __init__(self, plan: Plan, rng: random.Random) -> None:
+        self.plan, self.rng = plan, rng
+        self.people = People(rng, plan.used_ids)
+        self.addresses = plan.addresses = Addresses(rng)
+        self.phones = plan.phones = Phones(rng)
+        self.seen: set[str] = set()
+        self.L, self.W, self.P = plan.load_end, plan.window_end, plan.period
+
+    # time ------------------------------------------------------------------------
+    def when(self, lo: int, hi: int) -> int:
+        """A time in [lo, hi), in office hours (08:30-18:00) when the range allows."""
+        rng = self.rng
+        if hi <= lo + 1:
+            return lo
+        if hi - lo >= 2 * DAY:
+            for _ in range(8):
+                t = rng.randrange(lo // DAY, (hi - 1) // DAY + 1) * DAY + 30_600
+                t += rng.randrange(34_200)
+                if lo <= t < hi:
+                    return t
+        return rng.randrange(lo, hi)
+
+    def spread(self, count: int, lo: int, hi: int, span: int) -> list[int]:
+        """`count` times in [lo, hi), all within `span` seconds of the first."""
+        first = self.when(lo, max(lo + 1, hi - span))
+        rest = (self.when(first + 1, min(hi, first + span)) for _ in range(count - 1))
+        return sorted([first, *rest])
+
+    # enterprises and events ------------------------------------------------------------
+    def uscc(self, district: str, prefix: str = "91") -> str:
+        while True:
+            code = make_uscc(self.rng, district, prefix)
+            if code not in self.seen:
+                self.seen.add(code)
+                return code
+
+    def district(self) -> str:
+        return self.rng.choices(DISTRICT_CODES, DISTRICT_WEIGHTS)[0]
+
+    def firm(
+        self,
+        *,
+        reg_t: int | None = None,
+        rep: dict[str, str] | None = None,
+        address: str | None = None,
+        district: str | None = None,
+        age_days: tuple[int, int] = (400, 3650),
+    ) -> int:
+        """A planted enterprise with its profile made now. With `reg_t` None it is in the
+        initial load, established `age_days` (a range) before the start."""
+        plan, rng = self.plan, self.rng
+        district = district or self.district()
+        uscc = self.uscc(district)
+        if reg_t is None:
+            reg_t = rng.randrange(self.L)
+            established = plan.start - timedelta(days=rng.randrange(*age_days))
+        else:
+            established = plan.day(reg_t)
+        idx = len(plan.usccs)
+        plan.usccs.append(uscc)
+        plan.reg_t.append(reg_t)
+        plan.roles.append(PLANTED)
+        plan.profiles[idx] = company_profile(
+            rng,
+            self.people,
+            uscc=uscc,
+            address=address or self.addresses.next(district),
+            phone=self.phones.next() if rng.random() < 0.8 else None,
+            established_on=established,
+            rep=rep or self.people.adult(plan.start),
+            ref=plan.start,
+        )
+        return idx
+
+    def rep(self, idx: int) -> dict[str, str]:
+        rep: dict[str, str] = self.plan.profiles[idx]["legal_rep"]
+        return rep
+
+    def ev(self, t: int, ent: int, kind: str, **params: Any) -> None:
+        stubs = self.plan.stubs
+        stubs.append((t, 1, len(stubs), kind, ent, params))
+
+    def hit(self, pattern: str, *firms: int) -> None:
+        self.plan.hits[pattern].update(firms)
+
+    def decoy(self, pattern: str, *firms: int) -> None:
+        self.plan.decoys[pattern].update(firms)
+
+    def aged_on(self, t: int, low: int, high: int) -> dict[str, str]:
+        return self.people.aged(self.plan.day(t), low, high)
+
+    def young_on(self, t: int) -> dict[str, str]:
+        """15 to 16 years old on the day of `t`."""
+        day = self.plan.day(t).toordinal()
+        return self.people.born(date.fromordinal(day - self.rng.randrange(15 * 366, 16 * 365)))
+
+    def fill(self, n: int) -> None:
+        """Ordinary enterprises up to `n`: USCC, registration time and role only."""
+        plan, rng = self.plan, self.rng
+        for _ in range(n - len(plan.usccs)):
+            new = self.P > self.L + DAY and rng.random() < NEW_FIRM_SHARE
+            plan.reg_t.append(self.when(self.L, self.P) if new else rng.randrange(self.L))
+            plan.usccs.append(self.uscc(self.district(), "92" if rng.random() < 0.12 else "91"))
+            plan.roles.append(CLEAN if rng.random() < CLEAN_SHARE else NOISY)
+
+
+def plan_city(
+    *, seed: int, enterprises: int, start: date, days: int, planted_within_days: int | None
+) -> Plan:
+    period = days * DAY
+    load_end = min(8 * 3600, period // 4)
+    window = period if planted_within_days is None else min(period, planted_within_days * DAY)
+    plan = Plan(seed, start, period, load_end, max(window, load_end + 3600))
+    rng = random.Random(f"creditwatch-sim-{seed}-plan")
+    pl = _Planter(plan, rng)
+    if enterprises >= MIN_ENTERPRISES_TO_PLANT:
+        k = max(1, round(enterprises * 0.004))  # firms per single-firm pattern
+        kd = max(1, round(enterprises * 0.002))  # decoys per variant
+        kg = max(1, round(enterprises * 0.0008))  # groups per multi-firm pattern
+        for plant in _PLANTERS:
+            plant(pl, k, kd, kg, 5 if enterprises < 200 else rng.randint(5, 7))
+        if len(plan.usccs) > enterprises:
+            raise ValueError(f"{enterprises} enterprises are too few for the planted patterns")
+    pl.fill(enterprises)
+    plan.order = sorted(range(enterprises), key=plan.reg_t.__getitem__)
+    plan.stubs.sort()
+    return plan
+
+
+def _penalties(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+    L, W, P, rng = pl.L, pl.W, pl.P, pl.rng
+    for _ in range(k):
+        e = pl.firm()
+        pl.hit("penalty_frequency", e)
+        for t in pl.spread(rng.choice((3, 3, 4)), L, W, min(300 * DAY, W - L)):
+            pl.ev(t, e, "penalty", procedure="ordinary")
+    for _ in range(kd):
+        two, simple = pl.firm(), pl.firm()
+        pl.decoy("penalty_frequency", two, simple)
+        for t in pl.spread(2, L, P, 300 * DAY):
+            pl.ev(t, two, "penalty", procedure="ordinary")
+        for t in pl.spread(rng.randint(3, 5), L, P, 120 * DAY):
+            pl.ev(t, simple, "penalty", procedure="simple")
+        if P - L >= 420 * DAY:  # three ordinary ones, never three within 365 days
+            e = pl.firm()
+            pl.decoy("penalty_frequency", e)
+            t = pl.when(L, P - 420 * DAY)
+            for _ in range(3):
+                pl.ev(t, e, "penalty", procedure="ordinary")
+                t += rng.randrange(190 * DAY, 205 * DAY)
+
+
+def _courts(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+    for n in range(k + kd):
+        e = pl.firm()
+        t1, t2, t3 = pl.spread(3, pl.L, pl.W if n < k else pl.P, min(120 * DAY, pl.W - pl.L))
+        pl.ev(t1, e, "judgment", role="defendant")
+        pl.ev(t2, e, "enforcement", status="filed")
+        if n < k:
+            pl.hit("dishonest_enterprise", e)
+            pl.ev(t3, e, "court_listed")
+        else:  # paid up: enforcement concluded, never listed
+            pl.decoy("dishonest_enterprise", e)
+            pl.ev(t3, e, "enforcement", status="concluded")
+
+
+def _dishonest_people(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+    L, W, plan = pl.L, pl.W, pl.plan
+    for n in range(max(4, k)):
+        e = pl.firm()
+        pl.hit("dishonest_legal_rep", e)
+        variant = n % 4
+        if variant == 0:  # the legal representative since registration gets listed
+            pl.ev(pl.when(L, W), -1, "person_listed", person=pl.rep(e))
+        elif variant == 3:  # an officer (the supervisor) gets listed
+            pl.ev(pl.when(L, W), -1, "person_listed", person=_person(plan.profiles[e]["officers"][1]))
+        else:  # 1: listed first, appointed later; 2: appointed first, listed later
+            debtor = pl.people.adult(plan.start)
+            t1, t2 = pl.spread(2, L, W, min(90 * DAY, W - L))
+            t_list, t_appoint = (t1, t2) if variant == 1 else (t2, t1)
+            pl.ev(t_list, -1, "person_listed", person=debtor)
+            pl.ev(t_appoint, e, "change", field="legal_rep", before=pl.rep(e), after=debtor)
+    for _ in range(kd):  # a namesake of the legal representative is listed, not the rep
+        e = pl.firm()
+        pl.decoy("dishonest_legal_rep", e)
+        namesake = pl.people.born(date(1980, 1, 1) + timedelta(days=pl.rng.randrange(7000)),
+                                  name=pl.rep(e)["name"])  # fmt: skip
+        pl.ev(pl.when(L, pl.P), -1, "person_listed", person=namesake)
+
+
+def _person(entry: dict[str, Any]) -> dict[str, str]:
+    return {"name": entry["name"], "id_no": entry["id_no"]}
+
+
+def _clusters(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+    L, W = pl.L, pl.W
+    for _ in range(kg):  # one business centre, several firms registered within 25 days
+        district = pl.district()
+        address = pl.addresses.shared(district, pl.rng)
+        base = pl.when(L, max(L + 1, W - 25 * DAY))
+        for t in sorted(pl.when(base, min(W, base + 25 * DAY)) for _ in range(size)):
+            pl.hit("address_cluster", pl.firm(reg_t=t, address=address, district=district))
+    for _ in range(kd):  # two long-standing firms sharing an office
+        district = pl.district()
+        address = pl.addresses.next(district)
+        pair = [pl.firm(address=address, district=district) for _ in range(2)]
+        pl.decoy("address_cluster", *pair)
+
+
+def _one_person_many_firms(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+    for _ in range(kg):
+        boss = pl.people.adult(pl.plan.start)
+        firms = [pl.firm(rep=boss) for _ in range(size - 1)]
+        last = pl.firm()
+        pl.ev(pl.when(pl.L, pl.W), last, "change", field="legal_rep", before=pl.rep(last), after=boss)
+        pl.hit("person_many_firms", *firms, last)
+    for _ in range(kd):  # legal rep of two firms and director of a third
+        boss = pl.people.adult(pl.plan.start)
+        firms = [pl.firm(rep=boss), pl.firm(rep=boss), pl.firm()]
+        pl.plan.profiles[firms[2]]["officers"].append({**boss, "role": "董事"})
+        pl.decoy("person_many_firms", *firms)
+
+
+def _ages(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+    L, W, start = pl.L, pl.W, pl.plan.start
+    for n in range(max(4, k)):
+        variant = n % 4
+        t = pl.when(L, W)
+        if variant == 0:  # a new firm with a 15-year-old legal representative
+            e = pl.firm(reg_t=t, rep=pl.young_on(t))
+        elif variant == 1:  # an old firm whose legal representative is over 80
+            e = pl.firm(rep=pl.people.aged(start, 80, 88), age_days=(400, 1400))
+        else:  # a young or very old person appointed legal representative
+            e = pl.firm()
+            after = pl.young_on(t) if variant == 2 else pl.aged_on(t, 78, 90)
+            pl.ev(t, e, "change", field="legal_rep", before=pl.rep(e), after=after)
+        pl.hit("abnormal_age", e)
+    for _ in range(kd):  # young and old, but inside 18..75
+        young = pl.firm(rep=pl.people.aged(start, 20, 22), age_days=(30, 300))
+        old = pl.firm(rep=pl.people.aged(start, 66, 70))
+        pl.decoy("abnormal_age", young, old)
+
+
+def _changes(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+    L, W, P, rng = pl.L, pl.W, pl.P, pl.rng
+    for _ in range(k):
+        e = pl.firm()
+        pl.hit("frequent_changes", e)
+        _change_chain(pl, e, pl.spread(rng.choice((3, 3, 4)), L, W, min(150 * DAY, W - L)))
+    for _ in range(kd):
+        e = pl.firm()
+        pl.decoy("frequent_changes", e)
+        _change_chain(pl, e, pl.spread(2, L, P, 150 * DAY))
+        if P - L >= 260 * DAY:  # three changes, never three within 180 days
+            e = pl.firm()
+            pl.decoy("frequent_changes", e)
+            t = pl.when(L, P - 260 * DAY)
+            times = [t, t + rng.randrange(110 * DAY, 125 * DAY)]
+            _change_chain(pl, e, [*times, times[1] + rng.randrange(110 * DAY, 125 * DAY)])
+
+
+def _change_chain(pl: _Planter, e: int, times: list[int]) -> None:
+    """Alternating legal representative and shareholder changes at `times`."""
+    profile = pl.plan.profiles[e]
+    rep = profile["legal_rep"]
+    holders: list[dict[str, Any]] = profile["shareholders"]
+    for n, t in enumerate(times):
+        newcomer = pl.people.adult(pl.plan.start)
+        if n % 2 == 0:
+            pl.ev(t, e, "change", field="legal_rep", before=rep, after=newcomer)
+            rep = newcomer
+        else:
+            after = [dict(h) for h in holders]
+            if len(after) == 1:
+                after = [{**after[0], "ratio": 0.6}, {**newcomer, "ratio": 0.4}]
+            else:
+                after[-1] = {**newcomer, "ratio": after[-1]["ratio"]}
+            pl.ev(t, e, "change", field="shareholders", before=holders, after=after)
+            holders = after
+
+
+def _lists_and_arrears(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+    L, W, rng = pl.L, pl.W, pl.rng
+    reasons = ("annual_report_missing", "disclosure_missing", "falsified_disclosure")
+    simple = {
+        "abnormal_list": ("abnormal", {"reason": ""}),
+        "serious_violation_list": ("serious", {"reason": ""}),
+        "tax_arrears": ("tax_arrears", {}),
+        "tax_violation": ("tax_violation", {}),
+        "social_insurance_arrears": ("si_arrears", {}),
+    }
+    for pattern, (kind, params) in simple.items():
+        for _ in range(k):
+            e = pl.firm()
+            pl.hit(pattern, e)
+            if kind == "abnormal":
+                params = {"reason": rng.choice(reasons)}
+            elif kind == "serious":
+                params = {"reason": rng.choice(SERIOUS_REASONS)}
+            pl.ev(pl.when(L, W), e, kind, **params)
+    for _ in range(k):  # unreachable at the registered address: inspection, then listing
+        e = pl.firm()
+        pl.hit("unreachable", e)
+        pl.hit("abnormal_list", e)
+        t1, t2 = pl.spread(2, L, W, min(60 * DAY, W - L))
+        pl.ev(t1, e, "inspection", result="unreachable")
+        pl.ev(t2, e, "abnormal", reason="unreachable_address")
+    for n in range(k + kd):  # all-zero annual report; decoys report zero revenue only
+        e = pl.firm()
+        t = pl.when(L, W if n < k else pl.P)
+        year = pl.plan.day(t).year - 1
+        pl.plan.prefiled.add((year, e))
+        if n < k:
+            pl.hit("zero_annual_report", e)
+        else:
+            pl.decoy("zero_annual_report", e)
+        pl.ev(t, e, "annual", year=year, figures="zero" if n < k else "partial")
+
+
+_PLANTERS = (
+    _penalties,
+    _courts,
+    _dishonest_people,
+    _clusters,
+    _one_person_many_firms,
+    _ages,
+    _changes,
+    _lists_and_arrears,
+)
