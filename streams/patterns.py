@@ -175,8 +175,8 @@ class _Planter:
     def fill(self, n: int) -> None:
         """Ordinary enterprises up to `n`: USCC, registration time and role only."""
         plan, rng = self.plan, self.rng
-        for _ in range(n - len(plan.usccs)):
-            new = self.P > self.L + DAY and rng.random() < NEW_FIRM_SHARE
+        for n_ordinary in range(n - len(plan.usccs)):
+            new = n_ordinary > 0 and self.P > self.L + DAY and rng.random() < NEW_FIRM_SHARE
             plan.reg_t.append(self.when(self.L, self.P) if new else rng.randrange(self.L))
             plan.usccs.append(self.uscc(self.district(), "92" if rng.random() < 0.12 else "91"))
             plan.roles.append(CLEAN if rng.random() < CLEAN_SHARE else NOISY)
@@ -251,7 +251,9 @@ def _dishonest_people(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None
         if variant == 0:  # the legal representative since registration gets listed
             pl.ev(pl.when(L, W), -1, "person_listed", person=pl.rep(e))
         elif variant == 3:  # an officer (the supervisor) gets listed
-            pl.ev(pl.when(L, W), -1, "person_listed", person=_person(plan.profiles[e]["officers"][1]))
+            pl.ev(
+                pl.when(L, W), -1, "person_listed", person=_person(plan.profiles[e]["officers"][1])
+            )
         else:  # 1: listed first, appointed later; 2: appointed first, listed later
             debtor = pl.people.adult(plan.start)
             t1, t2 = pl.spread(2, L, W, min(90 * DAY, W - L))
@@ -290,7 +292,9 @@ def _one_person_many_firms(pl: _Planter, k: int, kd: int, kg: int, size: int) ->
         boss = pl.people.adult(pl.plan.start)
         firms = [pl.firm(rep=boss) for _ in range(size - 1)]
         last = pl.firm()
-        pl.ev(pl.when(pl.L, pl.W), last, "change", field="legal_rep", before=pl.rep(last), after=boss)
+        pl.ev(
+            pl.when(pl.L, pl.W), last, "change", field="legal_rep", before=pl.rep(last), after=boss
+        )
         pl.hit("person_many_firms", *firms, last)
     for _ in range(kd):  # legal rep of two firms and director of a third
         boss = pl.people.adult(pl.plan.start)

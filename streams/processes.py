@@ -207,7 +207,6 @@ class ManagedProcess:
             return None
         if self._stopped:
             return self._popen.poll()
-        self._stopped = True
         timeout = self.stop_timeout if timeout is None else timeout
         was_running = self._popen.poll() is None
         # Even if the leader is gone, grandchildren may still hold the group.
@@ -234,6 +233,7 @@ class ManagedProcess:
             with contextlib.suppress(ProcessLookupError):
                 self._popen.kill()
             self._popen.wait()
+        self._stopped = True
         return self._popen.returncode
 
     def log_tail(self, lines: int = 20) -> str:

@@ -115,8 +115,8 @@ def start_redis(
             stop_timeout=stop_timeout,
             url=f"redis://{HOST}:{use_port}/0",
         )
-        proc.start()
         try:
+            proc.start()
             took = proc.wait_until(partial(_redis_pings, use_port), timeout, "answering PING")
         except ProcessError:
             proc.stop(5)
@@ -191,8 +191,8 @@ def start_broker(
         proc = ManagedProcess(
             "kafka", argv, log_path=log_path, stop_timeout=stop_timeout, url=bootstrap
         )
-        proc.start()
         try:
+            proc.start()
             took = proc.wait_until(
                 partial(_broker_serves_metadata, bootstrap), timeout, "serving Kafka metadata"
             )

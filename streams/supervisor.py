@@ -7,13 +7,14 @@ its log, stops the others and returns a non-zero code.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -87,6 +88,8 @@ class Supervisor:
         self.stop_signal: int | None = None
         self.failed_child: ManagedProcess | None = None
         self._stopping = False
+        self._deferring = False
+        self._pending_signal: int | None = None
         self._previous_handlers: dict[int, object] = {}
 
     # -- lifecycle -------------------------------------------------------------------
@@ -120,9 +123,25 @@ class Supervisor:
         if self._stopping:
             log.warning("%s received while stopping; still waiting for children", name)
             return
+        if self._deferring:  # mid-spawn: raise once the child is registered
+            self._pending_signal = signum
+            return
         log.info("%s received: stopping %d children", name, len(self.children))
         self._stopping = True
         raise ShutdownRequested(signum)
+
+    @contextlib.contextmanager
+    def _signals_deferred(self) -> Iterator[None]:
+        """Hold a SIGINT/SIGTERM until a just-forked child is registered."""
+        self._deferring = True
+        try:
+            yield
+        finally:
+            self._deferring = False
+        if self._pending_signal is not None and not self._stopping:
+            log.info("%s received: stopping", signal.Signals(self._pending_signal).name)
+            self._stopping = True
+            raise ShutdownRequested(self._pending_signal)
 
     # -- children --------------------------------------------------------------------
     def adopt(self, proc: ManagedProcess) -> ManagedProcess:
@@ -143,7 +162,8 @@ class Supervisor:
             cwd=spec.cwd,
             stop_timeout=spec.stop_timeout,
         )
-        self.adopt(proc.start())
+        with self._signals_deferred():
+            self.adopt(proc.start())
         if spec.ready is not None:
             took = proc.wait_until(spec.ready, spec.ready_timeout)
             log.info("%s ready in %.2f s", spec.name, took)

@@ -1,0 +1,526 @@
+"""Turns a city plan (streams/patterns.py) into contract events, in time order.
+
+Four sorted sources are merged on `(t, priority, seq)`: registrations, planted stubs,
+background times and broken-item times. Everything that depends on what was emitted
+before (who is registered, current legal representative, which annual reports were
+filed) is decided at emission, in stream order, so the output is reproducible.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import heapq
+import json
+import random
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from typing import Any
+
+from streams.identifiers import USCC_ALPHABET, id_check_char
+from streams.patterns import CLEAN, DAY, NOISY, PLANTED, Plan, Stub
+from streams.simdata import (
+    CAUSES,
+    COMMENDATIONS,
+    COMPLAINT_CATEGORIES,
+    COMPLAINT_CHANNELS,
+    FINDINGS,
+    ID_DIVISIONS,
+    INDUSTRIES,
+    SIMPLE_VIOLATIONS,
+    TAX_TYPES,
+    VIOLATIONS,
+    People,
+    authority_name,
+    company_profile,
+    court_name,
+    district_name,
+    enterprise_name,
+    person_name,
+)
+
+Built = tuple[str, str, str | None, dict[str, Any]]  # type, source, uscc, payload
+_INDUSTRY = {row[0]: n for n, row in enumerate(INDUSTRIES)}
+# background kinds: (name, weight January-June, weight July-December)
+_BACKGROUND = (
+    ("annual", 40, 0), ("inspection", 12, 14), ("complaint", 10, 12), ("change", 8, 9),
+    ("permit", 6, 7), ("tax_rating", 6, 1), ("simple_penalty", 3, 4), ("judgment", 3, 3),
+    ("pledge", 2, 2), ("commendation", 1, 1), ("enforcement", 1, 1), ("person_listed", 1, 1),
+    ("permit_revoked", 0.5, 0.5), ("deregistered", 0.3, 0.3),
+)  # fmt: skip
+_CLEAN_FIELDS = ("phone", "address", "registered_capital", "business_scope", "name")
+_SCOPE_EXTRAS = ("货物进出口", "技术进出口", "会议及展览服务", "供应链管理服务", "技术服务")
+INVALID_KINDS = ("uscc_check", "uscc_letter", "id_birth", "naive_time", "unknown_type",
+                 "missing_uscc", "malformed_json")  # fmt: skip
+
+
+def timestamp(start: date, t: int) -> str:
+    """RFC 3339 in China Standard Time for `t` seconds after midnight of `start`."""
+    d, s = divmod(t, DAY)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    return f"{start + timedelta(days=d)}T{h:02d}:{m:02d}:{s:02d}+08:00"
+
+
+def _cumulative(column: int) -> tuple[list[float], list[str]]:
+    total, cum = 0.0, []
+    for row in _BACKGROUND:
+        total += float(row[column])
+        cum.append(total)
+    return cum, [row[0] for row in _BACKGROUND]
+
+
+class Emitter:
+    """One pass over a plan; holds the state the stream changes (create a new one per pass)."""
+
+    def __init__(self, plan: Plan, background: int, invalid: int) -> None:
+        assert plan.addresses is not None and plan.phones is not None
+        self.plan, self.background, self.invalid = plan, background, invalid
+        self.rng = random.Random(f"creditwatch-sim-{plan.seed}-stream")
+        self.prefix = f"sim-{plan.seed}-"
+        self.people = People(self.rng, set(plan.used_ids))
+        self.addresses, self.phones = plan.addresses.copy(), copy.copy(plan.phones)
+        n = len(plan.usccs)
+        self.name: list[str] = [""] * n
+        self.address: list[str] = [""] * n
+        self.capital: list[float] = [0.0] * n
+        self.phone: list[str | None] = [None] * n
+        self.rep: list[dict[str, str]] = [{}] * n
+        self.industry = bytearray(n)
+        self.founded = [0] * n  # year established
+        self.gone = bytearray(n)
+        self.closed = 0
+        self.registered: list[int] = []
+        self.scope: dict[int, str] = {}
+        self.permits: dict[int, list[str]] = {}
+        self.cases: dict[int, str] = {}
+        self.rep_changed: set[int] = set()
+        self.filed: dict[tuple[str, int], bytearray] = {}
+        for year, e in plan.prefiled:
+            self._yearly("annual", year)[e] = 1
+        self.count = 0
+        self.numbers = 0
+        self.days = [
+            (plan.start + timedelta(days=d)).isoformat() for d in range(plan.period // DAY + 3)
+        ]
+        self.weights = (_cumulative(1), _cumulative(2))
+        self.kinds: dict[str, Callable[[int, int, dict[str, Any]], Built]] = {
+            "penalty": self.penalty, "judgment": self.judgment, "enforcement": self.enforcement,
+            "court_listed": self.court_listed, "person_listed": self.person_listed,
+            "change": self.change, "abnormal": self.abnormal, "serious": self.serious,
+            "annual": self.annual, "tax_arrears": self.tax_arrears,
+            "tax_violation": self.tax_violation, "si_arrears": self.si_arrears,
+            "inspection": self.inspection,
+        }  # fmt: skip
+
+    # sources ----------------------------------------------------------------------
+    def _registrations(self) -> Iterator[Stub]:
+        reg_t = self.plan.reg_t
+        for e in self.plan.order:
+            yield (reg_t[e], 0, e, "reg", e, {})
+
+    def _times(self, count: int, priority: int, kind: str, salt: str) -> Iterator[Stub]:
+        """`count` office-hour times spread over the days after the initial load
+        (weekends quieter), exactly, in order."""
+        plan = self.plan
+        rng = random.Random(f"creditwatch-sim-{plan.seed}-{salt}")
+        ndays = plan.period // DAY
+        weights = [
+            1.0 if (plan.start + timedelta(days=d)).weekday() < 5 else 0.3 for d in range(ndays)
+        ]
+        total, cum, done, seq = sum(weights), 0.0, 0, 0
+        for d, w in enumerate(weights):
+            cum += w
+            upto = count if d == ndays - 1 else int(cum * count / total)
+            base = d * DAY + 30_600
+            for s in sorted(rng.randrange(34_200) for _ in range(upto - done)):
+                yield (base + s, priority, seq, kind, -1, {})
+                seq += 1
+            done = upto
+
+    def events(self) -> Iterator[dict[str, Any] | bytes]:
+        merged = heapq.merge(
+            self._registrations(),
+            iter(self.plan.stubs),
+            self._times(self.background, 2, "bg", "background"),
+            self._times(self.invalid, 3, "bad", "invalid"),
+        )
+        kinds = self.kinds
+        for t, _, _, kind, e, params in merged:
+            if kind == "reg":
+                yield self.envelope(t, self.register(e, t), 1, 300)
+            elif kind == "bg":
+                yield self.envelope(t, self.background_event(t), 60, 6 * 3600)
+            elif kind == "bad":
+                yield self.broken(t)
+            else:
+                yield self.envelope(t, kinds[kind](e, t, copy.deepcopy(params)), 60, 6 * 3600)
+
+    # envelope -------------------------------------------------------------------------
+    def ts(self, t: int) -> str:
+        d, s = divmod(t, DAY)
+        h, s = divmod(s, 3600)
+        m, s = divmod(s, 60)
+        return f"{self.days[d]}T{h:02d}:{m:02d}:{s:02d}+08:00"
+
+    def envelope(self, t: int, built: Built, low: int, high: int) -> dict[str, Any]:
+        etype, source, uscc, payload = built
+        self.count += 1
+        event: dict[str, Any] = {"event_id": f"{self.prefix}{self.count:09d}", "type": etype}
+        if uscc is not None:
+            event["uscc"] = uscc
+        event["occurred_at"] = self.ts(t)
+        event["reported_at"] = self.ts(t + self.rng.randrange(low, high))
+        event["source"] = source
+        event["payload"] = payload
+        return event
+
+    def day(self, t: int) -> str:
+        return self.days[t // DAY]
+
+    def number(self) -> int:
+        self.numbers += 1
+        return self.numbers
+
+    def _yearly(self, what: str, year: int) -> bytearray:
+        key = (what, year)
+        if key not in self.filed:
+            self.filed[key] = bytearray(len(self.plan.usccs))
+        return self.filed[key]
+
+    # registration -------------------------------------------------------------------
+    def register(self, e: int, t: int) -> Built:
+        plan, rng = self.plan, self.rng
+        uscc = plan.usccs[e]
+        if e in plan.profiles:
+            payload = copy.deepcopy(plan.profiles[e])
+        else:
+            district = uscc[2:8]
+            if t < plan.load_end:
+                established = plan.start - timedelta(days=rng.randrange(30, 3650))
+            else:
+                established = plan.day(t)
+            corporate = None
+            if self.registered and rng.random() < 0.08:
+                other = self.registered[rng.randrange(len(self.registered))]
+                corporate = (self.name[other], plan.usccs[other])
+            payload = company_profile(
+                rng,
+                self.people,
+                uscc=uscc,
+                address=self.addresses.next(district),
+                phone=self.phones.next() if rng.random() < 0.75 else None,
+                established_on=established,
+                rep=self.people.adult(plan.start),
+                ref=plan.start,
+                corporate=corporate,
+            )
+        self.name[e], self.address[e] = payload["name"], payload["address"]
+        self.capital[e], self.phone[e] = payload["registered_capital"], payload.get("phone")
+        self.rep[e] = payload["legal_rep"]
+        self.industry[e] = _INDUSTRY[payload["industry"]]
+        self.founded[e] = int(payload["established_on"][:4])
+        self.registered.append(e)
+        return "enterprise.registered", "samr", uscc, payload
+
+    # planted and background kinds ---------------------------------------------------------
+    def penalty(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        rng, district = self.rng, self.plan.usccs[e][2:8]
+        if p["procedure"] == "ordinary":
+            amount = rng.choice((5_000, 10_000, 20_000, 30_000, 50_000, 100_000, 200_000))
+            measures = rng.choice((["fine"], ["warning", "fine"], ["fine", "confiscation"]))
+            violation = rng.choice(VIOLATIONS)
+        else:  # simple procedure: a warning or a fine of at most 3,000 for an organisation
+            amount = rng.choice((0, 200, 500, 1_000, 2_000, 3_000))
+            measures = ["fine"] if amount else ["warning"]
+            violation = rng.choice(SIMPLE_VIOLATIONS)
+        day = self.day(t)
+        payload = {
+            "decision_no": f"深市监{district_name(district)[0]}罚〔{day[:4]}〕{self.number()}号",
+            "authority": authority_name(district),
+            "violation": violation,
+            "amount": amount,
+            "procedure": p["procedure"],
+            "measures": measures,
+            "decided_on": day,
+        }
+        return "penalty.decided", "samr", self.plan.usccs[e], payload
+
+    def _case(self, t: int, district: str, kind: str) -> str:
+        return f"({self.day(t)[:4]})粤03{district[4:]}{kind}{self.number()}号"
+
+    def judgment(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        district = self.plan.usccs[e][2:8]
+        payload = {
+            "case_no": self._case(t, district, "民初"),
+            "court": court_name(district),
+            "role": p["role"],
+            "cause": self.rng.choice(CAUSES),
+            "amount": self.rng.randrange(10, 2_000) * 1_000,
+            "judged_on": self.day(t),
+        }
+        return "court.judgment", "court", self.plan.usccs[e], payload
+
+    def enforcement(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        if e not in self.cases or p["status"] == "filed":
+            self.cases[e] = self._case(t, self.plan.usccs[e][2:8], "执")
+        payload = {
+            "case_no": self.cases[e],
+            "amount": self.rng.randrange(10, 2_000) * 1_000,
+            "status": p["status"],
+        }
+        return "court.enforcement", "court", self.plan.usccs[e], payload
+
+    def court_listed(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        case_no = self.cases.get(e) or self._case(t, self.plan.usccs[e][2:8], "执")
+        return "court.dishonest_listed", "court", self.plan.usccs[e], {"case_no": case_no}
+
+    def person_listed(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        district = self.rng.choice(("440303", "440304", "440305", "440306", "440307"))
+        payload = {
+            "person": p["person"],
+            "case_no": self._case(t, district, "执"),
+            "court": court_name(district),
+        }
+        return "person.dishonest_listed", "court", None, payload
+
+    def change(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        if p["field"] == "legal_rep":
+            self.rep[e] = p["after"]
+        payload = {"field": p["field"], "before": p["before"], "after": p["after"]}
+        return "registration.changed", "samr", self.plan.usccs[e], payload
+
+    def abnormal(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        return "list.abnormal_added", "samr", self.plan.usccs[e], {"reason": p["reason"]}
+
+    def serious(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        return "list.serious_added", "samr", self.plan.usccs[e], {"reason": p["reason"]}
+
+    def annual(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        rng, figures = self.rng, p.get("figures", "normal")
+        if figures == "zero":
+            staff = insured = 0
+            revenue = profit = tax = 0.0
+        elif figures == "partial":  # no revenue yet, but people on the payroll
+            staff = insured = rng.randint(1, 5)
+            revenue, tax, profit = 0.0, 0.0, -float(rng.randrange(50, 500) * 1_000)
+        else:
+            staff = max(1, int(rng.lognormvariate(2.3, 1.1)))
+            insured = max(1, staff - rng.randrange(staff // 3 + 1))
+            revenue = float(staff * rng.randrange(150, 1_500) * 1_000)
+            profit = round(revenue * rng.uniform(-0.08, 0.15), 2)
+            tax = round(revenue * rng.uniform(0.01, 0.06), 2)
+        payload = {
+            "year": p["year"],
+            "employees": staff,
+            "revenue": revenue,
+            "profit": profit,
+            "tax_paid": tax,
+            "insured_employees": insured,
+        }
+        return "annual_report.filed", "samr", self.plan.usccs[e], payload
+
+    def _period(self, t: int) -> str:
+        day = date.fromisoformat(self.day(t))
+        year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+        return f"{year}-{month:02d}"
+
+    def tax_arrears(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        payload = {
+            "amount": self.rng.randrange(5, 800) * 1_000,
+            "tax_type": self.rng.choice(TAX_TYPES),
+            "period": self._period(t),
+        }
+        return "tax.arrears", "tax", self.plan.usccs[e], payload
+
+    def tax_violation(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        case_no = f"深税稽罚〔{self.day(t)[:4]}〕{self.number()}号"
+        payload = {"case_no": case_no, "amount": self.rng.randrange(20, 5_000) * 1_000}
+        return "tax.violation", "tax", self.plan.usccs[e], payload
+
+    def si_arrears(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        payload = {"amount": self.rng.randrange(2, 300) * 1_000, "period": self._period(t)}
+        return "social_insurance.arrears", "hrss", self.plan.usccs[e], payload
+
+    def inspection(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        payload: dict[str, Any] = {
+            "plan_id": f"SZ-{self.day(t)[:4]}-SSJ-{self.rng.randrange(1, 40):03d}",
+            "result": p["result"],
+        }
+        if p["result"] == "issues_found":
+            payload["findings"] = self.rng.sample(FINDINGS, self.rng.randint(1, 2))
+        elif p["result"] == "unreachable":
+            payload["findings"] = ["通过登记的住所或者经营场所无法联系"]
+        return "inspection.completed", "samr", self.plan.usccs[e], payload
+
+    # background -----------------------------------------------------------------------
+    def pick(self, *, clean_ok: bool) -> int | None:
+        """A registered, still active enterprise; with `clean_ok` False, not a clean one."""
+        reg, rng, roles, gone = self.registered, self.rng, self.plan.roles, self.gone
+        for _ in range(30 if reg else 0):
+            e = reg[int(rng.random() * len(reg))]
+            if not gone[e] and (clean_ok or roles[e] != CLEAN):
+                return e
+        return None
+
+    def background_event(self, t: int) -> Built:
+        rng = self.rng
+        cum, names = self.weights[0] if self.days[t // DAY][5:7] <= "06" else self.weights[1]
+        kind = names[bisect.bisect_right(cum, rng.random() * cum[-1])]
+        built = self._background(kind, t)
+        if built is None:
+            e = self.pick(clean_ok=True)
+            if e is None:  # nothing registered yet (tiny cities): an unrelated court listing
+                return self.person_listed(-1, t, {"person": self.people.adult(self.plan.start)})
+            result = (
+                "passed" if self.plan.roles[e] == CLEAN or rng.random() < 0.6 else "issues_found"
+            )
+            built = self.inspection(e, t, {"result": result})
+        return built
+
+    def _background(self, kind: str, t: int) -> Built | None:
+        rng = self.rng
+        if kind == "person_listed":
+            person = self.people.adult(self.plan.start)
+            return self.person_listed(-1, t, {"person": person})
+        clean_ok = kind in (
+            "annual",
+            "inspection",
+            "change",
+            "permit",
+            "tax_rating",
+            "commendation",
+        )
+        e = self.pick(clean_ok=clean_ok)
+        if e is None or kind == "inspection":
+            return None
+        uscc, role = self.plan.usccs[e], self.plan.roles[e]
+        if kind in ("annual", "tax_rating"):
+            year = int(self.day(t)[:4]) - 1
+            done = self._yearly(kind, year)
+            if done[e] or self.founded[e] > year:
+                return None
+            done[e] = 1
+            if kind == "annual":
+                return self.annual(e, t, {"year": year})
+            rating = rng.choice("AABBBMC" if role != CLEAN else "AABBBM")
+            return "tax.credit_rated", "tax", uscc, {"year": year, "rating": rating}
+        if kind == "change":
+            return self._change(e, t)
+        if kind == "permit":
+            return self._permit(e, t)
+        if kind == "simple_penalty":
+            return self.penalty(e, t, {"procedure": "simple"})
+        if kind == "complaint":
+            payload = {
+                "channel": rng.choice(COMPLAINT_CHANNELS),
+                "category": rng.choice(COMPLAINT_CATEGORIES),
+            }
+            return "complaint.received", "samr", uscc, payload
+        if kind == "judgment":
+            return self.judgment(
+                e, t, {"role": rng.choice(("defendant", "plaintiff", "plaintiff"))}
+            )
+        if kind == "enforcement":
+            return self.enforcement(e, t, {"status": rng.choice(("filed", "concluded"))})
+        if kind == "pledge":
+            payload = {"kind": rng.choice(("equity_pledge", "chattel_mortgage")),
+                       "amount": rng.randrange(10, 5_000) * 10_000}  # fmt: skip
+            return "pledge.registered", "bank", uscc, payload
+        if kind == "commendation":
+            title, level = rng.choice(COMMENDATIONS)
+            return "commendation.awarded", "samr", uscc, {"title": title, "level": level}
+        if kind == "permit_revoked" and self.permits.get(e):
+            return "permit.revoked", "samr", uscc, {"permit_no": self.permits[e].pop()}
+        if kind == "deregistered" and role == NOISY and self.closed * 50 < len(self.registered):
+            self.closed += 1
+            self.gone[e] = 1
+            return "enterprise.deregistered", "samr", uscc, {"reason": "决议解散"}
+        return None
+
+    def _permit(self, e: int, t: int) -> Built | None:
+        kind = INDUSTRIES[self.industry[e]][3]
+        if kind is None:
+            return None
+        district, year = self.plan.usccs[e][2:8], self.day(t)[:4]
+        prefix = "JY1" if kind == "食品经营许可证" else "粤"
+        permit_no = f"{prefix}{district}{year}{self.number():07d}"
+        self.permits.setdefault(e, []).append(permit_no)
+        valid = date.fromisoformat(self.day(t)) + timedelta(days=5 * 365)
+        payload = {"permit_no": permit_no, "kind": kind, "valid_until": valid.isoformat()}
+        return "permit.granted", "samr", self.plan.usccs[e], payload
+
+    def _change(self, e: int, t: int) -> Built:
+        rng, role = self.rng, self.plan.roles[e]
+        fields = (
+            _CLEAN_FIELDS if role != PLANTED else ("phone", "registered_capital", "business_scope")
+        )
+        if role == NOISY and e not in self.rep_changed and rng.random() < 0.15:
+            self.rep_changed.add(e)
+            after = self.people.adult(self.plan.start)
+            return self.change(e, t, {"field": "legal_rep", "before": self.rep[e], "after": after})
+        field = rng.choice(fields)
+        uscc = self.plan.usccs[e]
+        before: Any
+        if field == "name" and uscc.startswith("91"):
+            before = self.name[e]
+            self.name[e] = after = enterprise_name(rng, self.industry[e])
+        elif field == "address":
+            before = self.address[e]
+            self.address[e] = after = self.addresses.next(uscc[2:8])
+        elif field == "registered_capital":
+            before = self.capital[e]
+            self.capital[e] = after = before * rng.choice((2, 3, 5))
+        elif field == "business_scope":
+            before = self.scope.get(e, INDUSTRIES[self.industry[e]][2])
+            self.scope[e] = after = before + "；" + rng.choice(_SCOPE_EXTRAS)
+        else:
+            field, before = "phone", self.phone[e]
+            self.phone[e] = after = self.phones.next()
+        return (
+            "registration.changed",
+            "samr",
+            uscc,
+            {"field": field, "before": before, "after": after},
+        )
+
+    # broken items ---------------------------------------------------------------------------
+    def broken(self, t: int) -> bytes:
+        """A deliberately invalid item, as the raw bytes a department might send."""
+        rng = self.rng
+        how = rng.choice(INVALID_KINDS)
+        e = self.pick(clean_ok=True)
+        uscc = self.plan.usccs[e if e is not None else 0]
+        payload = {
+            "channel": rng.choice(COMPLAINT_CHANNELS),
+            "category": rng.choice(COMPLAINT_CATEGORIES),
+        }
+        event = self.envelope(t, ("complaint.received", "samr", uscc, payload), 60, 3600)
+        if how == "uscc_check":
+            event["uscc"] = uscc[:17] + rng.choice(USCC_ALPHABET.replace(uscc[17], ""))
+        elif how == "uscc_letter":
+            pos = rng.randrange(8, 16)
+            event["uscc"] = uscc[:pos] + rng.choice("IOSVZ") + uscc[pos + 1 :]
+        elif how == "id_birth":
+            birth = f"{rng.randrange(1960, 2000)}{rng.choice(('0230', '0431', '1301', '0000'))}"
+            first17 = f"{rng.choice(ID_DIVISIONS)}{birth}{rng.randrange(1000):03d}"
+            del event["uscc"]
+            event["type"] = "person.dishonest_listed"
+            event["source"] = "court"
+            event["payload"] = {
+                "person": {"name": person_name(rng), "id_no": first17 + id_check_char(first17)},
+                "case_no": self._case(t, "440305", "执"),
+                "court": court_name("440305"),
+            }
+        elif how == "naive_time":
+            event["occurred_at"] = event["occurred_at"][:-6]
+        elif how == "unknown_type":
+            event["type"] = "enterprise.teleported"
+        elif how == "missing_uscc":
+            del event["uscc"]
+        text = json.dumps(event, ensure_ascii=False)
+        if how == "malformed_json":
+            text = (
+                text[: rng.randrange(10, len(text) - 1)] if rng.random() < 0.5 else text[:-1] + ",}"
+            )
+        return text.encode()

@@ -1,0 +1,232 @@
+"""A synthetic city: deterministic, realistic event streams for the demo, tests and
+benchmarks, with known planted risk patterns (the `truth`).
+
+>>> city = generate_city(seed=1, enterprises=60, events=600, start=date(2026, 1, 5), days=90)
+>>> items = list(city.events())
+>>> len(items), items[0]["type"]
+(600, 'enterprise.registered')
+>>> sorted(city.truth["penalty_frequency"]) == sorted(city.truth.patterns["penalty_frequency"])
+True
+>>> event_key(items[0]) == items[0]["uscc"]
+True
+
+How a city is made (streams/patterns.py plans, streams/simstream.py emits):
+- enterprises are registered first: most in an initial load during the first hours of
+  day 0 (established years before), some during the period (new firms);
+- planted patterns are small deterministic shares of enterprises, each with decoys
+  (close misses that must not fire); their events fall in the first
+  `planted_within_days` days (default: anywhere in the period);
+- the rest of the `events` budget is a background mix (annual reports in January-June,
+  inspections, complaints, registration changes, permits, tax credit ratings,
+  simple-procedure penalties, court cases, pledges, commendations...). Clean
+  enterprises only ever get neutral or positive records;
+- `invalid_rate * events` broken items (bytes) are added on top of the `events`
+  valid ones, interleaved in time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tqdm import tqdm
+
+from streams.identifiers import person_key
+from streams.patterns import CLEAN, PATTERNS, Plan, plan_city
+from streams.simstream import INVALID_KINDS, Emitter, timestamp
+
+__all__ = [
+    "DEMO_PRESET",
+    "INVALID_KINDS",
+    "PATTERNS",
+    "City",
+    "Truth",
+    "event_key",
+    "generate_city",
+    "paced",
+    "to_bytes",
+    "write_jsonl",
+]
+
+Item = dict[str, Any] | bytes
+T = TypeVar("T")
+
+DEMO_PRESET: dict[str, Any] = {
+    "seed": 2026,
+    "enterprises": 300,
+    "events": 12_000,
+    "start": date(2026, 1, 5),
+    "days": 180,
+    "invalid_rate": 0.005,
+    "planted_within_days": 10,
+}
+"""A small city for the live demo: every planted pattern is complete within the first
+~1,500 items, i.e. within ~8 s at 200 events/s; the whole feed lasts ~1 minute."""
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What the city holds. `patterns[p]`: USCCs that must trigger pattern p;
+    `negatives[p]`: decoys planted close to p that must not trigger it; `clean`: USCCs
+    with no planted pattern, no decoy and no negative record; `invalid`: number of
+    broken items in the stream."""
+
+    patterns: Mapping[str, frozenset[str]]
+    negatives: Mapping[str, frozenset[str]]
+    clean: frozenset[str]
+    invalid: int
+
+    def __getitem__(self, key: str) -> frozenset[str]:
+        return self.clean if key == "clean" else self.patterns[key]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready manifest: sorted USCC lists per pattern, `negatives`, `clean`, `invalid`."""
+        return {
+            **{p: sorted(s) for p, s in self.patterns.items()},
+            "negatives": {p: sorted(s) for p, s in self.negatives.items()},
+            "clean": sorted(self.clean),
+            "invalid": self.invalid,
+        }
+
+
+class City:
+    """A generated city. `events()` regenerates the same stream every time it is called."""
+
+    def __init__(self, plan: Plan, events: int, invalid: int, background: int) -> None:
+        self._plan = plan
+        self.n_events = events
+        self.n_invalid = invalid
+        self.total = events + invalid
+        self._background = background
+        usccs = plan.usccs
+        self.truth = Truth(
+            patterns={p: frozenset(usccs[e] for e in plan.hits[p]) for p in PATTERNS},
+            negatives={p: frozenset(usccs[e] for e in plan.decoys[p]) for p in PATTERNS},
+            clean=frozenset(u for u, role in zip(usccs, plan.roles, strict=True) if role == CLEAN),
+            invalid=invalid,
+        )
+        self.planted_until = timestamp(plan.start, plan.window_end)
+        """Every planted event occurs before this timestamp."""
+
+    @property
+    def enterprises(self) -> int:
+        return len(self._plan.usccs)
+
+    def events(self) -> Iterator[Item]:
+        """Valid events as dicts and broken items as bytes, in `occurred_at` order."""
+        return Emitter(self._plan, self._background, self.n_invalid).events()
+
+    def __iter__(self) -> Iterator[Item]:
+        return self.events()
+
+    def __len__(self) -> int:
+        return self.total
+
+
+def generate_city(
+    *,
+    seed: int,
+    enterprises: int,
+    events: int,
+    start: date,
+    days: int,
+    invalid_rate: float = 0.0,
+    planted_within_days: int | None = None,
+) -> City:
+    """Plan a city of `enterprises` with exactly `events` valid events over `days` days
+    from `start` (plus round(`invalid_rate` * `events`) broken items). Patterns are
+    planted when `enterprises` >= 50; `events` must cover the registrations and the
+    planted events (ValueError otherwise). Same arguments, same output, byte for byte."""
+    if enterprises < 1 or days < 1:
+        raise ValueError("need at least one enterprise and one day")
+    if not 0.0 <= invalid_rate <= 1.0:
+        raise ValueError("invalid_rate must be between 0 and 1")
+    plan = plan_city(
+        seed=seed,
+        enterprises=enterprises,
+        start=start,
+        days=days,
+        planted_within_days=planted_within_days,
+    )
+    background = events - enterprises - len(plan.stubs)
+    if background < 0:
+        raise ValueError(
+            f"events={events} is too few: registrations and planted patterns need "
+            f"{enterprises + len(plan.stubs)}"
+        )
+    return City(plan, events, round(invalid_rate * events), background)
+
+
+def event_key(event: Mapping[str, Any]) -> str:
+    """The Kafka key of an event: its USCC, or for `person.*` events the person's key
+    (a hash of the ID number, never the number itself).
+
+    >>> event_key({"type": "person.dishonest_listed",
+    ...            "payload": {"person": {"name": "张三", "id_no": "11010519491231002X"}}})
+    '426695a0efdb59b9eaedaf0b5ca3eddf'
+    """
+    if str(event.get("type", "")).startswith("person."):
+        return person_key(event["payload"]["person"]["id_no"])
+    return str(event["uscc"])
+
+
+def to_bytes(item: Item) -> bytes:
+    """One item as it goes on the wire: JSON in UTF-8 (Chinese kept), or the broken bytes."""
+    if isinstance(item, bytes):
+        return item
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def write_jsonl(city: City | Iterable[Item], path: str | Path, progress: bool = False) -> int:
+    """Write one item per line (broken items as they are); returns the number written."""
+    total = city.total if isinstance(city, City) else None
+    items = city.events() if isinstance(city, City) else iter(city)
+    written = 0
+    with (
+        open(path, "wb") as out,
+        tqdm(total=total, disable=not progress, unit="ev", unit_scale=True, desc="events") as bar,
+    ):
+        chunk: list[bytes] = []
+        for item in items:
+            chunk.append(to_bytes(item))
+            if len(chunk) == 4096:
+                out.write(b"\n".join(chunk) + b"\n")
+                written += len(chunk)
+                bar.update(len(chunk))
+                chunk = []
+        if chunk:
+            out.write(b"\n".join(chunk) + b"\n")
+            written += len(chunk)
+            bar.update(len(chunk))
+    return written
+
+
+def paced(
+    events: Iterable[T],
+    rate_per_s: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[T]:
+    """Yield `events` at `rate_per_s` on average: item k is due k / rate seconds after
+    the first; a slow consumer is caught up without bursts beyond what it lost.
+
+    >>> now = [0.0]
+    >>> list(paced(range(3), 2.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)))
+    [0, 1, 2]
+    >>> now[0]
+    1.0
+    """
+    if rate_per_s <= 0:
+        raise ValueError("rate_per_s must be positive")
+    interval = 1.0 / rate_per_s
+    begin = clock()
+    for k, event in enumerate(events):
+        wait = begin + k * interval - clock()
+        if wait > 0:
+            sleep(wait)
+        yield event

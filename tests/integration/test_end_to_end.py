@@ -1,0 +1,207 @@
+"""One event's whole path: kafka-python produces, a real worker process consumes, the
+real API (uvicorn, over HTTP) shows the warnings, grades and dead letters, and the
+relay publishes the outputs to their Kafka topics."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from kafka import KafkaConsumer
+
+from streams.ingest import make_producer, send_events
+from streams.processes import ManagedProcess, free_port
+from streams.settings import StreamSettings
+from streams.stack import ensure_topics
+from streams.supervisor import http_ready
+from tests import factories as f
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Running:
+    api: httpx.Client
+    env: dict[str, str]
+    settings: StreamSettings
+
+
+@pytest.fixture(scope="module")
+def running(kafka_broker: str, redis_server: str, tmp_path_factory) -> Iterator[Running]:
+    prefix = f"e2e-{uuid.uuid4().hex[:8]}"
+    logs = tmp_path_factory.mktemp("e2e")
+    metrics_port, api_port, key = free_port(), free_port(), uuid.uuid4().hex
+    env = {
+        **os.environ,
+        "CREDITWATCH_KAFKA_BOOTSTRAP": kafka_broker,
+        "CREDITWATCH_REDIS_URL": redis_server,
+        "CREDITWATCH_KEY_PREFIX": prefix,
+        "CREDITWATCH_CONSUMER_GROUP": f"{prefix}.worker",
+        "CREDITWATCH_BATCH_WITHIN_S": "0.05",
+        "CREDITWATCH_WORKER_METRICS_PORT": str(metrics_port),
+        "CREDITWATCH_DATADIR": str(logs / "worker"),
+        "CREDITWATCH_ADMIN_KEY": key,
+        "CREDITWATCH_API_PORT": str(api_port),
+    }
+    for name in ("events", "dead_letters", "warnings", "grade_changes", "fanout"):
+        env[f"CREDITWATCH_{name.upper()}_TOPIC"] = f"{prefix}.{name}"
+    settings = StreamSettings(**{  # the same settings, read as the children will
+        k.removeprefix("CREDITWATCH_").lower(): v
+        for k, v in env.items() if k.startswith("CREDITWATCH_") and k.endswith("_TOPIC")
+    }, kafka_bootstrap=kafka_broker)
+    ensure_topics(kafka_broker, settings.topic_names(), settings.partitions)
+    cli = [sys.executable, "-m", "streams.cli"]
+    worker = ManagedProcess("worker", [*cli, "worker"], log_path=logs / "worker.log",
+                            env=env, cwd=ROOT).start()
+    api = ManagedProcess("api", [*cli, "api"], log_path=logs / "api.log", env=env,
+                         cwd=ROOT).start()
+    try:
+        worker.wait_until(http_ready(f"http://127.0.0.1:{metrics_port}/metrics"), 90, "serving")
+        api.wait_until(http_ready(f"http://127.0.0.1:{api_port}/healthz"), 30, "serving")
+        with httpx.Client(base_url=f"http://127.0.0.1:{api_port}",
+                          headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
+            yield Running(client, env, settings)
+    finally:
+        api.stop()
+        worker.stop()
+
+
+def produce(running: Running, *events: dict[str, Any] | bytes) -> None:
+    producer = make_producer(running.settings)
+    try:
+        send_events(producer, running.settings, events)
+    finally:
+        producer.close()
+
+
+def eventually(probe: Callable[[], Any], timeout: float = 60.0) -> Any:
+    """Poll until `probe` returns something truthy (the worker is asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+def enterprise(running: Running, code: str) -> dict[str, Any] | None:
+    response = running.api.get(f"/enterprises/{code}")
+    return response.json() if response.status_code == 200 else None
+
+
+def test_penalties_raise_a_warning_and_a_grade_change(running: Running) -> None:
+    code = f.uscc()
+    produce(running, f.registered(code), *(f.penalty(code, d) for d in
+                                           ("2026-01-05", "2026-02-05", "2026-03-05")))
+    found = eventually(lambda: (e := enterprise(running, code)) and e["warnings"] and e)
+    assert found["grade"] == "B" and found["score"] == 85
+    assert found["risk"] == {"zh": "中", "en": "general", "colour": "yellow"}
+    assert [w["rule_id"] for w in found["warnings"]] == ["penalty_frequency"]
+    assert found["profile"]["name"] == "深圳市示例科技有限公司"
+    page = running.api.get("/warnings", params={"uscc": code}).json()
+    assert [w["severity"] for w in page["items"]] == ["orange"]
+
+
+def test_person_listing_reaches_the_enterprise_of_a_dishonest_legal_rep(running) -> None:
+    code, debtor = f.uscc(), f.person("李四")
+    produce(running, f.registered(code, legal_rep=debtor))
+    assert eventually(lambda: enterprise(running, code))
+    listing = f.person_listed(debtor)
+    produce(running, listing)  # keyed by the person: another partition, then fanned out
+    found = eventually(lambda: (e := enterprise(running, code)) and e["warnings"] and e)
+    assert found["warnings"][0]["rule_id"] == "dishonest_legal_rep"
+    assert listing["event_id"] in found["warnings"][0]["evidence"]
+    changes = eventually(
+        lambda: running.api.get("/grade-changes", params={"uscc": code}).json()["items"])
+    assert [(c["from_grade"], c["caused_by"]) for c in changes][0][0] == "A"
+
+
+def test_outputs_are_published_to_their_topics(running: Running) -> None:
+    code = f.uscc()
+    produce(running, f.registered(code), f.dishonest_listed(code))
+    consumer = KafkaConsumer(
+        running.settings.warnings_topic, running.settings.grade_changes_topic,
+        bootstrap_servers=running.settings.kafka_bootstrap, auto_offset_reset="earliest",
+        consumer_timeout_ms=2000, group_id=None,
+    )
+    seen: dict[str, list[dict[str, Any]]] = {}
+
+    def poll() -> bool:
+        for message in consumer:
+            seen.setdefault(message.topic, []).append(json.loads(message.value))
+            assert message.key.decode() == json.loads(message.value)["uscc"]
+        return any(w["uscc"] == code for w in seen.get(running.settings.warnings_topic, []))
+
+    try:
+        assert eventually(poll)
+    finally:
+        consumer.close()
+    warning = next(w for w in seen[running.settings.warnings_topic] if w["uscc"] == code)
+    assert set(warning) >= {"warning_id", "uscc", "rule_id", "severity", "message",
+                            "evidence", "raised_at", "occurred_at"}
+    assert warning["rule_id"] == "dishonest_enterprise" and warning["severity"] == "red"
+
+
+def test_invalid_events_are_dead_lettered_and_the_worker_carries_on(running) -> None:
+    bad = f.registered(f.uscc()[:17] + "I")  # I is not a USCC character
+    good = f.uscc()
+    produce(running, b'{"event_id": "x", "type": ', f.encode(bad),
+            f.registered(good), f.dishonest_listed(good))
+    # the valid events after the invalid ones are still applied
+    assert eventually(lambda: (e := enterprise(running, good)) and e["grade"] == "D")
+
+
+def test_ingest_command_reports_rejected_lines_and_they_reach_the_dead_letters(
+    running: Running, tmp_path: Path
+) -> None:
+    code = f.uscc()
+    lines = [json.dumps(f.registered(code), ensure_ascii=False), "{oops",
+             json.dumps(f.event("no.such_type", code, {}))]
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "streams.cli", "ingest", str(path),
+                           "--no-progress"], env=running.env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "sent 1 events" in done.stdout
+    assert "line 2: invalid_json" in done.stdout and "line 3: unknown_type" in done.stdout
+    assert eventually(lambda: enterprise(running, code))
+
+
+def test_the_worker_dead_letters_what_a_producer_sent_unchecked(running: Running) -> None:
+    producer = make_producer(running.settings)
+    try:
+        producer.send(running.settings.events_topic, key=b"k", value=b"\xff\xfe not utf-8")
+        producer.flush()
+    finally:
+        producer.close()
+
+    def found() -> list[dict[str, Any]]:
+        items = running.api.get("/dead-letters", params={"reason": "invalid_json"}).json()
+        return [d for d in items["items"] if d["original"] is None]
+
+    letters = eventually(found)
+    assert letters and letters[0]["original_b64"]
+
+
+def test_api_errors_are_clear(running: Running) -> None:
+    assert running.api.get("/enterprises/91440300708461136A").status_code == 422
+    body = running.api.get("/enterprises/91440300708461136A").json()
+    assert "check character" in body["error"]["message"]
+    assert running.api.get(f"/enterprises/{f.uscc()}").json()["error"]["code"] == "not_found"
+    anonymous = httpx.get(f"{running.api.base_url}/warnings")
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "unauthorized"
+    assert httpx.get(f"{running.api.base_url}/healthz").json() == {"status": "ok", "redis": True}
+    exposition = httpx.get(f"{running.api.base_url}/metrics").text
+    assert "creditwatch_api_requests_total" in exposition
