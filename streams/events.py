@@ -147,7 +147,8 @@ class _EnterpriseEvent(Event):
 
 
 class _PersonEvent(Event):
-    """Person events carry no `uscc` (one is accepted, validated and ignored)."""
+    """Person events need no `uscc`; one is accepted and validated (the pipeline's
+    per-firm fan-out sets it), but the key stays the person's."""
 
     is_person_event: ClassVar[bool] = True
     payload: p.PersonCase

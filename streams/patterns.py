@@ -29,21 +29,11 @@ from streams.simdata import (
 DAY = 86_400
 CLEAN, NOISY, PLANTED = 0, 1, 2
 PATTERNS = (
-    "penalty_frequency",
-    "dishonest_enterprise",
-    "dishonest_legal_rep",
-    "address_cluster",
-    "person_many_firms",
-    "abnormal_age",
-    "frequent_changes",
-    "abnormal_list",
-    "serious_violation_list",
-    "unreachable",
-    "zero_annual_report",
-    "tax_arrears",
-    "tax_violation",
-    "social_insurance_arrears",
-)
+    "penalty_frequency", "dishonest_enterprise", "dishonest_legal_rep", "address_cluster",
+    "person_many_firms", "abnormal_age", "frequent_changes", "abnormal_list",
+    "serious_violation_list", "unreachable", "zero_annual_report", "tax_arrears",
+    "tax_violation", "social_insurance_arrears",
+)  # fmt: skip
 MIN_ENTERPRISES_TO_PLANT = 50
 NEW_FIRM_SHARE = 0.08  # ordinary firms registered during the period (the rest: initial load)
 CLEAN_SHARE = 0.55  # of ordinary firms; the others get low-grade noise (complaints...)
@@ -83,6 +73,10 @@ class _Planter:
         self.phones = plan.phones = Phones(rng)
         self.seen: set[str] = set()
         self.L, self.W, self.P = plan.load_end, plan.window_end, plan.period
+        self.big = False  # groups of 5-7 firms when True, else of 5
+
+    def group_size(self) -> int:
+        return self.rng.randint(5, 7) if self.big else 5
 
     # time ------------------------------------------------------------------------
     def when(self, lo: int, hi: int) -> int:
@@ -195,8 +189,9 @@ def plan_city(
         k = max(1, round(enterprises * 0.004))  # firms per single-firm pattern
         kd = max(1, round(enterprises * 0.002))  # decoys per variant
         kg = max(1, round(enterprises * 0.0008))  # groups per multi-firm pattern
+        pl.big = enterprises >= 200
         for plant in _PLANTERS:
-            plant(pl, k, kd, kg, 5 if enterprises < 200 else rng.randint(5, 7))
+            plant(pl, k, kd, kg)
         if len(plan.usccs) > enterprises:
             raise ValueError(f"{enterprises} enterprises are too few for the planted patterns")
     pl.fill(enterprises)
@@ -205,7 +200,7 @@ def plan_city(
     return plan
 
 
-def _penalties(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+def _penalties(pl: _Planter, k: int, kd: int, kg: int) -> None:
     L, W, P, rng = pl.L, pl.W, pl.P, pl.rng
     for _ in range(k):
         e = pl.firm()
@@ -228,7 +223,7 @@ def _penalties(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
                 t += rng.randrange(190 * DAY, 205 * DAY)
 
 
-def _courts(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+def _courts(pl: _Planter, k: int, kd: int, kg: int) -> None:
     for n in range(k + kd):
         e = pl.firm()
         t1, t2, t3 = pl.spread(3, pl.L, pl.W if n < k else pl.P, min(120 * DAY, pl.W - pl.L))
@@ -242,7 +237,7 @@ def _courts(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
             pl.ev(t3, e, "enforcement", status="concluded")
 
 
-def _dishonest_people(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+def _dishonest_people(pl: _Planter, k: int, kd: int, kg: int) -> None:
     L, W, plan = pl.L, pl.W, pl.plan
     for n in range(max(4, k)):
         e = pl.firm()
@@ -272,11 +267,12 @@ def _person(entry: dict[str, Any]) -> dict[str, str]:
     return {"name": entry["name"], "id_no": entry["id_no"]}
 
 
-def _clusters(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+def _clusters(pl: _Planter, k: int, kd: int, kg: int) -> None:
     L, W = pl.L, pl.W
     for _ in range(kg):  # one business centre, several firms registered within 25 days
         district = pl.district()
         address = pl.addresses.shared(district, pl.rng)
+        size = pl.group_size()
         base = pl.when(L, max(L + 1, W - 25 * DAY))
         for t in sorted(pl.when(base, min(W, base + 25 * DAY)) for _ in range(size)):
             pl.hit("address_cluster", pl.firm(reg_t=t, address=address, district=district))
@@ -287,10 +283,10 @@ def _clusters(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
         pl.decoy("address_cluster", *pair)
 
 
-def _one_person_many_firms(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+def _one_person_many_firms(pl: _Planter, k: int, kd: int, kg: int) -> None:
     for _ in range(kg):
         boss = pl.people.adult(pl.plan.start)
-        firms = [pl.firm(rep=boss) for _ in range(size - 1)]
+        firms = [pl.firm(rep=boss) for _ in range(pl.group_size() - 1)]
         last = pl.firm()
         pl.ev(
             pl.when(pl.L, pl.W), last, "change", field="legal_rep", before=pl.rep(last), after=boss
@@ -303,7 +299,7 @@ def _one_person_many_firms(pl: _Planter, k: int, kd: int, kg: int, size: int) ->
         pl.decoy("person_many_firms", *firms)
 
 
-def _ages(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+def _ages(pl: _Planter, k: int, kd: int, kg: int) -> None:
     L, W, start = pl.L, pl.W, pl.plan.start
     for n in range(max(4, k)):
         variant = n % 4
@@ -323,7 +319,7 @@ def _ages(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
         pl.decoy("abnormal_age", young, old)
 
 
-def _changes(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+def _changes(pl: _Planter, k: int, kd: int, kg: int) -> None:
     L, W, P, rng = pl.L, pl.W, pl.P, pl.rng
     for _ in range(k):
         e = pl.firm()
@@ -361,7 +357,7 @@ def _change_chain(pl: _Planter, e: int, times: list[int]) -> None:
             holders = after
 
 
-def _lists_and_arrears(pl: _Planter, k: int, kd: int, kg: int, size: int) -> None:
+def _lists_and_arrears(pl: _Planter, k: int, kd: int, kg: int) -> None:
     L, W, rng = pl.L, pl.W, pl.rng
     reasons = ("annual_report_missing", "disclosure_missing", "falsified_disclosure")
     simple = {
@@ -399,13 +395,5 @@ def _lists_and_arrears(pl: _Planter, k: int, kd: int, kg: int, size: int) -> Non
         pl.ev(t, e, "annual", year=year, figures="zero" if n < k else "partial")
 
 
-_PLANTERS = (
-    _penalties,
-    _courts,
-    _dishonest_people,
-    _clusters,
-    _one_person_many_firms,
-    _ages,
-    _changes,
-    _lists_and_arrears,
-)
+_PLANTERS = (_penalties, _courts, _dishonest_people, _clusters, _one_person_many_firms, _ages,
+             _changes, _lists_and_arrears)  # fmt: skip

@@ -79,7 +79,10 @@ GIVEN = (
     "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚华文斌辉鹏婷玲红波宁欣雪琳晨颖佳慧健峰凯龙飞鑫亮俊浩宇轩"
     "梓萱嘉怡子涵然志国建海燕晓东秀英桂兰玉梅春"
 )
-ZIHAO = "华新创科达信源恒盛鑫宏博联通瑞丰泰安航智云汇金海德嘉天星辰优美锦鹏腾迅诚立和易正启弘昌润凯越睿明光远聚元中永兴隆发迈"
+ZIHAO = (
+    "华新创科达信源恒盛鑫宏博联通瑞丰泰安航智云汇金海德嘉天星辰"
+    "优美锦鹏腾迅诚立和易正启弘昌润凯越睿明光远聚元中永兴隆发迈"
+)
 
 # GB/T 4754-2017 classes: code, name word, business scope, permit kind, weight, shop word
 INDUSTRIES: tuple[tuple[str, str, str, str | None, int, str], ...] = (
@@ -131,8 +134,12 @@ CAUSES = ("买卖合同纠纷", "借款合同纠纷", "劳动争议", "房屋租
 TAX_TYPES = ("增值税", "企业所得税", "个人所得税", "城市维护建设税")
 COMMENDATIONS = (("守合同重信用企业", "provincial"), ("诚信示范企业", "municipal"),
                  ("质量信用AAA企业", "municipal"), ("全国文明诚信企业", "national"))  # fmt: skip
-SERIOUS_REASONS = ("提交虚假材料取得登记被撤销", "列入经营异常名录届满3年仍未履行相关义务",
-                   "拒不履行行政处罚决定", "严重危害人民群众身体健康和生命安全的违法行为")  # fmt: skip
+SERIOUS_REASONS = (
+    "提交虚假材料取得登记被撤销",
+    "列入经营异常名录届满3年仍未履行相关义务",
+    "拒不履行行政处罚决定",
+    "严重危害人民群众身体健康和生命安全的违法行为",
+)
 
 
 def district_name(code: str) -> str:
@@ -211,8 +218,9 @@ class Addresses:
         self.special += 1
         name, subs = DISTRICTS[district]
         sub, streets = rng.choice(subs)
-        building = rng.choice(BUILDINGS)
-        return f"广东省深圳市{name}{sub}{rng.choice(streets)}{self.special}号{building}{rng.randrange(2, 30)}层"
+        building, floor = rng.choice(BUILDINGS), rng.randrange(2, 30)
+        street = rng.choice(streets)
+        return f"广东省深圳市{name}{sub}{street}{self.special}号{building}{floor}层"
 
 
 class Phones:

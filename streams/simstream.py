@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import functools
 import heapq
 import json
 import random
@@ -20,26 +21,19 @@ from typing import Any
 from streams.identifiers import USCC_ALPHABET, id_check_char
 from streams.patterns import CLEAN, DAY, NOISY, PLANTED, Plan, Stub
 from streams.simdata import (
-    CAUSES,
     COMMENDATIONS,
     COMPLAINT_CATEGORIES,
     COMPLAINT_CHANNELS,
-    FINDINGS,
     ID_DIVISIONS,
     INDUSTRIES,
-    SIMPLE_VIOLATIONS,
-    TAX_TYPES,
-    VIOLATIONS,
     People,
-    authority_name,
     company_profile,
     court_name,
-    district_name,
     enterprise_name,
     person_name,
 )
+from streams.simpayloads import Built, Payloads
 
-Built = tuple[str, str, str | None, dict[str, Any]]  # type, source, uscc, payload
 _INDUSTRY = {row[0]: n for n, row in enumerate(INDUSTRIES)}
 # background kinds: (name, weight January-June, weight July-December)
 _BACKGROUND = (
@@ -62,6 +56,12 @@ def timestamp(start: date, t: int) -> str:
     return f"{start + timedelta(days=d)}T{h:02d}:{m:02d}:{s:02d}+08:00"
 
 
+@functools.cache
+def _clock() -> list[str]:
+    """'THH:MM:SS+08:00' for every second of a day."""
+    return [f"T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+08:00" for s in range(DAY)]
+
+
 def _cumulative(column: int) -> tuple[list[float], list[str]]:
     total, cum = 0.0, []
     for row in _BACKGROUND:
@@ -70,13 +70,13 @@ def _cumulative(column: int) -> tuple[list[float], list[str]]:
     return cum, [row[0] for row in _BACKGROUND]
 
 
-class Emitter:
+class Emitter(Payloads):
     """One pass over a plan; holds the state the stream changes (create a new one per pass)."""
 
     def __init__(self, plan: Plan, background: int, invalid: int) -> None:
         assert plan.addresses is not None and plan.phones is not None
-        self.plan, self.background, self.invalid = plan, background, invalid
-        self.rng = random.Random(f"creditwatch-sim-{plan.seed}-stream")
+        super().__init__(plan, random.Random(f"creditwatch-sim-{plan.seed}-stream"))
+        self.background, self.invalid = background, invalid
         self.prefix = f"sim-{plan.seed}-"
         self.people = People(self.rng, set(plan.used_ids))
         self.addresses, self.phones = plan.addresses.copy(), copy.copy(plan.phones)
@@ -85,24 +85,16 @@ class Emitter:
         self.address: list[str] = [""] * n
         self.capital: list[float] = [0.0] * n
         self.phone: list[str | None] = [None] * n
-        self.rep: list[dict[str, str]] = [{}] * n
-        self.industry = bytearray(n)
         self.founded = [0] * n  # year established
         self.gone = bytearray(n)
         self.closed = 0
         self.registered: list[int] = []
         self.scope: dict[int, str] = {}
-        self.permits: dict[int, list[str]] = {}
-        self.cases: dict[int, str] = {}
         self.rep_changed: set[int] = set()
         self.filed: dict[tuple[str, int], bytearray] = {}
         for year, e in plan.prefiled:
             self._yearly("annual", year)[e] = 1
         self.count = 0
-        self.numbers = 0
-        self.days = [
-            (plan.start + timedelta(days=d)).isoformat() for d in range(plan.period // DAY + 3)
-        ]
         self.weights = (_cumulative(1), _cumulative(2))
         self.kinds: dict[str, Callable[[int, int, dict[str, Any]], Built]] = {
             "penalty": self.penalty, "judgment": self.judgment, "enforcement": self.enforcement,
@@ -133,7 +125,7 @@ class Emitter:
             cum += w
             upto = count if d == ndays - 1 else int(cum * count / total)
             base = d * DAY + 30_600
-            for s in sorted(rng.randrange(34_200) for _ in range(upto - done)):
+            for s in sorted([int(rng.random() * 34_200) for _ in range(upto - done)]):
                 yield (base + s, priority, seq, kind, -1, {})
                 seq += 1
             done = upto
@@ -158,10 +150,7 @@ class Emitter:
 
     # envelope -------------------------------------------------------------------------
     def ts(self, t: int) -> str:
-        d, s = divmod(t, DAY)
-        h, s = divmod(s, 3600)
-        m, s = divmod(s, 60)
-        return f"{self.days[d]}T{h:02d}:{m:02d}:{s:02d}+08:00"
+        return self.days[t // DAY] + _clock()[t % DAY]
 
     def envelope(self, t: int, built: Built, low: int, high: int) -> dict[str, Any]:
         etype, source, uscc, payload = built
@@ -170,17 +159,10 @@ class Emitter:
         if uscc is not None:
             event["uscc"] = uscc
         event["occurred_at"] = self.ts(t)
-        event["reported_at"] = self.ts(t + self.rng.randrange(low, high))
+        event["reported_at"] = self.ts(t + low + int(self.rng.random() * (high - low)))
         event["source"] = source
         event["payload"] = payload
         return event
-
-    def day(self, t: int) -> str:
-        return self.days[t // DAY]
-
-    def number(self) -> int:
-        self.numbers += 1
-        return self.numbers
 
     def _yearly(self, what: str, year: int) -> bytearray:
         key = (what, year)
@@ -224,135 +206,6 @@ class Emitter:
         return "enterprise.registered", "samr", uscc, payload
 
     # planted and background kinds ---------------------------------------------------------
-    def penalty(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        rng, district = self.rng, self.plan.usccs[e][2:8]
-        if p["procedure"] == "ordinary":
-            amount = rng.choice((5_000, 10_000, 20_000, 30_000, 50_000, 100_000, 200_000))
-            measures = rng.choice((["fine"], ["warning", "fine"], ["fine", "confiscation"]))
-            violation = rng.choice(VIOLATIONS)
-        else:  # simple procedure: a warning or a fine of at most 3,000 for an organisation
-            amount = rng.choice((0, 200, 500, 1_000, 2_000, 3_000))
-            measures = ["fine"] if amount else ["warning"]
-            violation = rng.choice(SIMPLE_VIOLATIONS)
-        day = self.day(t)
-        payload = {
-            "decision_no": f"深市监{district_name(district)[0]}罚〔{day[:4]}〕{self.number()}号",
-            "authority": authority_name(district),
-            "violation": violation,
-            "amount": amount,
-            "procedure": p["procedure"],
-            "measures": measures,
-            "decided_on": day,
-        }
-        return "penalty.decided", "samr", self.plan.usccs[e], payload
-
-    def _case(self, t: int, district: str, kind: str) -> str:
-        return f"({self.day(t)[:4]})粤03{district[4:]}{kind}{self.number()}号"
-
-    def judgment(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        district = self.plan.usccs[e][2:8]
-        payload = {
-            "case_no": self._case(t, district, "民初"),
-            "court": court_name(district),
-            "role": p["role"],
-            "cause": self.rng.choice(CAUSES),
-            "amount": self.rng.randrange(10, 2_000) * 1_000,
-            "judged_on": self.day(t),
-        }
-        return "court.judgment", "court", self.plan.usccs[e], payload
-
-    def enforcement(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        if e not in self.cases or p["status"] == "filed":
-            self.cases[e] = self._case(t, self.plan.usccs[e][2:8], "执")
-        payload = {
-            "case_no": self.cases[e],
-            "amount": self.rng.randrange(10, 2_000) * 1_000,
-            "status": p["status"],
-        }
-        return "court.enforcement", "court", self.plan.usccs[e], payload
-
-    def court_listed(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        case_no = self.cases.get(e) or self._case(t, self.plan.usccs[e][2:8], "执")
-        return "court.dishonest_listed", "court", self.plan.usccs[e], {"case_no": case_no}
-
-    def person_listed(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        district = self.rng.choice(("440303", "440304", "440305", "440306", "440307"))
-        payload = {
-            "person": p["person"],
-            "case_no": self._case(t, district, "执"),
-            "court": court_name(district),
-        }
-        return "person.dishonest_listed", "court", None, payload
-
-    def change(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        if p["field"] == "legal_rep":
-            self.rep[e] = p["after"]
-        payload = {"field": p["field"], "before": p["before"], "after": p["after"]}
-        return "registration.changed", "samr", self.plan.usccs[e], payload
-
-    def abnormal(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        return "list.abnormal_added", "samr", self.plan.usccs[e], {"reason": p["reason"]}
-
-    def serious(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        return "list.serious_added", "samr", self.plan.usccs[e], {"reason": p["reason"]}
-
-    def annual(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        rng, figures = self.rng, p.get("figures", "normal")
-        if figures == "zero":
-            staff = insured = 0
-            revenue = profit = tax = 0.0
-        elif figures == "partial":  # no revenue yet, but people on the payroll
-            staff = insured = rng.randint(1, 5)
-            revenue, tax, profit = 0.0, 0.0, -float(rng.randrange(50, 500) * 1_000)
-        else:
-            staff = max(1, int(rng.lognormvariate(2.3, 1.1)))
-            insured = max(1, staff - rng.randrange(staff // 3 + 1))
-            revenue = float(staff * rng.randrange(150, 1_500) * 1_000)
-            profit = round(revenue * rng.uniform(-0.08, 0.15), 2)
-            tax = round(revenue * rng.uniform(0.01, 0.06), 2)
-        payload = {
-            "year": p["year"],
-            "employees": staff,
-            "revenue": revenue,
-            "profit": profit,
-            "tax_paid": tax,
-            "insured_employees": insured,
-        }
-        return "annual_report.filed", "samr", self.plan.usccs[e], payload
-
-    def _period(self, t: int) -> str:
-        day = date.fromisoformat(self.day(t))
-        year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
-        return f"{year}-{month:02d}"
-
-    def tax_arrears(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        payload = {
-            "amount": self.rng.randrange(5, 800) * 1_000,
-            "tax_type": self.rng.choice(TAX_TYPES),
-            "period": self._period(t),
-        }
-        return "tax.arrears", "tax", self.plan.usccs[e], payload
-
-    def tax_violation(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        case_no = f"深税稽罚〔{self.day(t)[:4]}〕{self.number()}号"
-        payload = {"case_no": case_no, "amount": self.rng.randrange(20, 5_000) * 1_000}
-        return "tax.violation", "tax", self.plan.usccs[e], payload
-
-    def si_arrears(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        payload = {"amount": self.rng.randrange(2, 300) * 1_000, "period": self._period(t)}
-        return "social_insurance.arrears", "hrss", self.plan.usccs[e], payload
-
-    def inspection(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        payload: dict[str, Any] = {
-            "plan_id": f"SZ-{self.day(t)[:4]}-SSJ-{self.rng.randrange(1, 40):03d}",
-            "result": p["result"],
-        }
-        if p["result"] == "issues_found":
-            payload["findings"] = self.rng.sample(FINDINGS, self.rng.randint(1, 2))
-        elif p["result"] == "unreachable":
-            payload["findings"] = ["通过登记的住所或者经营场所无法联系"]
-        return "inspection.completed", "samr", self.plan.usccs[e], payload
-
     # background -----------------------------------------------------------------------
     def pick(self, *, clean_ok: bool) -> int | None:
         """A registered, still active enterprise; with `clean_ok` False, not a clean one."""
@@ -366,17 +219,18 @@ class Emitter:
     def background_event(self, t: int) -> Built:
         rng = self.rng
         cum, names = self.weights[0] if self.days[t // DAY][5:7] <= "06" else self.weights[1]
-        kind = names[bisect.bisect_right(cum, rng.random() * cum[-1])]
-        built = self._background(kind, t)
-        if built is None:
-            e = self.pick(clean_ok=True)
-            if e is None:  # nothing registered yet (tiny cities): an unrelated court listing
-                return self.person_listed(-1, t, {"person": self.people.adult(self.plan.start)})
-            result = (
-                "passed" if self.plan.roles[e] == CLEAN or rng.random() < 0.6 else "issues_found"
-            )
-            built = self.inspection(e, t, {"result": result})
-        return built
+        for _ in range(4):  # a kind that does not apply (report already filed...): draw again
+            built = self._background(names[bisect.bisect_right(cum, rng.random() * cum[-1])], t)
+            if built is not None:
+                return built
+        e = self.pick(clean_ok=True)
+        if e is None:  # nothing registered yet (tiny cities): an unrelated court listing
+            return self.person_listed(-1, t, {"person": self.people.adult(self.plan.start)})
+        return self._inspect(e, t)
+
+    def _inspect(self, e: int, t: int) -> Built:
+        passed = self.plan.roles[e] == CLEAN or self.rng.random() < 0.6
+        return self.inspection(e, t, {"result": "passed" if passed else "issues_found"})
 
     def _background(self, kind: str, t: int) -> Built | None:
         rng = self.rng
@@ -392,8 +246,10 @@ class Emitter:
             "commendation",
         )
         e = self.pick(clean_ok=clean_ok)
-        if e is None or kind == "inspection":
+        if e is None:
             return None
+        if kind == "inspection":
+            return self._inspect(e, t)
         uscc, role = self.plan.usccs[e], self.plan.roles[e]
         if kind in ("annual", "tax_rating"):
             year = int(self.day(t)[:4]) - 1
@@ -412,11 +268,9 @@ class Emitter:
         if kind == "simple_penalty":
             return self.penalty(e, t, {"procedure": "simple"})
         if kind == "complaint":
-            payload = {
-                "channel": rng.choice(COMPLAINT_CHANNELS),
-                "category": rng.choice(COMPLAINT_CATEGORIES),
-            }
-            return "complaint.received", "samr", uscc, payload
+            channel = COMPLAINT_CHANNELS[int(rng.random() * len(COMPLAINT_CHANNELS))]
+            category = COMPLAINT_CATEGORIES[int(rng.random() * len(COMPLAINT_CATEGORIES))]
+            return "complaint.received", "samr", uscc, {"channel": channel, "category": category}
         if kind == "judgment":
             return self.judgment(
                 e, t, {"role": rng.choice(("defendant", "plaintiff", "plaintiff"))}
@@ -424,9 +278,9 @@ class Emitter:
         if kind == "enforcement":
             return self.enforcement(e, t, {"status": rng.choice(("filed", "concluded"))})
         if kind == "pledge":
-            payload = {"kind": rng.choice(("equity_pledge", "chattel_mortgage")),
-                       "amount": rng.randrange(10, 5_000) * 10_000}  # fmt: skip
-            return "pledge.registered", "bank", uscc, payload
+            pledge = rng.choice(("equity_pledge", "chattel_mortgage"))
+            amount = rng.randrange(10, 5_000) * 10_000
+            return "pledge.registered", "bank", uscc, {"kind": pledge, "amount": amount}
         if kind == "commendation":
             title, level = rng.choice(COMMENDATIONS)
             return "commendation.awarded", "samr", uscc, {"title": title, "level": level}
@@ -438,18 +292,6 @@ class Emitter:
             return "enterprise.deregistered", "samr", uscc, {"reason": "决议解散"}
         return None
 
-    def _permit(self, e: int, t: int) -> Built | None:
-        kind = INDUSTRIES[self.industry[e]][3]
-        if kind is None:
-            return None
-        district, year = self.plan.usccs[e][2:8], self.day(t)[:4]
-        prefix = "JY1" if kind == "食品经营许可证" else "粤"
-        permit_no = f"{prefix}{district}{year}{self.number():07d}"
-        self.permits.setdefault(e, []).append(permit_no)
-        valid = date.fromisoformat(self.day(t)) + timedelta(days=5 * 365)
-        payload = {"permit_no": permit_no, "kind": kind, "valid_until": valid.isoformat()}
-        return "permit.granted", "samr", self.plan.usccs[e], payload
-
     def _change(self, e: int, t: int) -> Built:
         rng, role = self.rng, self.plan.roles[e]
         fields = (
@@ -457,11 +299,13 @@ class Emitter:
         )
         if role == NOISY and e not in self.rep_changed and rng.random() < 0.15:
             self.rep_changed.add(e)
-            after = self.people.adult(self.plan.start)
-            return self.change(e, t, {"field": "legal_rep", "before": self.rep[e], "after": after})
+            newcomer = self.people.adult(self.plan.start)
+            params = {"field": "legal_rep", "before": self.rep[e], "after": newcomer}
+            return self.change(e, t, params)
         field = rng.choice(fields)
         uscc = self.plan.usccs[e]
         before: Any
+        after: Any
         if field == "name" and uscc.startswith("91"):
             before = self.name[e]
             self.name[e] = after = enterprise_name(rng, self.industry[e])

@@ -54,19 +54,20 @@ __all__ = [
 ]
 
 Item = dict[str, Any] | bytes
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 T = TypeVar("T")
 
 DEMO_PRESET: dict[str, Any] = {
     "seed": 2026,
-    "enterprises": 300,
+    "enterprises": 500,
     "events": 12_000,
     "start": date(2026, 1, 5),
     "days": 180,
     "invalid_rate": 0.005,
     "planted_within_days": 10,
 }
-"""A small city for the live demo: every planted pattern is complete within the first
-~1,500 items, i.e. within ~8 s at 200 events/s; the whole feed lasts ~1 minute."""
+"""A small city for the live demo: every planted pattern (two firms for most) is complete
+within the first ~1,300 items, i.e. within ~7 s at 200 events/s; the feed lasts ~1 minute."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,32 @@ class Truth:
     """What the city holds. `patterns[p]`: USCCs that must trigger pattern p;
     `negatives[p]`: decoys planted close to p that must not trigger it; `clean`: USCCs
     with no planted pattern, no decoy and no negative record; `invalid`: number of
-    broken items in the stream."""
+    broken items in the stream. `truth["clean"]` and `truth[p]` also work.
+
+    What is planted (event time; "within N days" inclusive, on `occurred_at` dates):
+    - penalty_frequency: 3-4 ordinary penalties within 300 days. Decoys: 2 ordinary;
+      3-5 simple-procedure; 3 ordinary ~200 days apart (periods of 420+ days).
+    - dishonest_enterprise: judgment, enforcement filed, `court.dishonest_listed`.
+      Decoy: judgment and enforcement filed then concluded.
+    - dishonest_legal_rep: `person.dishonest_listed` of the legal rep (since
+      registration), of the supervisor (an officer), of a person listed first and
+      appointed legal rep later, and of one appointed first and listed later. Decoy: a
+      namesake of the legal rep (same name, other ID number) is listed.
+    - address_cluster: 5-7 new firms registered at one address within 25 days. Decoy:
+      two old firms sharing an address.
+    - person_many_firms: one person legal rep of 5-7 firms (the last one appointed by
+      `registration.changed`). Decoy: legal rep of 2 firms and director of a third.
+    - abnormal_age: legal rep aged 15-16 or over 78 at the event that makes them legal
+      rep (registration or change). Decoys: reps aged 20-22 and 66-70.
+    - frequent_changes: 3-4 legal_rep/shareholders changes within 150 days. Decoys: 2
+      changes; 3 changes ~115 days apart (periods of 260+ days).
+    - abnormal_list (every `list.abnormal_added`, so it includes unreachable),
+      unreachable (inspection `unreachable`, then reason `unreachable_address`),
+      serious_violation_list, tax_arrears, tax_violation, social_insurance_arrears:
+      one event each.
+    - zero_annual_report: revenue, employees, tax_paid, insured_employees (and profit)
+      all 0. Decoy: zero revenue and tax but people employed.
+    """
 
     patterns: Mapping[str, frozenset[str]]
     negatives: Mapping[str, frozenset[str]]
@@ -179,7 +205,7 @@ def to_bytes(item: Item) -> bytes:
     """One item as it goes on the wire: JSON in UTF-8 (Chinese kept), or the broken bytes."""
     if isinstance(item, bytes):
         return item
-    return json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(item).encode()
 
 
 def write_jsonl(city: City | Iterable[Item], path: str | Path, progress: bool = False) -> int:
@@ -212,11 +238,12 @@ def paced(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[T]:
-    """Yield `events` at `rate_per_s` on average: item k is due k / rate seconds after
-    the first; a slow consumer is caught up without bursts beyond what it lost.
+    """Yield `events` at `rate_per_s`: item k is due k / rate seconds after the first.
+    A consumer that falls behind gets items without waiting until it is on schedule.
 
     >>> now = [0.0]
-    >>> list(paced(range(3), 2.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)))
+    >>> def sleep(seconds): now[0] += seconds
+    >>> list(paced(range(3), 2.0, clock=lambda: now[0], sleep=sleep))
     [0, 1, 2]
     >>> now[0]
     1.0

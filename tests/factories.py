@@ -18,6 +18,13 @@ def uscc() -> str:
     return make_uscc(_rng)
 
 
+def uscc_with_wrong_check() -> str:
+    """A USCC whose 18th character is wrong (every other part valid)."""
+    code = uscc()
+    wrong = next(c for c in "0123456789ABCDEFGHJKLMNPQRTUWXY" if c != code[17])
+    return code[:17] + wrong
+
+
 def person(name: str = "张三", born: date = date(1980, 5, 17)) -> dict[str, str]:
     return {"name": name, "id_no": make_id_number(_rng, born)}
 

@@ -136,7 +136,7 @@ async def test_a_replaced_legal_rep_no_longer_links_the_enterprise(store):
 
 async def test_invalid_events_become_dead_letters_with_their_bytes(store):
     pipeline = Pipeline(store, FANOUT)
-    bad_check = f.registered(f.uscc()[:-1] + "0")
+    bad_check = f.registered(f.uscc_with_wrong_check())
     raw = [b"{not json", f.encode(bad_check)]
     result = await pipeline.handle([Message(EVENTS, 1, 10 + i, r) for i, r in enumerate(raw)])
     assert result.dead_letters == 2

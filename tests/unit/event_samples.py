@@ -53,7 +53,11 @@ PAYLOADS: dict[str, dict[str, Any]] = {
         "tax_paid": "45000.00",
         "insured_employees": 10,
     },
-    "permit.granted": {"permit_no": "JY14403050001", "kind": "食品经营许可证", "valid_until": "2031-02-28"},
+    "permit.granted": {
+        "permit_no": "JY14403050001",
+        "kind": "食品经营许可证",
+        "valid_until": "2031-02-28",
+    },
     "permit.revoked": {"permit_no": "JY14403050001"},
     "penalty.decided": {
         "decision_no": "深市监罚〔2026〕123号",
@@ -70,9 +74,17 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "list.serious_added": {"reason": "列入经营异常名录届满3年仍未履行相关义务"},
     "list.serious_removed": {},
     "complaint.received": {"channel": "12315热线", "category": "商品质量"},
-    "inspection.completed": {"plan_id": "2026-SS-01", "result": "issues_found", "findings": ["台账记录不全"]},
+    "inspection.completed": {
+        "plan_id": "2026-SS-01",
+        "result": "issues_found",
+        "findings": ["台账记录不全"],
+    },
     "commendation.awarded": {"title": "守合同重信用企业", "level": "provincial"},
-    "credit.repaired": {"target": "penalty", "ref": "深市监罚〔2026〕123号", "approved_on": "2026-09-02"},
+    "credit.repaired": {
+        "target": "penalty",
+        "ref": "深市监罚〔2026〕123号",
+        "approved_on": "2026-09-02",
+    },
     "court.judgment": {
         "case_no": "(2026)粤03民初1号",
         "court": "深圳市中级人民法院",
@@ -90,14 +102,22 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "tax.credit_rated": {"year": 2025, "rating": "M"},
     "social_insurance.arrears": {"amount": 12000, "period": "2026-02"},
     "pledge.registered": {"kind": "equity_pledge", "amount": 500000},
-    "person.dishonest_listed": {"person": person(), "case_no": "(2026)粤03执2号", "court": "深圳中院"},
-    "person.dishonest_removed": {"person": person(), "case_no": "(2026)粤03执2号", "court": "深圳中院"},
+    "person.dishonest_listed": {
+        "person": person(),
+        "case_no": "(2026)粤03执2号",
+        "court": "深圳中院",
+    },
+    "person.dishonest_removed": {
+        "person": person(),
+        "case_no": "(2026)粤03执2号",
+        "court": "深圳中院",
+    },
 }
 
 SOURCES = {"court": "court", "tax": "tax", "social_insurance": "hrss", "person": "court"}
 
 
-def event(event_type: str = "penalty.decided", **changes: Any) -> dict[str, Any]:
+def event(event_type: str = "penalty.decided", /, **changes: Any) -> dict[str, Any]:
     """A valid event dict of `event_type`; keyword arguments replace envelope fields and
     a value of `...` removes the field."""
     body: dict[str, Any] = {
@@ -114,7 +134,7 @@ def event(event_type: str = "penalty.decided", **changes: Any) -> dict[str, Any]
     return {k: v for k, v in body.items() if v is not ...}
 
 
-def with_payload(event_type: str, **changes: Any) -> dict[str, Any]:
+def with_payload(event_type: str, /, **changes: Any) -> dict[str, Any]:
     """A valid event whose payload fields are replaced (`...` removes one)."""
     body = event(event_type)
     body["payload"].update(changes)
