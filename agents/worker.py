@@ -50,7 +50,11 @@ def build_worker(
 
     @app.agent(input_channel, name="creditwatch.process")
     async def process(events: faust.StreamT) -> None:
-        async for batch in events.take_events(stream.batch_size, within=stream.batch_within_s):
+        # take_events (not take): the batch keeps each message's topic, partition, offset
+        batches = events.take_events(  # type: ignore[attr-defined]
+            stream.batch_size, within=stream.batch_within_s
+        )
+        async for batch in batches:
             messages = [
                 Message(e.message.topic, e.message.partition, e.message.offset, e.value)
                 for e in batch

@@ -190,7 +190,7 @@ class Store:
                 self.grades_stream,
                 self.grade_index,
             ]
-            args = [
+            args: list[Any] = [
                 len(c.event_ids),
                 *c.event_ids,
                 c.state.to_json(),
@@ -242,7 +242,7 @@ class Store:
         """(stream, entry id, data) not yet relayed: new entries, or with `pending` this
         consumer's entries delivered but not acknowledged (after a restart)."""
         start = "0" if pending else ">"
-        reply = await self.redis.xreadgroup(
+        reply: Any = await self.redis.xreadgroup(
             OUTBOX_GROUP,
             consumer,
             {s: start for s in self.outbox_streams()},
@@ -290,7 +290,7 @@ class Store:
         upper = f"({before}" if before else "+"
         lower = str(since_ms) if since_ms is not None else "-"
         while True:
-            entries = await self.redis.xrevrange(stream, upper, lower, count=chunk)
+            entries: Any = await self.redis.xrevrange(stream, upper, lower, count=chunk)
             for entry_id, fields in entries:
                 yield entry_id.decode(), json.loads(fields[b"data"])
             if len(entries) < chunk:
@@ -299,6 +299,7 @@ class Store:
 
     async def grade_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for grade in await self.redis.hvals(self.grade_index):
+        grades: Any = await self.redis.hvals(self.grade_index)
+        for grade in grades:
             counts[grade.decode()] = counts.get(grade.decode(), 0) + 1
         return counts

@@ -26,13 +26,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for chatty in ("kafka", "aiokafka"):  # their INFO is one line per connection
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
+    from kafka.errors import KafkaError
+
+    from streams.processes import ProcessError
+    from streams.topic_admin import TopicMismatchError
+
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
         return 130
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, IsADirectoryError, ValueError) as exc:
         print(f"creditwatch: {exc}", file=sys.stderr)
         return 2
+    except (ProcessError, TopicMismatchError, KafkaError) as exc:
+        # startup failures and an unreachable broker: the message says what to fix
+        print(f"creditwatch: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
