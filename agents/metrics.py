@@ -15,7 +15,9 @@ WARNINGS = Counter(
     "creditwatch_warnings_total", "Warnings raised, by rule and severity", ["rule_id", "severity"]
 )
 GRADE_CHANGES = Counter(
-    "creditwatch_grade_changes_total", "Grade changes, by from and to grade", ["from_grade", "to_grade"]
+    "creditwatch_grade_changes_total",
+    "Grade changes, by from and to grade",
+    ["from_grade", "to_grade"],
 )
 RULE_ERRORS = Counter("creditwatch_rule_errors_total", "Rule evaluations that raised", ["rule_id"])
 FANOUT = Counter("creditwatch_fanout_total", "Person events fanned out to their enterprises")

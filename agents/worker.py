@@ -26,8 +26,9 @@ def build_worker(
     stream: StreamSettings, store_settings: StoreSettings, datadir: Path | None = None
 ) -> faust.App:
     app, topics = create_app(stream, datadir)
-    store = Store.from_url(store_settings.redis_url, store_settings.key_prefix,
-                           store_settings.stream_maxlen)
+    store = Store.from_url(
+        store_settings.redis_url, store_settings.key_prefix, store_settings.stream_maxlen
+    )
     pipeline = Pipeline(store, stream.fanout_topic)
     by_name = {
         stream.warnings_topic: topics.warnings,

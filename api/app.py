@@ -14,11 +14,11 @@ from api.routers import enterprises, health, outputs
 from rules.store import Store
 from streams.settings import ApiSettings, StoreSettings
 
-REQUESTS = Counter(
-    "creditwatch_api_requests_total", "API requests", ["method", "route", "status"]
-)
+REQUESTS = Counter("creditwatch_api_requests_total", "API requests", ["method", "route", "status"])
 LATENCY = Histogram(
-    "creditwatch_api_request_seconds", "API request latency", ["method", "route"],
+    "creditwatch_api_request_seconds",
+    "API request latency",
+    ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
 

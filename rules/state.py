@@ -97,7 +97,7 @@ def apply_event(
     ...     "decided_on": "2026-03-01", "amount": 500.0}, "e1", "2026-03-01T10:00:00+08:00")
     >>> s.penalties["X1"]["procedure"], s.events_seen
     ('ordinary', 1)
-    >>> _ = apply_event(s, "penalty.revoked", {"decision_no": "X1"}, "e2", "2026-04-01T10:00:00+08:00")
+    >>> _ = apply_event(s, "penalty.revoked", {"decision_no": "X1"}, "e2", "2026-04-01T02:00:00")
     >>> s.penalties["X1"]["revoked"]
     True
     """

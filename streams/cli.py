@@ -7,12 +7,11 @@ import logging
 import os
 import secrets
 import sys
-import threading
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from streams.settings import ApiSettings, StackSettings, StoreSettings, StreamSettings
+from streams.settings import ApiSettings, StackSettings, StreamSettings
 
 log = logging.getLogger("creditwatch")
 
@@ -48,8 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="creditwatch", description="Real-time credit-risk monitor for market regulators."
     )
-    parser.add_argument("--log-level", default="info",
-                        choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     up = sub.add_parser("up", help="start the embedded stack: broker, Redis, worker, API")
@@ -74,13 +74,28 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--start", type=date.fromisoformat, default=date(2024, 1, 1))
     sim.add_argument("--days", type=int, default=730)
-    sim.add_argument("--invalid-rate", type=float, default=0.0,
-                     help="share of extra, deliberately broken events")
+    sim.add_argument(
+        "--invalid-rate", type=float, default=0.0, help="share of extra, deliberately broken events"
+    )
     target = sim.add_mutually_exclusive_group(required=True)
     target.add_argument("--out", type=Path, help="write JSONL here")
     target.add_argument("--to-topic", action="store_true", help="produce to the input topic")
-    sim.add_argument("--rate", type=float, default=0.0,
-                     help="with --to-topic: events per second (0 = as fast as possible)")
+    sim.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="with --to-topic: events per second (0 = as fast as possible)",
+    )
+    sim.add_argument(
+        "--demo",
+        action="store_true",
+        help="the demo city: planted patterns early, a few broken events",
+    )
+    sim.add_argument(
+        "--linger",
+        action="store_true",
+        help="after sending, wait for SIGTERM (as a supervised child)",
+    )
     sim.set_defaults(run=_simulate)
     return parser
 
@@ -98,8 +113,9 @@ def _api(_args: argparse.Namespace) -> int:
     from api.app import create_app
 
     settings = ApiSettings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_level="warning")
+    uvicorn.run(
+        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning"
+    )
     return 0
 
 
@@ -107,8 +123,10 @@ def _ingest(args: argparse.Namespace) -> int:
     from streams.ingest import ingest_file
 
     summary = ingest_file(args.file, StreamSettings(), show_progress=not args.no_progress)
-    print(f"sent {summary.sent} events in {summary.seconds:.1f} s "
-          f"({summary.rate:,.0f}/s); rejected locally {len(summary.rejected)}")
+    print(
+        f"sent {summary.sent} events in {summary.seconds:.1f} s "
+        f"({summary.rate:,.0f}/s); rejected locally {len(summary.rejected)}"
+    )
     for line, reason, detail in summary.rejected[:50]:
         print(f"  line {line}: {reason}: {detail}")
     if len(summary.rejected) > 50:
@@ -117,25 +135,44 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from streams.simulate import generate_city, paced, write_jsonl
+    import time
 
-    city = generate_city(seed=args.seed, enterprises=args.enterprises, events=args.events,
-                         start=args.start, days=args.days, invalid_rate=args.invalid_rate)
+    from streams.ingest import make_producer, send_unchecked
+    from streams.simulation import DEMO_PRESET, generate_city, paced, write_jsonl
+
+    options = (
+        dict(DEMO_PRESET)
+        if args.demo
+        else {
+            "seed": args.seed,
+            "enterprises": args.enterprises,
+            "events": args.events,
+            "start": args.start,
+            "days": args.days,
+            "invalid_rate": args.invalid_rate,
+        }
+    )
+    city = generate_city(**options)
     if args.out:
-        write_jsonl(city, args.out, progress=True)
-        print(f"wrote {args.out}")
+        written = write_jsonl(city, args.out, progress=True)
+        print(f"wrote {written} events to {args.out} ({city.n_invalid} deliberately broken)")
         return 0
-    from streams.ingest import make_producer, send_events
-
     settings = StreamSettings()
     producer = make_producer(settings)
-    events = city.events() if not args.rate else paced(city.events(), args.rate)
+    started = time.perf_counter()
     try:
-        summary = send_events(producer, settings, events)
+        items = paced(city.events(), args.rate) if args.rate else city.events()
+        sent = send_unchecked(producer, settings.events_topic, items)
     finally:
         producer.close()
-    print(f"sent {summary.sent} events ({summary.rate:,.0f}/s); "
-          f"{len(summary.rejected)} broken ones to the dead-letter topic")
+    took = time.perf_counter() - started
+    print(
+        f"sent {sent} events to {settings.events_topic} in {took:.1f} s "
+        f"({sent / took:,.0f}/s; {city.n_invalid} deliberately broken)",
+        flush=True,
+    )
+    while args.linger:  # the supervisor stops us with SIGTERM
+        time.sleep(3600)
     return 0
 
 
@@ -155,21 +192,33 @@ def _up(args: argparse.Namespace) -> int:
     me = [sys.executable, "-m", "streams.cli", "--log-level", args.log_level]
 
     def children(_started: EmbeddedStack) -> list[ChildSpec]:
-        return [
-            ChildSpec("worker", [*me, "worker"],
-                      env={"CREDITWATCH_WORKER_METRICS_PORT": str(metrics_port),
-                           "CREDITWATCH_DATADIR": str(state_dir / "worker")},
-                      ready=http_ready(f"http://127.0.0.1:{metrics_port}/metrics"),
-                      ready_timeout=90),
-            ChildSpec("api", [*me, "api"],
-                      env={"CREDITWATCH_ADMIN_KEY": admin_key,
-                           "CREDITWATCH_API_PORT": str(api_port)},
-                      ready=http_ready(f"{api_url}/healthz")),
+        specs = [
+            ChildSpec(
+                "worker",
+                [*me, "worker"],
+                env={
+                    "CREDITWATCH_WORKER_METRICS_PORT": str(metrics_port),
+                    "CREDITWATCH_DATADIR": str(state_dir / "worker"),
+                },
+                ready=http_ready(f"http://127.0.0.1:{metrics_port}/metrics"),
+                ready_timeout=90,
+            ),
+            ChildSpec(
+                "api",
+                [*me, "api"],
+                env={"CREDITWATCH_ADMIN_KEY": admin_key, "CREDITWATCH_API_PORT": str(api_port)},
+                ready=http_ready(f"{api_url}/healthz"),
+            ),
         ]
+        if args.demo:  # started last, so stopped first: before the broker goes away
+            feed = ["simulate", "--demo", "--to-topic", "--linger", "--rate", str(args.demo_rate)]
+            specs.append(ChildSpec("demo", [*me, *feed], stop_timeout=5))
+        return specs
 
     def on_ready(started: EmbeddedStack) -> None:
+        took = started.startup_seconds + started.timings.get("children", 0)
         print(
-            f"\ncreditwatch is up in {started.startup_seconds + started.timings.get('children', 0):.1f} s\n"
+            f"\ncreditwatch is up in {took:.1f} s\n"
             f"  API          {api_url}   (docs: {api_url}/docs)\n"
             f"  admin key    {admin_key}\n"
             f"  try          curl -H 'Authorization: Bearer {admin_key}' {api_url}/warnings\n"
@@ -180,26 +229,13 @@ def _up(args: argparse.Namespace) -> int:
             flush=True,
         )
         if args.demo:
-            os.environ.update(started.child_env())
-            threading.Thread(target=_demo_feed, args=(args.demo_rate,), daemon=True).start()
+            print(
+                f"demo feed: a synthetic city at {args.demo_rate:.0f} events/s "
+                f"(log: {started.log_dir / 'demo.log'})\n",
+                flush=True,
+            )
 
     return run_stack(stack, stream, api, children=children, on_ready=on_ready)
-
-
-def _demo_feed(rate: float) -> None:
-    from streams.ingest import make_producer, send_events
-    from streams.simulate import DEMO_PRESET, generate_city, paced
-
-    settings = StreamSettings()
-    city = generate_city(**DEMO_PRESET)
-    producer = make_producer(settings)
-    try:
-        summary = send_events(producer, settings, paced(city.events(), rate))
-        print(f"demo feed done: {summary.sent} events sent", flush=True)
-    except Exception:
-        log.exception("demo feed stopped")
-    finally:
-        producer.close(timeout=2)
 
 
 if __name__ == "__main__":

@@ -75,8 +75,9 @@ def produce(
             summary.sent += 1
         else:  # a batch envelope with rejects: send its valid events one by one
             for event in valid:
-                producer.send(settings.events_topic, key=event.key.encode(),
-                              value=encode_event(event))
+                producer.send(
+                    settings.events_topic, key=event.key.encode(), value=encode_event(event)
+                )
                 summary.sent += 1
     producer.flush()
     summary.seconds = time.perf_counter() - started
@@ -84,8 +85,7 @@ def produce(
 
 
 def numbered_lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    for number, line in enumerate(handle, start=1):
-        yield number, line
+    yield from enumerate(handle, start=1)
 
 
 def ingest_file(path: Path, settings: StreamSettings, show_progress: bool = True) -> IngestSummary:
@@ -95,19 +95,32 @@ def ingest_file(path: Path, settings: StreamSettings, show_progress: bool = True
     size = path.stat().st_size
     producer = make_producer(settings)
     try:
-        with path.open("rb") as handle, tqdm(
-            total=size, unit="B", unit_scale=True, desc=f"ingest {path.name}",
-            disable=not show_progress,
-        ) as bar:
+        with (
+            path.open("rb") as handle,
+            tqdm(
+                total=size,
+                unit="B",
+                unit_scale=True,
+                desc=f"ingest {path.name}",
+                disable=not show_progress,
+            ) as bar,
+        ):
             return produce(producer, settings, numbered_lines(handle), bar)
     finally:
         producer.close()
 
 
-def send_events(producer: KafkaProducer, settings: StreamSettings,
-                events: Iterable[dict[str, Any] | bytes]) -> IngestSummary:
-    """Send generated events (dicts, or raw bytes for deliberately broken ones)."""
-    return produce(
-        producer, settings,
-        ((n, e if isinstance(e, bytes) else encode_event(e)) for n, e in enumerate(events, 1)),
-    )
+def send_unchecked(
+    producer: KafkaProducer, topic: str, items: Iterable[dict[str, Any] | bytes]
+) -> int:
+    """Send generated items as they are, broken ones included, so the worker's own
+    validation and dead-lettering are exercised (the simulator and the demo use this)."""
+    from streams.simulation import event_key, to_bytes
+
+    sent = 0
+    for item in items:
+        key = None if isinstance(item, bytes) else event_key(item).encode()
+        producer.send(topic, key=key, value=to_bytes(item))
+        sent += 1
+    producer.flush()
+    return sent

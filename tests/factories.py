@@ -29,8 +29,15 @@ def person(name: str = "张三", born: date = date(1980, 5, 17)) -> dict[str, st
     return {"name": name, "id_no": make_id_number(_rng, born)}
 
 
-def event(etype: str, uscc: str | None, payload: dict[str, Any], *, day: str = "2026-03-01",
-          event_id: str | None = None, source: str = "samr") -> dict[str, Any]:
+def event(
+    etype: str,
+    uscc: str | None,
+    payload: dict[str, Any],
+    *,
+    day: str = "2026-03-01",
+    event_id: str | None = None,
+    source: str = "samr",
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "event_id": event_id or f"test-{next(_ids)}",
         "type": etype,
@@ -57,32 +64,49 @@ def registered(code: str, legal_rep: dict[str, str] | None = None, **extra: Any)
     return event("enterprise.registered", code, payload, day="2020-01-15")
 
 
-def penalty(code: str, day: str, procedure: str = "ordinary", n: int | None = None) -> dict[str, Any]:
-    return event("penalty.decided", code, {
-        "decision_no": f"深市监罚〔{day[:4]}〕{n or next(_ids)}号",
-        "authority": "深圳市市场监督管理局",
-        "violation": "虚假宣传",
-        "amount": 50000,
-        "procedure": procedure,
-        "measures": ["fine"],
-        "decided_on": day,
-    }, day=day)
+def penalty(
+    code: str, day: str, procedure: str = "ordinary", n: int | None = None
+) -> dict[str, Any]:
+    return event(
+        "penalty.decided",
+        code,
+        {
+            "decision_no": f"深市监罚〔{day[:4]}〕{n or next(_ids)}号",
+            "authority": "深圳市市场监督管理局",
+            "violation": "虚假宣传",
+            "amount": 50000,
+            "procedure": procedure,
+            "measures": ["fine"],
+            "decided_on": day,
+        },
+        day=day,
+    )
 
 
 def dishonest_listed(code: str, case_no: str = "(2026)粤03执1号") -> dict[str, Any]:
     return event("court.dishonest_listed", code, {"case_no": case_no}, source="court")
 
 
-def person_listed(who: dict[str, str], case_no: str = "(2026)粤03执9号",
-                  etype: str = "person.dishonest_listed") -> dict[str, Any]:
-    return event(etype, None, {"person": who, "case_no": case_no, "court": "深圳市中级人民法院"},
-                 source="court")
+def person_listed(
+    who: dict[str, str], case_no: str = "(2026)粤03执9号", etype: str = "person.dishonest_listed"
+) -> dict[str, Any]:
+    return event(
+        etype,
+        None,
+        {"person": who, "case_no": case_no, "court": "深圳市中级人民法院"},
+        source="court",
+    )
 
 
-def legal_rep_changed(code: str, before: dict[str, str], after: dict[str, str],
-                      day: str = "2026-04-01") -> dict[str, Any]:
-    return event("registration.changed", code,
-                 {"field": "legal_rep", "before": before, "after": after}, day=day)
+def legal_rep_changed(
+    code: str, before: dict[str, str], after: dict[str, str], day: str = "2026-04-01"
+) -> dict[str, Any]:
+    return event(
+        "registration.changed",
+        code,
+        {"field": "legal_rep", "before": before, "after": after},
+        day=day,
+    )
 
 
 def encode(obj: dict[str, Any]) -> bytes:

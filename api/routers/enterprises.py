@@ -15,8 +15,10 @@ router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 @router.get(
     "/{uscc}",
     response_model=Enterprise,
-    responses={404: {"description": "no record of this enterprise"},
-               422: {"description": "not a valid USCC"}},
+    responses={
+        404: {"description": "no record of this enterprise"},
+        422: {"description": "not a valid USCC"},
+    },
 )
 async def get_enterprise(uscc: Uscc, store: StoreDep, _role: Role) -> Enterprise:
     state = await store.get_enterprise(uscc)

@@ -25,7 +25,11 @@ Since = Annotated[
 
 
 async def _page(
-    store: StoreDep, stream: str, limit: int, cursor: str | None, since: datetime | None,
+    store: StoreDep,
+    stream: str,
+    limit: int,
+    cursor: str | None,
+    since: datetime | None,
     keep: Callable[[dict[str, Any]], bool],
 ) -> tuple[list[dict[str, Any]], str | None]:
     if cursor is not None and not _CURSOR.match(cursor):
@@ -60,9 +64,11 @@ async def list_warnings(
         valid_uscc(uscc)
 
     def keep(w: dict[str, Any]) -> bool:
-        return ((uscc is None or w["uscc"] == uscc)
-                and (rule_id is None or w["rule_id"] == rule_id)
-                and (severity is None or w["severity"] == severity))
+        return (
+            (uscc is None or w["uscc"] == uscc)
+            and (rule_id is None or w["rule_id"] == rule_id)
+            and (severity is None or w["severity"] == severity)
+        )
 
     items, next_cursor = await _page(store, store.warnings_stream, limit, cursor, since, keep)
     return {"items": items, "next_cursor": next_cursor}
@@ -70,14 +76,22 @@ async def list_warnings(
 
 @router.get("/grade-changes", response_model=Page[GradeChange])
 async def list_grade_changes(
-    store: StoreDep, _role: Role, uscc: str | None = None, since: Since = None,
-    limit: Limit = 50, cursor: Cursor = None,
+    store: StoreDep,
+    _role: Role,
+    uscc: str | None = None,
+    since: Since = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Any:
     """Grade changes, newest first."""
     if uscc is not None:
         valid_uscc(uscc)
     items, next_cursor = await _page(
-        store, store.grades_stream, limit, cursor, since,
+        store,
+        store.grades_stream,
+        limit,
+        cursor,
+        since,
         lambda g: uscc is None or g["uscc"] == uscc,
     )
     return {"items": items, "next_cursor": next_cursor}
@@ -85,12 +99,20 @@ async def list_grade_changes(
 
 @router.get("/dead-letters", response_model=Page[dict[str, Any]])
 async def list_dead_letters(
-    store: StoreDep, _role: Role, reason: str | None = None, since: Since = None,
-    limit: Limit = 50, cursor: Cursor = None,
+    store: StoreDep,
+    _role: Role,
+    reason: str | None = None,
+    since: Since = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Any:
     """Events that broke the contract, with the reason and the original bytes."""
     items, next_cursor = await _page(
-        store, store.dead_letters_stream, limit, cursor, since,
+        store,
+        store.dead_letters_stream,
+        limit,
+        cursor,
+        since,
         lambda d: reason is None or d["reason"] == reason,
     )
     return {"items": items, "next_cursor": next_cursor}

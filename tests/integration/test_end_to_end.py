@@ -19,7 +19,7 @@ import httpx
 import pytest
 from kafka import KafkaConsumer
 
-from streams.ingest import make_producer, send_events
+from streams.ingest import make_producer, send_unchecked
 from streams.processes import ManagedProcess, free_port
 from streams.settings import StreamSettings
 from streams.stack import ensure_topics
@@ -56,21 +56,28 @@ def running(kafka_broker: str, redis_server: str, tmp_path_factory) -> Iterator[
     }
     for name in ("events", "dead_letters", "warnings", "grade_changes", "fanout"):
         env[f"CREDITWATCH_{name.upper()}_TOPIC"] = f"{prefix}.{name}"
-    settings = StreamSettings(**{  # the same settings, read as the children will
-        k.removeprefix("CREDITWATCH_").lower(): v
-        for k, v in env.items() if k.startswith("CREDITWATCH_") and k.endswith("_TOPIC")
-    }, kafka_bootstrap=kafka_broker)
+    settings = StreamSettings(
+        **{  # the same settings, read as the children will
+            k.removeprefix("CREDITWATCH_").lower(): v
+            for k, v in env.items()
+            if k.startswith("CREDITWATCH_") and k.endswith("_TOPIC")
+        },
+        kafka_bootstrap=kafka_broker,
+    )
     ensure_topics(kafka_broker, settings.topic_names(), settings.partitions)
     cli = [sys.executable, "-m", "streams.cli"]
-    worker = ManagedProcess("worker", [*cli, "worker"], log_path=logs / "worker.log",
-                            env=env, cwd=ROOT).start()
-    api = ManagedProcess("api", [*cli, "api"], log_path=logs / "api.log", env=env,
-                         cwd=ROOT).start()
+    worker = ManagedProcess(
+        "worker", [*cli, "worker"], log_path=logs / "worker.log", env=env, cwd=ROOT
+    ).start()
+    api = ManagedProcess("api", [*cli, "api"], log_path=logs / "api.log", env=env, cwd=ROOT).start()
     try:
         worker.wait_until(http_ready(f"http://127.0.0.1:{metrics_port}/metrics"), 90, "serving")
         api.wait_until(http_ready(f"http://127.0.0.1:{api_port}/healthz"), 30, "serving")
-        with httpx.Client(base_url=f"http://127.0.0.1:{api_port}",
-                          headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{api_port}",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=10,
+        ) as client:
             yield Running(client, env, settings)
     finally:
         api.stop()
@@ -80,7 +87,7 @@ def running(kafka_broker: str, redis_server: str, tmp_path_factory) -> Iterator[
 def produce(running: Running, *events: dict[str, Any] | bytes) -> None:
     producer = make_producer(running.settings)
     try:
-        send_events(producer, running.settings, events)
+        send_unchecked(producer, running.settings.events_topic, events)
     finally:
         producer.close()
 
@@ -102,8 +109,11 @@ def enterprise(running: Running, code: str) -> dict[str, Any] | None:
 
 def test_penalties_raise_a_warning_and_a_grade_change(running: Running) -> None:
     code = f.uscc()
-    produce(running, f.registered(code), *(f.penalty(code, d) for d in
-                                           ("2026-01-05", "2026-02-05", "2026-03-05")))
+    produce(
+        running,
+        f.registered(code),
+        *(f.penalty(code, d) for d in ("2026-01-05", "2026-02-05", "2026-03-05")),
+    )
     found = eventually(lambda: (e := enterprise(running, code)) and e["warnings"] and e)
     assert found["grade"] == "B" and found["score"] == 85
     assert found["risk"] == {"zh": "中", "en": "general", "colour": "yellow"}
@@ -123,17 +133,21 @@ def test_person_listing_reaches_the_enterprise_of_a_dishonest_legal_rep(running)
     assert found["warnings"][0]["rule_id"] == "dishonest_legal_rep"
     assert listing["event_id"] in found["warnings"][0]["evidence"]
     changes = eventually(
-        lambda: running.api.get("/grade-changes", params={"uscc": code}).json()["items"])
-    assert [(c["from_grade"], c["caused_by"]) for c in changes][0][0] == "A"
+        lambda: running.api.get("/grade-changes", params={"uscc": code}).json()["items"]
+    )
+    assert (changes[0]["from_grade"], changes[0]["to_grade"]) == ("A", "C")
 
 
 def test_outputs_are_published_to_their_topics(running: Running) -> None:
     code = f.uscc()
     produce(running, f.registered(code), f.dishonest_listed(code))
     consumer = KafkaConsumer(
-        running.settings.warnings_topic, running.settings.grade_changes_topic,
-        bootstrap_servers=running.settings.kafka_bootstrap, auto_offset_reset="earliest",
-        consumer_timeout_ms=2000, group_id=None,
+        running.settings.warnings_topic,
+        running.settings.grade_changes_topic,
+        bootstrap_servers=running.settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=2000,
+        group_id=None,
     )
     seen: dict[str, list[dict[str, Any]]] = {}
 
@@ -148,31 +162,57 @@ def test_outputs_are_published_to_their_topics(running: Running) -> None:
     finally:
         consumer.close()
     warning = next(w for w in seen[running.settings.warnings_topic] if w["uscc"] == code)
-    assert set(warning) >= {"warning_id", "uscc", "rule_id", "severity", "message",
-                            "evidence", "raised_at", "occurred_at"}
+    assert set(warning) >= {
+        "warning_id",
+        "uscc",
+        "rule_id",
+        "severity",
+        "message",
+        "evidence",
+        "raised_at",
+        "occurred_at",
+    }
     assert warning["rule_id"] == "dishonest_enterprise" and warning["severity"] == "red"
 
 
 def test_invalid_events_are_dead_lettered_and_the_worker_carries_on(running) -> None:
     bad = f.registered(f.uscc()[:17] + "I")  # I is not a USCC character
     good = f.uscc()
-    produce(running, b'{"event_id": "x", "type": ', f.encode(bad),
-            f.registered(good), f.dishonest_listed(good))
+    produce(
+        running,
+        b'{"event_id": "x", "type": ',
+        f.encode(bad),
+        f.registered(good),
+        f.dishonest_listed(good),
+    )
     # the valid events after the invalid ones are still applied
     assert eventually(lambda: (e := enterprise(running, good)) and e["grade"] == "D")
+    letters = running.api.get("/dead-letters", params={"limit": 500}).json()["items"]
+    mine = {d["reason"]: d for d in letters if d["event_id"] in (bad["event_id"], None)}
+    assert mine["invalid_uscc"]["field"] == "uscc"
+    assert mine["invalid_uscc"]["original"] == f.encode(bad).decode()
+    assert "invalid_json" in mine
 
 
 def test_ingest_command_reports_rejected_lines_and_they_reach_the_dead_letters(
     running: Running, tmp_path: Path
 ) -> None:
     code = f.uscc()
-    lines = [json.dumps(f.registered(code), ensure_ascii=False), "{oops",
-             json.dumps(f.event("no.such_type", code, {}))]
+    lines = [
+        json.dumps(f.registered(code), ensure_ascii=False),
+        "{oops",
+        json.dumps(f.event("no.such_type", code, {})),
+    ]
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "streams.cli", "ingest", str(path),
-                           "--no-progress"], env=running.env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "ingest", str(path), "--no-progress"],
+        env=running.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1, done.stderr
     assert "sent 1 events" in done.stdout
     assert "line 2: invalid_json" in done.stdout and "line 3: unknown_type" in done.stdout

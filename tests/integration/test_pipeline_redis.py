@@ -56,9 +56,14 @@ async def test_three_ordinary_penalties_in_a_year_warn_once_and_lower_the_grade(
 async def test_penalties_spread_over_more_than_a_year_or_simple_do_not_warn(store):
     pipeline = Pipeline(store, FANOUT)
     code = f.uscc()
-    result = await run(pipeline, f.registered(code), f.penalty(code, "2024-01-01"),
-                       f.penalty(code, "2024-12-01"), f.penalty(code, "2025-06-01"),
-                       f.penalty(code, "2025-07-01", procedure="simple"))
+    result = await run(
+        pipeline,
+        f.registered(code),
+        f.penalty(code, "2024-01-01"),
+        f.penalty(code, "2024-12-01"),
+        f.penalty(code, "2025-06-01"),
+        f.penalty(code, "2025-07-01", procedure="simple"),
+    )
     assert result.warnings == 0
     assert (await store.get_enterprise(code)).grade == "A"
 

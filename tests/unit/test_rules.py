@@ -44,16 +44,27 @@ def test_a_veto_overrides_a_good_score() -> None:
 
 
 def _penalty(n: int, day: date, procedure: str) -> dict:
-    return {"type": "penalty.decided", "event_id": f"p{n}", "payload": {
-        "decision_no": f"D{n}", "procedure": procedure, "decided_on": day.isoformat(),
-        "amount": 1000.0}}
+    return {
+        "type": "penalty.decided",
+        "event_id": f"p{n}",
+        "payload": {
+            "decision_no": f"D{n}",
+            "procedure": procedure,
+            "decided_on": day.isoformat(),
+            "amount": 1000.0,
+        },
+    }
 
 
 penalty_streams = st.lists(
     st.tuples(st.integers(0, 900), st.sampled_from(["ordinary", "simple"])),
-    min_size=0, max_size=8,
-).map(lambda items: [_penalty(n, date(2024, 1, 1) + timedelta(days=d), proc)
-                     for n, (d, proc) in enumerate(items)])
+    min_size=0,
+    max_size=8,
+).map(
+    lambda items: [
+        _penalty(n, date(2024, 1, 1) + timedelta(days=d), proc) for n, (d, proc) in enumerate(items)
+    ]
+)
 
 
 def replay(events: list[dict]) -> EnterpriseState:
@@ -63,8 +74,15 @@ def replay(events: list[dict]) -> EnterpriseState:
         if e["event_id"] in seen:  # what the store's guard does
             continue
         seen.add(e["event_id"])
-        process_event(state, etype=e["type"], payload=e["payload"], event_id=e["event_id"],
-                      occurred_at=T0, now=T0, listed_people={})
+        process_event(
+            state,
+            etype=e["type"],
+            payload=e["payload"],
+            event_id=e["event_id"],
+            occurred_at=T0,
+            now=T0,
+            listed_people={},
+        )
     return state
 
 
@@ -79,11 +97,12 @@ def test_arrival_order_does_not_change_the_outcome(events, rnd) -> None:
 
 @given(penalty_streams)
 def test_penalty_frequency_matches_a_brute_force_count(events) -> None:
-    days = sorted(date.fromisoformat(e["payload"]["decided_on"]) for e in events
-                  if e["payload"]["procedure"] == "ordinary")
-    expected = any(
-        sum(1 for d in days if 0 <= (d - start).days <= 365) >= 3 for start in days
+    days = sorted(
+        date.fromisoformat(e["payload"]["decided_on"])
+        for e in events
+        if e["payload"]["procedure"] == "ordinary"
     )
+    expected = any(sum(1 for d in days if 0 <= (d - start).days <= 365) >= 3 for start in days)
     assert ("penalty_frequency" in replay(events).open_warnings) == expected
 
 
@@ -97,9 +116,16 @@ def test_a_failing_rule_is_an_outcome_not_a_crash() -> None:
     from dataclasses import replace
 
     broken = replace(all_rules()[0], evaluate=lambda _data: 1 / 0)
-    out = process_event(EnterpriseState(USCC), etype="enterprise.deregistered", payload={},
-                        event_id="e1", occurred_at=T0, now=T0, listed_people={},
-                        rules=[broken])
+    out = process_event(
+        EnterpriseState(USCC),
+        etype="enterprise.deregistered",
+        payload={},
+        event_id="e1",
+        occurred_at=T0,
+        now=T0,
+        listed_people={},
+        rules=[broken],
+    )
     assert out.rule_errors == [(broken.rule_id, "ZeroDivisionError: division by zero")]
     assert out.state.grade == "A"
 
@@ -107,9 +133,22 @@ def test_a_failing_rule_is_an_outcome_not_a_crash() -> None:
 def test_a_late_registration_does_not_overwrite_a_newer_change() -> None:
     state = EnterpriseState(USCC)
     later, earlier = T0, T0 - timedelta(days=30)
-    process_event(state, etype="registration.changed", event_id="c1", occurred_at=later,
-                  now=later, listed_people={},
-                  payload={"field": "address", "before": "旧址", "after": "新址"})
-    process_event(state, etype="enterprise.registered", event_id="r1", occurred_at=earlier,
-                  now=later, listed_people={}, payload={"name": "甲公司", "address": "旧址"})
+    process_event(
+        state,
+        etype="registration.changed",
+        event_id="c1",
+        occurred_at=later,
+        now=later,
+        listed_people={},
+        payload={"field": "address", "before": "旧址", "after": "新址"},
+    )
+    process_event(
+        state,
+        etype="enterprise.registered",
+        event_id="r1",
+        occurred_at=earlier,
+        now=later,
+        listed_people={},
+        payload={"name": "甲公司", "address": "旧址"},
+    )
     assert state.profile == {"name": "甲公司", "address": "新址"}

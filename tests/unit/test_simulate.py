@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from streams.identifiers import id_birth_date, id_problem, person_key, uscc_problem
-from streams.simulate import (
+from streams.simulation import (
     DEMO_PRESET,
     PATTERNS,
     City,

@@ -10,7 +10,7 @@ True
 >>> event_key(items[0]) == items[0]["uscc"]
 True
 
-How a city is made (streams/patterns.py plans, streams/simstream.py emits):
+How a city is made (simulation/patterns.py plans, simulation/stream.py emits):
 - enterprises are registered first: most in an initial load during the first hours of
   day 0 (established years before), some during the period (new firms);
 - planted patterns are small deterministic shares of enterprises, each with decoys
@@ -37,8 +37,8 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from streams.identifiers import person_key
-from streams.patterns import CLEAN, PATTERNS, Plan, plan_city
-from streams.simstream import INVALID_KINDS, Emitter, timestamp
+from streams.simulation.patterns import CLEAN, PATTERNS, Plan, plan_city
+from streams.simulation.stream import INVALID_KINDS, Emitter, timestamp
 
 __all__ = [
     "DEMO_PRESET",

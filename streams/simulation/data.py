@@ -1,4 +1,4 @@
-"""Built-in vocabulary and profile makers for the synthetic city (streams/simulate.py).
+"""Built-in vocabulary and profile makers for the synthetic city (streams/simulation).
 
 Everything here draws from a `random.Random` handed in by the caller, so a city is
 reproducible from its seed. Uniqueness that the planted patterns rely on is made by

@@ -3,7 +3,7 @@ risk patterns are planted on whom (with decoys that look close but must not fire
 
 `plan_city` is pure bookkeeping: it decides USCCs, registration times, roles and the
 planted events as small stubs `(t, 1, seq, kind, enterprise, params)`, where `t` is
-seconds since the start of the simulated period. streams/simstream.py turns stubs into
+seconds since the start of the simulated period. simulation/stream.py turns stubs into
 contract events. Ordinary (non-planted) enterprises get their profiles only when the
 stream is generated, so planning 100,000 enterprises stays cheap.
 """
@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from streams.identifiers import make_uscc
-from streams.simdata import (
+from streams.simulation.data import (
     DISTRICT_CODES,
     DISTRICT_WEIGHTS,
     SERIOUS_REASONS,

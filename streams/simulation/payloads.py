@@ -1,5 +1,5 @@
 """Payloads of the synthetic city's events, one method per kind of planted or background
-event (streams/simstream.py decides when and for whom). Numbers that must be unique
+event (simulation/stream.py decides when and for whom). Numbers that must be unique
 (decision, case, permit numbers) come from one running counter.
 """
 
@@ -9,8 +9,7 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from streams.patterns import DAY, Plan
-from streams.simdata import (
+from streams.simulation.data import (
     CAUSES,
     FINDINGS,
     INDUSTRIES,
@@ -21,6 +20,7 @@ from streams.simdata import (
     court_name,
     district_name,
 )
+from streams.simulation.patterns import DAY, Plan
 
 Built = tuple[str, str, str | None, dict[str, Any]]  # type, source, uscc, payload
 

@@ -1,4 +1,4 @@
-"""Turns a city plan (streams/patterns.py) into contract events, in time order.
+"""Turns a city plan (simulation/patterns.py) into contract events, in time order.
 
 Four sorted sources are merged on `(t, priority, seq)`: registrations, planted stubs,
 background times and broken-item times. Everything that depends on what was emitted
@@ -19,8 +19,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from streams.identifiers import USCC_ALPHABET, id_check_char
-from streams.patterns import CLEAN, DAY, NOISY, PLANTED, Plan, Stub
-from streams.simdata import (
+from streams.simulation.data import (
     COMMENDATIONS,
     COMPLAINT_CATEGORIES,
     COMPLAINT_CHANNELS,
@@ -32,7 +31,8 @@ from streams.simdata import (
     enterprise_name,
     person_name,
 )
-from streams.simpayloads import Built, Payloads
+from streams.simulation.patterns import CLEAN, DAY, NOISY, PLANTED, Plan, Stub
+from streams.simulation.payloads import Built, Payloads
 
 _INDUSTRY = {row[0]: n for n, row in enumerate(INDUSTRIES)}
 # background kinds: (name, weight January-June, weight July-December)
