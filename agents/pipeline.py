@@ -72,10 +72,11 @@ class Pipeline:
                     by_uscc[item.uscc].append(item)
         if person_events:
             await self._person_events(person_events, result)
-        for _attempt in range(3):
+        for attempt in range(3):
             if not by_uscc:
                 break
-            conflicts = await self._enterprise_events(by_uscc, now, result)
+            # first optimistically; a retry looks up which events were applied before
+            conflicts = await self._enterprise_events(by_uscc, now, result, attempt > 0)
             by_uscc = {u: by_uscc[u] for u in conflicts}
         if by_uscc:
             raise RuntimeError(f"commit conflicts persist for {sorted(by_uscc)}")
@@ -109,21 +110,29 @@ class Pipeline:
         metrics.FANOUT.inc(len(result.fanout))
 
     async def _enterprise_events(
-        self, by_uscc: dict[str, list[Event]], now: datetime, result: BatchResult
+        self,
+        by_uscc: dict[str, list[Event]],
+        now: datetime,
+        result: BatchResult,
+        check_seen: bool,
     ) -> set[str]:
         """Apply the events; the USCCs whose commit lost a race (to retry)."""
         early = _people_named(by_uscc)
         states, seen = await self.store.load_enterprises(
-            {u: [e.event_id for e in evs] for u, evs in by_uscc.items()}, early
+            {u: [e.event_id for e in evs] for u, evs in by_uscc.items()}, early, check_seen
         )
         fresh = {u: s or EnterpriseState(u) for u, s in states.items()}
-        previous = {u: set(s.key_people()) for u, s in fresh.items()}
+        before = {u: s.key_people() for u, s in fresh.items()}
+        early_by_uscc: dict[str, set[str]] = defaultdict(set)
         for pkey, firms in early.items():
             for uscc in firms:
-                previous[uscc].add(pkey)
-        listings = await self.store.load_listings(set().union(*previous.values()))
+                early_by_uscc[uscc].add(pkey)
+        listings = await self.store.load_listings(
+            set(early).union(*(people.keys() for people in before.values()))
+        )
         commits: list[Commit] = []
         links: list[LinkUpdate] = []
+        kinds: dict[str, list[tuple[str, str]]] = defaultdict(list)  # counted once committed
         for uscc, events in by_uscc.items():
             state, applied = fresh[uscc], seen[uscc]
             commit = Commit(uscc, [], state)
@@ -148,20 +157,24 @@ class Pipeline:
                     commit.grade_changes.append(outcome.grade_change)
                 for rule_id, _error in outcome.rule_errors:
                     metrics.RULE_ERRORS.labels(rule_id).inc()
-                metrics.EVENTS.labels(event.type, event.source).inc()
+                kinds[uscc].append((event.type, event.source))
             if commit.event_ids:
                 commits.append(commit)
-            links.append(LinkUpdate(uscc, state.key_people(), previous[uscc]))
+            links.append(
+                LinkUpdate(uscc, state.key_people(), before[uscc], early_by_uscc.get(uscc, set()))
+            )
         written = await self.store.commit(commits, links)
         conflicts: set[str] = set()
         for commit, ok in zip(commits, written, strict=True):
             if not ok:
-                # another worker applied some of these first (a rebalance overlap):
-                # reload its state and apply what is left
-                log.warning("commit for %s lost a race; retrying", commit.uscc)
+                # some of these were applied before (a redelivery, or another worker
+                # during a rebalance): reload the state and apply what is left
+                log.debug("commit for %s found applied events; retrying", commit.uscc)
                 conflicts.add(commit.uscc)
                 continue
             result.applied += len(commit.event_ids)
+            for etype, source in kinds[commit.uscc]:
+                metrics.EVENTS.labels(etype, source).inc()
             result.warnings += len(commit.warnings)
             result.grade_changes += len(commit.grade_changes)
             for w in commit.warnings:

@@ -9,7 +9,7 @@ changes it, so a replay of the same events always gives the same state.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from streams.identifiers import person_key
@@ -66,7 +66,8 @@ class EnterpriseState:
     last_event_at: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        # the fields hold plain JSON values already: no deep copy (asdict) needed
+        return json.dumps(vars(self), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> EnterpriseState:

@@ -10,6 +10,10 @@ Keys (hash tags keep one enterprise's keys, or one person's, in one Cluster slot
                        to Kafka (a transactional outbox: written in the same atomic step
                        as the state, so no output is lost when a worker dies)
   cw:grades            USCC -> grade, for counts and lists
+  cw:listed-people     person keys with a dishonest listing in force
+
+Batch reads (MGET of states) and these global keys span slots: a Redis Cluster
+deployment needs them split by slot (see the scale-out notes).
 """
 
 from __future__ import annotations
@@ -51,8 +55,9 @@ end
 return 1
 """
 
-# A person's dishonest listing or removal; returns the firms linked to the person
-# whether or not the event was new, so a redelivered event fans out again.
+# A person's dishonest listing or removal; returns the number of listings in force and
+# the firms linked to the person, whether or not the event was new, so a redelivered
+# event fans out (and updates the listed-people set) again.
 # KEYS: seen, listings (case -> event_id), removed (case -> event_id), firms
 # ARGV: event_id, 'list' | 'remove', case_no
 _PERSON_LISTING = """
@@ -66,7 +71,7 @@ if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
     redis.call('HDEL', KEYS[2], ARGV[3])
   end
 end
-return redis.call('HKEYS', KEYS[4])
+return {redis.call('HLEN', KEYS[2]), redis.call('HKEYS', KEYS[4])}
 """
 
 # KEYS: seen identities, stream; ARGV: identity, record, maxlen
@@ -92,12 +97,13 @@ class Commit:
 
 @dataclass
 class LinkUpdate:
-    """The final key people of an enterprise after a batch (person_key -> roles) and the
-    people linked before the batch or early in it, whose links may now be stale."""
+    """An enterprise's key people (person_key -> roles) before and after a batch, plus
+    the people linked early in it; only the differences are written."""
 
     uscc: str
     people: dict[str, list[str]]
-    previous: set[str]
+    before: dict[str, list[str]]
+    early: set[str] = field(default_factory=set)
 
 
 def _json(obj: Any) -> str:
@@ -113,6 +119,8 @@ class Store:
         self.grades_stream = f"{prefix}:grade-changes"
         self.dead_letters_stream = f"{prefix}:dead-letters"
         self.grade_index = f"{prefix}:grades"
+        #: person keys with a dishonest listing in force: one lookup for a whole batch
+        self.listed_people = f"{prefix}:listed-people"
         self._commit = client.register_script(_COMMIT)
         self._person_listing = client.register_script(_PERSON_LISTING)
         self._dead_letter = client.register_script(_DEAD_LETTER)
@@ -139,31 +147,41 @@ class Store:
         self,
         event_ids: Mapping[str, list[str]],
         early_links: Mapping[str, set[str]],
+        check_seen: bool = False,
     ) -> tuple[dict[str, EnterpriseState | None], dict[str, set[str]]]:
-        """States of the batch's enterprises and which of their events were applied
-        before, in one round trip. `early_links` (person_key -> USCCs) are linked first,
-        so a listing processed concurrently elsewhere either sees the link or has
-        already set the flag that `load_listings` reads next."""
+        """States of the batch's enterprises in one round trip, and, with `check_seen`,
+        which of their events were applied before (otherwise the commit's guard finds
+        out, and the caller retries with `check_seen`: duplicates are rare).
+
+        `early_links` (person_key -> USCCs) are linked first, so a listing processed
+        concurrently elsewhere either sees the link or has already set the flag that
+        `load_listings` reads next."""
         pipe = self.redis.pipeline(transaction=False)
         for pkey, firms in early_links.items():
             for uscc in firms:
                 pipe.hsetnx(self._person(pkey, "firms"), uscc, "")
         usccs = list(event_ids)
-        for uscc in usccs:
-            pipe.get(self._ent(uscc, "state"))
-            pipe.smismember(self._ent(uscc, "seen"), event_ids[uscc])
+        pipe.mget([self._ent(uscc, "state") for uscc in usccs])
+        if check_seen:
+            for uscc in usccs:
+                pipe.smismember(self._ent(uscc, "seen"), event_ids[uscc])
         replies = (await pipe.execute())[sum(len(f) for f in early_links.values()) :]
-        states: dict[str, EnterpriseState | None] = {}
-        seen: dict[str, set[str]] = {}
-        for i, uscc in enumerate(usccs):
-            raw, flags = replies[2 * i], replies[2 * i + 1]
-            states[uscc] = EnterpriseState.from_json(raw) if raw else None
+        states = {
+            uscc: EnterpriseState.from_json(raw) if raw else None
+            for uscc, raw in zip(usccs, replies[0], strict=True)
+        }
+        seen: dict[str, set[str]] = {uscc: set() for uscc in usccs}
+        for uscc, flags in zip(usccs, replies[1:], strict=False):
             seen[uscc] = {eid for eid, flag in zip(event_ids[uscc], flags, strict=True) if flag}
         return states, seen
 
     async def load_listings(self, pkeys: Iterable[str]) -> dict[str, list[str]]:
         """person_key -> event ids of the dishonest listings in force (listed people only)."""
-        keys = sorted(set(pkeys))
+        candidates = sorted(set(pkeys))
+        if not candidates:
+            return {}
+        flags: Any = await self.redis.smismember(self.listed_people, candidates)
+        keys = [k for k, flag in zip(candidates, flags, strict=True) if flag]
         if not keys:
             return {}
         pipe = self.redis.pipeline(transaction=False)
@@ -203,10 +221,11 @@ class Store:
             ]
             await self._commit(keys=keys, args=args, client=pipe)
         for link in links:
-            for pkey in link.previous - set(link.people):
+            for pkey in (set(link.before) | link.early) - set(link.people):
                 pipe.hdel(self._person(pkey, "firms"), link.uscc)
             for pkey, roles in link.people.items():
-                pipe.hset(self._person(pkey, "firms"), link.uscc, ",".join(roles))
+                if link.before.get(pkey) != roles or pkey in link.early:
+                    pipe.hset(self._person(pkey, "firms"), link.uscc, ",".join(roles))
         replies = await pipe.execute()
         return [bool(r) for r in replies[: len(commits)]]
 
@@ -216,7 +235,12 @@ class Store:
         """Record a person's listing or removal; the USCCs linked to the person."""
         keys = [self._person(pkey, part) for part in ("seen", "listings", "removed", "firms")]
         args = [event_id, "list" if listed else "remove", case_no]
-        firms = await self._person_listing(keys=keys, args=args)
+        in_force, firms = await self._person_listing(keys=keys, args=args)
+        # a separate key (another Cluster slot), kept idempotently from the person's own
+        if in_force:
+            await self.redis.sadd(self.listed_people, pkey)
+        else:
+            await self.redis.srem(self.listed_people, pkey)
         return sorted(f.decode() for f in firms)
 
     async def add_dead_letter(self, identity: str, record: bytes) -> bool:
