@@ -86,8 +86,10 @@ def build_worker(
     @app.task
     async def expose_metrics() -> None:
         # started with the app: a scrape that answers means the worker is running
-        server, _thread = start_http_server(stream.worker_metrics_port, addr="127.0.0.1")
-        log.info("worker metrics on http://127.0.0.1:%d/metrics", server.server_port)
+        server, _thread = start_http_server(
+            stream.worker_metrics_port, addr=stream.worker_metrics_host
+        )
+        log.info("worker metrics on port %d", server.server_port)
 
     return app
 

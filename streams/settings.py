@@ -32,6 +32,7 @@ class StreamSettings(BaseSettings):
     batch_within_s: float = 0.2
     #: the worker's Prometheus endpoint; 0 = any free port
     worker_metrics_port: int = 9108
+    worker_metrics_host: str = "127.0.0.1"
     #: where the worker keeps Faust's local files
     datadir: str = "var/worker"
 
