@@ -13,20 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.identifiers import person_key
+from streams.payloads import CHANGE_FIELDS
 
-#: Profile fields a `registration.changed` event may set (EVENTS.md).
-CHANGEABLE_FIELDS = frozenset(
-    {
-        "name",
-        "legal_rep",
-        "address",
-        "registered_capital",
-        "shareholders",
-        "officers",
-        "phone",
-        "business_scope",
-    }
-)
 #: Profile fields copied from `enterprise.registered`.
 PROFILE_FIELDS = (
     "name",
@@ -126,7 +114,7 @@ def _registered(state: EnterpriseState, payload: dict[str, Any], _eid: str, at: 
 
 
 def _changed(state: EnterpriseState, payload: dict[str, Any], _eid: str, at: str) -> None:
-    if payload["field"] in CHANGEABLE_FIELDS:
+    if payload["field"] in CHANGE_FIELDS:
         _set_field(state, payload["field"], payload.get("after"), at)
 
 

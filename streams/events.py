@@ -44,6 +44,7 @@ from pydantic import create_model as _create_model
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from streams import payloads as p
+from streams import values as v
 from streams.identifiers import person_key
 
 logger = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ Timestamp = Annotated[
 EventId = Annotated[str, Strict(), Field(min_length=1, max_length=128)]
 
 
-class Event(p.ContractModel):
+class Event(v.ContractModel):
     """A validated event: the envelope and its typed payload (`payload.TYPE == type`).
 
     Build events with `decode()` (or `EVENT_ADAPTER`), not `Event(...)`: each type has
@@ -119,9 +120,9 @@ class Event(p.ContractModel):
 
     event_id: EventId
     type: str
-    uscc: p.Uscc | None = None
+    uscc: v.Uscc | None = None
     occurred_at: Timestamp
-    source: p.Text
+    source: v.Text
     reported_at: Timestamp | None = None
     payload: p.Payload
 
@@ -143,7 +144,7 @@ class Event(p.ContractModel):
 
 
 class _EnterpriseEvent(Event):
-    uscc: p.Uscc
+    uscc: v.Uscc
 
 
 class _PersonEvent(Event):
