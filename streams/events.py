@@ -1,12 +1,10 @@
 """The event envelope, `decode()` and the dead-letter record: EVENTS.md as code.
 
-One Kafka message value (or JSONL line, or HTTP body) in, its events out. Each event type
-has its own model (envelope + typed payload, built once at import); one pydantic-core
-pass over their union, discriminated on `type`, validates an event, so a valid one-event
-message costs one `validate_json` call. Anything else takes a slower path that parses
-once with `json.loads`, unpacks `{"batch": [...]}` frames and names what is wrong.
-Nothing is dropped: a rejection carries a reason code and the original bytes, and
-`dead_letter_record` turns it into the value for `creditwatch.dead-letters`.
+One Kafka message value (or JSONL line, or HTTP body) in, its events out. Each type has
+its own model (envelope + typed payload, built at import); a valid one-event message costs
+one `validate_json` over their union, discriminated on `type`. Anything else parses once
+with `json.loads`, unpacks `{"batch": [...]}` frames and names what is wrong. Nothing is
+dropped: a rejection carries a reason code and the original bytes for the dead letters.
 
 Reason codes (`Rejected.reason`), a fixed set:
 - `invalid_json`: not UTF-8, not JSON, NaN/Infinity, lone surrogate escapes, too deep
@@ -16,8 +14,7 @@ Reason codes (`Rejected.reason`), a fixed set:
 - `unknown_type`: `type` is not a contract type
 - `missing_field`: a required field is absent (incl. `type`, `uscc` on enterprise events)
 - `invalid_field`: a field has the wrong shape or value (dates, money, enums, lengths)
-- `invalid_uscc`, `invalid_id_number`, `invalid_timestamp`: the identifier and
-  timestamp checks, apart because departments fix them in different places
+- `invalid_uscc`, `invalid_id_number`, `invalid_timestamp`: kept apart (fixed elsewhere)
 - `internal_error`: a bug in this module (logged); the event is kept for replay
 """
 
