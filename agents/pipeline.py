@@ -17,10 +17,9 @@ from typing import Any
 
 from agents import metrics
 from rules.engine import process_event
-from rules.state import EnterpriseState
+from rules.state import EnterpriseState, key_people_of
 from rules.store import Commit, LinkUpdate, Store
 from streams.events import Event, Rejected, dead_letter_record, decode, encode_event
-from streams.identifiers import person_key
 
 log = logging.getLogger(__name__)
 
@@ -197,12 +196,6 @@ def _people_named(by_uscc: dict[str, list[Event]]) -> dict[str, set[str]]:
                 if body.get("field") not in _PEOPLE_FIELDS:
                     continue
                 body = {body["field"]: body.get("after")}
-            for person in _people_in(body):
-                named[person_key(person["id_no"])].add(uscc)
+            for pkey in key_people_of(body):
+                named[pkey].add(uscc)
     return named
-
-
-def _people_in(body: dict[str, Any]) -> list[dict[str, Any]]:
-    people = [body["legal_rep"]] if isinstance(body.get("legal_rep"), dict) else []
-    people.extend(o for o in body.get("officers") or [] if isinstance(o, dict))
-    return [p for p in people if p.get("id_no")]

@@ -26,9 +26,7 @@ def build_worker(
     stream: StreamSettings, store_settings: StoreSettings, datadir: Path | None = None
 ) -> faust.App:
     app, topics = create_app(stream, datadir)
-    store = Store.from_url(
-        store_settings.redis_url, store_settings.key_prefix, store_settings.stream_maxlen
-    )
+    store = Store.from_settings(store_settings)
     pipeline = Pipeline(store, stream.fanout_topic)
     by_name = {
         stream.warnings_topic: topics.warnings,
@@ -36,20 +34,12 @@ def build_worker(
         stream.dead_letters_topic: topics.dead_letters,
         stream.fanout_topic: topics.fanout,
     }
-    input_channel = app.topic(
-        stream.events_topic,
-        stream.fanout_topic,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
 
     async def send(topic: str, key: bytes | None, value: bytes) -> Any:
         # force=True: publish now, not when the current input event is acknowledged
         return await by_name[topic].send(key=key, value=value, force=True)
 
-    @app.agent(input_channel, name="creditwatch.process")
+    @app.agent(topics.inputs, name="creditwatch.process")
     async def process(events: faust.StreamT) -> None:
         # take_events (not take): the batch keeps each message's topic, partition, offset
         batches = events.take_events(  # type: ignore[attr-defined]

@@ -31,9 +31,7 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = Store.from_url(
-            store_settings.redis_url, store_settings.key_prefix, store_settings.stream_maxlen
-        )
+        app.state.store = Store.from_settings(store_settings)
         try:
             yield
         finally:

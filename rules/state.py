@@ -63,15 +63,25 @@ class EnterpriseState:
 
     def key_people(self) -> dict[str, list[str]]:
         """person_key -> roles held (legal_rep, officer role names) in this enterprise."""
-        people: dict[str, list[str]] = {}
-        rep = self.profile.get("legal_rep")
-        if rep and rep.get("id_no"):
-            people.setdefault(person_key(rep["id_no"]), []).append("legal_rep")
-        for officer in self.profile.get("officers") or []:
-            if officer.get("id_no"):
-                role = officer.get("role") or "officer"
-                people.setdefault(person_key(officer["id_no"]), []).append(f"officer:{role}")
-        return people
+        return key_people_of(self.profile)
+
+
+def key_people_of(profile: dict[str, Any]) -> dict[str, list[str]]:
+    """person_key -> roles of the legal representative and officers named in a profile,
+    or in any payload of the same shape (`enterprise.registered`, a change's `after`).
+
+    >>> key_people_of({"legal_rep": {"name": "张三", "id_no": "11010519491231002X"}})
+    {'426695a0efdb59b9eaedaf0b5ca3eddf': ['legal_rep']}
+    """
+    people: dict[str, list[str]] = {}
+    rep = profile.get("legal_rep")
+    if isinstance(rep, dict) and rep.get("id_no"):
+        people.setdefault(person_key(rep["id_no"]), []).append("legal_rep")
+    for officer in profile.get("officers") or []:
+        if isinstance(officer, dict) and officer.get("id_no"):
+            role = officer.get("role") or "officer"
+            people.setdefault(person_key(officer["id_no"]), []).append(f"officer:{role}")
+    return people
 
 
 def apply_event(

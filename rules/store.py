@@ -27,6 +27,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from rules.state import EnterpriseState
+from streams.settings import StoreSettings
 
 # One enterprise's events of a batch, all or nothing, and nothing if any of them was
 # applied before (another worker got there first: the caller reloads and retries).
@@ -124,6 +125,10 @@ class Store:
         self._commit = client.register_script(_COMMIT)
         self._person_listing = client.register_script(_PERSON_LISTING)
         self._dead_letter = client.register_script(_DEAD_LETTER)
+
+    @classmethod
+    def from_settings(cls, settings: StoreSettings) -> Store:
+        return cls.from_url(settings.redis_url, settings.key_prefix, settings.stream_maxlen)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "cw", stream_maxlen: int = 100_000) -> Store:

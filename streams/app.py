@@ -13,7 +13,8 @@ from streams.settings import StreamSettings
 
 @dataclass
 class Topics:
-    events: TopicT
+    #: what the worker consumes: the input topic and the fan-out of person events
+    inputs: TopicT
     fanout: TopicT
     warnings: TopicT
     grade_changes: TopicT
@@ -47,9 +48,9 @@ def create_app(settings: StreamSettings, datadir: Path | None = None) -> tuple[f
         consumer_auto_offset_reset="earliest",
     )
 
-    def raw(name: str) -> TopicT:
+    def raw(*names: str) -> TopicT:
         return app.topic(
-            name,
+            *names,
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",
@@ -58,7 +59,7 @@ def create_app(settings: StreamSettings, datadir: Path | None = None) -> tuple[f
         )
 
     topics = Topics(
-        events=raw(settings.events_topic),
+        inputs=raw(settings.events_topic, settings.fanout_topic),
         fanout=raw(settings.fanout_topic),
         warnings=raw(settings.warnings_topic),
         grade_changes=raw(settings.grade_changes_topic),

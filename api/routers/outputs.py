@@ -31,7 +31,8 @@ async def _page(
     cursor: str | None,
     since: datetime | None,
     keep: Callable[[dict[str, Any]], bool],
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> dict[str, Any]:
+    """One page of a stream's records that `keep` accepts, with the cursor to the next."""
     if cursor is not None and not _CURSOR.match(cursor):
         raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
     if since is not None and since.tzinfo is None:
@@ -44,8 +45,8 @@ async def _page(
             items.append(record)
             last_id = entry_id
             if len(items) == limit:
-                return items, last_id
-    return items, None
+                return {"items": items, "next_cursor": last_id}
+    return {"items": items, "next_cursor": None}
 
 
 @router.get("/warnings", response_model=Page[Warning])
@@ -70,8 +71,7 @@ async def list_warnings(
             and (severity is None or w["severity"] == severity)
         )
 
-    items, next_cursor = await _page(store, store.warnings_stream, limit, cursor, since, keep)
-    return {"items": items, "next_cursor": next_cursor}
+    return await _page(store, store.warnings_stream, limit, cursor, since, keep)
 
 
 @router.get("/grade-changes", response_model=Page[GradeChange])
@@ -86,7 +86,7 @@ async def list_grade_changes(
     """Grade changes, newest first."""
     if uscc is not None:
         valid_uscc(uscc)
-    items, next_cursor = await _page(
+    return await _page(
         store,
         store.grades_stream,
         limit,
@@ -94,7 +94,6 @@ async def list_grade_changes(
         since,
         lambda g: uscc is None or g["uscc"] == uscc,
     )
-    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("/dead-letters", response_model=Page[dict[str, Any]])
@@ -107,7 +106,7 @@ async def list_dead_letters(
     cursor: Cursor = None,
 ) -> Any:
     """Events that broke the contract, with the reason and the original bytes."""
-    items, next_cursor = await _page(
+    return await _page(
         store,
         store.dead_letters_stream,
         limit,
@@ -115,4 +114,3 @@ async def list_dead_letters(
         since,
         lambda d: reason is None or d["reason"] == reason,
     )
-    return {"items": items, "next_cursor": next_cursor}

@@ -20,7 +20,7 @@ async def test_planted_patterns_fire_and_clean_enterprises_stay_quiet(store_sett
     city = generate_city(
         seed=11, enterprises=300, events=6000, start=date(2025, 1, 1), days=400, invalid_rate=0.01
     )
-    store = Store.from_url(store_settings.redis_url, store_settings.key_prefix)
+    store = Store.from_settings(store_settings)
     pipeline = Pipeline(store, "fanout")
     offsets = itertools.count()
     items = iter(city.events())

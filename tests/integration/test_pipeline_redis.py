@@ -20,7 +20,7 @@ _offsets = itertools.count()
 
 @pytest.fixture
 async def store(store_settings: StoreSettings) -> AsyncIterator[Store]:
-    s = Store.from_url(store_settings.redis_url, store_settings.key_prefix)
+    s = Store.from_settings(store_settings)
     yield s
     await s.close()
 
