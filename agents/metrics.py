@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS = Counter(
     "creditwatch_events_total", "Valid events applied, by type and source", ["type", "source"]
@@ -29,4 +29,19 @@ BATCH_SECONDS = Histogram(
 )
 BATCH_SIZE = Histogram(
     "creditwatch_batch_events", "Messages per batch", buckets=(1, 10, 50, 100, 250, 500, 1000)
+)
+WARNINGS_CLOSED = Counter(
+    "creditwatch_warnings_closed_total", "Warnings closed as their condition cleared", ["rule_id"]
+)
+RECHECKS = Counter(
+    "creditwatch_rechecks_total",
+    "Re-evaluations without an event, by cause (timer due, related party changed)",
+    ["cause"],
+)
+TIMERS_FIRED = Counter("creditwatch_timers_fired_total", "Due timers handed to the pipeline")
+RULESET = Gauge(
+    "creditwatch_ruleset_info", "The rule set in force in this worker (value 1)", ["version"]
+)
+RULESET_ERRORS = Counter(
+    "creditwatch_ruleset_errors_total", "Published rule sets this worker could not load"
 )

@@ -15,6 +15,7 @@ from prometheus_client import start_http_server
 
 from agents.pipeline import Message, Pipeline
 from agents.relay import Relay
+from agents.timers import EventClock, WallClock, fire_due
 from rules.store import Store
 from streams.app import create_app
 from streams.settings import StoreSettings, StreamSettings
@@ -28,6 +29,7 @@ def build_worker(
     app, topics = create_app(stream, datadir)
     store = Store.from_settings(store_settings)
     pipeline = Pipeline(store, stream.fanout_topic)
+    clock = EventClock(stream.allowed_lateness_s) if stream.timer_clock == "event" else WallClock()
     by_name = {
         stream.warnings_topic: topics.warnings,
         stream.grade_changes_topic: topics.grade_changes,
@@ -38,6 +40,11 @@ def build_worker(
     async def send(topic: str, key: bytes | None, value: bytes) -> Any:
         # force=True: publish now, not when the current input event is acknowledged
         return await by_name[topic].send(key=key, value=value, force=True)
+
+    async def send_fanout(items: list[tuple[str, bytes]]) -> None:
+        futures = [await send(stream.fanout_topic, key.encode(), value) for key, value in items]
+        for future in futures:
+            await future
 
     @app.agent(topics.inputs, name="creditwatch.process")
     async def process(events: faust.StreamT) -> None:
@@ -51,13 +58,9 @@ def build_worker(
                 for e in batch
             ]
             result = await pipeline.handle(messages)
+            clock.observe(result.event_times)
             if result.fanout:
-                futures = [
-                    await send(stream.fanout_topic, key.encode(), value)
-                    for key, value in result.fanout
-                ]
-                for future in futures:
-                    await future
+                await send_fanout(result.fanout)
 
     relay = Relay(
         store,
@@ -72,6 +75,15 @@ def build_worker(
     @app.task
     async def relay_outputs() -> None:
         await relay.run(lambda: app.should_stop)
+
+    @app.timer(interval=stream.timer_interval_s)
+    async def fire_timers() -> None:
+        # rechecks go through the fan-out topic: the worker that owns the firm's
+        # partition applies them, in order with the firm's events
+        try:
+            await fire_due(store, clock.now(), send_fanout)
+        except Exception:  # Redis or the broker away: the timers wait for the next tick
+            log.exception("handing out due timers failed; retrying next tick")
 
     @app.task
     async def expose_metrics() -> None:

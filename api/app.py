@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import Counter, Histogram
 
 from api.errors import install_error_handlers
-from api.routers import enterprises, health, outputs
+from api.routers import enterprises, health, outputs, rules
 from rules.store import Store
 from streams.settings import ApiSettings, StoreSettings
 
@@ -49,6 +49,7 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
     app.include_router(health.router)
     app.include_router(enterprises.router)
     app.include_router(outputs.router)
+    app.include_router(rules.router)
 
     @app.middleware("http")
     async def count_requests(

@@ -18,6 +18,10 @@ class Warning(BaseModel):
     occurred_at: str
     rule_version: int | None = None
     ruleset_version: str | None = None
+    status: Literal["open", "closed"] = "open"
+    updated_at: str | None = Field(None, description="last new evidence, while open")
+    closed_at: str | None = None
+    closed_by: str | None = Field(None, description="event id, or recheck:TIME")
 
 
 class GradeChange(BaseModel):
@@ -44,9 +48,46 @@ class Enterprise(BaseModel):
     score: int | None = Field(examples=[85])
     risk: RiskLabel | None
     contributions: dict[str, int]
+    ruleset_version: str | None = Field(
+        None, description="rule set of its latest evaluation; GET /rules shows the one in force"
+    )
     warnings: list[Warning] = Field(description="open warnings")
     events_seen: int
     last_event_at: str | None
+
+
+class RulesDocument(BaseModel):
+    """A rules file's structure: `{"version": ..., "rules": {rule_id: {setting: value}}}`."""
+
+    version: str = Field(examples=["2026.2"])
+    rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, examples=[{"address_cluster": {"active_threshold": 6}}]
+    )
+
+
+class RuleView(BaseModel):
+    rule_id: str
+    version: int
+    title: str
+    aspect: str
+    category: str
+    enabled: bool
+    severity: str
+    deduction: int
+    veto_grade: str | None
+    params: dict[str, Any]
+    basis: str
+
+
+class RuleSetView(BaseModel):
+    version: str
+    source: str
+    published: bool = Field(description="false: no rule set published, the defaults apply")
+    rules: list[RuleView]
+
+
+class AllowedAddress(BaseModel):
+    address: str = Field(min_length=1, max_length=500)
 
 
 T = TypeVar("T")

@@ -1,28 +1,89 @@
-"""Rules as data: each rule is an id, a version, a severity, a score deduction and its
-basis, plus a pure function that looks at an enterprise and says whether it fires.
+"""Rules as data: the indicator catalogue.
 
-A rule function takes a `RuleInput` and returns a `Hit` (message and evidence) or None.
-It must handle an empty state. The registry is the single list the engine evaluates.
+Indicators are grouped the way the regulators group them (Dezhou's five aspects, each
+with its categories; Guangzhou's system has the same shape at 5 / 24 / 72). Each rule
+is an id, a version, a severity, a score deduction, default thresholds and its basis,
+plus a pure function that looks at an enterprise and says whether it fires.
+
+A rule function takes a `RuleInput` and the rule's parameters (defaults merged with the
+rules file in force, see rules/ruleset.py) and returns a `Hit` or None. It must handle
+an empty state. A rule whose verdict can change with time alone asks to be looked at
+again with `data.recheck(day)`; the engine keeps the earliest such day as a timer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from datetime import date
+from typing import Any, Literal
 
 from rules.state import EnterpriseState
 
 Severity = Literal["yellow", "orange", "red"]
+SEVERITIES = ("yellow", "orange", "red")
+Params = Mapping[str, Any]
+
+#: aspect -> (label, {category: label}); every rule names one aspect and one category
+ASPECTS: dict[str, tuple[str, dict[str, str]]] = {
+    "registration": (
+        "登记与许可 registration and permits",
+        {
+            "key_personnel": "主要人员 key personnel",
+            "address": "住所 registered address",
+            "permits": "许可 permits",
+        },
+    ),
+    "operation": (
+        "经营与变更 operation and changes",
+        {
+            "changes": "变更 registration changes",
+            "annual_report": "年报 annual reports",
+            "contact": "联络 reachability",
+            "tax": "纳税 tax",
+            "social_insurance": "社保 social insurance",
+            "combination": "组合 combined patterns",
+        },
+    ),
+    "penalties_lists": (
+        "处罚与失信名单 penalties and negative lists",
+        {
+            "penalties": "行政处罚 administrative penalties",
+            "lists": "名录名单 abnormal and serious-violation lists",
+            "judicial": "司法 court records",
+        },
+    ),
+    "complaints": ("投诉举报 complaints", {"complaints": "投诉 complaints received"}),
+    "evaluations": ("评价与表彰 evaluations", {"ratings": "信用评价 credit ratings"}),
+}
 
 
-@dataclass(frozen=True)
+@dataclass
 class RuleInput:
-    """What a rule may look at: the enterprise, and the dishonest-list status of its key
-    people (person_key -> event ids of the listings in force)."""
+    """What a rule may look at. Related-party data is read from the indexes for the
+    batch: `listed_people` (person_key -> event ids of dishonest listings in force),
+    `person_firms` (person_key -> {USCC: roles} of active enterprises, this one
+    included), `address_firms` ({USCC: day it arrived} at this enterprise's normalized
+    address, this one included) and whether that address is on the allow-list. `hits`
+    holds the verdicts of the rules evaluated before, for combinations."""
 
     state: EnterpriseState
     listed_people: Mapping[str, list[str]] = field(default_factory=dict)
+    person_firms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    address_firms: Mapping[str, str] = field(default_factory=dict)
+    address_allowed: bool = False
+    hits: dict[str, Hit] = field(default_factory=dict)
+    #: days on which some verdict may change without a new event
+    rechecks: list[date] = field(default_factory=list)
+
+    @property
+    def today(self) -> date | None:
+        """The as-of day (UTC): the enterprise's clock, or None for an empty state."""
+        clock = self.state.clock
+        return date.fromisoformat(clock[:10]) if clock else None
+
+    def recheck(self, day: date) -> None:
+        self.rechecks.append(day)
 
 
 @dataclass(frozen=True)
@@ -36,15 +97,23 @@ class Rule:
     rule_id: str
     version: int
     title: str
+    aspect: str
+    category: str
     severity: Severity
     deduction: int
     basis: str
-    evaluate: Callable[[RuleInput], Hit | None]
+    evaluate: Callable[[RuleInput, Params], Hit | None]
+    #: default thresholds; a rules file may override each (same type)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
     #: a veto: while the rule fires the grade is at least this bad
     veto_grade: str | None = None
 
+    def __post_init__(self) -> None:
+        categories = ASPECTS.get(self.aspect, ("", {}))[1]
+        if self.category not in categories:
+            raise ValueError(f"{self.rule_id}: unknown aspect/category {self.aspect}/{self.category}")
 
-RULESET_VERSION = "2026.1"
+
 _REGISTRY: dict[str, Rule] = {}
 
 
@@ -56,8 +125,8 @@ def register(rule: Rule) -> Rule:
 
 
 def all_rules() -> list[Rule]:
-    """Every registered rule, in registration order."""
-    from rules import first_rules  # noqa: F401  (registers on import)
+    """Every registered rule, in evaluation order (combinations last)."""
+    import rules.indicators  # noqa: F401  (registers on import)
 
     return list(_REGISTRY.values())
 

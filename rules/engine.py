@@ -1,26 +1,43 @@
-"""One event through the rules: fold it into the state, evaluate every rule, and say
-what changed (warnings raised or closed, the new score and grade). Pure: the caller
-loads the inputs and commits the outcome."""
+"""One event (or one timer) through the rules: fold it into the state, evaluate every
+rule in force, and say what changed (warnings raised or closed, the new score and
+grade, when to look again). Pure: the caller loads the inputs and commits the outcome.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from rules.catalogue import RULESET_VERSION, Hit, Rule, RuleInput, all_rules
+from rules.catalogue import Hit, RuleInput
+from rules.folding import advance_clock, apply_event
 from rules.grading import grade
-from rules.state import EnterpriseState, apply_event
+from rules.ruleset import ActiveRule, RuleSet, default_ruleset
+from rules.state import EnterpriseState
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Related:
+    """What the indexes say about an enterprise's related parties (see RuleInput)."""
+
+    listed_people: Mapping[str, list[str]] = field(default_factory=dict)
+    person_firms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    address_firms: Mapping[str, str] = field(default_factory=dict)
+    address_allowed: bool = False
+
+
+NOTHING_RELATED = Related()
 
 
 @dataclass
 class Outcome:
     state: EnterpriseState
+    #: warning records to publish: newly raised ones (status open) and closed ones
     warnings: list[dict[str, Any]] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
     grade_change: dict[str, Any] | None = None
@@ -28,9 +45,9 @@ class Outcome:
     rule_errors: list[tuple[str, str]] = field(default_factory=list)
 
 
-def warning_id(uscc: str, rule_id: str, event_id: str) -> str:
+def warning_id(uscc: str, rule_id: str, cause: str) -> str:
     """Deterministic, so a replay raises the same warning under the same id."""
-    return hashlib.sha1(f"{uscc}|{rule_id}|{event_id}".encode()).hexdigest()[:24]
+    return hashlib.sha1(f"{uscc}|{rule_id}|{cause}".encode()).hexdigest()[:24]
 
 
 def process_event(
@@ -41,80 +58,146 @@ def process_event(
     event_id: str,
     occurred_at: datetime,
     now: datetime,
-    listed_people: Mapping[str, list[str]],
-    rules: list[Rule] | None = None,
+    related: Related | Callable[[EnterpriseState], Related] = NOTHING_RELATED,
+    ruleset: RuleSet | None = None,
 ) -> Outcome:
-    """Apply one event and re-evaluate the enterprise.
+    """Apply one event and re-evaluate the enterprise. `related` may be a function of
+    the state after the event (its links may have just changed).
 
     >>> from datetime import datetime, timezone
     >>> t = datetime(2026, 3, 1, tzinfo=timezone.utc)
     >>> s = EnterpriseState("91440300708461136T")
     >>> out = process_event(s, etype="court.dishonest_listed", payload={"case_no": "C1"},
-    ...     event_id="e1", occurred_at=t, now=t, listed_people={})
-    >>> [(w["rule_id"], w["severity"]) for w in out.warnings], out.state.grade
-    ([('dishonest_enterprise', 'red')], 'D')
+    ...     event_id="e1", occurred_at=t, now=t)
+    >>> [(w["rule_id"], w["severity"], w["status"]) for w in out.warnings], out.state.grade
+    ([('dishonest_enterprise', 'red', 'open')], 'D')
     >>> out = process_event(s, etype="court.dishonest_removed", payload={"case_no": "C1"},
-    ...     event_id="e2", occurred_at=t, now=t, listed_people={})
-    >>> out.closed, out.grade_change["from_grade"], out.grade_change["to_grade"]
-    (['dishonest_enterprise'], 'D', 'A')
+    ...     event_id="e2", occurred_at=t, now=t)
+    >>> out.closed, out.warnings[0]["status"], out.grade_change["to_grade"]
+    (['dishonest_enterprise'], 'closed', 'A')
     """
-    rules = all_rules() if rules is None else rules
-    occurred = occurred_at.isoformat()
-    apply_event(state, etype, payload, event_id, _utc(occurred_at))
+    at = _utc(occurred_at)
+    apply_event(state, etype, payload, event_id, at)
+    context = related(state) if callable(related) else related
+    return _evaluate(state, event_id, occurred_at.isoformat(), now, context, ruleset)
+
+
+def recheck(
+    state: EnterpriseState,
+    *,
+    at: datetime,
+    now: datetime,
+    related: Related = NOTHING_RELATED,
+    ruleset: RuleSet | None = None,
+) -> Outcome:
+    """Re-evaluate without an event: a timer came due, or a related party changed.
+    The rules' clock moves to `at` (never back).
+
+    >>> from datetime import datetime, timezone
+    >>> s = EnterpriseState("91440300708461136T", status="active",
+    ...                     clock="2026-05-01T00:00:00+00:00")
+    >>> s.permits["P1"] = {"kind": "K", "valid_until": "2026-06-10", "event_id": "g1"}
+    >>> t = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    >>> recheck(s, at=t, now=t).state.recheck_at
+    '2026-05-11T00:00:00+00:00'
+    >>> t = datetime(2026, 5, 11, tzinfo=timezone.utc)
+    >>> [w["rule_id"] for w in recheck(s, at=t, now=t).warnings]
+    ['permit_expiring']
+    """
+    advance_clock(state, _utc(at))
+    cause = f"recheck:{_utc(at)}"
+    return _evaluate(state, cause, at.isoformat(), now, related, ruleset)
+
+
+def _evaluate(
+    state: EnterpriseState,
+    cause: str,
+    occurred: str,
+    now: datetime,
+    related: Related,
+    ruleset: RuleSet | None,
+) -> Outcome:
+    ruleset = ruleset or default_ruleset()
+    state.ruleset_version = ruleset.version
     outcome = Outcome(state)
-    data = RuleInput(state, listed_people)
-    firing: list[Rule] = []
-    for rule in rules:
+    data = RuleInput(
+        state,
+        related.listed_people,
+        related.person_firms,
+        related.address_firms,
+        related.address_allowed,
+    )
+    firing: list[ActiveRule] = []
+    for active in ruleset.active():
+        rule_id = active.rule.rule_id
         try:
-            hit = rule.evaluate(data)
+            hit = active.rule.evaluate(data, active.params)
         except Exception as exc:  # a broken rule is an outcome, not a crashed worker
-            log.exception("rule %s failed on %s", rule.rule_id, event_id)
-            outcome.rule_errors.append((rule.rule_id, f"{type(exc).__name__}: {exc}"))
-            if rule.rule_id in state.open_warnings:
-                firing.append(rule)
+            log.exception("rule %s failed on %s", rule_id, cause)
+            outcome.rule_errors.append((rule_id, f"{type(exc).__name__}: {exc}"))
+            if rule_id in state.open_warnings:
+                firing.append(active)
             continue
         if hit is None:
-            if state.open_warnings.pop(rule.rule_id, None) is not None:
-                outcome.closed.append(rule.rule_id)
+            closed = state.open_warnings.pop(rule_id, None)
+            if closed is not None:
+                outcome.closed.append(rule_id)
+                outcome.warnings.append(
+                    {**closed, "status": "closed", "closed_at": now.isoformat(), "closed_by": cause}
+                )
             continue
-        firing.append(rule)
-        _raise_or_update(state, outcome, rule, hit, event_id, occurred, now)
-    _regrade(state, outcome, firing, event_id, now)
+        data.hits[rule_id] = hit
+        firing.append(active)
+        _raise_or_update(state, outcome, active, hit, cause, occurred, now, ruleset.version)
+    # a rule switched off in the new rule set: its warning no longer stands
+    for rule_id in set(state.open_warnings) - {a.rule.rule_id for a in firing}:
+        closed = state.open_warnings.pop(rule_id)
+        outcome.closed.append(rule_id)
+        outcome.warnings.append(
+            {**closed, "status": "closed", "closed_at": now.isoformat(), "closed_by": cause}
+        )
+    today = data.today
+    later = [day for day in data.rechecks if today is None or day > today]
+    state.recheck_at = _midnight(min(later)) if later else None
+    _regrade(state, outcome, firing, cause, now)
     return outcome
 
 
 def _raise_or_update(
     state: EnterpriseState,
     outcome: Outcome,
-    rule: Rule,
+    active: ActiveRule,
     hit: Hit,
-    event_id: str,
+    cause: str,
     occurred: str,
     now: datetime,
+    ruleset_version: str,
 ) -> None:
-    open_warning = state.open_warnings.get(rule.rule_id)
-    if open_warning is not None:
+    open_warning = state.open_warnings.get(active.rule.rule_id)
+    if open_warning is not None:  # one open warning per rule: new evidence updates it
         open_warning["evidence"] = list(hit.evidence)
         open_warning["message"] = hit.message
+        open_warning["updated_at"] = now.isoformat()
         return
     warning = {
-        "warning_id": warning_id(state.uscc, rule.rule_id, event_id),
+        "warning_id": warning_id(state.uscc, active.rule.rule_id, cause),
         "uscc": state.uscc,
-        "rule_id": rule.rule_id,
-        "rule_version": rule.version,
-        "ruleset_version": RULESET_VERSION,
-        "severity": rule.severity,
+        "rule_id": active.rule.rule_id,
+        "rule_version": active.rule.version,
+        "ruleset_version": ruleset_version,
+        "severity": active.severity,
         "message": hit.message,
         "evidence": list(hit.evidence),
         "raised_at": now.isoformat(),
         "occurred_at": occurred,
+        "status": "open",
     }
-    state.open_warnings[rule.rule_id] = warning
+    state.open_warnings[active.rule.rule_id] = warning
     outcome.warnings.append(warning)
 
 
 def _regrade(
-    state: EnterpriseState, outcome: Outcome, firing: list[Rule], event_id: str, now: datetime
+    state: EnterpriseState, outcome: Outcome, firing: list[ActiveRule], cause: str, now: datetime
 ) -> None:
     score, new_grade, contributions = grade(firing)
     old_grade, old_contributions = state.grade, state.contributions
@@ -137,10 +220,14 @@ def _regrade(
             if old_contributions.get(rule_id, 0) != contributions.get(rule_id, 0)
         ],
         "changed_at": now.isoformat(),
-        "caused_by": event_id,
+        "caused_by": cause,
     }
 
 
 def _utc(moment: datetime) -> str:
     """ISO text in UTC, so event times from different offsets compare as strings."""
     return moment.astimezone(UTC).isoformat()
+
+
+def _midnight(day: date) -> str:
+    return f"{day.isoformat()}T00:00:00+00:00"

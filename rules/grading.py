@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rules.catalogue import Rule
+from rules.ruleset import ActiveRule
 
 BASELINE = 100
 #: lowest score for each grade, best first; anything below the last is D
@@ -31,22 +31,25 @@ def grade_for_score(score: int) -> str:
     return "D"
 
 
-def grade(active: Iterable[Rule]) -> tuple[int, str, dict[str, int]]:
-    """Score, grade and the contribution of each rule in force.
+def grade(firing: Iterable[ActiveRule]) -> tuple[int, str, dict[str, int]]:
+    """Score, grade and the contribution of each firing rule, with the deductions of
+    the rule set in force.
 
-    >>> from rules.catalogue import get_rule
+    >>> from rules.ruleset import default_ruleset
+    >>> rules = {a.rule.rule_id: a for a in default_ruleset().active()}
     >>> grade([])
     (100, 'A', {})
-    >>> grade([get_rule("penalty_frequency")])
+    >>> grade([rules["penalty_frequency"]])
     (85, 'B', {'penalty_frequency': -15})
-    >>> grade([get_rule("dishonest_enterprise")])[:2]
+    >>> grade([rules["dishonest_enterprise"]])[:2]
     (60, 'D')
     """
-    rules = list(active)
-    contributions = {rule.rule_id: -rule.deduction for rule in rules}
+    active = list(firing)
+    contributions = {a.rule.rule_id: -a.deduction for a in active}
     score = max(0, BASELINE + sum(contributions.values()))
     result = grade_for_score(score)
-    for rule in rules:
-        if rule.veto_grade and GRADES.index(rule.veto_grade) > GRADES.index(result):
-            result = rule.veto_grade
+    for a in active:
+        veto = a.rule.veto_grade
+        if veto and GRADES.index(veto) > GRADES.index(result):
+            result = veto
     return score, result, contributions

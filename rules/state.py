@@ -1,9 +1,10 @@
-"""Per-enterprise state, and how each event changes it (pure).
+"""Per-enterprise state (pure data).
 
 The state is what the rules need to decide, nothing more: the registration profile,
-the records that count (penalties, dishonest-list cases) and the open warnings. It is
-stored as one JSON document per enterprise; `apply_event` is the only place that
-changes it, so a replay of the same events always gives the same state.
+the records that count (penalties, lists, permits, arrears, windowed counters) and the
+open warnings. It is stored as one JSON document per enterprise; rules/folding.py is
+the only place that changes it, so a replay of the same events always gives the same
+state. Fields added later default to empty, so older stored states still load.
 """
 
 from __future__ import annotations
@@ -12,24 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from rules.addresses import normalize_address
 from streams.identifiers import person_key
-from streams.payloads import CHANGE_FIELDS
-
-#: Profile fields copied from `enterprise.registered`.
-PROFILE_FIELDS = (
-    "name",
-    "legal_rep",
-    "address",
-    "registered_capital",
-    "industry",
-    "district",
-    "established_on",
-    "phone",
-    "shareholders",
-    "officers",
-    "tags",
-)
-
 
 @dataclass
 class EnterpriseState:
@@ -44,6 +29,27 @@ class EnterpriseState:
     #: case_no -> {listed_by, removed_by}: event ids, kept so a removal that arrives
     #: before its listing still wins
     dishonest_cases: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    #: the enterprise's own records, each kept with the event time(s) that decide it,
+    #: so late and out-of-order events give the same state as ordered ones
+    #: kind ("abnormal" reason or "serious") -> {added, added_by, removed, reason}
+    lists: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: latest unreachable inspection (at, by) and latest one that reached the firm
+    inspections: dict[str, str] = field(default_factory=dict)
+    #: year -> {zero, event_id}
+    annual_reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: permit_no -> {kind, granted, valid_until, revoked, event_id}
+    permits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: period -> {amount, since, cleared, event_id}
+    tax_arrears: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: {year, rating, event_id} of the latest tax credit rating
+    tax_rating: dict[str, Any] = field(default_factory=dict)
+    #: windowed day-bucket counters (rules/counters.py): changes, tax_violations, ...
+    counters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: profile field -> event_id that set it (evidence for related-party rules)
+    field_events: dict[str, str] = field(default_factory=dict)
+    #: occurred_at (UTC) of `enterprise.registered`; day the current address took effect
+    registered_at: str | None = None
+    address_since: str | None = None
     #: rule_id -> the open warning {warning_id, raised_at, occurred_at, severity, message, evidence}
     open_warnings: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: rule_id -> score contribution of the rules in force, to explain grade changes
@@ -52,6 +58,12 @@ class EnterpriseState:
     grade: str | None = None
     events_seen: int = 0
     last_event_at: str | None = None
+    #: the as-of time of the rules (UTC): the latest event or timer seen
+    clock: str | None = None
+    #: when the rules should look again without a new event (UTC), or None
+    recheck_at: str | None = None
+    #: the rule set of the latest evaluation
+    ruleset_version: str | None = None
 
     def to_json(self) -> str:
         # the fields hold plain JSON values already: no deep copy (asdict) needed
@@ -62,16 +74,26 @@ class EnterpriseState:
         return cls(**json.loads(raw))
 
     def key_people(self) -> dict[str, list[str]]:
-        """person_key -> roles held (legal_rep, officer role names) in this enterprise."""
+        """person_key -> roles held (legal_rep, officer:ROLE, shareholder) here."""
         return key_people_of(self.profile)
+
+    def links(self) -> tuple[dict[str, list[str]], str | None]:
+        """What the related-party indexes hold for this enterprise: its key people and
+        its normalized address, while it is active (a deregistered firm links nothing)."""
+        if self.status != "active":
+            return {}, None
+        address = self.profile.get("address")
+        return self.key_people(), normalize_address(address) if address else None
 
 
 def key_people_of(profile: dict[str, Any]) -> dict[str, list[str]]:
-    """person_key -> roles of the legal representative and officers named in a profile,
-    or in any payload of the same shape (`enterprise.registered`, a change's `after`).
+    """person_key -> roles of the legal representative, officers and natural-person
+    shareholders named in a profile, or in any payload of the same shape
+    (`enterprise.registered`, a change's `after`).
 
-    >>> key_people_of({"legal_rep": {"name": "张三", "id_no": "11010519491231002X"}})
-    {'426695a0efdb59b9eaedaf0b5ca3eddf': ['legal_rep']}
+    >>> key_people_of({"legal_rep": {"name": "张三", "id_no": "11010519491231002X"},
+    ...                "shareholders": [{"name": "张三", "id_no": "11010519491231002X"}]})
+    {'426695a0efdb59b9eaedaf0b5ca3eddf': ['legal_rep', 'shareholder']}
     """
     people: dict[str, list[str]] = {}
     rep = profile.get("legal_rep")
@@ -81,101 +103,9 @@ def key_people_of(profile: dict[str, Any]) -> dict[str, list[str]]:
         if isinstance(officer, dict) and officer.get("id_no"):
             role = officer.get("role") or "officer"
             people.setdefault(person_key(officer["id_no"]), []).append(f"officer:{role}")
+    for holder in profile.get("shareholders") or []:
+        if isinstance(holder, dict) and holder.get("id_no"):
+            roles = people.setdefault(person_key(holder["id_no"]), [])
+            if "shareholder" not in roles:
+                roles.append("shareholder")
     return people
-
-
-def apply_event(
-    state: EnterpriseState, etype: str, payload: dict[str, Any], event_id: str, occurred_at: str
-) -> EnterpriseState:
-    """Fold one event into the state (in place) and return it.
-
-    `payload` is the validated payload as JSON-ready values (dates as ISO strings).
-
-    >>> s = EnterpriseState("91440300708461136T")
-    >>> _ = apply_event(s, "penalty.decided", {"decision_no": "X1", "procedure": "ordinary",
-    ...     "decided_on": "2026-03-01", "amount": 500.0}, "e1", "2026-03-01T10:00:00+08:00")
-    >>> s.penalties["X1"]["procedure"], s.events_seen
-    ('ordinary', 1)
-    >>> _ = apply_event(s, "penalty.revoked", {"decision_no": "X1"}, "e2", "2026-04-01T02:00:00")
-    >>> s.penalties["X1"]["revoked"]
-    True
-    """
-    handler = _HANDLERS.get(etype)
-    if handler is not None:
-        handler(state, payload, event_id, occurred_at)
-    state.events_seen += 1
-    if state.last_event_at is None or occurred_at > state.last_event_at:
-        state.last_event_at = occurred_at
-    return state
-
-
-def _set_field(state: EnterpriseState, name: str, value: Any, at: str) -> None:
-    if state.field_times.get(name, "") <= at:
-        state.profile[name] = value
-        state.field_times[name] = at
-
-
-def _registered(state: EnterpriseState, payload: dict[str, Any], _eid: str, at: str) -> None:
-    for name in PROFILE_FIELDS:
-        if payload.get(name) is not None:
-            _set_field(state, name, payload[name], at)
-    if state.status != "deregistered":
-        state.status = "active"
-
-
-def _changed(state: EnterpriseState, payload: dict[str, Any], _eid: str, at: str) -> None:
-    if payload["field"] in CHANGE_FIELDS:
-        _set_field(state, payload["field"], payload.get("after"), at)
-
-
-def _deregistered(state: EnterpriseState, _payload: dict[str, Any], _eid: str, _at: str) -> None:
-    state.status = "deregistered"
-
-
-def _penalty(state: EnterpriseState, payload: dict[str, Any], event_id: str, _at: str) -> None:
-    known = state.penalties.get(payload["decision_no"], {})
-    state.penalties[payload["decision_no"]] = {
-        "procedure": payload["procedure"],
-        "decided_on": payload["decided_on"],
-        "amount": payload.get("amount"),
-        "event_id": event_id,
-        # a revocation may arrive before the decision it revokes
-        "revoked": known.get("revoked", False),
-    }
-
-
-def _penalty_revoked(
-    state: EnterpriseState, payload: dict[str, Any], event_id: str, _at: str
-) -> None:
-    entry = state.penalties.setdefault(
-        payload["decision_no"], {"procedure": None, "decided_on": None, "event_id": None}
-    )
-    entry["revoked"] = True
-    entry["revoked_by"] = event_id
-
-
-def _dishonest_listed(
-    state: EnterpriseState, payload: dict[str, Any], event_id: str, _at: str
-) -> None:
-    state.dishonest_cases.setdefault(payload["case_no"], {"removed_by": None})["listed_by"] = (
-        event_id
-    )
-
-
-def _dishonest_removed(
-    state: EnterpriseState, payload: dict[str, Any], event_id: str, _at: str
-) -> None:
-    state.dishonest_cases.setdefault(payload["case_no"], {"listed_by": None})["removed_by"] = (
-        event_id
-    )
-
-
-_HANDLERS = {
-    "enterprise.registered": _registered,
-    "registration.changed": _changed,
-    "enterprise.deregistered": _deregistered,
-    "penalty.decided": _penalty,
-    "penalty.revoked": _penalty_revoked,
-    "court.dishonest_listed": _dishonest_listed,
-    "court.dishonest_removed": _dishonest_removed,
-}

@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
         help="after sending, wait for SIGTERM (as a supervised child)",
     )
     sim.set_defaults(run=_simulate)
+    from streams.cli_rules import add_commands
+
+    add_commands(sub)
     return parser
 
 

@@ -7,6 +7,7 @@ the `up` supervisor can set the environment first.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,13 @@ class StreamSettings(BaseSettings):
     worker_metrics_host: str = "127.0.0.1"
     #: where the worker keeps Faust's local files
     datadir: str = "var/worker"
+    #: what "now" is for time-driven rules: the wall clock (live), or the stream's
+    #: watermark (event time: replays, backfills, the demo)
+    timer_clock: Literal["wall", "event"] = "wall"
+    #: how often due timers are handed to the pipeline
+    timer_interval_s: float = 1.0
+    #: event clock only: how far behind the latest event time the watermark stays
+    allowed_lateness_s: float = 0.0
 
     def topic_names(self) -> list[str]:
         return [

@@ -85,8 +85,10 @@ def start_redis(
     timeout: float = 30.0,
     stop_timeout: float = 30.0,
     binary: str | None = None,
+    persist: bool = True,
 ) -> ManagedProcess:
-    """Start redis-server on 127.0.0.1:port (0: a free one) with AOF in `data_dir`.
+    """Start redis-server on 127.0.0.1:port (0: a free one) with AOF in `data_dir`
+    (without, for a throwaway one: `persist=False`).
 
     Returns once it answers PING; `.url` is redis://127.0.0.1:PORT/0. Its log is
     `data_dir/redis.log`.
@@ -102,7 +104,7 @@ def start_redis(
             "--bind", HOST,
             "--port", str(use_port),
             "--dir", str(data_dir),
-            "--appendonly", "yes",
+            "--appendonly", "yes" if persist else "no",
             "--appendfsync", "everysec",
             "--save", "",
             "--logfile", str(log_path),

@@ -54,7 +54,7 @@ def registered(code: str, legal_rep: dict[str, str] | None = None, **extra: Any)
     payload = {
         "name": "深圳市示例科技有限公司",
         "legal_rep": legal_rep or person(),
-        "address": "深圳市南山区科技园路1号",
+        "address": f"深圳市南山区科技园路{next(_ids)}号",  # unique: no accidental cluster
         "registered_capital": 1_000_000,
         "industry": "6510",
         "district": "440305",

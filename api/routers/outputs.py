@@ -56,11 +56,16 @@ async def list_warnings(
     uscc: str | None = None,
     rule_id: str | None = None,
     severity: Literal["yellow", "orange", "red"] | None = None,
+    status: Literal["open", "closed"] | None = Query(
+        None, description="open: raised records; closed: records of warnings that cleared"
+    ),
     since: Since = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Any:
-    """Warnings raised, newest first, filtered by enterprise, rule, severity and time."""
+    """Warning records, newest first: one when a warning is raised (status open) and one
+    when it closes (status closed), filtered by enterprise, rule, severity, status and
+    time."""
     if uscc is not None:
         valid_uscc(uscc)
 
@@ -69,6 +74,7 @@ async def list_warnings(
             (uscc is None or w["uscc"] == uscc)
             and (rule_id is None or w["rule_id"] == rule_id)
             and (severity is None or w["severity"] == severity)
+            and (status is None or w.get("status", "open") == status)
         )
 
     return await _page(store, store.warnings_stream, limit, cursor, since, keep)

@@ -1,0 +1,194 @@
+"""One attempt at a batch's enterprise events: load, evaluate, commit (see
+agents/pipeline.py). Risk logic stays in rules/; this is the bookkeeping around it."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from agents import metrics
+from rules.addresses import address_key, normalize_address
+from rules.engine import Outcome, process_event, recheck
+from rules.related import Links, peers_to_recheck, view
+from rules.ruleset import RuleSet
+from rules.state import EnterpriseState, key_people_of
+from rules.store import Commit, LinkUpdate, Store
+from streams.events import Event
+from streams.internal import encode_recheck
+
+if TYPE_CHECKING:
+    from agents.pipeline import BatchResult
+
+log = logging.getLogger(__name__)
+
+_PEOPLE_FIELDS = ("legal_rep", "officers", "shareholders")
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """Re-evaluate an enterprise as of `at` (a timer, or a related party changed)."""
+
+    at: datetime
+
+
+Item = Event | Recheck
+
+
+class EnterpriseBatch:
+    def __init__(self, store: Store, ruleset: RuleSet, now: datetime, check_seen: bool):
+        self.store, self.ruleset, self.now, self.check_seen = store, ruleset, now, check_seen
+
+    async def run(
+        self,
+        by_uscc: dict[str, list[Item]],
+        result: BatchResult,
+        follow: Callable[[str | None], Awaitable[RuleSet]],
+    ) -> set[str]:
+        """Apply the items; the USCCs whose commit lost a race (to retry)."""
+        early_people, early_addresses = _named(by_uscc)
+        loaded = await self.store.load_enterprises(
+            {u: [i.event_id for i in items if isinstance(i, Event)] for u, items in by_uscc.items()},
+            early_people,
+            {akey: arrivals for akey, (_, arrivals) in early_addresses.items()},
+            self.check_seen,
+        )
+        self.ruleset = await follow(loaded.ruleset_version)
+        fresh = {u: s or EnterpriseState(u) for u, s in loaded.states.items()}
+        before = {u: Links.of(s) for u, s in fresh.items()}
+        addresses = {akey: text for akey, (text, _) in early_addresses.items()}
+        for links in before.values():
+            if links.address and links.normalized:
+                addresses[links.address[0]] = links.normalized
+        pkeys = set(early_people).union(*(links.people for links in before.values()))
+        data = await self.store.load_related(pkeys, addresses)
+
+        commits: list[Commit] = []
+        link_updates: list[LinkUpdate] = []
+        peers: dict[str, dict[str, datetime]] = {}
+        counted: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for uscc, items in by_uscc.items():
+            if loaded.states[uscc] is None and not any(isinstance(i, Event) for i in items):
+                continue  # a recheck of a firm we know nothing about
+            state, applied = fresh[uscc], loaded.seen[uscc]
+            commit = Commit(uscc, [], state)
+            for item in items:
+                if isinstance(item, Recheck):
+                    outcome = recheck(
+                        state, at=item.at, now=self.now, related=view(state, data),
+                        ruleset=self.ruleset,
+                    )  # fmt: skip
+                    result.rechecks += 1
+                elif item.event_id in applied:
+                    result.duplicates += 1
+                    metrics.DUPLICATES.inc()
+                    continue
+                else:
+                    applied.add(item.event_id)
+                    outcome = self._apply(state, item, data)
+                    commit.event_ids.append(item.event_id)
+                    counted[uscc].append((item.type, item.source))
+                _collect(commit, outcome)
+            commits.append(commit)
+            after = Links.of(state)
+            link_updates.append(
+                LinkUpdate(
+                    uscc,
+                    after.people,
+                    before[uscc].people,
+                    {p for p, firms in early_people.items() if uscc in firms},
+                    after.address,
+                    before[uscc].address,
+                    {a for a, (_, arrivals) in early_addresses.items() if uscc in arrivals},
+                )
+            )
+            changed = peers_to_recheck(uscc, before[uscc], after, data, self.ruleset)
+            if changed and state.clock:
+                at = datetime.fromisoformat(state.clock)
+                peers[uscc] = dict.fromkeys(changed, at)
+
+        written = await self.store.commit(commits, link_updates)
+        conflicts: set[str] = set()
+        for commit, ok in zip(commits, written, strict=True):
+            if not ok:
+                # some of these were applied before (a redelivery, or another worker
+                # during a rebalance): reload the state and apply what is left
+                log.debug("commit for %s found applied events; retrying", commit.uscc)
+                conflicts.add(commit.uscc)
+                continue
+            _count(commit, counted[commit.uscc], result)
+            for peer, at in peers.get(commit.uscc, {}).items():
+                result.fanout.append((peer, encode_recheck(peer, at)))
+                metrics.RECHECKS.labels("related").inc()
+        return conflicts
+
+    def _apply(self, state: EnterpriseState, event: Event, data: Any) -> Outcome:
+        return process_event(
+            state,
+            etype=event.type,
+            payload=event.payload.model_dump(mode="json"),
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            now=self.now,
+            related=lambda s: view(s, data),
+            ruleset=self.ruleset,
+        )
+
+
+def _collect(commit: Commit, outcome: Outcome) -> None:
+    commit.warnings.extend(outcome.warnings)
+    if outcome.grade_change:
+        commit.grade_changes.append(outcome.grade_change)
+    for rule_id, _error in outcome.rule_errors:
+        metrics.RULE_ERRORS.labels(rule_id).inc()
+
+
+def _count(commit: Commit, kinds: list[tuple[str, str]], result: BatchResult) -> None:
+    result.applied += len(commit.event_ids)
+    for etype, source in kinds:
+        metrics.EVENTS.labels(etype, source).inc()
+    for w in commit.warnings:
+        if w["status"] == "open":
+            result.warnings += 1
+            metrics.WARNINGS.labels(w["rule_id"], w["severity"]).inc()
+        else:
+            result.closed += 1
+            metrics.WARNINGS_CLOSED.labels(w["rule_id"]).inc()
+    result.grade_changes += len(commit.grade_changes)
+    for g in commit.grade_changes:
+        metrics.GRADE_CHANGES.labels(g["from_grade"], g["to_grade"]).inc()
+
+
+def _named(
+    by_uscc: dict[str, list[Item]],
+) -> tuple[dict[str, set[str]], dict[str, tuple[str, dict[str, str]]]]:
+    """The people (person_key -> USCCs) and addresses (address key -> (normalized text,
+    {USCC: arrival day})) that a batch's registrations and changes name, to link before
+    reading the indexes."""
+    people: dict[str, set[str]] = defaultdict(set)
+    addresses: dict[str, tuple[str, dict[str, str]]] = {}
+    for uscc, items in by_uscc.items():
+        for event in items:
+            if not isinstance(event, Event):
+                continue
+            if event.type == "enterprise.registered":
+                body = event.payload.model_dump(mode="json")
+                arrival = body.get("established_on") or event.occurred_at.date().isoformat()
+            elif event.type == "registration.changed":
+                change = event.payload.model_dump(mode="json")
+                if change.get("field") not in (*_PEOPLE_FIELDS, "address"):
+                    continue
+                body = {change["field"]: change.get("after")}
+                arrival = event.occurred_at.astimezone(UTC).date().isoformat()
+            else:
+                continue
+            for pkey in key_people_of(body):
+                people[pkey].add(uscc)
+            if isinstance(body.get("address"), str):
+                normalized = normalize_address(body["address"])
+                entry = addresses.setdefault(address_key(normalized), (normalized, {}))
+                entry[1][uscc] = arrival
+    return people, addresses

@@ -1,0 +1,72 @@
+"""Time-driven rules: hand due timers to the pipeline as rechecks.
+
+The store keeps one timer per enterprise (the earliest day its rules asked to look
+again), in a sorted set, so a tick reads only what is due: no scan of every
+enterprise. "Now" is the wall clock in live mode, or the stream's watermark in event
+time (replays, backfills, the demo): the latest event time every input partition has
+reached, less an allowed lateness.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from agents import metrics
+from rules.store import Store
+from streams.internal import encode_recheck
+
+#: sends (key, value) messages to the fan-out topic and returns once they are acknowledged
+SendAll = Callable[[list[tuple[str, bytes]]], Awaitable[None]]
+
+
+async def fire_due(store: Store, now: float, send_all: SendAll, limit: int = 1000) -> int:
+    """Send a recheck for every timer due at `now` (epoch seconds), `limit` at a time;
+    a timer is cleared only after its recheck was sent. Returns how many were sent."""
+    fired = 0
+    while True:
+        due = await store.due_timers(now, limit)
+        if due:
+            await send_all(
+                [(u, encode_recheck(u, datetime.fromtimestamp(at, UTC))) for u, at in due]
+            )
+        await store.clear_timers(due)
+        fired += len(due)
+        if len(due) < limit:
+            break
+    metrics.TIMERS_FIRED.inc(fired)
+    metrics.RECHECKS.labels("timer").inc(fired)
+    return fired
+
+
+class EventClock:
+    """The watermark of the partitions this process consumes.
+
+    >>> c = EventClock(lateness_s=60)
+    >>> c.observe({0: 1000.0, 1: 500.0}); c.observe({0: 900.0})
+    >>> c.now()
+    440.0
+    """
+
+    def __init__(self, lateness_s: float = 0.0):
+        self.lateness_s = lateness_s
+        self.latest: dict[int, float] = {}
+
+    def observe(self, event_times: dict[int, float]) -> None:
+        for partition, at in event_times.items():
+            if at > self.latest.get(partition, float("-inf")):
+                self.latest[partition] = at
+
+    def now(self) -> float:
+        if not self.latest:
+            return float("-inf")
+        return min(self.latest.values()) - self.lateness_s
+
+
+class WallClock:
+    def observe(self, event_times: dict[int, float]) -> None:
+        pass
+
+    def now(self) -> float:
+        return time.time()

@@ -1,0 +1,70 @@
+"""The rule set in force (read and publish) and the address allow-list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import Role, StoreDep
+from api.errors import ApiError
+from api.schemas import AllowedAddress, RulesDocument, RuleSetView
+from rules.addresses import normalize_address
+from rules.ruleset import RuleSet, RulesFileError, default_ruleset
+
+router = APIRouter(tags=["rules"])
+
+
+def _view(ruleset: RuleSet, published: bool) -> dict[str, Any]:
+    return {
+        "version": ruleset.version,
+        "source": ruleset.source,
+        "published": published,
+        "rules": ruleset.describe(),
+    }
+
+
+@router.get("/rules", response_model=RuleSetView)
+async def get_rules(store: StoreDep, _role: Role) -> Any:
+    """The rule set in force: its version (recorded on every warning), and every
+    indicator with its aspect, category, severity, deduction and thresholds."""
+    published = await store.get_ruleset()
+    return _view(published or default_ruleset(), published is not None)
+
+
+@router.put("/rules", response_model=RuleSetView, responses={422: {"description": "invalid"}})
+async def put_rules(document: RulesDocument, store: StoreDep, _role: Role) -> Any:
+    """Publish a rule set (the rules-file structure as JSON). Running workers switch to
+    it at their next batch; nothing changes if it is invalid."""
+    try:
+        ruleset = RuleSet(document.version, document.rules, source="api")
+    except RulesFileError as exc:
+        raise ApiError(422, str(exc), code="invalid_rules") from None
+    await store.put_ruleset(ruleset)
+    return _view(ruleset, True)
+
+
+@router.get("/address-allowlist", response_model=list[str])
+async def list_allowed(store: StoreDep, _role: Role) -> Any:
+    """Approved cluster addresses (normalized): 一址多照 never fires there."""
+    return await store.allowed_addresses()
+
+
+@router.post("/address-allowlist", status_code=201, response_model=AllowedAddress)
+async def allow(body: AllowedAddress, store: StoreDep, _role: Role, response: Response) -> Any:
+    """Approve an address; the enterprises registered there are re-evaluated."""
+    if not normalize_address(body.address):
+        raise ApiError(422, "the address is empty")
+    if not await store.allow_address(body.address):
+        response.status_code = 200  # already approved
+    return {"address": normalize_address(body.address)}
+
+
+@router.delete("/address-allowlist", status_code=204)
+async def disallow(
+    store: StoreDep, _role: Role, address: str = Query(min_length=1, max_length=500)
+) -> Response:
+    """Withdraw an approval; the enterprises there are re-evaluated."""
+    if not await store.disallow_address(address):
+        raise ApiError(404, "that address is not on the allow-list")
+    return Response(status_code=204)

@@ -1,0 +1,102 @@
+"""Key personnel and registration changes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rules.catalogue import Hit, Params, Rule, RuleInput, register
+from rules.indicators.windowed import recent
+from streams.identifiers import id_birth_date
+
+
+def _age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def abnormal_age(data: RuleInput, p: Params) -> Hit | None:
+    """The legal representative or an officer is younger than `min_age` or older than
+    `max_age` on the date of the event that made them so (主要人员年龄异常); the age
+    comes from the ID number's birth date.
+
+    >>> from rules.state import EnterpriseState
+    >>> s = EnterpriseState("91440300708461136T")
+    >>> s.profile["legal_rep"] = {"name": "张三", "id_no": "11010519491231002X"}
+    >>> s.field_times["legal_rep"] = "2026-03-01T02:00:00+00:00"
+    >>> s.field_events["legal_rep"] = "e1"
+    >>> abnormal_age(RuleInput(s), {"min_age": 18, "max_age": 75}).message
+    'legal_rep aged 76 on 2026-03-01'
+    """
+    state, found, evidence = data.state, [], []
+    people = [("legal_rep", state.profile.get("legal_rep"))]
+    people += [("officers", officer) for officer in state.profile.get("officers") or []]
+    for field_name, person in people:
+        at = state.field_times.get(field_name)
+        if not isinstance(person, dict) or not person.get("id_no") or not at:
+            continue
+        day = date.fromisoformat(at[:10])
+        age = _age_on(id_birth_date(person["id_no"]), day)
+        if age < p["min_age"] or age > p["max_age"]:
+            role = "legal_rep" if field_name == "legal_rep" else person.get("role") or "officer"
+            found.append(f"{role} aged {age} on {day}")
+            evidence.append(state.field_events.get(field_name, ""))
+    if not found:
+        return None
+    return Hit(message="; ".join(found), evidence=tuple(sorted({e for e in evidence if e})))
+
+
+def frequent_changes(data: RuleInput, p: Params) -> Hit | None:
+    """`threshold` or more changes of legal representative or shareholders within the
+    last `window_days` (频繁变更), counted in event time; the warning closes when the
+    window has moved past them.
+
+    >>> from rules.state import EnterpriseState
+    >>> from rules.counters import add
+    >>> s = EnterpriseState("91440300708461136T", clock="2026-06-01T00:00:00+00:00")
+    >>> c = s.counters.setdefault("changes", {})
+    >>> for n, day in enumerate([date(2026, 1, 10), date(2026, 3, 1), date(2026, 5, 20)]):
+    ...     _ = add(c, day, f"c{n}")
+    >>> data = RuleInput(s)
+    >>> frequent_changes(data, {"threshold": 3, "window_days": 180}).evidence
+    ('c0', 'c1', 'c2')
+    >>> data.rechecks     # when 2026-01-10 leaves the window
+    [datetime.date(2026, 7, 9)]
+    """
+    found = recent(data, "changes", p["window_days"], p["threshold"])
+    if found is None:
+        return None
+    count, oldest, evidence = found
+    return Hit(
+        message=f"{count} changes of legal representative or shareholders within "
+        f"{p['window_days']} days (since {oldest})",
+        evidence=evidence,
+    )
+
+
+register(
+    Rule(
+        rule_id="abnormal_age",
+        version=1,
+        title="Key personnel of abnormal age",
+        aspect="registration",
+        category="key_personnel",
+        severity="yellow",
+        deduction=5,
+        basis="Civil Code art. 18 (full capacity at 18); Qianhai practice (主要人员年龄异常)",
+        evaluate=abnormal_age,
+        defaults={"min_age": 18, "max_age": 75},
+    )
+)
+register(
+    Rule(
+        rule_id="frequent_changes",
+        version=1,
+        title="Frequent changes of legal representative or shareholders",
+        aspect="operation",
+        category="changes",
+        severity="yellow",
+        deduction=8,
+        basis="SAMR 2022 Opinions: registration changes as a risk indicator (频繁变更)",
+        evaluate=frequent_changes,
+        defaults={"threshold": 3, "window_days": 180},
+    )
+)

@@ -1,0 +1,118 @@
+"""The related-party indexes as a batch sees them (pure): what the store read, kept
+current in memory as each enterprise of the batch changes, and who must be looked at
+again when a link changes.
+
+  person_firms:  person_key -> {USCC: "role,role"} of active enterprises
+  address_firms: address key -> {USCC: day the firm arrived at the address}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rules.addresses import address_key
+from rules.engine import Related
+from rules.ruleset import RuleSet
+from rules.state import EnterpriseState
+
+
+@dataclass
+class RelatedData:
+    listings: dict[str, list[str]] = field(default_factory=dict)
+    person_firms: dict[str, dict[str, str]] = field(default_factory=dict)
+    address_firms: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: address keys on the allow-list
+    allowed: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Links:
+    """An enterprise's entries in the indexes."""
+
+    people: dict[str, list[str]]
+    address: tuple[str, str] | None  # (address key, arrival day)
+    normalized: str | None = None
+
+    @classmethod
+    def of(cls, state: EnterpriseState) -> Links:
+        people, normalized = state.links()
+        if normalized is None:
+            return cls(people, None)
+        return cls(people, (address_key(normalized), state.address_since or ""), normalized)
+
+
+def view(state: EnterpriseState, data: RelatedData) -> Related:
+    """What the rules see for `state`, with the enterprise's own current links written
+    into the batch's copy of the indexes first (so later firms of the batch see them).
+
+    >>> s = EnterpriseState("91440300708461136T", status="active", address_since="2026-03-01")
+    >>> s.profile["address"] = "深圳市南山区科技园路1号"
+    >>> view(s, RelatedData()).address_firms
+    {'91440300708461136T': '2026-03-01'}
+    """
+    links = Links.of(state)
+    for pkey, roles in links.people.items():
+        data.person_firms.setdefault(pkey, {})[state.uscc] = ",".join(roles)
+    firms: dict[str, str] = {}
+    allowed = False
+    if links.address:
+        akey, arrival = links.address
+        firms = data.address_firms.setdefault(akey, {})
+        firms[state.uscc] = arrival
+        allowed = akey in data.allowed
+    return Related(data.listings, data.person_firms, firms, allowed)
+
+
+def peers_to_recheck(
+    uscc: str, before: Links, after: Links, data: RelatedData, ruleset: RuleSet
+) -> set[str]:
+    """Other enterprises whose related-party verdicts may change because this one's
+    links changed: the firms at the address it left or joined, and the firms of the
+    people it gained or lost, where there are enough of them to reach a threshold.
+
+    >>> from rules.ruleset import default_ruleset
+    >>> data = RelatedData(address_firms={"k": {"A": "", "B": "", "C": ""}})
+    >>> sorted(peers_to_recheck("C", Links({}, None), Links({}, ("k", "")), data,
+    ...                         default_ruleset()))
+    ['A', 'B']
+    """
+    address_floor, person_floor = _floors(ruleset)
+    peers: set[str] = set()
+    if address_floor is not None and before.address != after.address:
+        for link in (before.address, after.address):
+            if link is not None:
+                peers |= _crowd(data.address_firms.get(link[0], {}), address_floor)
+    if person_floor is not None:
+        changed = {
+            pkey
+            for pkey in set(before.people) | set(after.people)
+            if before.people.get(pkey) != after.people.get(pkey)
+        }
+        for pkey in changed:
+            peers |= _crowd(data.person_firms.get(pkey, {}), person_floor)
+    peers.discard(uscc)
+    return peers
+
+
+def _crowd(firms: dict[str, str], floor: int) -> set[str]:
+    # the map may or may not still hold the firm that left: one below the floor counts
+    return set(firms) if len(firms) >= floor - 1 else set()
+
+
+def _floors(ruleset: RuleSet) -> tuple[int | None, int | None]:
+    """The smallest crowd at an address, or around a person, that any rule in force
+    could warn about."""
+    by_id = {a.rule.rule_id: a.params for a in ruleset.active()}
+    address = by_id.get("address_cluster")
+    person = by_id.get("person_many_firms")
+    return (
+        _least(address, ("active_threshold", "new_threshold")),
+        _least(person, ("legal_rep_threshold", "officer_threshold")),
+    )
+
+
+def _least(params: object, names: Iterable[str]) -> int | None:
+    if not isinstance(params, dict):
+        return None
+    return max(1, min(int(params[name]) for name in names))

@@ -1,0 +1,193 @@
+"""The rule set in force: every registered rule with its defaults, overridden by a rules
+file. A rules file is TOML (or the same structure as JSON):
+
+    version = "2026.2"                 # required: recorded on every warning
+
+    [rules.address_cluster]
+    active_threshold = 6               # any default parameter, same type
+    severity = "red"                   # yellow | orange | red
+    deduction = 12                     # points off the score while it fires
+    enabled = true
+
+Unknown rules, unknown parameters and wrong types are errors, never silently ignored:
+a typo in a threshold must not switch a rule off.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rules.catalogue import SEVERITIES, Rule, all_rules
+
+DEFAULT_VERSION = "2026.1"
+_RULE_KEYS = ("enabled", "severity", "deduction")
+#: settings whose values are rule ids
+_RULE_REFERENCES = ("structure", "signals")
+
+
+class RulesFileError(ValueError):
+    """A rules file that cannot be put in force; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    rule: Rule
+    severity: str
+    deduction: int
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    #: the overrides as given (rule_id -> key -> value): what is stored and shown
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    source: str = "defaults"
+
+    def __post_init__(self) -> None:
+        _validate(self.version, self.overrides)
+
+    def active(self) -> list[ActiveRule]:
+        """The enabled rules, in evaluation order, with their effective settings."""
+        return [a for a, enabled in self._resolved() if enabled]
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every rule with its effective settings, for the API and the CLI."""
+        return [
+            {
+                "rule_id": a.rule.rule_id,
+                "version": a.rule.version,
+                "title": a.rule.title,
+                "aspect": a.rule.aspect,
+                "category": a.rule.category,
+                "enabled": enabled,
+                "severity": a.severity,
+                "deduction": a.deduction,
+                "veto_grade": a.rule.veto_grade,
+                "params": dict(a.params),
+                "basis": a.rule.basis,
+            }
+            for a, enabled in self._resolved()
+        ]
+
+    def _resolved(self) -> list[tuple[ActiveRule, bool]]:
+        out = []
+        for rule in all_rules():
+            given = self.overrides.get(rule.rule_id, {})
+            params = {**rule.defaults, **{k: v for k, v in given.items() if k not in _RULE_KEYS}}
+            active = ActiveRule(
+                rule,
+                given.get("severity", rule.severity),
+                given.get("deduction", rule.deduction),
+                params,
+            )
+            out.append((active, bool(given.get("enabled", True))))
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"version": self.version, "source": self.source, "rules": self.overrides},
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> RuleSet:
+        body = json.loads(raw)
+        return cls(body["version"], body.get("rules") or {}, body.get("source", "stored"))
+
+
+def default_ruleset() -> RuleSet:
+    return RuleSet(DEFAULT_VERSION)
+
+
+def load_rules_file(path: Path) -> RuleSet:
+    """Read and check a rules file (.toml or .json).
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "r.toml"
+    >>> _ = p.write_text('version = "t1"\\n[rules.address_cluster]\\nactive_threshold = "5"\\n')
+    >>> load_rules_file(p)
+    Traceback (most recent call last):
+    ...
+    rules.ruleset.RulesFileError: ...r.toml: rules.address_cluster.active_threshold must be int, got str
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RulesFileError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    try:
+        body = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        kind = "JSON" if path.suffix == ".json" else "TOML"
+        raise RulesFileError(f"{path}: not valid {kind}: {exc}") from exc
+    if not isinstance(body, dict):
+        raise RulesFileError(f"{path}: the top level must be a table")
+    unknown = set(body) - {"version", "rules"}
+    if unknown:
+        raise RulesFileError(f"{path}: unknown top-level keys {sorted(unknown)}")
+    try:
+        return RuleSet(body.get("version", ""), body.get("rules") or {}, str(path))
+    except RulesFileError as exc:
+        raise RulesFileError(f"{path}: {exc}") from None
+
+
+def _validate(version: Any, overrides: Any) -> None:
+    if not isinstance(version, str) or not version.strip() or len(version) > 64:
+        raise RulesFileError("version must be a non-empty string of at most 64 characters")
+    if not isinstance(overrides, Mapping):
+        raise RulesFileError("rules must be a table of rule ids")
+    known = {rule.rule_id: rule for rule in all_rules()}
+    for rule_id, given in overrides.items():
+        rule = known.get(rule_id)
+        if rule is None:
+            raise RulesFileError(f"unknown rule {rule_id!r}; known: {', '.join(sorted(known))}")
+        if not isinstance(given, Mapping):
+            raise RulesFileError(f"rules.{rule_id} must be a table")
+        for key, value in given.items():
+            _check_value(rule, key, value)
+
+
+def _check_value(rule: Rule, key: str, value: Any) -> None:
+    where = f"rules.{rule.rule_id}.{key}"
+    if key == "enabled":
+        expected: Any = True
+    elif key == "severity":
+        if value not in SEVERITIES:
+            raise RulesFileError(f"{where} must be one of {', '.join(SEVERITIES)}, got {value!r}")
+        return
+    elif key == "deduction":
+        expected = 0
+    elif key in rule.defaults:
+        expected = rule.defaults[key]
+    else:
+        allowed = ", ".join([*_RULE_KEYS, *rule.defaults])
+        raise RulesFileError(f"{where} is not a setting of this rule; it has: {allowed}")
+    if not _same_type(expected, value):
+        raise RulesFileError(
+            f"{where} must be {type(expected).__name__}, got {type(value).__name__}"
+        )
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        raise RulesFileError(f"{where} must not be negative")
+    if key in _RULE_REFERENCES:  # a combination must name rules that exist
+        known = {r.rule_id for r in all_rules()}
+        unknown = [v for v in value if v not in known]
+        if unknown:
+            raise RulesFileError(f"{where} names unknown rules {unknown}")
+
+
+def _same_type(expected: Any, value: Any) -> bool:
+    if isinstance(expected, bool) or isinstance(value, bool):
+        return isinstance(expected, bool) and isinstance(value, bool)
+    if isinstance(expected, float):
+        return isinstance(value, int | float)
+    if isinstance(expected, list | tuple):
+        return isinstance(value, list) and all(
+            _same_type(expected[0], v) for v in value if expected
+        )
+    return isinstance(value, type(expected))

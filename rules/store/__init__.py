@@ -1,0 +1,44 @@
+"""The only package that talks to Redis.
+
+Keys (hash tags keep one enterprise's keys, one person's or one address's in one
+Cluster slot):
+  cw:{USCC}:state      the enterprise's state (JSON, with its windowed counters)
+  cw:{USCC}:seen       event_ids already applied to it: the idempotency guard
+  cw:{USCC}:warnings   its warning records (raised and closed), newest first
+  cw:{p:PKEY}:firms    a person (pseudonymous key) -> {USCC: roles} of active firms
+  cw:{p:PKEY}:seen, :listings, :removed
+                       the person's dishonest listings (case -> event id)
+  cw:{a:AKEY}:firms    a normalized address -> {USCC: day the firm arrived}
+  cw:address-allowlist approved cluster addresses (normalized text)
+  cw:timers            USCC -> when its rules must look again (epoch seconds)
+  cw:ruleset           the rule set published to the workers {version, body}
+  cw:warnings, cw:grade-changes, cw:dead-letters
+                       output streams: the API tails them and the relay publishes them
+                       to Kafka (a transactional outbox: written in the same atomic step
+                       as the state, so no output is lost when a worker dies)
+  cw:grades            USCC -> grade, for counts and lists
+
+Batch reads (MGET of states) and the global keys span slots: a Redis Cluster
+deployment needs them split by slot (see the scale-out notes).
+"""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+
+from rules.store.outbox import OUTBOX_GROUP, OutboxStore
+from rules.store.reads import ReadStore
+from rules.store.worker import Commit, LinkUpdate, Loaded, WorkerStore
+from streams.settings import StoreSettings
+
+__all__ = ["OUTBOX_GROUP", "Commit", "LinkUpdate", "Loaded", "Store"]
+
+
+class Store(WorkerStore, OutboxStore, ReadStore):
+    @classmethod
+    def from_settings(cls, settings: StoreSettings) -> Store:
+        return cls.from_url(settings.redis_url, settings.key_prefix, settings.stream_maxlen)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "cw", stream_maxlen: int = 100_000) -> Store:
+        return cls(aioredis.from_url(url), prefix, stream_maxlen)

@@ -1,0 +1,49 @@
+"""The store's connection, key names and scripts, shared by its parts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from rules.store import scripts
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+class StoreBase:
+    def __init__(self, client: aioredis.Redis, prefix: str = "cw", stream_maxlen: int = 100_000):
+        self.redis = client
+        self.prefix = prefix
+        self.maxlen = stream_maxlen
+        self.warnings_stream = f"{prefix}:warnings"
+        self.grades_stream = f"{prefix}:grade-changes"
+        self.dead_letters_stream = f"{prefix}:dead-letters"
+        self.grade_index = f"{prefix}:grades"
+        self.timers = f"{prefix}:timers"
+        self.allowlist = f"{prefix}:address-allowlist"
+        self.ruleset_key = f"{prefix}:ruleset"
+        self._commit = client.register_script(scripts.COMMIT)
+        self._person_listing = client.register_script(scripts.PERSON_LISTING)
+        self._dead_letter = client.register_script(scripts.DEAD_LETTER)
+        self._clear_timers = client.register_script(scripts.CLEAR_TIMERS)
+        self._allow_address = client.register_script(scripts.ALLOW_ADDRESS)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
+
+    # hash tags keep one enterprise's keys, one person's or one address's in one slot
+    def _ent(self, uscc: str, part: str) -> str:
+        return f"{self.prefix}:{{{uscc}}}:{part}"
+
+    def _person(self, pkey: str, part: str) -> str:
+        return f"{self.prefix}:{{p:{pkey}}}:{part}"
+
+    def _address(self, akey: str) -> str:
+        return f"{self.prefix}:{{a:{akey}}}:firms"

@@ -1,0 +1,84 @@
+"""What the API reads (and the few things an administrator writes)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rules.addresses import address_key, normalize_address
+from rules.ruleset import RuleSet
+from rules.state import EnterpriseState
+from rules.store.base import StoreBase
+
+
+class ReadStore(StoreBase):
+
+    async def get_enterprise(self, uscc: str) -> EnterpriseState | None:
+        raw = await self.redis.get(self._ent(uscc, "state"))
+        return EnterpriseState.from_json(raw) if raw else None
+
+    async def enterprise_warnings(self, uscc: str, limit: int) -> list[dict[str, Any]]:
+        """The enterprise's warning records (raised and closed), newest first."""
+        return [
+            json.loads(w)
+            for w in await self.redis.lrange(self._ent(uscc, "warnings"), 0, limit - 1)
+        ]
+
+    async def scan_stream(
+        self, stream: str, *, before: str | None, since_ms: int | None, chunk: int = 500
+    ) -> Any:
+        """Entries of an output stream, newest first: async iterator of (id, record)."""
+        upper = f"({before}" if before else "+"
+        lower = str(since_ms) if since_ms is not None else "-"
+        while True:
+            entries: Any = await self.redis.xrevrange(stream, upper, lower, count=chunk)
+            for entry_id, fields in entries:
+                yield entry_id.decode(), json.loads(fields[b"data"])
+            if len(entries) < chunk:
+                return
+            upper = f"({entries[-1][0].decode()}"
+
+    async def all_grades(self) -> dict[str, str]:
+        """USCC -> grade of every graded enterprise."""
+        grades: Any = await self.redis.hgetall(self.grade_index)
+        return {k.decode(): v.decode() for k, v in grades.items() if v}
+
+    async def grade_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        grades: Any = await self.redis.hvals(self.grade_index)
+        for grade in grades:
+            counts[grade.decode()] = counts.get(grade.decode(), 0) + 1
+        return counts
+
+    # --- the rule set in force ------------------------------------------------------
+    async def get_ruleset(self) -> RuleSet | None:
+        """The rule set published to the workers, or None (they use the defaults)."""
+        body = await self.redis.hget(self.ruleset_key, "body")
+        return RuleSet.from_json(body) if body else None
+
+    async def put_ruleset(self, ruleset: RuleSet) -> None:
+        """Publish a rule set: running workers pick it up at their next batch."""
+        await self.redis.hset(
+            self.ruleset_key, mapping={"version": ruleset.version, "body": ruleset.to_json()}
+        )
+
+    # --- the address allow-list -----------------------------------------------------
+    async def allowed_addresses(self) -> list[str]:
+        return sorted(a.decode() for a in await self.redis.smembers(self.allowlist))
+
+    async def allow_address(self, address: str) -> bool:
+        """Approve an address (normalized here); the firms there are re-evaluated."""
+        normalized = normalize_address(address)
+        keys = [self.allowlist, self._address(address_key(normalized)), self.timers]
+        return bool(await self._allow_address(keys=keys, args=[normalized]))
+
+    async def disallow_address(self, address: str) -> bool:
+        normalized = normalize_address(address)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.srem(self.allowlist, normalized)
+        firms: Any = await self.redis.hkeys(self._address(address_key(normalized)))
+        for uscc in firms:
+            pipe.zadd(self.timers, {uscc: 0})
+        removed, *_ = await pipe.execute()
+        return bool(removed)
+

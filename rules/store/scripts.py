@@ -1,0 +1,84 @@
+"""The Lua scripts: each runs atomically inside Redis."""
+
+# One enterprise's events of a batch, all or nothing, and nothing if any of them was
+# applied before (another worker got there first: the caller reloads and retries).
+# Rechecks carry no event ids: re-evaluating twice gives the same state.
+# KEYS: seen, state, enterprise warnings, warnings stream, grades stream, grade index,
+#       timers
+# ARGV: n_events, event_ids..., state, maxlen, uscc, grade, recheck score ('' = none),
+#       n_warnings, warnings..., grade changes...
+COMMIT = """
+local n = tonumber(ARGV[1])
+for i = 2, n + 1 do
+  if redis.call('SISMEMBER', KEYS[1], ARGV[i]) == 1 then return 0 end
+end
+if n > 0 then redis.call('SADD', KEYS[1], unpack(ARGV, 2, n + 1)) end
+local at = n + 2
+redis.call('SET', KEYS[2], ARGV[at])
+local maxlen = ARGV[at + 1]
+redis.call('HSET', KEYS[6], ARGV[at + 2], ARGV[at + 3])
+if ARGV[at + 4] == '' then
+  redis.call('ZREM', KEYS[7], ARGV[at + 2])
+else
+  redis.call('ZADD', KEYS[7], ARGV[at + 4], ARGV[at + 2])
+end
+local nw = tonumber(ARGV[at + 5])
+for i = at + 6, at + 5 + nw do
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', maxlen, '*', 'data', ARGV[i])
+  redis.call('LPUSH', KEYS[3], ARGV[i])
+end
+if nw > 0 then redis.call('LTRIM', KEYS[3], 0, 199) end
+for i = at + 6 + nw, #ARGV do
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxlen, '*', 'data', ARGV[i])
+end
+return 1
+"""
+
+# A person's dishonest listing or removal; returns the firms linked to the person,
+# whether or not the event was new, so a redelivered event fans out again.
+# KEYS: seen, listings (case -> event_id), removed (case -> event_id), firms
+# ARGV: event_id, 'list' | 'remove', case_no
+PERSON_LISTING = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+  if ARGV[2] == 'list' then
+    if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 0 then
+      redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+    end
+  else
+    redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
+    redis.call('HDEL', KEYS[2], ARGV[3])
+  end
+end
+return redis.call('HKEYS', KEYS[4])
+"""
+
+# KEYS: seen identities, stream; ARGV: identity, record, maxlen
+DEAD_LETTER = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'data', ARGV[2])
+return 1
+"""
+
+# Timers handed out: remove each only if it was not moved meanwhile (a commit may have
+# set a new time after we read it). KEYS: timers; ARGV: member, score, member, score...
+CLEAR_TIMERS = """
+local removed = 0
+for i = 1, #ARGV, 2 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) == tonumber(ARGV[i + 1]) then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    removed = removed + 1
+  end
+end
+return removed
+"""
+
+# Allow an address and ask every firm there to be looked at again now.
+# KEYS: allow-list, address firms, timers; ARGV: normalized address
+ALLOW_ADDRESS = """
+local added = redis.call('SADD', KEYS[1], ARGV[1])
+for _, uscc in ipairs(redis.call('HKEYS', KEYS[2])) do
+  redis.call('ZADD', KEYS[3], 0, uscc)
+end
+return added
+"""

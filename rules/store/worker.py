@@ -1,0 +1,212 @@
+"""What a worker reads and writes for a batch: three round trips (load states, load
+related parties, commit), plus person listings, dead letters and timers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rules.related import RelatedData
+from rules.state import EnterpriseState
+from rules.store.base import StoreBase, dumps
+
+
+@dataclass
+class Commit:
+    """The effect of one batch's events on one enterprise, ready to write."""
+
+    uscc: str
+    event_ids: list[str]
+    state: EnterpriseState
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    grade_changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class LinkUpdate:
+    """An enterprise's index entries before and after a batch, plus those linked early
+    in it; only the differences are written. People: person_key -> roles. Address: the
+    address key and the day the firm arrived there."""
+
+    uscc: str
+    people: dict[str, list[str]]
+    before: dict[str, list[str]]
+    early: set[str] = field(default_factory=set)
+    address: tuple[str, str] | None = None
+    address_before: tuple[str, str] | None = None
+    early_addresses: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Loaded:
+    states: dict[str, EnterpriseState | None]
+    #: per USCC, the batch's event ids applied before (only with check_seen)
+    seen: dict[str, set[str]]
+    ruleset_version: str | None
+
+
+def _text(raw: Mapping[bytes, bytes]) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in raw.items()}
+
+
+class WorkerStore(StoreBase):
+    async def load_enterprises(
+        self,
+        event_ids: Mapping[str, list[str]],
+        early_people: Mapping[str, set[str]],
+        early_addresses: Mapping[str, Mapping[str, str]],
+        check_seen: bool = False,
+    ) -> Loaded:
+        """States of the batch's enterprises in one round trip, the version of the rule
+        set published, and, with `check_seen`, which of their events were applied before
+        (otherwise the commit's guard finds out and the caller retries with it).
+
+        The people and addresses the batch's events name are linked first, so that a
+        firm processed concurrently elsewhere either sees the link or has linked itself
+        before this batch reads the indexes."""
+        pipe = self.redis.pipeline(transaction=False)
+        for pkey, firms in early_people.items():
+            for uscc in firms:
+                pipe.hsetnx(self._person(pkey, "firms"), uscc, "")
+        for akey, arrivals in early_addresses.items():
+            pipe.hset(self._address(akey), mapping=dict(arrivals))
+        skip = sum(map(len, early_people.values())) + len(early_addresses)
+        usccs = list(event_ids)
+        pipe.hget(self.ruleset_key, "version")
+        pipe.mget([self._ent(uscc, "state") for uscc in usccs])
+        if check_seen:
+            for uscc in usccs:
+                pipe.smismember(self._ent(uscc, "seen"), event_ids[uscc])
+        replies = (await pipe.execute())[skip:]
+        version, raw_states, flags = replies[0], replies[1], replies[2:]
+        states = {
+            uscc: EnterpriseState.from_json(raw) if raw else None
+            for uscc, raw in zip(usccs, raw_states, strict=True)
+        }
+        seen: dict[str, set[str]] = {uscc: set() for uscc in usccs}
+        for uscc, found in zip(usccs, flags, strict=False):
+            seen[uscc] = {eid for eid, flag in zip(event_ids[uscc], found, strict=True) if flag}
+        return Loaded(states, seen, version.decode() if version else None)
+
+    async def load_related(
+        self, pkeys: Iterable[str], addresses: Mapping[str, str]
+    ) -> RelatedData:
+        """The indexes for a batch in one round trip: each person's firms and listings in
+        force, each address's firms (address key -> normalized text given), and which of
+        those addresses are allowed."""
+        people = sorted(set(pkeys))
+        akeys = sorted(addresses)
+        if not people and not akeys:
+            return RelatedData()
+        pipe = self.redis.pipeline(transaction=False)
+        for pkey in people:
+            pipe.hgetall(self._person(pkey, "firms"))
+            pipe.hvals(self._person(pkey, "listings"))
+        for akey in akeys:
+            pipe.hgetall(self._address(akey))
+        if akeys:
+            pipe.smismember(self.allowlist, [addresses[a] for a in akeys])
+        replies = await pipe.execute()
+        data = RelatedData()
+        for n, pkey in enumerate(people):
+            firms, listings = replies[2 * n], replies[2 * n + 1]
+            data.person_firms[pkey] = _text(firms)
+            if listings:
+                data.listings[pkey] = sorted(v.decode() for v in listings)
+        rest = replies[2 * len(people) :]
+        for akey, firms in zip(akeys, rest, strict=False):
+            data.address_firms[akey] = _text(firms)
+        if akeys:
+            data.allowed = {a for a, flag in zip(akeys, rest[-1], strict=True) if flag}
+        return data
+
+    async def commit(self, commits: list[Commit], links: list[LinkUpdate]) -> list[bool]:
+        """Write a batch in one round trip: each enterprise's events atomically and at
+        most once (with its timer), then the index links. Returns, per commit, whether
+        it took effect."""
+        pipe = self.redis.pipeline(transaction=False)
+        for c in commits:
+            keys = [
+                self._ent(c.uscc, "seen"),
+                self._ent(c.uscc, "state"),
+                self._ent(c.uscc, "warnings"),
+                self.warnings_stream,
+                self.grades_stream,
+                self.grade_index,
+                self.timers,
+            ]
+            args: list[Any] = [
+                len(c.event_ids),
+                *c.event_ids,
+                c.state.to_json(),
+                self.maxlen,
+                c.uscc,
+                c.state.grade or "",
+                _epoch(c.state.recheck_at),
+                len(c.warnings),
+                *(dumps(w) for w in c.warnings),
+                *(dumps(g) for g in c.grade_changes),
+            ]
+            await self._commit(keys=keys, args=args, client=pipe)
+        for link in links:
+            self._write_links(pipe, link)
+        replies = await pipe.execute()
+        return [bool(r) for r in replies[: len(commits)]]
+
+    def _write_links(self, pipe: Any, link: LinkUpdate) -> None:
+        for pkey in (set(link.before) | link.early) - set(link.people):
+            pipe.hdel(self._person(pkey, "firms"), link.uscc)
+        for pkey, roles in link.people.items():
+            if link.before.get(pkey) != roles or pkey in link.early:
+                pipe.hset(self._person(pkey, "firms"), link.uscc, ",".join(roles))
+        now = link.address[0] if link.address else None
+        stale = set(link.early_addresses)
+        if link.address_before:
+            stale.add(link.address_before[0])
+        for akey in stale - {now}:
+            pipe.hdel(self._address(akey), link.uscc)
+        if link.address and (link.address != link.address_before or now in stale):
+            pipe.hset(self._address(link.address[0]), link.uscc, link.address[1])
+
+    async def apply_person_listing(
+        self, pkey: str, event_id: str, case_no: str, listed: bool
+    ) -> list[str]:
+        """Record a person's listing or removal; the USCCs linked to the person."""
+        keys = [self._person(pkey, part) for part in ("seen", "listings", "removed", "firms")]
+        args = [event_id, "list" if listed else "remove", case_no]
+        firms = await self._person_listing(keys=keys, args=args)
+        return sorted(f.decode() for f in firms)
+
+    async def add_dead_letter(self, identity: str, record: bytes) -> bool:
+        """Append a dead letter once per identity (topic, partition, offset, index)."""
+        keys = [f"{self.prefix}:dead-letters:seen", self.dead_letters_stream]
+        return bool(await self._dead_letter(keys=keys, args=[identity, record, self.maxlen]))
+
+    # --- timers ---------------------------------------------------------------------
+    async def due_timers(self, now: float, limit: int) -> list[tuple[str, float]]:
+        """Up to `limit` (USCC, due time in epoch seconds) due at `now`, earliest first.
+        They stay until `clear_timers`, so a worker that dies before handing them on
+        loses nothing."""
+        due: Any = await self.redis.zrangebyscore(
+            self.timers, "-inf", now, start=0, num=limit, withscores=True
+        )
+        return [(uscc.decode(), score) for uscc, score in due]
+
+    async def clear_timers(self, handed_out: list[tuple[str, float]]) -> int:
+        if not handed_out:
+            return 0
+        args = [x for uscc, score in handed_out for x in (uscc, repr(score))]
+        return int(await self._clear_timers(keys=[self.timers], args=args))
+
+    async def next_timer(self) -> float | None:
+        """When the earliest timer is due (epoch seconds), if any."""
+        first: Any = await self.redis.zrange(self.timers, 0, 0, withscores=True)
+        return first[0][1] if first else None
+
+
+def _epoch(iso: str | None) -> str:
+    if not iso:
+        return ""
+    return str(int(datetime.fromisoformat(iso).timestamp()))
