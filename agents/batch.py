@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from agents import metrics
 from rules.addresses import address_key, normalize_address
 from rules.engine import Outcome, process_event, recheck
-from rules.related import Links, peers_to_recheck, view
+from rules.related import Links, floors, peers_to_recheck, view
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState, key_people_of
 from rules.store import Commit, LinkUpdate, Store
@@ -64,7 +64,17 @@ class EnterpriseBatch:
             if links.address and links.normalized:
                 addresses[links.address[0]] = links.normalized
         pkeys = set(early_people).union(*(links.people for links in before.values()))
-        data = await self.store.load_related(pkeys, addresses)
+        crowd_floors = floors(self.ruleset)
+        data = await self.store.load_related(pkeys, addresses, crowd_floors)
+
+        linked_early: dict[str, set[str]] = defaultdict(set)
+        for pkey, firms in early_people.items():
+            for uscc in firms:
+                linked_early[uscc].add(pkey)
+        moved_early: dict[str, set[str]] = defaultdict(set)
+        for akey, (_, arrivals) in early_addresses.items():
+            for uscc in arrivals:
+                moved_early[uscc].add(akey)
 
         commits: list[Commit] = []
         link_updates: list[LinkUpdate] = []
@@ -99,13 +109,13 @@ class EnterpriseBatch:
                     uscc,
                     after.people,
                     before[uscc].people,
-                    {p for p, firms in early_people.items() if uscc in firms},
+                    linked_early[uscc],
                     after.address,
                     before[uscc].address,
-                    {a for a, (_, arrivals) in early_addresses.items() if uscc in arrivals},
+                    moved_early[uscc],
                 )
             )
-            changed = peers_to_recheck(uscc, before[uscc], after, data, self.ruleset)
+            changed = peers_to_recheck(uscc, before[uscc], after, data, crowd_floors)
             if changed and state.clock:
                 at = datetime.fromisoformat(state.clock)
                 peers[uscc] = dict.fromkeys(changed, at)

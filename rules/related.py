@@ -17,6 +17,10 @@ from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
 
 
+#: the smallest crowd around a person, and at an address, a rule may warn about
+Floors = tuple[int | None, int | None]
+
+
 @dataclass
 class RelatedData:
     listings: dict[str, list[str]] = field(default_factory=dict)
@@ -65,7 +69,7 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
 
 
 def peers_to_recheck(
-    uscc: str, before: Links, after: Links, data: RelatedData, ruleset: RuleSet
+    uscc: str, before: Links, after: Links, data: RelatedData, crowd_floors: Floors
 ) -> set[str]:
     """Other enterprises whose related-party verdicts may change because this one's
     links changed: the firms at the address it left or joined, and the firms of the
@@ -74,10 +78,10 @@ def peers_to_recheck(
     >>> from rules.ruleset import default_ruleset
     >>> data = RelatedData(address_firms={"k": {"A": "", "B": "", "C": ""}})
     >>> sorted(peers_to_recheck("C", Links({}, None), Links({}, ("k", "")), data,
-    ...                         default_ruleset()))
+    ...                         floors(default_ruleset())))
     ['A', 'B']
     """
-    address_floor, person_floor = _floors(ruleset)
+    person_floor, address_floor = crowd_floors
     peers: set[str] = set()
     if address_floor is not None and before.address != after.address:
         for link in (before.address, after.address):
@@ -100,15 +104,18 @@ def _crowd(firms: dict[str, str], floor: int) -> set[str]:
     return set(firms) if len(firms) >= floor - 1 else set()
 
 
-def _floors(ruleset: RuleSet) -> tuple[int | None, int | None]:
-    """The smallest crowd at an address, or around a person, that any rule in force
-    could warn about."""
+def floors(ruleset: RuleSet) -> Floors:
+    """The smallest crowd around a person, and at an address, that a rule in force
+    could warn about (None: no rule looks).
+
+    >>> from rules.ruleset import default_ruleset
+    >>> floors(default_ruleset())
+    (5, 3)
+    """
     by_id = {a.rule.rule_id: a.params for a in ruleset.active()}
-    address = by_id.get("address_cluster")
-    person = by_id.get("person_many_firms")
     return (
-        _least(address, ("active_threshold", "new_threshold")),
-        _least(person, ("legal_rep_threshold", "officer_threshold")),
+        _least(by_id.get("person_many_firms"), ("legal_rep_threshold", "officer_threshold")),
+        _least(by_id.get("address_cluster"), ("active_threshold", "new_threshold")),
     )
 
 

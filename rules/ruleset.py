@@ -19,6 +19,7 @@ import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,10 @@ class RuleSet:
 
     def active(self) -> list[ActiveRule]:
         """The enabled rules, in evaluation order, with their effective settings."""
+        return self._active
+
+    @cached_property
+    def _active(self) -> list[ActiveRule]:  # resolved once: it is read for every event
         return [a for a, enabled in self._resolved() if enabled]
 
     def describe(self) -> list[dict[str, Any]]:

@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start the embedded stack: broker, Redis, worker, API")
     up.add_argument("--demo", action="store_true", help="also stream a synthetic city")
     up.add_argument("--demo-rate", type=float, default=200.0, help="demo events per second")
+    up.add_argument("--rules", type=Path, help="a rules file to put in force at start")
     up.set_defaults(run=_up)
 
     worker = sub.add_parser("worker", help="run a worker against CREDITWATCH_KAFKA_BOOTSTRAP")
@@ -180,6 +181,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
+    from rules.ruleset import load_rules_file
+    from streams.cli_rules import demo_allowlist, prepare_store
     from streams.processes import free_port
     from streams.stack import EmbeddedStack, run_stack
     from streams.supervisor import ChildSpec, http_ready
@@ -193,16 +196,22 @@ def _up(args: argparse.Namespace) -> int:
     state_dir = Path(stack.state_dir).resolve()
     api_url = f"http://{api.api_host}:{api_port}"
     me = [sys.executable, "-m", "streams.cli", "--log-level", args.log_level]
+    ruleset = load_rules_file(args.rules) if args.rules else None  # a bad file stops us here
+    worker_env = {
+        "CREDITWATCH_WORKER_METRICS_PORT": str(metrics_port),
+        "CREDITWATCH_DATADIR": str(state_dir / "worker"),
+    }
+    if args.demo and "CREDITWATCH_TIMER_CLOCK" not in os.environ:
+        # the demo replays a past half-year in a minute: timers follow its event time
+        worker_env["CREDITWATCH_TIMER_CLOCK"] = "event"
 
-    def children(_started: EmbeddedStack) -> list[ChildSpec]:
+    def children(started: EmbeddedStack) -> list[ChildSpec]:
+        prepare_store(started.redis_url, ruleset, demo_allowlist() if args.demo else [])
         specs = [
             ChildSpec(
                 "worker",
                 [*me, "worker"],
-                env={
-                    "CREDITWATCH_WORKER_METRICS_PORT": str(metrics_port),
-                    "CREDITWATCH_DATADIR": str(state_dir / "worker"),
-                },
+                env=worker_env,
                 ready=http_ready(f"http://127.0.0.1:{metrics_port}/metrics"),
                 ready_timeout=90,
             ),

@@ -68,6 +68,33 @@ async def _with_store(action: Any) -> Any:
         await store.close()
 
 
+def prepare_store(redis_url: str, ruleset: Any, allowlist: list[str]) -> None:
+    """Before the worker starts: put a rule set in force and approve addresses."""
+    if ruleset is None and not allowlist:
+        return
+    from rules.store import Store
+
+    async def prepare() -> None:
+        store = Store.from_url(redis_url, StoreSettings().key_prefix)
+        try:
+            if ruleset is not None:
+                await store.put_ruleset(ruleset)
+            for address in allowlist:
+                await store.allow_address(address)
+        finally:
+            await store.close()
+
+    asyncio.run(prepare())
+
+
+def demo_allowlist() -> list[str]:
+    """The approved incubator addresses of the demo city."""
+    from streams.simulation import DEMO_PRESET, generate_city
+
+    truth = generate_city(**DEMO_PRESET).truth
+    return sorted(getattr(truth, "allowed_addresses", ()))
+
+
 def _rules_show(args: argparse.Namespace) -> int:
     from rules.catalogue import ASPECTS
     from rules.ruleset import default_ruleset, load_rules_file

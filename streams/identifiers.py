@@ -19,6 +19,7 @@ datetime.date(1949, 12, 31)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from datetime import date
@@ -108,6 +109,7 @@ def make_id_number(rng: random.Random, birth: date, division: str = "440300") ->
     return first17 + id_check_char(first17)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same people recur in every batch
 def person_key(id_no: str) -> str:
     """Stable pseudonymous key for a person: the Kafka key of `person.*` events and the
     Redis key of person indexes, so raw ID numbers never appear in keys or logs.

@@ -31,6 +31,7 @@ class StoreBase:
         self._dead_letter = client.register_script(scripts.DEAD_LETTER)
         self._clear_timers = client.register_script(scripts.CLEAR_TIMERS)
         self._allow_address = client.register_script(scripts.ALLOW_ADDRESS)
+        self._related = client.register_script(scripts.RELATED)
 
     async def close(self) -> None:
         await self.redis.aclose()

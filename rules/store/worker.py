@@ -47,8 +47,15 @@ class Loaded:
     ruleset_version: str | None
 
 
-def _text(raw: Mapping[bytes, bytes]) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in raw.items()}
+def _pairs(flat: list[bytes]) -> dict[str, str]:
+    """A Lua HGETALL reply (key, value, key, value...) as a dict."""
+    return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+
+
+def _below(floor: int | None) -> int:
+    """The index size from which a crowd may matter: one below the floor (the
+    enterprise being processed may be about to join); never, without a floor."""
+    return 1 << 30 if floor is None else max(0, floor - 1)
 
 
 class WorkerStore(StoreBase):
@@ -91,35 +98,39 @@ class WorkerStore(StoreBase):
         return Loaded(states, seen, version.decode() if version else None)
 
     async def load_related(
-        self, pkeys: Iterable[str], addresses: Mapping[str, str]
+        self,
+        pkeys: Iterable[str],
+        addresses: Mapping[str, str],
+        floors: tuple[int | None, int | None] = (1, 1),
     ) -> RelatedData:
-        """The indexes for a batch in one round trip: each person's firms and listings in
-        force, each address's firms (address key -> normalized text given), and which of
-        those addresses are allowed."""
+        """The indexes for a batch in one call: each person's firms and listings in
+        force, each address's firms (address key -> normalized text given), and which
+        of those addresses are allowed. `floors` (person, address; None: no rule needs
+        them) are the smallest crowds a rule can warn about: smaller ones come back
+        empty, which saves reading the many small ones."""
         people = sorted(set(pkeys))
         akeys = sorted(addresses)
         if not people and not akeys:
             return RelatedData()
-        pipe = self.redis.pipeline(transaction=False)
-        for pkey in people:
-            pipe.hgetall(self._person(pkey, "firms"))
-            pipe.hvals(self._person(pkey, "listings"))
-        for akey in akeys:
-            pipe.hgetall(self._address(akey))
-        if akeys:
-            pipe.smismember(self.allowlist, [addresses[a] for a in akeys])
-        replies = await pipe.execute()
+        person_floor, address_floor = (_below(f) for f in floors)
+        keys = [
+            self.allowlist,
+            *(self._person(p, "firms") for p in people),
+            *(self._person(p, "listings") for p in people),
+            *(self._address(a) for a in akeys),
+        ]
+        args = [len(people), len(akeys), person_floor, address_floor]
+        args += [addresses[a] for a in akeys]
+        reply: Any = await self._related(keys=keys, args=args)
+        n = len(people)
         data = RelatedData()
-        for n, pkey in enumerate(people):
-            firms, listings = replies[2 * n], replies[2 * n + 1]
-            data.person_firms[pkey] = _text(firms)
+        for pkey, firms, listings in zip(people, reply[:n], reply[n : 2 * n], strict=True):
+            data.person_firms[pkey] = _pairs(firms)
             if listings:
                 data.listings[pkey] = sorted(v.decode() for v in listings)
-        rest = replies[2 * len(people) :]
-        for akey, firms in zip(akeys, rest, strict=False):
-            data.address_firms[akey] = _text(firms)
-        if akeys:
-            data.allowed = {a for a, flag in zip(akeys, rest[-1], strict=True) if flag}
+        for akey, firms in zip(akeys, reply[2 * n : 2 * n + len(akeys)], strict=True):
+            data.address_firms[akey] = _pairs(firms)
+        data.allowed = {a for a, flag in zip(akeys, reply[-1], strict=True) if flag}
         return data
 
     async def commit(self, commits: list[Commit], links: list[LinkUpdate]) -> list[bool]:

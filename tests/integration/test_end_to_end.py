@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -245,3 +246,68 @@ def test_api_errors_are_clear(running: Running) -> None:
     assert httpx.get(f"{running.api.base_url}/healthz").json() == {"status": "ok", "redis": True}
     exposition = httpx.get(f"{running.api.base_url}/metrics").text
     assert "creditwatch_api_requests_total" in exposition
+
+
+def test_a_published_rule_set_takes_effect_without_a_restart(running: Running) -> None:
+    document = {"version": "live-2", "rules": {"complaint_frequency": {"threshold": 1}}}
+    published = running.api.put("/rules", json=document)
+    assert published.status_code == 200 and published.json()["version"] == "live-2"
+    bad = running.api.put("/rules", json={"version": "x", "rules": {"nope": {}}})
+    assert bad.status_code == 422 and "unknown rule 'nope'" in bad.json()["error"]["message"]
+    assert running.api.get("/rules").json()["version"] == "live-2"  # the bad one changed nothing
+    code = f.uscc()
+    complaint = f.event("complaint.received", code, {"channel": "12315", "category": "价格收费"})
+    try:
+        produce(running, f.registered(code), complaint)
+        found = eventually(lambda: (e := enterprise(running, code)) and e["warnings"] and e)
+        warning = found["warnings"][0]
+        assert (warning["rule_id"], warning["ruleset_version"]) == ("complaint_frequency", "live-2")
+        assert found["ruleset_version"] == "live-2"
+    finally:
+        running.api.put("/rules", json={"version": "live-3", "rules": {}})
+
+
+def test_a_timer_raises_a_warning_when_its_day_comes(running: Running) -> None:
+    # granted 60 days ago, expiring in 20: the warning was due 10 days ago, so the
+    # wall-clock timer fires at once, with no further event for the firm
+    today = date.today()
+    code = f.uscc()
+    granted = f.event(
+        "permit.granted",
+        code,
+        {"permit_no": f"JY{code}", "kind": "食品经营许可证",
+         "valid_until": (today + timedelta(days=20)).isoformat()},
+        day=(today - timedelta(days=60)).isoformat(),
+    )  # fmt: skip
+    registered = f.registered(code)
+    produce(running, registered, granted)
+    found = eventually(lambda: (e := enterprise(running, code)) and e["warnings"] and e)
+    assert found["warnings"][0]["rule_id"] == "permit_expiring"
+    assert found["warnings"][0]["evidence"] == [granted["event_id"]]
+
+
+def test_an_address_cluster_warns_every_firm_and_the_allow_list_clears_it(running) -> None:
+    address = f"深圳市福田区孵化器大厦{uuid.uuid4().hex[:6]}层"
+    codes = [f.uscc() for _ in range(5)]
+    produce(running, *(f.registered(code, address=address) for code in codes))
+
+    def warned() -> set[str]:
+        return {
+            c
+            for c in codes
+            if (e := enterprise(running, c))
+            and any(w["rule_id"] == "address_cluster" for w in e["warnings"])
+        }
+
+    assert eventually(lambda: warned() == set(codes)), f"warned only {warned()}"
+    added = running.api.post("/address-allowlist", json={"address": f" {address} "})
+    assert added.status_code == 201
+    assert added.json()["address"] in running.api.get("/address-allowlist").json()
+    assert eventually(lambda: not warned()), "approving the address closes the warnings"
+    closed = running.api.get(f"/enterprises/{codes[0]}/warnings", params={"status": "closed"})
+    assert [w["rule_id"] for w in closed.json()] == ["address_cluster"]
+    removed = running.api.delete("/address-allowlist", params={"address": address})
+    assert removed.status_code == 204
+    again = running.api.delete("/address-allowlist", params={"address": address})
+    assert again.status_code == 404
+    assert eventually(lambda: warned() == set(codes)), "withdrawing the approval re-raises"
