@@ -51,7 +51,10 @@ class EnterpriseBatch:
         """Apply the items; the USCCs whose commit lost a race (to retry)."""
         early_people, early_addresses = _named(by_uscc)
         loaded = await self.store.load_enterprises(
-            {u: [i.event_id for i in items if isinstance(i, Event)] for u, items in by_uscc.items()},
+            {
+                u: [i.event_id for i in items if isinstance(i, Event)]
+                for u, items in by_uscc.items()
+            },
             early_people,
             {akey: arrivals for akey, (_, arrivals) in early_addresses.items()},
             self.check_seen,

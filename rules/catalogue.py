@@ -111,7 +111,9 @@ class Rule:
     def __post_init__(self) -> None:
         categories = ASPECTS.get(self.aspect, ("", {}))[1]
         if self.category not in categories:
-            raise ValueError(f"{self.rule_id}: unknown aspect/category {self.aspect}/{self.category}")
+            raise ValueError(
+                f"{self.rule_id}: unknown aspect/category {self.aspect}/{self.category}"
+            )
 
 
 _REGISTRY: dict[str, Rule] = {}
@@ -125,10 +127,11 @@ def register(rule: Rule) -> Rule:
 
 
 def all_rules() -> list[Rule]:
-    """Every registered rule, in evaluation order (combinations last)."""
+    """Every registered rule, in evaluation order: combinations, which read the
+    verdicts of the others, last."""
     import rules.indicators  # noqa: F401  (registers on import)
 
-    return list(_REGISTRY.values())
+    return sorted(_REGISTRY.values(), key=lambda rule: rule.category == "combination")
 
 
 def get_rule(rule_id: str) -> Rule:

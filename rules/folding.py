@@ -75,9 +75,9 @@ def _set_field(state: EnterpriseState, name: str, value: Any, event_id: str, at:
 
 def _registered(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
     for name in PROFILE_FIELDS:
-        if payload.get(name) is not None and _set_field(state, name, payload[name], eid, at):
-            if name == "address":
-                state.address_since = payload.get("established_on") or at[:10]
+        changed = payload.get(name) is not None and _set_field(state, name, payload[name], eid, at)
+        if changed and name == "address":
+            state.address_since = payload.get("established_on") or at[:10]
     if state.registered_at is None or at < state.registered_at:
         state.registered_at = at
     if state.status != "deregistered":
@@ -182,7 +182,9 @@ def _permit_granted(state: EnterpriseState, payload: dict[str, Any], eid: str, a
 
 
 def _permit_revoked(state: EnterpriseState, payload: dict[str, Any], _eid: str, _at: str) -> None:
-    state.permits.setdefault(payload["permit_no"], {"kind": None, "granted": None})["revoked"] = True
+    state.permits.setdefault(payload["permit_no"], {"kind": None, "granted": None})["revoked"] = (
+        True
+    )
 
 
 def _tax_arrears(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:

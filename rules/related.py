@@ -16,7 +16,6 @@ from rules.engine import Related
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
 
-
 #: the smallest crowd around a person, and at an address, a rule may warn about
 Floors = tuple[int | None, int | None]
 

@@ -120,7 +120,7 @@ def load_rules_file(path: Path) -> RuleSet:
     >>> load_rules_file(p)
     Traceback (most recent call last):
     ...
-    rules.ruleset.RulesFileError: ...r.toml: rules.address_cluster.active_threshold must be int, got str
+    rules.ruleset.RulesFileError: ...: rules.address_cluster.active_threshold must be int, got str
     """
     try:
         text = path.read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ from typing import Any
 from rules.addresses import normalize_address
 from streams.identifiers import person_key
 
+
 @dataclass
 class EnterpriseState:
     uscc: str

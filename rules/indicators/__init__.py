@@ -1,14 +1,14 @@
-"""The registered indicators, one module per theme. Import order is evaluation order:
-combinations (which read the verdicts of the others) come last."""
+"""The registered indicators, one module per theme (rules.catalogue.all_rules gives
+them in evaluation order)."""
 
 from rules.indicators import (  # noqa: F401  (each module registers its rules)
-    penalties,
-    courts,
-    lists,
-    registration,
-    permits,
-    finance,
-    complaints,
-    related,
     combination,
+    complaints,
+    courts,
+    finance,
+    lists,
+    penalties,
+    permits,
+    registration,
+    related,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rules.catalogue import Hit, Params, Rule, RuleInput, register
 
+
 def dishonest_enterprise(data: RuleInput, _p: Params) -> Hit | None:
     """The enterprise itself is on the courts' dishonest judgment-debtor list.
 
@@ -48,9 +49,7 @@ def dishonest_legal_rep(data: RuleInput, _p: Params) -> Hit | None:
     found: list[tuple[str, str]] = []
     for pkey, roles in data.state.key_people().items():
         for event_id in data.listed_people.get(pkey, ()):
-            found.extend(
-                (role.split(":")[0], event_id) for role in roles if role != "shareholder"
-            )
+            found.extend((role.split(":")[0], event_id) for role in roles if role != "shareholder")
     if not found:
         return None
     roles = sorted({role for role, _ in found})

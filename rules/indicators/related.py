@@ -26,8 +26,10 @@ def address_cluster(data: RuleInput, p: Params) -> Hit | None:
     >>> firms = {"A": "2026-03-01", "B": "2026-03-10", "91440300708461136T": "2026-03-19"}
     >>> params = {"active_threshold": 5, "new_threshold": 3, "new_window_days": 30}
     >>> data = RuleInput(s, address_firms=firms)
-    >>> address_cluster(data, params).message, data.rechecks
-    ('3 enterprises arrived at this address within 30 days: 91440300708461136T, A, B', [datetime.date(2026, 3, 31)])
+    >>> address_cluster(data, params).message
+    '3 enterprises arrived at this address within 30 days: 91440300708461136T, A, B'
+    >>> data.rechecks     # when the burst is over: 30 days after the earliest of the three
+    [datetime.date(2026, 3, 31)]
     >>> address_cluster(RuleInput(s, address_firms=firms, address_allowed=True), params) is None
     True
     """
@@ -41,9 +43,7 @@ def address_cluster(data: RuleInput, p: Params) -> Hit | None:
                    evidence)  # fmt: skip
     window = p["new_window_days"]
     since = today - timedelta(days=window - 1)
-    arrivals = sorted(
-        (date.fromisoformat(day), uscc) for uscc, day in firms.items() if day
-    )
+    arrivals = sorted((date.fromisoformat(day), uscc) for uscc, day in firms.items() if day)
     recent = [(day, uscc) for day, uscc in arrivals if since <= day <= today]
     if len(recent) < p["new_threshold"]:
         return None
@@ -83,9 +83,10 @@ def person_many_firms(data: RuleInput, p: Params) -> Hit | None:
             found.append(f"legal representative of {len(as_rep)} active enterprises: "
                          f"{_listing(as_rep)}")  # fmt: skip
             evidence.add(state.field_events.get("legal_rep", ""))
-        if any(r.startswith("officer:") for r in roles) and len(as_officer) >= p[
-            "officer_threshold"
-        ]:
+        if (
+            any(r.startswith("officer:") for r in roles)
+            and len(as_officer) >= p["officer_threshold"]
+        ):
             found.append(f"officer of {len(as_officer)} active enterprises: {_listing(as_officer)}")
             evidence.add(state.field_events.get("officers", ""))
     if not found:

@@ -13,7 +13,6 @@ OUTBOX_GROUP = "relay"
 
 
 class OutboxStore(StoreBase):
-
     def outbox_streams(self) -> list[str]:
         return [self.warnings_stream, self.grades_stream, self.dead_letters_stream]
 
@@ -60,4 +59,3 @@ class OutboxStore(StoreBase):
         for stream, entry_id in entries:
             pipe.xack(stream, OUTBOX_GROUP, entry_id)
         await pipe.execute()
-

@@ -12,7 +12,6 @@ from rules.store.base import StoreBase
 
 
 class ReadStore(StoreBase):
-
     async def get_enterprise(self, uscc: str) -> EnterpriseState | None:
         raw = await self.redis.get(self._ent(uscc, "state"))
         return EnterpriseState.from_json(raw) if raw else None
@@ -64,7 +63,8 @@ class ReadStore(StoreBase):
 
     # --- the address allow-list -----------------------------------------------------
     async def allowed_addresses(self) -> list[str]:
-        return sorted(a.decode() for a in await self.redis.smembers(self.allowlist))
+        members: Any = await self.redis.smembers(self.allowlist)
+        return sorted(a.decode() for a in members)
 
     async def allow_address(self, address: str) -> bool:
         """Approve an address (normalized here); the firms there are re-evaluated."""
@@ -81,4 +81,3 @@ class ReadStore(StoreBase):
             pipe.zadd(self.timers, {uscc: 0})
         removed, *_ = await pipe.execute()
         return bool(removed)
-

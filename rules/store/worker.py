@@ -78,7 +78,7 @@ class WorkerStore(StoreBase):
             for uscc in firms:
                 pipe.hsetnx(self._person(pkey, "firms"), uscc, "")
         for akey, arrivals in early_addresses.items():
-            pipe.hset(self._address(akey), mapping=dict(arrivals))
+            pipe.hset(self._address(akey), mapping=dict(arrivals))  # type: ignore[arg-type]
         skip = sum(map(len, early_people.values())) + len(early_addresses)
         usccs = list(event_ids)
         pipe.hget(self.ruleset_key, "version")
@@ -119,7 +119,7 @@ class WorkerStore(StoreBase):
             *(self._person(p, "listings") for p in people),
             *(self._address(a) for a in akeys),
         ]
-        args = [len(people), len(akeys), person_floor, address_floor]
+        args: list[int | str] = [len(people), len(akeys), person_floor, address_floor]
         args += [addresses[a] for a in akeys]
         reply: Any = await self._related(keys=keys, args=args)
         n = len(people)

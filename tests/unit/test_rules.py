@@ -81,17 +81,12 @@ def _event(n: int, day: int, kind: str) -> dict:
     }
 
 
-mixed_streams = st.lists(
-    st.tuples(
-        st.integers(0, 700),
-        st.sampled_from(
-            ["penalty.decided", "penalty.revoked", "list.abnormal_added", "list.abnormal_removed",
-             "registration.changed", "tax.arrears", "tax.arrears_cleared", "complaint.received",
-             "permit.granted"]
-        ),  # fmt: skip
-    ),
-    max_size=14,
-).map(lambda items: [_event(n, d, k) for n, (d, k) in enumerate(items)])
+KINDS = ["penalty.decided", "penalty.revoked", "list.abnormal_added", "list.abnormal_removed",
+         "registration.changed", "tax.arrears", "tax.arrears_cleared", "complaint.received",
+         "permit.granted"]  # fmt: skip
+mixed_streams = st.lists(st.tuples(st.integers(0, 700), st.sampled_from(KINDS)), max_size=14).map(
+    lambda items: [_event(n, d, k) for n, (d, k) in enumerate(items)]
+)
 
 
 def replay(events: list[dict], ruleset: RuleSet | None = None) -> EnterpriseState:
@@ -224,7 +219,9 @@ def test_the_rule_set_in_force_sets_thresholds_severity_and_switches_rules_off()
     state = replay(events, strict)
     warning = state.open_warnings["complaint_frequency"]
     assert (warning["severity"], warning["ruleset_version"]) == ("red", "t1")
-    assert state.ruleset_version == "t1" and "complaint_frequency" not in replay(events).open_warnings
+    assert (
+        state.ruleset_version == "t1" and "complaint_frequency" not in replay(events).open_warnings
+    )
     off = RuleSet("t2", {"complaint_frequency": {"enabled": False}})
     out = recheck(state, at=events[-1]["occurred_at"], now=T0, ruleset=off)
     assert out.closed == ["complaint_frequency"]

@@ -33,7 +33,9 @@ def test_a_rules_file_overrides_defaults(tmp_path: Path) -> None:
 
 
 def test_json_rules_files_work_too(tmp_path: Path) -> None:
-    path = write(tmp_path, '{"version": "j1", "rules": {"abnormal_age": {"max_age": 70}}}', "r.json")
+    path = write(
+        tmp_path, '{"version": "j1", "rules": {"abnormal_age": {"max_age": 70}}}', "r.json"
+    )
     assert load_rules_file(path).overrides == {"abnormal_age": {"max_age": 70}}
 
 
@@ -64,3 +66,11 @@ def test_combination_settings_must_name_rules() -> None:
 def test_the_defaults_are_a_valid_rule_set() -> None:
     ruleset = default_ruleset()
     assert len(ruleset.active()) == len(ruleset.describe()) >= 17
+
+
+def test_the_rules_page_documents_every_rule() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "rules.md").read_text()
+    missing = [
+        r["rule_id"] for r in default_ruleset().describe() if f"`{r['rule_id']}`" not in page
+    ]
+    assert not missing, f"docs/rules.md lacks {missing}"
