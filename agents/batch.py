@@ -118,7 +118,14 @@ class EnterpriseBatch:
                     moved_early[uscc],
                 )
             )
-            changed = peers_to_recheck(uscc, before[uscc], after, data, crowd_floors)
+            changed = peers_to_recheck(
+                uscc,
+                before[uscc],
+                after,
+                data,
+                crowd_floors,
+                (linked_early[uscc], moved_early[uscc]),
+            )
             if changed and state.clock:
                 at = datetime.fromisoformat(state.clock)
                 peers[uscc] = dict.fromkeys(changed, at)

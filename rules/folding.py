@@ -140,6 +140,10 @@ def _listed(kind: str) -> Handler:
         entry = state.lists.setdefault(kind or payload["reason"], {})
         if entry.get("added", "") <= at:
             entry.update(added=at, added_by=eid, reason=payload.get("reason"))
+        # a repair may arrive before the listing it lifts
+        repaired = state.repairs.get(kind or "abnormal")
+        if repaired and repaired["at"] >= at and entry.get("removed", "") <= repaired["at"]:
+            entry.update(removed=repaired["at"], removed_by=repaired["by"])
 
     return handler
 
@@ -218,7 +222,8 @@ def _tax_rated(state: EnterpriseState, payload: dict[str, Any], eid: str, _at: s
 
 
 def _repaired(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
-    """Credit repair: the record stops counting (its own clocks are issue-4 material)."""
+    """Credit repair: the record stops counting (the statutory conditions for it are
+    checked by the authority that approves it)."""
     target, ref = payload["target"], payload["ref"]
     if target == "penalty":
         state.penalties.setdefault(ref, {"procedure": None, "decided_on": None})["repaired_by"] = (
@@ -227,6 +232,8 @@ def _repaired(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str
     elif target == "dishonest":
         _dishonest_removed(state, {"case_no": ref}, eid, at)
     else:  # abnormal | serious: every listing of that kind made before the repair
+        if state.repairs.get(target, {}).get("at", "") <= at:
+            state.repairs[target] = {"at": at, "by": eid}
         for kind, entry in state.lists.items():
             if (kind == "serious") == (target == "serious") and entry.get("removed", "") <= at:
                 entry.update(removed=at, removed_by=eid)

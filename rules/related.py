@@ -68,11 +68,18 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
 
 
 def peers_to_recheck(
-    uscc: str, before: Links, after: Links, data: RelatedData, crowd_floors: Floors
+    uscc: str,
+    before: Links,
+    after: Links,
+    data: RelatedData,
+    crowd_floors: Floors,
+    early: tuple[set[str], set[str]] = (set(), set()),
 ) -> set[str]:
     """Other enterprises whose related-party verdicts may change because this one's
     links changed: the firms at the address it left or joined, and the firms of the
     people it gained or lost, where there are enough of them to reach a threshold.
+    `early` (people, address keys) were linked early in the batch and count as links
+    held before: others may have seen them, so dropping them is a change too.
 
     >>> from rules.ruleset import default_ruleset
     >>> data = RelatedData(address_firms={"k": {"A": "", "B": "", "C": ""}})
@@ -81,16 +88,18 @@ def peers_to_recheck(
     ['A', 'B']
     """
     person_floor, address_floor = crowd_floors
+    early_people, early_addresses = early
     peers: set[str] = set()
-    if address_floor is not None and before.address != after.address:
-        for link in (before.address, after.address):
-            if link is not None:
-                peers |= _crowd(data.address_firms.get(link[0], {}), address_floor)
+    held = {link[0] for link in (before.address,) if link} | early_addresses
+    now = after.address[0] if after.address else None
+    if address_floor is not None and (before.address != after.address or held - {now}):
+        for akey in held | ({now} if now else set()):
+            peers |= _crowd(data.address_firms.get(akey, {}), address_floor)
     if person_floor is not None:
         changed = {
             pkey
-            for pkey in set(before.people) | set(after.people)
-            if before.people.get(pkey) != after.people.get(pkey)
+            for pkey in set(before.people) | set(after.people) | early_people
+            if before.people.get(pkey) != after.people.get(pkey) or pkey not in after.people
         }
         for pkey in changed:
             peers |= _crowd(data.person_firms.get(pkey, {}), person_floor)

@@ -34,6 +34,8 @@ class EnterpriseState:
     #: so late and out-of-order events give the same state as ordered ones
     #: kind ("abnormal" reason or "serious") -> {added, added_by, removed, reason}
     lists: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: repair target (abnormal | serious) -> {at, by} of the latest repair
+    repairs: dict[str, dict[str, str]] = field(default_factory=dict)
     #: latest unreachable inspection (at, by) and latest one that reached the firm
     inspections: dict[str, str] = field(default_factory=dict)
     #: year -> {zero, event_id}

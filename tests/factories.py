@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from streams.identifiers import make_id_number, make_uscc
@@ -111,3 +111,63 @@ def legal_rep_changed(
 
 def encode(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode()
+
+
+# --- scenario builders (tests/integration/test_rule_scenarios.py) -------------------------
+_born, _places = itertools.count(1), itertools.count(1)
+
+
+def unique_person(name: str = "王某", born: date | None = None) -> dict[str, str]:
+    """A person born on a day no other unique_person was (so never the same ID number)."""
+    return person(name, born or date(1970, 1, 1) + timedelta(days=next(_born)))
+
+
+def address() -> str:
+    return f"深圳市福田区华强北路{next(_places)}号赛格广场{next(_places)}室"
+
+
+def registered_on(
+    code: str, day: str = "2020-01-15", legal_rep: dict[str, str] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """`enterprise.registered` on `day` (established that day unless `extra` says), with
+    a legal representative of its own unless given."""
+    body = registered(code, legal_rep or unique_person(), **{"established_on": day, **extra})
+    body["occurred_at"] = f"{day}T10:00:00+08:00"
+    return body
+
+
+def changed(code: str, day: str, field: str, before: Any, after: Any) -> dict[str, Any]:
+    payload = {"field": field, "before": before, "after": after}
+    return event("registration.changed", code, payload, day=day)
+
+
+def moved(registration: dict[str, Any], day: str) -> dict[str, Any]:
+    """The firm of `registration` moves from its registered address to a new one."""
+    before = registration["payload"]["address"]
+    return changed(registration["uscc"], day, "address", before, address())
+
+
+def complaints(code: str, *days: str) -> list[dict[str, Any]]:
+    payload = {"channel": "12315", "category": "产品质量"}
+    return [event("complaint.received", code, dict(payload), day=day) for day in days]
+
+
+def annual_report(code: str, year: int, day: str, **figures: float) -> dict[str, Any]:
+    """`annual_report.filed` for `year`, all zero but for `figures`."""
+    zero = {"employees": 0, "revenue": 0, "profit": 0, "tax_paid": 0, "insured_employees": 0}
+    return event("annual_report.filed", code, {"year": year, **zero, **figures}, day=day)
+
+
+def permit(code: str, day: str, permit_no: str, valid_until: str | None) -> dict[str, Any]:
+    payload = {"permit_no": permit_no, "kind": "食品经营许可证", "valid_until": valid_until}
+    return event("permit.granted", code, payload, day=day)
+
+
+def clock(day: str) -> dict[str, Any]:
+    """An unrelated event (a new firm's complaint): in a replay the watermark reaches
+    `day`, so the timers due by then fire."""
+    return complaints(uscc(), day)[0]
+
+
+def ids(*events: dict[str, Any]) -> list[str]:
+    return [e["event_id"] for e in events]

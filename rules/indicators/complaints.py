@@ -36,6 +36,6 @@ register(
         deduction=5,
         basis="SAMR Measures on complaints and reports (2019); Dezhou aspect 4 (投诉举报)",
         evaluate=complaint_frequency,
-        defaults={"threshold": 5, "window_days": 90},
+        defaults={"threshold": 8, "window_days": 90},
     )
 )

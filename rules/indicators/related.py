@@ -42,9 +42,12 @@ def address_cluster(data: RuleInput, p: Params) -> Hit | None:
         return Hit(f"{len(firms)} active enterprises at this address: {_listing(list(firms))}",
                    evidence)  # fmt: skip
     window = p["new_window_days"]
-    since = today - timedelta(days=window - 1)
     arrivals = sorted((date.fromisoformat(day), uscc) for uscc, day in firms.items() if day)
-    recent = [(day, uscc) for day, uscc in arrivals if since <= day <= today]
+    # judged as of the newest arrival when it is later than this firm's clock, so every
+    # firm of the address sees the same window whatever order their events came in
+    until = max(today, arrivals[-1][0]) if arrivals else today
+    since = until - timedelta(days=window - 1)
+    recent = [(day, uscc) for day, uscc in arrivals if since <= day <= until]
     if len(recent) < p["new_threshold"]:
         return None
     # it clears when the oldest arrival that keeps the count at the threshold leaves

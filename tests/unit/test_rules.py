@@ -197,13 +197,13 @@ def test_a_late_registration_does_not_overwrite_a_newer_change() -> None:
 
 
 def test_one_open_warning_per_rule_updated_with_new_evidence_then_closed() -> None:
-    events = [_event(n, 10 * n, "complaint.received") for n in range(7)]
-    state = replay(events[:5])
+    events = [_event(n, 5 * n, "complaint.received") for n in range(10)]
+    state = replay(events[:8])
     first = state.open_warnings["complaint_frequency"]
-    assert len(first["evidence"]) == 5
+    assert len(first["evidence"]) == 8
     state = replay(events)
     again = state.open_warnings["complaint_frequency"]
-    assert again["warning_id"] == first["warning_id"] and len(again["evidence"]) == 7
+    assert again["warning_id"] == first["warning_id"] and len(again["evidence"]) == 10
     # 90 days after the last complaint the window is empty: a recheck closes it
     assert state.recheck_at is not None
     out = recheck(state, at=T0 + timedelta(days=400), now=T0)
