@@ -1,7 +1,7 @@
 """A synthetic city: deterministic, realistic event streams for the demo, tests and
 benchmarks, with known planted risk patterns (the `truth`).
 
->>> city = generate_city(seed=1, enterprises=60, events=600, start=date(2026, 1, 5), days=90)
+>>> city = generate_city(seed=1, enterprises=100, events=600, start=date(2026, 1, 5), days=90)
 >>> items = list(city.events())
 >>> len(items), items[0]["type"]
 (600, 'enterprise.registered')
@@ -12,7 +12,10 @@ True
 
 How a city is made (simulation/patterns.py plans, simulation/stream.py emits):
 - enterprises are registered first: most in an initial load during the first hours of
-  day 0 (established years before), some during the period (new firms);
+  day 0 (established 40 days to 10 years before), some during the period (new firms,
+  established on the day they register). A new firm whose industry needs a permit
+  (`data.INDUSTRIES`, 4th column) is granted it 1-25 days after registration (valid 5
+  years), unless a permit pattern is planted on it;
 - planted patterns are small deterministic shares of enterprises, each with decoys
   (close misses that must not fire); their events fall in the first
   `planted_within_days` days (default: anywhere in the period);
@@ -75,9 +78,13 @@ class Truth:
     """What the city holds. `patterns[p]`: USCCs that must trigger pattern p;
     `negatives[p]`: decoys planted close to p that must not trigger it; `clean`: USCCs
     with no planted pattern, no decoy and no negative record; `invalid`: number of
-    broken items in the stream. `truth["clean"]` and `truth[p]` also work.
+    broken items in the stream; `allowed_addresses`: approved shared addresses (the exact
+    `address` strings of `enterprise.registered`) where address_cluster must not fire.
+    `truth["clean"]` and `truth[p]` also work.
 
-    What is planted (event time; "within N days" inclusive, on `occurred_at` dates):
+    What is planted (event time; "within N days" inclusive, on `occurred_at` dates). The
+    permit rules are time-driven: their hits are due at least 3 days before the end of
+    the period (a variant that cannot fit in a short period is not planted):
     - penalty_frequency: 3-4 ordinary penalties within 300 days. Decoys: 2 ordinary;
       3-5 simple-procedure; 3 ordinary ~200 days apart (periods of 420+ days).
     - dishonest_enterprise: judgment, enforcement filed, `court.dishonest_listed`.
@@ -86,37 +93,65 @@ class Truth:
       registration), of the supervisor (an officer), of a person listed first and
       appointed legal rep later, and of one appointed first and listed later. Decoy: a
       namesake of the legal rep (same name, other ID number) is listed.
-    - address_cluster: 5-7 new firms registered at one address within 25 days. Decoy:
-      two old firms sharing an address.
+    - address_cluster: 5-7 new firms registered at one address within 25 days; 3 new
+      firms registered at one address within 20 days ("burst"). Decoys: two old firms
+      sharing an address; 5-6 old firms at one approved address (`allowed_addresses`).
     - person_many_firms: one person legal rep of 5-7 firms (the last one appointed by
       `registration.changed`). Decoy: legal rep of 2 firms and director of a third.
     - abnormal_age: legal rep aged 15-16 or over 78 at the event that makes them legal
       rep (registration or change). Decoys: reps aged 20-22 and 66-70.
     - frequent_changes: 3-4 legal_rep/shareholders changes within 150 days. Decoys: 2
       changes; 3 changes ~115 days apart (periods of 260+ days).
-    - abnormal_list (every `list.abnormal_added`, so it includes unreachable),
-      unreachable (inspection `unreachable`, then reason `unreachable_address`),
-      serious_violation_list, tax_arrears, tax_violation, social_insurance_arrears:
-      one event each.
+    - abnormal_list (every `list.abnormal_added`, so it includes unreachable and the
+      shell companies that are new firms), unreachable (inspection `unreachable`, then
+      reason `unreachable_address`), serious_violation_list, tax_violation,
+      social_insurance_arrears: one event each.
+    - tax_arrears: one `tax.arrears` of 100,000-799,000 CNY, never cleared. Decoy:
+      5,000-90,000 CNY cleared (`tax.arrears_cleared`, same `period`) 10-60 days later.
     - zero_annual_report: revenue, employees, tax_paid, insured_employees (and profit)
-      all 0. Decoy: zero revenue and tax but people employed.
+      all 0 (also filed by the shell companies that are old firms and by one firm at
+      each approved address). Decoy: zero revenue and tax but people employed.
+    - permit_missing: a new firm (registered on its `established_on`, 35+ days before
+      the end) in an industry needing a permit, never granted one; due on
+      established_on + 30 days. Decoys: such a firm granted its permit on day 26-29
+      after establishment; a new firm in an industry needing none.
+    - permit_expiring: an old firm in a permit industry granted a permit (in the
+      planted window) valid until 45-200 days after the grant day; due on valid_until
+      - 30 days. Decoys: a permit valid until 61-400 days after the end of the period; a
+      soon-expiring one (as for a hit) renewed by a `permit.granted` of the same kind,
+      valid 5 years, 6+ days before valid_until - 30 days. Firms of the two permit
+      patterns get no other permit and no revocation.
+    - shell_company: after a planted address cluster (either kind) or person_many_firms
+      group is complete (and for a burst, by day 27 after its first registration, while
+      its 3 registrations are within the last 30 days), one or more of its members (at
+      most all but two) file an all-zero annual report (old firms; also
+      zero_annual_report) or are put on the abnormal list, reason `disclosure_missing`
+      or `falsified_disclosure` (new firms; also abnormal_list): at least 2 hits.
+      Decoys: the other members of every planted cluster and group; the
+      zero_annual_report, abnormal_list and unreachable hits in no cluster or group; the
+      firms at approved addresses.
+    New firms outside permit_missing get the permit their industry needs 1-25 days
+    after registration, and no revocation; clean firms have addresses of their own.
     """
 
     patterns: Mapping[str, frozenset[str]]
     negatives: Mapping[str, frozenset[str]]
     clean: frozenset[str]
     invalid: int
+    allowed_addresses: frozenset[str] = frozenset()
 
     def __getitem__(self, key: str) -> frozenset[str]:
         return self.clean if key == "clean" else self.patterns[key]
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready manifest: sorted USCC lists per pattern, `negatives`, `clean`, `invalid`."""
+        """JSON-ready manifest: sorted USCC lists per pattern, `negatives`, `clean`,
+        `invalid`, `allowed_addresses`."""
         return {
             **{p: sorted(s) for p, s in self.patterns.items()},
             "negatives": {p: sorted(s) for p, s in self.negatives.items()},
             "clean": sorted(self.clean),
             "invalid": self.invalid,
+            "allowed_addresses": sorted(self.allowed_addresses),
         }
 
 
@@ -135,6 +170,7 @@ class City:
             negatives={p: frozenset(usccs[e] for e in plan.decoys[p]) for p in PATTERNS},
             clean=frozenset(u for u, role in zip(usccs, plan.roles, strict=True) if role == CLEAN),
             invalid=invalid,
+            allowed_addresses=frozenset(plan.allowed_addresses),
         )
         self.planted_until = timestamp(plan.start, plan.window_end)
         """Every planted event occurs before this timestamp."""
@@ -166,7 +202,7 @@ def generate_city(
 ) -> City:
     """Plan a city of `enterprises` with exactly `events` valid events over `days` days
     from `start` (plus round(`invalid_rate` * `events`) broken items). Patterns are
-    planted when `enterprises` >= 50; `events` must cover the registrations and the
+    planted when `enterprises` >= 80; `events` must cover the registrations and the
     planted events (ValueError otherwise). Same arguments, same output, byte for byte."""
     if enterprises < 1 or days < 1:
         raise ValueError("need at least one enterprise and one day")
@@ -179,11 +215,11 @@ def generate_city(
         days=days,
         planted_within_days=planted_within_days,
     )
-    background = events - enterprises - len(plan.stubs)
+    background = events - enterprises - len(plan.stubs) - len(plan.new_permits)
     if background < 0:
         raise ValueError(
-            f"events={events} is too few: registrations and planted patterns need "
-            f"{enterprises + len(plan.stubs)}"
+            f"events={events} is too few: registrations, planted patterns and permits need "
+            f"{enterprises + len(plan.stubs) + len(plan.new_permits)}"
         )
     return City(plan, events, round(invalid_rate * events), background)
 

@@ -112,6 +112,9 @@ INDUSTRIES: tuple[tuple[str, str, str, str | None, int, str], ...] = (
     ("M7320", "技术研究", "工程和技术研究和试验发展", None, 5, "技术服务部"),
 )
 INDUSTRY_WEIGHTS = tuple(row[4] for row in INDUSTRIES)
+INDUSTRY_INDEX = {row[0]: n for n, row in enumerate(INDUSTRIES)}
+PERMIT_INDUSTRIES = tuple(n for n, row in enumerate(INDUSTRIES) if row[3] is not None)
+FREE_INDUSTRIES = tuple(n for n, row in enumerate(INDUSTRIES) if row[3] is None)
 SHOP_INDUSTRIES = (2, 3, 4, 5, 9, 14)  # indexes fit for individual businesses (prefix 92)
 CAPITALS = (100_000, 300_000, 500_000, 1_000_000, 2_000_000, 3_000_000, 5_000_000,
             10_000_000, 20_000_000, 50_000_000)  # fmt: skip
@@ -245,6 +248,13 @@ def enterprise_name(rng: random.Random, industry: int, *, shop_owner: str | None
     return f"深圳市{zihao}{row[1]}有限公司"
 
 
+def draw_industry(rng: random.Random, *, shop: bool) -> int:
+    """An industry (index in INDUSTRIES) for a company, or for an individual business."""
+    if shop:
+        return rng.choice(SHOP_INDUSTRIES)
+    return rng.choices(range(len(INDUSTRIES)), INDUSTRY_WEIGHTS)[0]
+
+
 def company_profile(
     rng: random.Random,
     people: People,
@@ -264,10 +274,7 @@ def company_profile(
     district = uscc[2:8]
     shop = uscc.startswith("92")
     if industry is None:
-        if shop:
-            industry = rng.choice(SHOP_INDUSTRIES)
-        else:
-            industry = rng.choices(range(len(INDUSTRIES)), INDUSTRY_WEIGHTS)[0]
+        industry = draw_industry(rng, shop=shop)
     payload: dict[str, Any] = {
         "name": enterprise_name(
             rng, industry, shop_owner=rep["name"] if shop else None, district=district

@@ -5,7 +5,8 @@ risk patterns are planted on whom (with decoys that look close but must not fire
 planted events as small stubs `(t, 1, seq, kind, enterprise, params)`, where `t` is
 seconds since the start of the simulated period. simulation/stream.py turns stubs into
 contract events. Ordinary (non-planted) enterprises get their profiles only when the
-stream is generated, so planning 100,000 enterprises stays cheap.
+stream is generated, so planning 100,000 enterprises stays cheap. The planters after
+`_ages` are in simulation/planters_more.py.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from streams.identifiers import make_uscc
 from streams.simulation.data import (
     DISTRICT_CODES,
     DISTRICT_WEIGHTS,
-    SERIOUS_REASONS,
+    INDUSTRIES,
+    INDUSTRY_INDEX,
     Addresses,
     People,
     Phones,
     company_profile,
+    draw_industry,
 )
 
 DAY = 86_400
@@ -32,9 +35,10 @@ PATTERNS = (
     "penalty_frequency", "dishonest_enterprise", "dishonest_legal_rep", "address_cluster",
     "person_many_firms", "abnormal_age", "frequent_changes", "abnormal_list",
     "serious_violation_list", "unreachable", "zero_annual_report", "tax_arrears",
-    "tax_violation", "social_insurance_arrears",
+    "tax_violation", "social_insurance_arrears", "permit_expiring", "permit_missing",
+    "shell_company",
 )  # fmt: skip
-MIN_ENTERPRISES_TO_PLANT = 50
+MIN_ENTERPRISES_TO_PLANT = 80  # some 60 planted firms at most below 200 enterprises
 NEW_FIRM_SHARE = 0.08  # ordinary firms registered during the period (the rest: initial load)
 CLEAN_SHARE = 0.55  # of ordinary firms; the others get low-grade noise (complaints...)
 
@@ -57,12 +61,36 @@ class Plan:
     hits: dict[str, set[int]] = field(default_factory=lambda: {p: set() for p in PATTERNS})
     decoys: dict[str, set[int]] = field(default_factory=lambda: {p: set() for p in PATTERNS})
     prefiled: set[tuple[int, int]] = field(default_factory=set)  # (year, enterprise)
+    industry: dict[int, int] = field(default_factory=dict)  # of ordinary new firms
+    own_permits: set[int] = field(default_factory=set)  # permits planted only, none else
+    new_permits: set[int] = field(default_factory=set)  # permit 1-25 days after registration
+    allowed_addresses: set[str] = field(default_factory=set)  # approved shared addresses
     used_ids: set[str] = field(default_factory=set)
     addresses: Addresses | None = None
     phones: Phones | None = None
 
     def day(self, t: int) -> date:
         return self.start + timedelta(days=t // DAY)
+
+
+def office_time(rng: random.Random, lo: int, hi: int) -> int:
+    """A time in [lo, hi), in office hours (08:30-18:00) when the range allows."""
+    if hi <= lo + 1:
+        return lo
+    if hi - lo >= 2 * DAY:
+        for _ in range(8):
+            t = rng.randrange(lo // DAY, (hi - 1) // DAY + 1) * DAY + 30_600
+            t += rng.randrange(34_200)
+            if lo <= t < hi:
+                return t
+    return rng.randrange(lo, hi)
+
+
+def permit_window(reg_t: int, period: int) -> tuple[int, int] | None:
+    """When a firm registered at `reg_t` (after the initial load) in an industry needing a
+    permit gets it: 1 to 25 days after registration, within the period (None: no room)."""
+    lo, hi = reg_t + DAY, min(reg_t + 25 * DAY, period)
+    return (lo, hi) if lo < hi else None
 
 
 class _Planter:
@@ -74,6 +102,8 @@ class _Planter:
         self.seen: set[str] = set()
         self.L, self.W, self.P = plan.load_end, plan.window_end, plan.period
         self.big = False  # groups of 5-7 firms when True, else of 5
+        # planted clusters and groups: (kind, firms, complete at, holds at least until)
+        self.groups: list[tuple[str, list[int], int, int]] = []
 
     def group_size(self) -> int:
         return self.rng.randint(5, 7) if self.big else 5
@@ -81,16 +111,7 @@ class _Planter:
     # time ------------------------------------------------------------------------
     def when(self, lo: int, hi: int) -> int:
         """A time in [lo, hi), in office hours (08:30-18:00) when the range allows."""
-        rng = self.rng
-        if hi <= lo + 1:
-            return lo
-        if hi - lo >= 2 * DAY:
-            for _ in range(8):
-                t = rng.randrange(lo // DAY, (hi - 1) // DAY + 1) * DAY + 30_600
-                t += rng.randrange(34_200)
-                if lo <= t < hi:
-                    return t
-        return rng.randrange(lo, hi)
+        return office_time(self.rng, lo, hi)
 
     def spread(self, count: int, lo: int, hi: int, span: int) -> list[int]:
         """`count` times in [lo, hi), all within `span` seconds of the first."""
@@ -117,9 +138,11 @@ class _Planter:
         address: str | None = None,
         district: str | None = None,
         age_days: tuple[int, int] = (400, 3650),
+        industry: int | None = None,
     ) -> int:
         """A planted enterprise with its profile made now. With `reg_t` None it is in the
-        initial load, established `age_days` (a range) before the start."""
+        initial load, established `age_days` (a range) before the start; `industry` (an
+        index in INDUSTRIES) is drawn when None."""
         plan, rng = self.plan, self.rng
         district = district or self.district()
         uscc = self.uscc(district)
@@ -141,6 +164,7 @@ class _Planter:
             established_on=established,
             rep=rep or self.people.adult(plan.start),
             ref=plan.start,
+            industry=industry,
         )
         return idx
 
@@ -167,12 +191,16 @@ class _Planter:
         return self.people.born(date.fromordinal(day - self.rng.randrange(15 * 366, 16 * 365)))
 
     def fill(self, n: int) -> None:
-        """Ordinary enterprises up to `n`: USCC, registration time and role only."""
+        """Ordinary enterprises up to `n`: USCC, registration time and role only (and the
+        industry of new firms, which decides whether the stream grants them a permit)."""
         plan, rng = self.plan, self.rng
         for n_ordinary in range(n - len(plan.usccs)):
             new = n_ordinary > 0 and self.P > self.L + DAY and rng.random() < NEW_FIRM_SHARE
             plan.reg_t.append(self.when(self.L, self.P) if new else rng.randrange(self.L))
-            plan.usccs.append(self.uscc(self.district(), "92" if rng.random() < 0.12 else "91"))
+            shop = rng.random() < 0.12
+            if new:
+                plan.industry[len(plan.usccs)] = draw_industry(rng, shop=shop)
+            plan.usccs.append(self.uscc(self.district(), "92" if shop else "91"))
             plan.roles.append(CLEAN if rng.random() < CLEAN_SHARE else NOISY)
 
 
@@ -186,17 +214,27 @@ def plan_city(
     rng = random.Random(f"creditwatch-sim-{seed}-plan")
     pl = _Planter(plan, rng)
     if enterprises >= MIN_ENTERPRISES_TO_PLANT:
+        # the later planters use _Planter from this module
+        from streams.simulation.planters_more import MORE_PLANTERS
+
         k = max(1, round(enterprises * 0.004))  # firms per single-firm pattern
         kd = max(1, round(enterprises * 0.002))  # decoys per variant
         kg = max(1, round(enterprises * 0.0008))  # groups per multi-firm pattern
         pl.big = enterprises >= 200
-        for plant in _PLANTERS:
+        for plant in (*_PLANTERS, *MORE_PLANTERS):
             plant(pl, k, kd, kg)
         if len(plan.usccs) > enterprises:
             raise ValueError(f"{enterprises} enterprises are too few for the planted patterns")
     pl.fill(enterprises)
     plan.order = sorted(range(enterprises), key=plan.reg_t.__getitem__)
     plan.stubs.sort()
+    for e, t in enumerate(plan.reg_t):  # new firms needing a permit get it within 25 days
+        if t >= load_end and e not in plan.own_permits and permit_window(t, period):
+            industry = plan.industry.get(e)
+            if industry is None:
+                industry = INDUSTRY_INDEX[plan.profiles[e]["industry"]]
+            if INDUSTRIES[industry][3] is not None:
+                plan.new_permits.add(e)
     return plan
 
 
@@ -274,8 +312,10 @@ def _clusters(pl: _Planter, k: int, kd: int, kg: int) -> None:
         address = pl.addresses.shared(district, pl.rng)
         size = pl.group_size()
         base = pl.when(L, max(L + 1, W - 25 * DAY))
-        for t in sorted(pl.when(base, min(W, base + 25 * DAY)) for _ in range(size)):
-            pl.hit("address_cluster", pl.firm(reg_t=t, address=address, district=district))
+        times = sorted(pl.when(base, min(W, base + 25 * DAY)) for _ in range(size))
+        firms = [pl.firm(reg_t=t, address=address, district=district) for t in times]
+        pl.hit("address_cluster", *firms)
+        pl.groups.append(("cluster", firms, times[-1], W))
     for _ in range(kd):  # two long-standing firms sharing an office
         district = pl.district()
         address = pl.addresses.next(district)
@@ -288,10 +328,10 @@ def _one_person_many_firms(pl: _Planter, k: int, kd: int, kg: int) -> None:
         boss = pl.people.adult(pl.plan.start)
         firms = [pl.firm(rep=boss) for _ in range(pl.group_size() - 1)]
         last = pl.firm()
-        pl.ev(
-            pl.when(pl.L, pl.W), last, "change", field="legal_rep", before=pl.rep(last), after=boss
-        )
+        t = pl.when(pl.L, pl.W)
+        pl.ev(t, last, "change", field="legal_rep", before=pl.rep(last), after=boss)
         pl.hit("person_many_firms", *firms, last)
+        pl.groups.append(("person", [*firms, last], t, pl.W))
     for _ in range(kd):  # legal rep of two firms and director of a third
         boss = pl.people.adult(pl.plan.start)
         firms = [pl.firm(rep=boss), pl.firm(rep=boss), pl.firm()]
@@ -314,86 +354,9 @@ def _ages(pl: _Planter, k: int, kd: int, kg: int) -> None:
             pl.ev(t, e, "change", field="legal_rep", before=pl.rep(e), after=after)
         pl.hit("abnormal_age", e)
     for _ in range(kd):  # young and old, but inside 18..75
-        young = pl.firm(rep=pl.people.aged(start, 20, 22), age_days=(30, 300))
+        young = pl.firm(rep=pl.people.aged(start, 20, 22), age_days=(40, 300))
         old = pl.firm(rep=pl.people.aged(start, 66, 70))
         pl.decoy("abnormal_age", young, old)
 
 
-def _changes(pl: _Planter, k: int, kd: int, kg: int) -> None:
-    L, W, P, rng = pl.L, pl.W, pl.P, pl.rng
-    for _ in range(k):
-        e = pl.firm()
-        pl.hit("frequent_changes", e)
-        _change_chain(pl, e, pl.spread(rng.choice((3, 3, 4)), L, W, min(150 * DAY, W - L)))
-    for _ in range(kd):
-        e = pl.firm()
-        pl.decoy("frequent_changes", e)
-        _change_chain(pl, e, pl.spread(2, L, P, 150 * DAY))
-        if P - L >= 260 * DAY:  # three changes, never three within 180 days
-            e = pl.firm()
-            pl.decoy("frequent_changes", e)
-            t = pl.when(L, P - 260 * DAY)
-            times = [t, t + rng.randrange(110 * DAY, 125 * DAY)]
-            _change_chain(pl, e, [*times, times[1] + rng.randrange(110 * DAY, 125 * DAY)])
-
-
-def _change_chain(pl: _Planter, e: int, times: list[int]) -> None:
-    """Alternating legal representative and shareholder changes at `times`."""
-    profile = pl.plan.profiles[e]
-    rep = profile["legal_rep"]
-    holders: list[dict[str, Any]] = profile["shareholders"]
-    for n, t in enumerate(times):
-        newcomer = pl.people.adult(pl.plan.start)
-        if n % 2 == 0:
-            pl.ev(t, e, "change", field="legal_rep", before=rep, after=newcomer)
-            rep = newcomer
-        else:
-            after = [dict(h) for h in holders]
-            if len(after) == 1:
-                after = [{**after[0], "ratio": 0.6}, {**newcomer, "ratio": 0.4}]
-            else:
-                after[-1] = {**newcomer, "ratio": after[-1]["ratio"]}
-            pl.ev(t, e, "change", field="shareholders", before=holders, after=after)
-            holders = after
-
-
-def _lists_and_arrears(pl: _Planter, k: int, kd: int, kg: int) -> None:
-    L, W, rng = pl.L, pl.W, pl.rng
-    reasons = ("annual_report_missing", "disclosure_missing", "falsified_disclosure")
-    simple = {
-        "abnormal_list": ("abnormal", {"reason": ""}),
-        "serious_violation_list": ("serious", {"reason": ""}),
-        "tax_arrears": ("tax_arrears", {}),
-        "tax_violation": ("tax_violation", {}),
-        "social_insurance_arrears": ("si_arrears", {}),
-    }
-    for pattern, (kind, params) in simple.items():
-        for _ in range(k):
-            e = pl.firm()
-            pl.hit(pattern, e)
-            if kind == "abnormal":
-                params = {"reason": rng.choice(reasons)}
-            elif kind == "serious":
-                params = {"reason": rng.choice(SERIOUS_REASONS)}
-            pl.ev(pl.when(L, W), e, kind, **params)
-    for _ in range(k):  # unreachable at the registered address: inspection, then listing
-        e = pl.firm()
-        pl.hit("unreachable", e)
-        pl.hit("abnormal_list", e)
-        t1, t2 = pl.spread(2, L, W, min(60 * DAY, W - L))
-        pl.ev(t1, e, "inspection", result="unreachable")
-        pl.ev(t2, e, "abnormal", reason="unreachable_address")
-    for n in range(k + kd):  # all-zero annual report; decoys report zero revenue only
-        e = pl.firm()
-        t = pl.when(L, W if n < k else pl.P)
-        year = pl.plan.day(t).year - 1
-        pl.plan.prefiled.add((year, e))
-        if n < k:
-            pl.hit("zero_annual_report", e)
-        else:
-            pl.decoy("zero_annual_report", e)
-        pl.ev(t, e, "annual", year=year, figures="zero" if n < k else "partial")
-
-
-_PLANTERS = (_penalties, _courts, _dishonest_people, _clusters, _one_person_many_firms, _ages,
-             _changes, _lists_and_arrears)  # fmt: skip
+_PLANTERS = (_penalties, _courts, _dishonest_people, _clusters, _one_person_many_firms, _ages)

@@ -35,6 +35,7 @@ class Payloads:
         self.industry = bytearray(n)
         self.permits: dict[int, list[str]] = {}
         self.cases: dict[int, str] = {}  # open enforcement case per enterprise
+        self.arrears: dict[int, str] = {}  # period of the latest tax arrears per enterprise
         self.numbers = 0
         self.days = [
             (plan.start + timedelta(days=d)).isoformat() for d in range(plan.period // DAY + 3)
@@ -149,12 +150,15 @@ class Payloads:
         return f"{year}-{month:02d}"
 
     def tax_arrears(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        payload = {
-            "amount": self.rng.randrange(5, 800) * 1_000,
-            "tax_type": self.rng.choice(TAX_TYPES),
-            "period": self._period(t),
-        }
+        amount = p["amount"] if "amount" in p else self.rng.randrange(5, 800) * 1_000
+        self.arrears[e] = period = self._period(t)
+        payload = {"amount": amount, "tax_type": self.rng.choice(TAX_TYPES), "period": period}
         return "tax.arrears", "tax", self.plan.usccs[e], payload
+
+    def tax_cleared(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        """The enterprise's latest arrears paid: same `period`."""
+        payload = {"period": self.arrears.pop(e)}
+        return "tax.arrears_cleared", "tax", self.plan.usccs[e], payload
 
     def tax_violation(self, e: int, t: int, p: dict[str, Any]) -> Built:
         case_no = f"深税稽罚〔{self.day(t)[:4]}〕{self.number()}号"
@@ -176,14 +180,22 @@ class Payloads:
             payload["findings"] = ["通过登记的住所或者经营场所无法联系"]
         return "inspection.completed", "samr", self.plan.usccs[e], payload
 
-    def _permit(self, e: int, t: int) -> Built | None:
-        kind = INDUSTRIES[self.industry[e]][3]
-        if kind is None:
-            return None
+    def permit(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        """`permit.granted` of the kind the enterprise's industry needs (it needs one),
+        valid until `p["valid_until"]`, by default 5 years."""
+        kind = INDUSTRIES[self.industry[e]][3] or ""
         district, year = self.plan.usccs[e][2:8], self.day(t)[:4]
         prefix = "JY1" if kind == "食品经营许可证" else "粤"
         permit_no = f"{prefix}{district}{year}{self.number():07d}"
         self.permits.setdefault(e, []).append(permit_no)
-        valid = date.fromisoformat(self.day(t)) + timedelta(days=5 * 365)
-        payload = {"permit_no": permit_no, "kind": kind, "valid_until": valid.isoformat()}
+        valid = p.get("valid_until")
+        if valid is None:
+            valid = (date.fromisoformat(self.day(t)) + timedelta(days=5 * 365)).isoformat()
+        payload = {"permit_no": permit_no, "kind": kind, "valid_until": valid}
         return "permit.granted", "samr", self.plan.usccs[e], payload
+
+    def _permit(self, e: int, t: int) -> Built | None:
+        """A background permit, unless the industry needs none or the permits are planted."""
+        if INDUSTRIES[self.industry[e]][3] is None or e in self.plan.own_permits:
+            return None
+        return self.permit(e, t, {})

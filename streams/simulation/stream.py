@@ -1,9 +1,11 @@
 """Turns a city plan (simulation/patterns.py) into contract events, in time order.
 
 Four sorted sources are merged on `(t, priority, seq)`: registrations, planted stubs,
-background times and broken-item times. Everything that depends on what was emitted
-before (who is registered, current legal representative, which annual reports were
-filed) is decided at emission, in stream order, so the output is reproducible.
+background times and broken-item times; a fifth, a heap of events scheduled on the fly
+(the permit of a new firm, 1-25 days after its registration), is merged in by hand.
+Everything that depends on what was emitted before (who is registered, current legal
+representative, which annual reports were filed) is decided at emission, in stream
+order, so the output is reproducible.
 """
 
 from __future__ import annotations
@@ -25,16 +27,25 @@ from streams.simulation.data import (
     COMPLAINT_CHANNELS,
     ID_DIVISIONS,
     INDUSTRIES,
+    INDUSTRY_INDEX,
     People,
     company_profile,
     court_name,
     enterprise_name,
     person_name,
 )
-from streams.simulation.patterns import CLEAN, DAY, NOISY, PLANTED, Plan, Stub
+from streams.simulation.patterns import (
+    CLEAN,
+    DAY,
+    NOISY,
+    PLANTED,
+    Plan,
+    Stub,
+    office_time,
+    permit_window,
+)
 from streams.simulation.payloads import Built, Payloads
 
-_INDUSTRY = {row[0]: n for n, row in enumerate(INDUSTRIES)}
 # background kinds: (name, weight January-June, weight July-December)
 _BACKGROUND = (
     ("annual", 40, 0), ("inspection", 12, 14), ("complaint", 10, 12), ("change", 8, 9),
@@ -42,6 +53,7 @@ _BACKGROUND = (
     ("pledge", 2, 2), ("commendation", 1, 1), ("enforcement", 1, 1), ("person_listed", 1, 1),
     ("permit_revoked", 0.5, 0.5), ("deregistered", 0.3, 0.3),
 )  # fmt: skip
+_CLEAN_KINDS = frozenset(("annual", "inspection", "change", "permit", "tax_rating", "commendation"))
 _CLEAN_FIELDS = ("phone", "address", "registered_capital", "business_scope", "name")
 _SCOPE_EXTRAS = ("货物进出口", "技术进出口", "会议及展览服务", "供应链管理服务", "技术服务")
 INVALID_KINDS = ("uscc_check", "uscc_letter", "id_birth", "naive_time", "unknown_type",
@@ -91,6 +103,8 @@ class Emitter(Payloads):
         self.registered: list[int] = []
         self.scope: dict[int, str] = {}
         self.rep_changed: set[int] = set()
+        self.pending: list[Stub] = []  # scheduled on the fly, a heap
+        self.awaiting: set[int] = set()  # new firms whose permit is pending
         self.filed: dict[tuple[str, int], bytearray] = {}
         for year, e in plan.prefiled:
             self._yearly("annual", year)[e] = 1
@@ -102,7 +116,8 @@ class Emitter(Payloads):
             "change": self.change, "abnormal": self.abnormal, "serious": self.serious,
             "annual": self.annual, "tax_arrears": self.tax_arrears,
             "tax_violation": self.tax_violation, "si_arrears": self.si_arrears,
-            "inspection": self.inspection,
+            "inspection": self.inspection, "permit": self.permit,
+            "tax_cleared": self.tax_cleared, "new_permit": self.new_permit,
         }  # fmt: skip
 
     # sources ----------------------------------------------------------------------
@@ -138,7 +153,7 @@ class Emitter(Payloads):
             self._times(self.invalid, 3, "bad", "invalid"),
         )
         kinds = self.kinds
-        for t, _, _, kind, e, params in merged:
+        for t, _, _, kind, e, params in self._with_pending(merged):
             if kind == "reg":
                 yield self.envelope(t, self.register(e, t), 1, 300)
             elif kind == "bg":
@@ -147,6 +162,17 @@ class Emitter(Payloads):
                 yield self.broken(t)
             else:
                 yield self.envelope(t, kinds[kind](e, t, copy.deepcopy(params)), 60, 6 * 3600)
+
+    def _with_pending(self, merged: Iterator[Stub]) -> Iterator[Stub]:
+        """`merged` with the stubs pushed on `self.pending` meanwhile, in order (each
+        is pushed while an earlier stub is emitted)."""
+        pending = self.pending
+        for stub in merged:
+            while pending and pending[0] < stub:
+                yield heapq.heappop(pending)
+            yield stub
+        while pending:
+            yield heapq.heappop(pending)
 
     # envelope -------------------------------------------------------------------------
     def ts(self, t: int) -> str:
@@ -178,8 +204,8 @@ class Emitter(Payloads):
             payload = copy.deepcopy(plan.profiles[e])
         else:
             district = uscc[2:8]
-            if t < plan.load_end:
-                established = plan.start - timedelta(days=rng.randrange(30, 3650))
+            if t < plan.load_end:  # 40+ days before: not a new firm that needs a permit yet
+                established = plan.start - timedelta(days=rng.randrange(40, 3650))
             else:
                 established = plan.day(t)
             corporate = None
@@ -195,17 +221,25 @@ class Emitter(Payloads):
                 established_on=established,
                 rep=self.people.adult(plan.start),
                 ref=plan.start,
+                industry=plan.industry.get(e),
                 corporate=corporate,
             )
         self.name[e], self.address[e] = payload["name"], payload["address"]
         self.capital[e], self.phone[e] = payload["registered_capital"], payload.get("phone")
         self.rep[e] = payload["legal_rep"]
-        self.industry[e] = _INDUSTRY[payload["industry"]]
+        self.industry[e] = INDUSTRY_INDEX[payload["industry"]]
         self.founded[e] = int(payload["established_on"][:4])
         self.registered.append(e)
+        window = permit_window(t, plan.period) if e in plan.new_permits else None
+        if window is not None:  # the permit the industry needs, 1-25 days later
+            heapq.heappush(self.pending, (office_time(rng, *window), 4, e, "new_permit", e, {}))
+            self.awaiting.add(e)
         return "enterprise.registered", "samr", uscc, payload
 
-    # planted and background kinds ---------------------------------------------------------
+    def new_permit(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        self.awaiting.discard(e)
+        return self.permit(e, t, p)
+
     # background -----------------------------------------------------------------------
     def pick(self, *, clean_ok: bool) -> int | None:
         """A registered, still active enterprise; with `clean_ok` False, not a clean one."""
@@ -237,15 +271,7 @@ class Emitter(Payloads):
         if kind == "person_listed":
             person = self.people.adult(self.plan.start)
             return self.person_listed(-1, t, {"person": person})
-        clean_ok = kind in (
-            "annual",
-            "inspection",
-            "change",
-            "permit",
-            "tax_rating",
-            "commendation",
-        )
-        e = self.pick(clean_ok=clean_ok)
+        e = self.pick(clean_ok=kind in _CLEAN_KINDS)
         if e is None:
             return None
         if kind == "inspection":
@@ -284,13 +310,17 @@ class Emitter(Payloads):
         if kind == "commendation":
             title, level = rng.choice(COMMENDATIONS)
             return "commendation.awarded", "samr", uscc, {"title": title, "level": level}
-        if kind == "permit_revoked" and self.permits.get(e):
+        if kind == "permit_revoked" and self.permits.get(e) and self._revocable(e):
             return "permit.revoked", "samr", uscc, {"permit_no": self.permits[e].pop()}
-        if kind == "deregistered" and role == NOISY and self.closed * 50 < len(self.registered):
+        closing = role == NOISY and e not in self.awaiting  # (not with a permit on the way)
+        if kind == "deregistered" and closing and self.closed * 50 < len(self.registered):
             self.closed += 1
             self.gone[e] = 1
             return "enterprise.deregistered", "samr", uscc, {"reason": "决议解散"}
         return None
+
+    def _revocable(self, e: int) -> bool:  # (a new firm left with no permit: permit_missing)
+        return self.plan.reg_t[e] < self.plan.load_end and e not in self.plan.own_permits
 
     def _change(self, e: int, t: int) -> Built:
         rng, role = self.rng, self.plan.roles[e]

@@ -4,9 +4,9 @@ check of every planted pattern computed from the raw events (independent of rule
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,13 @@ from streams.simulation import (
     to_bytes,
     write_jsonl,
 )
+from streams.simulation.data import INDUSTRIES
 
 START = date(2026, 1, 5)
 Event = dict[str, Any]
+PERMIT_KIND = {row[0]: row[3] for row in INDUSTRIES}
+TIME_DRIVEN = ("permit_missing", "permit_expiring")
+NEW_PATTERNS = ("permit_missing", "permit_expiring", "shell_company")
 
 
 @cache
@@ -34,6 +38,15 @@ def city(seed: int = 11, days: int = 800) -> tuple[City, tuple[Any, ...]]:
     made = generate_city(
         seed=seed, enterprises=200, events=6_000, start=START, days=days, invalid_rate=0.02
     )
+    return made, tuple(made.events())
+
+
+BIG = {"seed": 3, "enterprises": 800, "events": 16_000, "start": START, "days": 400}
+
+
+@cache
+def bigger_city() -> tuple[City, tuple[Any, ...]]:
+    made = generate_city(**BIG)
     return made, tuple(made.events())
 
 
@@ -51,13 +64,25 @@ def within(days: list[date], count: int, window: int) -> bool:
     return any((days[i + count - 1] - days[i]).days <= window for i in range(len(days) - count + 1))
 
 
-def reference(events: Iterable[Event]) -> dict[str, set[str]]:
-    """Which enterprises show each pattern, computed from scratch from the events."""
+def reference(
+    events: Iterable[Event], allowed: frozenset[str] = frozenset()
+) -> dict[str, set[str]]:
+    """Which enterprises show each pattern, computed from scratch from the events (the
+    time-driven ones as of the day of the last event; `allowed`: approved addresses)."""
     found: dict[str, set[str]] = defaultdict(set)
     ordinary: dict[str, list[date]] = defaultdict(list)
     changes: dict[str, list[date]] = defaultdict(list)
-    registered: dict[str, date] = {}
+    established: dict[str, date] = {}
     address: dict[str, str] = {}
+    unpermitted: dict[str, date] = {}  # new firms needing a permit -> when it is due
+    permits: dict[tuple[str, str], tuple[str, date]] = {}  # (uscc, kind) -> (no, valid_until)
+    arrears: dict[str, dict[str, tuple[float, date]]] = defaultdict(dict)  # uscc -> period
+    now = START
+
+    def expiring(key: tuple[str, str], upto: date) -> None:  # the permit ends being current
+        if key in permits and permits[key][1] - timedelta(days=30) <= upto:
+            found["permit_expiring"].add(key[0])
+
     rep: dict[str, str] = {}  # uscc -> id_no of the legal representative
     key_people: dict[str, set[str]] = defaultdict(set)  # id_no -> usccs (rep or officer)
     listed: set[str] = set()
@@ -72,9 +97,12 @@ def reference(events: Iterable[Event]) -> dict[str, set[str]]:
             found["dishonest_legal_rep"].add(uscc)
 
     for ev in events:
-        etype, payload, uscc = ev["type"], ev["payload"], ev.get("uscc", "")
+        etype, payload, uscc, now = ev["type"], ev["payload"], ev.get("uscc", ""), day(ev)
         if etype == "enterprise.registered":
-            registered[uscc], address[uscc] = day(ev), payload["address"]
+            established[uscc] = est = date.fromisoformat(payload["established_on"])
+            address[uscc] = payload["address"]
+            if PERMIT_KIND[payload["industry"]] and now <= est + timedelta(days=30):
+                unpermitted[uscc] = est + timedelta(days=30)
             appoint(uscc, payload["legal_rep"]["id_no"], day(ev))
             for officer in payload.get("officers", []):
                 key_people[officer["id_no"]].add(uscc)
@@ -102,22 +130,50 @@ def reference(events: Iterable[Event]) -> dict[str, set[str]]:
             figures = ("revenue", "employees", "tax_paid", "insured_employees")
             if all(payload[f] == 0 for f in figures):
                 found["zero_annual_report"].add(uscc)
-        elif etype in ("tax.arrears", "tax.violation", "social_insurance.arrears"):
+        elif etype in ("tax.violation", "social_insurance.arrears"):
             found[etype.replace(".", "_")].add(uscc)
+        elif etype == "tax.arrears":
+            arrears[uscc][payload["period"]] = (float(payload["amount"]), now)
+            if sum(amount for amount, _ in arrears[uscc].values()) >= 100_000:
+                found["tax_arrears"].add(uscc)
+        elif etype == "tax.arrears_cleared":
+            if (now - arrears[uscc].pop(payload["period"])[1]).days > 90:
+                found["tax_arrears"].add(uscc)
+        elif etype == "permit.granted":
+            if uscc in unpermitted and now <= unpermitted[uscc]:
+                del unpermitted[uscc]
+            key = (uscc, payload["kind"])
+            expiring(key, now)
+            permits[key] = (payload["permit_no"], date.fromisoformat(payload["valid_until"]))
+        elif etype == "permit.revoked":
+            for key, (number, _) in list(permits.items()):
+                if key[0] == uscc and number == payload["permit_no"]:
+                    expiring(key, now)
+                    del permits[key]
         elif etype == "enterprise.deregistered":
             address.pop(uscc, None)
+    found["permit_missing"] = {u for u, due in unpermitted.items() if due < now}
+    for key in permits:
+        expiring(key, now)
+    for uscc, periods in arrears.items():
+        if any((now - since).days > 90 for _, since in periods.values()):
+            found["tax_arrears"].add(uscc)
     found["penalty_frequency"] = {u for u, days in ordinary.items() if within(days, 3, 365)}
     found["frequent_changes"] = {u for u, days in changes.items() if within(days, 3, 180)}
     by_address: dict[str, list[str]] = defaultdict(list)
     for uscc, where in address.items():
         by_address[where].append(uscc)
-    for firms in by_address.values():
-        if len(firms) >= 5 and within([registered[u] for u in firms], 3, 30):
+    for where, firms in by_address.items():
+        if where not in allowed and (
+            len(firms) >= 5 or within([established[u] for u in firms], 3, 30)
+        ):
             found["address_cluster"].update(firms)
     by_rep: dict[str, list[str]] = defaultdict(list)
     for uscc, id_no in rep.items():
         by_rep[id_no].append(uscc)
     found["person_many_firms"] = {u for firms in by_rep.values() if len(firms) >= 5 for u in firms}
+    shaky = found["zero_annual_report"] | found["abnormal_list"] | found["unreachable"]
+    found["shell_company"] = (found["address_cluster"] | found["person_many_firms"]) & shaky
     return found
 
 
@@ -165,18 +221,19 @@ def test_counts_identifiers_order_and_keys() -> None:
 
 
 def test_truth_matches_a_reference_check_of_the_raw_events() -> None:
-    made, items = city()
-    found = reference(valid(items))
-    truth = made.truth
-    for pattern in PATTERNS:
-        assert truth[pattern], pattern
-        assert found[pattern] == truth[pattern], pattern
-        assert not truth.negatives[pattern] & truth[pattern]
-        assert not truth.clean & truth[pattern]
-    for pattern in ("penalty_frequency", "dishonest_legal_rep", "address_cluster",
-                    "person_many_firms", "abnormal_age", "frequent_changes"):  # fmt: skip
-        assert truth.negatives[pattern], pattern
-    assert len(truth.clean) > 50
+    for made, items in (city(), bigger_city()):
+        truth = made.truth
+        found = reference(valid(items), truth.allowed_addresses)
+        for pattern in PATTERNS:
+            assert truth[pattern], pattern
+            assert found[pattern] == truth[pattern], pattern
+            assert not truth.negatives[pattern] & truth[pattern]
+            assert not truth.clean & truth[pattern]
+        for pattern in ("penalty_frequency", "dishonest_legal_rep", "address_cluster",
+                        "person_many_firms", "abnormal_age", "frequent_changes", "tax_arrears",
+                        *NEW_PATTERNS):  # fmt: skip
+            assert truth.negatives[pattern], pattern
+        assert len(truth.clean) > 50
 
 
 def test_penalty_frequency_from_raw_events() -> None:
@@ -197,6 +254,14 @@ def test_clean_enterprises_have_no_negative_records() -> None:
     made, items = city()
     clean = made.truth.clean
     people = {p for e in valid(items) if e.get("uscc") in clean for p in _people(e)}
+    addresses = Counter(
+        e["payload"]["address"] for e in valid(items) if e["type"] == "enterprise.registered"
+    )
+    assert all(
+        addresses[e["payload"]["address"]] == 1
+        for e in valid(items)
+        if e["type"] == "enterprise.registered" and e["uscc"] in clean
+    )
     for e in valid(items):
         if e.get("uscc") in clean:
             p = e["payload"]
@@ -241,10 +306,21 @@ def test_small_and_bad_arguments() -> None:
 
 def test_demo_preset_plants_everything_in_the_first_ten_seconds() -> None:
     demo = generate_city(**DEMO_PRESET)
-    head = valid(list(demo.events())[:2_000])  # 10 s at 200 events/s
-    found = reference(head)
+    everything = valid(demo.events())
+    head = everything[:2_000]  # 10 s at 200 events/s
+    assert head[-1]["occurred_at"] > demo.planted_until
+    found = reference(head, demo.truth.allowed_addresses)
     for pattern in PATTERNS:
-        assert demo.truth[pattern] and found[pattern] == demo.truth[pattern], pattern
+        if pattern not in TIME_DRIVEN:
+            assert demo.truth[pattern] and found[pattern] == demo.truth[pattern], pattern
+    # the time-driven ones: planted in the head, due later (before the end)
+    registered = {e["uscc"] for e in head if e["type"] == "enterprise.registered"}
+    granted = {e["uscc"] for e in head if e["type"] == "permit.granted"}
+    assert demo.truth["permit_missing"] and demo.truth["permit_missing"] <= registered
+    assert demo.truth["permit_expiring"] and demo.truth["permit_expiring"] <= granted
+    found = reference(everything, demo.truth.allowed_addresses)
+    for pattern in TIME_DRIVEN:
+        assert found[pattern] == demo.truth[pattern], pattern
 
 
 def test_write_jsonl_and_paced(tmp_path: Path) -> None:
