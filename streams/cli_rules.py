@@ -53,6 +53,16 @@ def add_commands(sub: Any) -> None:
     bt.add_argument("--no-progress", action="store_true")
     bt.set_defaults(run=_backtest)
 
+    bench = sub.add_parser(
+        "bench", help="measure the pipeline with every rule on a synthetic city (throwaway Redis)"
+    )
+    bench.add_argument("--enterprises", type=int, default=5000)
+    bench.add_argument("--events", type=int, default=50000)
+    bench.add_argument("--seed", type=int, default=3)
+    bench.add_argument("--batch-size", type=int, default=500)
+    bench.add_argument("--no-progress", action="store_true")
+    bench.set_defaults(run=_bench)
+
 
 def _store() -> Any:
     from rules.store import Store
@@ -200,4 +210,12 @@ def _backtest(args: argparse.Namespace) -> int:
     allowlist = read_addresses(args.allowlist) if args.allowlist else []
     report = run_backtest(args.events, candidate, baseline, allowlist, not args.no_progress)
     print(report.render(args.show))
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from streams.bench import run_bench
+
+    print(run_bench(args.enterprises, args.events, args.seed, args.batch_size,
+                    not args.no_progress))  # fmt: skip
     return 0
