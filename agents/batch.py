@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from agents import metrics
 from rules.addresses import address_key, normalize_address
 from rules.engine import Outcome, process_event, recheck
-from rules.related import Links, floors, peers_to_recheck, view
+from rules.related import Links, RelatedData, floors, peers_to_recheck, view
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState, key_people_of
 from rules.store import Commit, LinkUpdate, Store
@@ -49,7 +49,14 @@ class EnterpriseBatch:
         follow: Callable[[str | None], Awaitable[RuleSet]],
     ) -> set[str]:
         """Apply the items; the USCCs whose commit lost a race (to retry)."""
-        early_people, early_addresses = _named(by_uscc)
+        # each payload as JSON values once: early links and the rules both read it
+        payloads = {
+            id(i): i.payload.model_dump(mode="json")
+            for items in by_uscc.values()
+            for i in items
+            if isinstance(i, Event)
+        }
+        early_people, early_addresses = _named(by_uscc, payloads)
         loaded = await self.store.load_enterprises(
             {
                 u: [i.event_id for i in items if isinstance(i, Event)]
@@ -101,7 +108,7 @@ class EnterpriseBatch:
                     continue
                 else:
                     applied.add(item.event_id)
-                    outcome = self._apply(state, item, data)
+                    outcome = self._apply(state, item, payloads[id(item)], data)
                     commit.event_ids.append(item.event_id)
                     counted[uscc].append((item.type, item.source))
                 _collect(commit, outcome)
@@ -145,11 +152,13 @@ class EnterpriseBatch:
                 metrics.RECHECKS.labels("related").inc()
         return conflicts
 
-    def _apply(self, state: EnterpriseState, event: Event, data: Any) -> Outcome:
+    def _apply(
+        self, state: EnterpriseState, event: Event, payload: dict[str, Any], data: RelatedData
+    ) -> Outcome:
         return process_event(
             state,
             etype=event.type,
-            payload=event.payload.model_dump(mode="json"),
+            payload=payload,
             event_id=event.event_id,
             occurred_at=event.occurred_at,
             now=self.now,
@@ -183,7 +192,7 @@ def _count(commit: Commit, kinds: list[tuple[str, str]], result: BatchResult) ->
 
 
 def _named(
-    by_uscc: dict[str, list[Item]],
+    by_uscc: dict[str, list[Item]], payloads: dict[int, dict[str, Any]]
 ) -> tuple[dict[str, set[str]], dict[str, tuple[str, dict[str, str]]]]:
     """The people (person_key -> USCCs) and addresses (address key -> (normalized text,
     {USCC: arrival day})) that a batch's registrations and changes name, to link before
@@ -195,10 +204,10 @@ def _named(
             if not isinstance(event, Event):
                 continue
             if event.type == "enterprise.registered":
-                body = event.payload.model_dump(mode="json")
+                body = payloads[id(event)]
                 arrival = body.get("established_on") or event.occurred_at.date().isoformat()
             elif event.type == "registration.changed":
-                change = event.payload.model_dump(mode="json")
+                change = payloads[id(event)]
                 if change.get("field") not in (*_PEOPLE_FIELDS, "address"):
                     continue
                 body = {change["field"]: change.get("after")}

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,7 +42,9 @@ class Message:
 
 
 @dataclass
-class BatchResult:
+class Counts:
+    """What batches did, as numbers (a batch's, or a replay's in total)."""
+
     applied: int = 0
     duplicates: int = 0
     dead_letters: int = 0
@@ -50,6 +52,14 @@ class BatchResult:
     closed: int = 0
     grade_changes: int = 0
     rechecks: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in fields(Counts):
+            setattr(self, name.name, getattr(self, name.name) + getattr(other, name.name))
+
+
+@dataclass
+class BatchResult(Counts):
     #: (key, value) to produce to the fan-out topic
     fanout: list[tuple[str, bytes]] = field(default_factory=list)
     #: input partition -> latest event time seen in this batch (epoch seconds)

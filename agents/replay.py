@@ -10,32 +10,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from agents.pipeline import BatchResult, Message, Pipeline
+from agents.pipeline import Counts, Message, Pipeline
 from agents.timers import EventClock, fire_due
 
 INPUT_TOPIC = "replay.events"
 
 
 @dataclass
-class ReplayStats:
+class ReplayStats(Counts):
     messages: int = 0
-    applied: int = 0
-    duplicates: int = 0
-    dead_letters: int = 0
-    warnings: int = 0
-    closed: int = 0
-    grade_changes: int = 0
-    rechecks: int = 0
     batch_seconds: list[float] = field(default_factory=list)
-
-    def add(self, result: BatchResult) -> None:
-        self.applied += result.applied
-        self.duplicates += result.duplicates
-        self.dead_letters += result.dead_letters
-        self.warnings += result.warnings
-        self.closed += result.closed
-        self.grade_changes += result.grade_changes
-        self.rechecks += result.rechecks
 
 
 class Replayer:

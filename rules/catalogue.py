@@ -58,20 +58,30 @@ ASPECTS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-@dataclass
-class RuleInput:
-    """What a rule may look at. Related-party data is read from the indexes for the
-    batch: `listed_people` (person_key -> event ids of dishonest listings in force),
+@dataclass(frozen=True)
+class Related:
+    """What the indexes say about an enterprise's related parties, read for the batch:
+    `listed_people` (person_key -> event ids of dishonest listings in force),
     `person_firms` (person_key -> {USCC: roles} of active enterprises, this one
     included), `address_firms` ({USCC: day it arrived} at this enterprise's normalized
-    address, this one included) and whether that address is on the allow-list. `hits`
-    holds the verdicts of the rules evaluated before, for combinations."""
+    address, this one included) and whether that address is on the allow-list."""
 
-    state: EnterpriseState
     listed_people: Mapping[str, list[str]] = field(default_factory=dict)
     person_firms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     address_firms: Mapping[str, str] = field(default_factory=dict)
     address_allowed: bool = False
+
+
+NOTHING_RELATED = Related()
+
+
+@dataclass
+class RuleInput:
+    """What a rule may look at: the enterprise, its related parties, and in `hits` the
+    verdicts of the rules evaluated before it, for combinations."""
+
+    state: EnterpriseState
+    related: Related = NOTHING_RELATED
     hits: dict[str, Hit] = field(default_factory=dict)
     #: days on which some verdict may change without a new event
     rechecks: list[date] = field(default_factory=list)

@@ -7,31 +7,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from rules.catalogue import Hit, RuleInput
+from rules.catalogue import NOTHING_RELATED, Hit, Related, RuleInput
 from rules.folding import advance_clock, apply_event
 from rules.grading import grade
 from rules.ruleset import ActiveRule, RuleSet, default_ruleset
 from rules.state import EnterpriseState
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Related:
-    """What the indexes say about an enterprise's related parties (see RuleInput)."""
-
-    listed_people: Mapping[str, list[str]] = field(default_factory=dict)
-    person_firms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    address_firms: Mapping[str, str] = field(default_factory=dict)
-    address_allowed: bool = False
-
-
-NOTHING_RELATED = Related()
 
 
 @dataclass
@@ -120,13 +107,7 @@ def _evaluate(
     ruleset = ruleset or default_ruleset()
     state.ruleset_version = ruleset.version
     outcome = Outcome(state)
-    data = RuleInput(
-        state,
-        related.listed_people,
-        related.person_firms,
-        related.address_firms,
-        related.address_allowed,
-    )
+    data = RuleInput(state, related)
     firing: list[ActiveRule] = []
     for active in ruleset.active():
         rule_id = active.rule.rule_id
@@ -138,19 +119,13 @@ def _evaluate(
             if rule_id in state.open_warnings:
                 firing.append(active)
             continue
-        if hit is None:
-            closed = state.open_warnings.pop(rule_id, None)
-            if closed is not None:
-                outcome.closed.append(rule_id)
-                outcome.warnings.append(
-                    {**closed, "status": "closed", "closed_at": now.isoformat(), "closed_by": cause}
-                )
-            continue
-        data.hits[rule_id] = hit
-        firing.append(active)
-        _raise_or_update(state, outcome, active, hit, cause, occurred, now, ruleset.version)
-    # a rule switched off in the new rule set: its warning no longer stands
-    for rule_id in set(state.open_warnings) - {a.rule.rule_id for a in firing}:
+        if hit is not None:
+            data.hits[rule_id] = hit
+            firing.append(active)
+            _raise_or_update(state, outcome, active, hit, cause, occurred, now, ruleset.version)
+    # what no longer fires closes: its condition cleared, or its rule was switched off
+    standing = {a.rule.rule_id for a in firing}
+    for rule_id in [r for r in state.open_warnings if r not in standing]:
         closed = state.open_warnings.pop(rule_id)
         outcome.closed.append(rule_id)
         outcome.warnings.append(

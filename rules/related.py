@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rules.addresses import address_key
-from rules.engine import Related
+from rules.catalogue import Related
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,11 +16,10 @@ from tqdm import tqdm
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
+from rules.grading import GRADES
 from rules.ruleset import RuleSet
 from rules.store import Store
 from streams.stack import start_redis
-
-GRADES = ("A", "B", "C", "D")
 
 
 @dataclass
@@ -94,7 +93,7 @@ def run_backtest(
     events: Path,
     candidate: RuleSet,
     baseline: RuleSet,
-    allowlist: list[str] = (),  # type: ignore[assignment]
+    allowlist: Sequence[str] = (),
     progress: bool = True,
 ) -> BacktestReport:
     with tempfile.TemporaryDirectory(prefix="creditwatch-backtest-") as tmp:
@@ -111,7 +110,7 @@ async def _replay(
     events: Path,
     candidate: RuleSet,
     baseline: RuleSet,
-    allowlist: list[str],
+    allowlist: Sequence[str],
     progress: bool,
 ) -> BacktestReport:
     runs = []

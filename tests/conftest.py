@@ -9,11 +9,12 @@ records.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from rules.store import Store
 from streams.settings import StoreSettings, StreamSettings
 from streams.stack import ensure_topics, start_broker, start_redis
 
@@ -94,6 +95,16 @@ def stream_settings(
 def store_settings(redis_server: str, request: pytest.FixtureRequest) -> StoreSettings:
     """StoreSettings on the test Redis with a key prefix unique to the test."""
     return StoreSettings(redis_url=redis_server, key_prefix=unique_prefix(request))
+
+
+@pytest.fixture
+async def store(store_settings: StoreSettings) -> AsyncIterator[Store]:
+    """A Store on the test Redis, under the test's own key prefix."""
+    s = Store.from_settings(store_settings)
+    try:
+        yield s
+    finally:
+        await s.close()
 
 
 @pytest.fixture

@@ -36,19 +36,20 @@ def dishonest_legal_rep(data: RuleInput, _p: Params) -> Hit | None:
     does not fire).
 
     >>> from rules.state import EnterpriseState
+    >>> from rules.catalogue import Related
     >>> from streams.identifiers import person_key
     >>> s = EnterpriseState("91440300708461136T")
     >>> s.profile["legal_rep"] = {"name": "张三", "id_no": "11010519491231002X"}
     >>> dishonest_legal_rep(RuleInput(s), {}) is None
     True
     >>> hit = dishonest_legal_rep(
-    ...     RuleInput(s, listed_people={person_key("11010519491231002X"): ["p1"]}), {})
+    ...     RuleInput(s, Related(listed_people={person_key("11010519491231002X"): ["p1"]})), {})
     >>> hit.message, hit.evidence
     ('legal_rep is listed as a dishonest judgment debtor', ('p1',))
     """
     found: list[tuple[str, str]] = []
     for pkey, roles in data.state.key_people().items():
-        for event_id in data.listed_people.get(pkey, ()):
+        for event_id in data.related.listed_people.get(pkey, ()):
             found.extend((role.split(":")[0], event_id) for role in roles if role != "shareholder")
     if not found:
         return None

@@ -19,23 +19,25 @@ def address_cluster(data: RuleInput, p: Params) -> Hit | None:
     last `new_window_days` days. Addresses on the allow-list (approved incubators and
     business centres) never fire. Every enterprise of the cluster gets the warning.
 
+    >>> from rules.catalogue import Related
     >>> from rules.state import EnterpriseState
     >>> s = EnterpriseState("91440300708461136T", status="active",
     ...                     clock="2026-03-20T00:00:00+00:00")
     >>> s.field_events["address"] = "r1"
     >>> firms = {"A": "2026-03-01", "B": "2026-03-10", "91440300708461136T": "2026-03-19"}
     >>> params = {"active_threshold": 5, "new_threshold": 3, "new_window_days": 30}
-    >>> data = RuleInput(s, address_firms=firms)
+    >>> data = RuleInput(s, Related(address_firms=firms))
     >>> address_cluster(data, params).message
     '3 enterprises arrived at this address within 30 days: 91440300708461136T, A, B'
     >>> data.rechecks     # when the burst is over: 30 days after the earliest of the three
     [datetime.date(2026, 3, 31)]
-    >>> address_cluster(RuleInput(s, address_firms=firms, address_allowed=True), params) is None
+    >>> allowed = Related(address_firms=firms, address_allowed=True)
+    >>> address_cluster(RuleInput(s, allowed), params) is None
     True
     """
     state, today = data.state, data.today
-    firms = data.address_firms
-    if state.status != "active" or data.address_allowed or today is None or not firms:
+    firms = data.related.address_firms
+    if state.status != "active" or data.related.address_allowed or today is None or not firms:
         return None
     evidence = (state.field_events.get("address", ""),)
     if len(firms) >= p["active_threshold"]:
@@ -64,13 +66,14 @@ def person_many_firms(data: RuleInput, p: Params) -> Hit | None:
     `legal_rep_threshold` or more active enterprises, or officer of
     `officer_threshold` or more (一人多企). Every one of those firms gets the warning.
 
+    >>> from rules.catalogue import Related
     >>> from rules.state import EnterpriseState
     >>> s = EnterpriseState("91440300708461136T", status="active")
     >>> s.profile["legal_rep"] = {"name": "张三", "id_no": "11010519491231002X"}
     >>> s.field_events["legal_rep"] = "r1"
     >>> pk = next(iter(s.key_people()))
     >>> firms = {pk: {f"F{n}": "legal_rep" for n in range(4)} | {s.uscc: "legal_rep"}}
-    >>> person_many_firms(RuleInput(s, person_firms=firms),
+    >>> person_many_firms(RuleInput(s, Related(person_firms=firms)),
     ...                   {"legal_rep_threshold": 5, "officer_threshold": 10}).message
     'legal representative of 5 active enterprises: 91440300708461136T, F0, F1, F2, F3'
     """
@@ -79,7 +82,7 @@ def person_many_firms(data: RuleInput, p: Params) -> Hit | None:
         return None
     found, evidence = [], set()
     for pkey, roles in state.key_people().items():
-        held = data.person_firms.get(pkey, {})
+        held = data.related.person_firms.get(pkey, {})
         as_rep = [u for u, r in held.items() if "legal_rep" in r.split(",")]
         as_officer = [u for u, r in held.items() if "officer:" in r]
         if "legal_rep" in roles and len(as_rep) >= p["legal_rep_threshold"]:

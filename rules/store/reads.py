@@ -42,13 +42,6 @@ class ReadStore(StoreBase):
         grades: Any = await self.redis.hgetall(self.grade_index)
         return {k.decode(): v.decode() for k, v in grades.items() if v}
 
-    async def grade_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        grades: Any = await self.redis.hvals(self.grade_index)
-        for grade in grades:
-            counts[grade.decode()] = counts.get(grade.decode(), 0) + 1
-        return counts
-
     # --- the rule set in force ------------------------------------------------------
     async def get_ruleset(self) -> RuleSet | None:
         """The rule set published to the workers, or None (they use the defaults)."""
@@ -68,16 +61,14 @@ class ReadStore(StoreBase):
 
     async def allow_address(self, address: str) -> bool:
         """Approve an address (normalized here); the firms there are re-evaluated."""
-        normalized = normalize_address(address)
-        keys = [self.allowlist, self._address(address_key(normalized)), self.timers]
-        return bool(await self._allow_address(keys=keys, args=[normalized]))
+        return await self._set_allowed(address, True)
 
     async def disallow_address(self, address: str) -> bool:
+        """Withdraw an approval; the firms there are re-evaluated."""
+        return await self._set_allowed(address, False)
+
+    async def _set_allowed(self, address: str, allowed: bool) -> bool:
         normalized = normalize_address(address)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.srem(self.allowlist, normalized)
-        firms: Any = await self.redis.hkeys(self._address(address_key(normalized)))
-        for uscc in firms:
-            pipe.zadd(self.timers, {uscc: 0})
-        removed, *_ = await pipe.execute()
-        return bool(removed)
+        keys = [self.allowlist, self._address(address_key(normalized)), self.timers]
+        args = [normalized, "add" if allowed else "remove"]
+        return bool(await self._allow_address(keys=keys, args=args))

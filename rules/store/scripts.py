@@ -73,14 +73,22 @@ end
 return removed
 """
 
-# Allow an address and ask every firm there to be looked at again now.
-# KEYS: allow-list, address firms, timers; ARGV: normalized address
+# Approve or withdraw an address and, if that changed anything, ask every firm there
+# to be looked at again now. KEYS: allow-list, address firms, timers
+# ARGV: normalized address, 'add' | 'remove'
 ALLOW_ADDRESS = """
-local added = redis.call('SADD', KEYS[1], ARGV[1])
-for _, uscc in ipairs(redis.call('HKEYS', KEYS[2])) do
-  redis.call('ZADD', KEYS[3], 0, uscc)
+local changed
+if ARGV[2] == 'add' then
+  changed = redis.call('SADD', KEYS[1], ARGV[1])
+else
+  changed = redis.call('SREM', KEYS[1], ARGV[1])
 end
-return added
+if changed == 1 then
+  for _, uscc in ipairs(redis.call('HKEYS', KEYS[2])) do
+    redis.call('ZADD', KEYS[3], 0, uscc)
+  end
+end
+return changed
 """
 
 # The related-party indexes a batch needs, in one call: a crowd smaller than the floor

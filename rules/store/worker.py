@@ -211,11 +211,6 @@ class WorkerStore(StoreBase):
         args = [x for uscc, score in handed_out for x in (uscc, repr(score))]
         return int(await self._clear_timers(keys=[self.timers], args=args))
 
-    async def next_timer(self) -> float | None:
-        """When the earliest timer is due (epoch seconds), if any."""
-        first: Any = await self.redis.zrange(self.timers, 0, 0, withscores=True)
-        return first[0][1] if first else None
-
 
 def _epoch(iso: str | None) -> str:
     if not iso:

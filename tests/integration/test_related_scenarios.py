@@ -5,8 +5,6 @@ firm that leaves the cluster closes theirs when it drops below the threshold."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from rules.catalogue import all_rules
@@ -145,15 +143,6 @@ def _shell() -> Case:
         near_miss=[*cluster(place(), SPREAD), reg(lone), report(lone, 2019, "2020-04-01")],
         closes=[move(five[4], "2019-11-10")],
     )
-
-
-@pytest.fixture
-async def store(store_settings: StoreSettings) -> AsyncIterator[Store]:
-    s = Store.from_settings(store_settings)
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 def test_every_registered_rule_has_a_scenario() -> None:

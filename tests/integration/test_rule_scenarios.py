@@ -6,7 +6,7 @@ test_related_scenarios.py, on the same shared test bodies."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -386,15 +386,6 @@ async def check_order_and_duplicates(
 
 
 # --- the tests ------------------------------------------------------------------------
-@pytest.fixture
-async def store(store_settings: StoreSettings) -> AsyncIterator[Store]:
-    s = Store.from_settings(store_settings)
-    try:
-        yield s
-    finally:
-        await s.close()
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_fires_with_its_evidence_then_closes(store: Store, name: str) -> None:
     await check_fires_then_closes(store, name, CASES[name])
