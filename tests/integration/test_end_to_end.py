@@ -256,7 +256,14 @@ def test_a_published_rule_set_takes_effect_without_a_restart(running: Running) -
     assert bad.status_code == 422 and "unknown rule 'nope'" in bad.json()["error"]["message"]
     assert running.api.get("/rules").json()["version"] == "live-2"  # the bad one changed nothing
     code = f.uscc()
-    complaint = f.event("complaint.received", code, {"channel": "12315", "category": "价格收费"})
+    # dated today: an old complaint's 90-day window is already over on the wall clock,
+    # and the worker's timer would close its warning within a second
+    complaint = f.event(
+        "complaint.received",
+        code,
+        {"channel": "12315", "category": "价格收费"},
+        day=date.today().isoformat(),
+    )
     try:
         produce(running, f.registered(code), complaint)
         found = eventually(lambda: (e := enterprise(running, code)) and e["warnings"] and e)
