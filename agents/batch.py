@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from agents import metrics
+from rules import timeline
 from rules.addresses import address_key, normalize_address
+from rules.calendar import local_day
 from rules.engine import Outcome, process_event, recheck
 from rules.related import Links, RelatedData, floors, peers_to_recheck, view
 from rules.ruleset import RuleSet
@@ -26,13 +28,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _PEOPLE_FIELDS = ("legal_rep", "officers", "shareholders")
+#: the events that can change an enterprise's entries in the related-party indexes
+_LINKING = frozenset(("enterprise.registered", "registration.changed", "enterprise.deregistered"))
 
 
 @dataclass(frozen=True)
 class Recheck:
-    """Re-evaluate an enterprise as of `at` (a timer, or a related party changed)."""
+    """Re-evaluate an enterprise as of `at` (a timer, or a related party changed: then
+    `rebuild` its timeline from `at` if that is before its clock)."""
 
     at: datetime
+    rebuild: bool = False
 
 
 Item = Event | Recheck
@@ -90,15 +96,24 @@ class EnterpriseBatch:
         link_updates: list[LinkUpdate] = []
         peers: dict[str, dict[str, datetime]] = {}
         counted: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        late: dict[str, str] = {}
         for uscc, items in by_uscc.items():
             if loaded.states[uscc] is None and not any(isinstance(i, Event) for i in items):
                 continue  # a recheck of a firm we know nothing about
             state, applied = fresh[uscc], loaded.seen[uscc]
+            state.override = loaded.overrides.get(uscc)
+            clock_before = state.clock
+            previous = timeline.snapshot(state, "") if clock_before else None
             commit = Commit(uscc, [], state)
-            for item in items:
+            snapshots: list[dict[str, Any]] = []
+            stale: list[str] = []  # instants from which the stored timeline may be wrong
+            # in time order, so the timeline is written in event time
+            for item in sorted(items, key=_when):
                 if isinstance(item, Recheck):
+                    if item.rebuild:
+                        stale.append(item.at.astimezone(UTC).isoformat())
                     outcome = recheck(
-                        state, at=item.at, now=self.now, related=view(state, data),
+                        state, at=item.at, now=self.now, related=lambda s: view(s, data),
                         ruleset=self.ruleset,
                     )  # fmt: skip
                     result.rechecks += 1
@@ -108,10 +123,26 @@ class EnterpriseBatch:
                     continue
                 else:
                     applied.add(item.event_id)
-                    outcome = self._apply(state, item, payloads[id(item)], data)
+                    body = payloads[id(item)]
+                    outcome = self._apply(state, item, body, data)
                     commit.event_ids.append(item.event_id)
+                    commit.journal.append(
+                        [
+                            item.occurred_at.astimezone(UTC).isoformat(),
+                            item.type,
+                            item.event_id,
+                            body,
+                        ]
+                    )
                     counted[uscc].append((item.type, item.source))
                 _collect(commit, outcome)
+                snapshots += outcome.snapshots
+            stale += [entry[0] for entry in commit.journal]
+            first = min(stale, default=None)
+            if first is not None and clock_before is not None and first < clock_before:
+                late[uscc] = first  # what was written after it is stale: rebuilt below
+            else:
+                commit.timeline = timeline.compact(snapshots, previous)
             commits.append(commit)
             after = Links.of(state)
             link_updates.append(
@@ -134,9 +165,12 @@ class EnterpriseBatch:
                 (linked_early[uscc], moved_early[uscc]),
             )
             if changed and state.clock:
-                at = datetime.fromisoformat(state.clock)
-                peers[uscc] = dict.fromkeys(changed, at)
+                # from the earliest event of the batch that may have changed the links
+                since = min((e[0] for e in commit.journal if e[1] in _LINKING), default=state.clock)
+                peers[uscc] = dict.fromkeys(changed, datetime.fromisoformat(since))
 
+        if late:
+            await self._rebuild_timelines(late, commits, data)
         written = await self.store.commit(commits, link_updates)
         conflicts: set[str] = set()
         for commit, ok in zip(commits, written, strict=True):
@@ -148,9 +182,31 @@ class EnterpriseBatch:
                 continue
             _count(commit, counted[commit.uscc], result)
             for peer, at in peers.get(commit.uscc, {}).items():
-                result.fanout.append((peer, encode_recheck(peer, at)))
+                result.fanout.append((peer, encode_recheck(peer, at, rebuild=True)))
                 metrics.RECHECKS.labels("related").inc()
         return conflicts
+
+    async def _rebuild_timelines(
+        self, late: dict[str, str], commits: list[Commit], data: RelatedData
+    ) -> None:
+        """An event older than its enterprise's clock: replay the journal from its time
+        to the clock now (related parties as they are now) and replace the timeline."""
+        journals = await self.store.load_journals(late)
+        for commit in commits:
+            since = late.get(commit.uscc)
+            if since is None:
+                continue
+            _, snaps = timeline.replay(
+                commit.uscc,
+                journals[commit.uscc] + commit.journal,
+                since=since,
+                until=commit.state.clock,
+                related=lambda s: view(s, data),
+                ruleset=self.ruleset,
+                override=commit.state.override,
+            )
+            commit.timeline, commit.replace_from = timeline.compact(snaps), since
+            metrics.TIMELINE_REBUILDS.inc()
 
     def _apply(
         self, state: EnterpriseState, event: Event, payload: dict[str, Any], data: RelatedData
@@ -167,10 +223,13 @@ class EnterpriseBatch:
         )
 
 
+def _when(item: Item) -> datetime:
+    return item.at if isinstance(item, Recheck) else item.occurred_at
+
+
 def _collect(commit: Commit, outcome: Outcome) -> None:
     commit.warnings.extend(outcome.warnings)
-    if outcome.grade_change:
-        commit.grade_changes.append(outcome.grade_change)
+    commit.grade_changes.extend(outcome.grade_changes)
     for rule_id, _error in outcome.rule_errors:
         metrics.RULE_ERRORS.labels(rule_id).inc()
 
@@ -203,15 +262,16 @@ def _named(
         for event in items:
             if not isinstance(event, Event):
                 continue
+            day = local_day(event.occurred_at.isoformat()).isoformat()
             if event.type == "enterprise.registered":
                 body = payloads[id(event)]
-                arrival = body.get("established_on") or event.occurred_at.date().isoformat()
+                arrival = body.get("established_on") or day
             elif event.type == "registration.changed":
                 change = payloads[id(event)]
                 if change.get("field") not in (*_PEOPLE_FIELDS, "address"):
                     continue
                 body = {change["field"]: change.get("after")}
-                arrival = event.occurred_at.astimezone(UTC).date().isoformat()
+                arrival = day
             else:
                 continue
             for pkey in key_people_of(body):

@@ -45,3 +45,7 @@ RULESET = Gauge(
 RULESET_ERRORS = Counter(
     "creditwatch_ruleset_errors_total", "Published rule sets this worker could not load"
 )
+TIMELINE_REBUILDS = Counter(
+    "creditwatch_timeline_rebuilds_total",
+    "Grade timelines rebuilt from the journal because an event arrived late",
+)

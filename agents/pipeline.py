@@ -94,7 +94,7 @@ class Pipeline:
         for message in messages:
             derived = message.topic == self.fanout_topic
             if derived and (recheck := parse_recheck(message.value)) is not None:
-                by_uscc[recheck[0]].append(Recheck(recheck[1]))
+                by_uscc[recheck[0]].append(Recheck(recheck[1], recheck[2]))
                 continue
             for index, item in enumerate(decode(message.value)):
                 if isinstance(item, Rejected):
@@ -158,7 +158,11 @@ class Pipeline:
         for event in events:
             payload: Any = event.payload
             firms = await self.store.apply_person_listing(
-                event.key, event.event_id, payload.case_no, _PERSON_LISTINGS[event.type]
+                event.key,
+                event.event_id,
+                payload.case_no,
+                _PERSON_LISTINGS[event.type],
+                event.occurred_at.astimezone(UTC).isoformat(),
             )
             metrics.EVENTS.labels(event.type, event.source).inc()
             body = event.model_dump(mode="json")

@@ -22,21 +22,25 @@ SendAll = Callable[[list[tuple[str, bytes]]], Awaitable[None]]
 
 
 async def fire_due(store: Store, now: float, send_all: SendAll, limit: int = 1000) -> int:
-    """Send a recheck for every timer due at `now` (epoch seconds), `limit` at a time;
-    a timer is cleared only after its recheck was sent. Returns how many were sent."""
+    """Send a recheck for every timer due at `now` (epoch seconds) and for every
+    operator's nudge (due at once, whatever the clock), `limit` at a time; each is
+    cleared only after its recheck was sent. Returns how many were sent."""
     fired = 0
-    while True:
-        due = await store.due_timers(now, limit)
-        if due:
-            await send_all(
-                [(u, encode_recheck(u, datetime.fromtimestamp(at, UTC))) for u, at in due]
-            )
-        await store.clear_timers(due)
-        fired += len(due)
-        if len(due) < limit:
-            break
+    for nudges in (False, True):
+        sent = 0
+        while True:
+            due = await store.due_timers(now, limit, nudges=nudges)
+            if due:
+                await send_all(
+                    [(u, encode_recheck(u, datetime.fromtimestamp(at, UTC))) for u, at in due]
+                )
+            await store.clear_timers(due, nudges=nudges)
+            sent += len(due)
+            if len(due) < limit:
+                break
+        metrics.RECHECKS.labels("nudge" if nudges else "timer").inc(sent)
+        fired += sent
     metrics.TIMERS_FIRED.inc(fired)
-    metrics.RECHECKS.labels("timer").inc(fired)
     return fired
 
 

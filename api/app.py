@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import Counter, Histogram
 
 from api.errors import install_error_handlers
-from api.routers import enterprises, health, outputs, rules
+from api.routers import enterprises, health, history, outputs, overrides, rules
 from rules.store import Store
 from streams.settings import ApiSettings, StoreSettings
 
@@ -48,6 +48,8 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(enterprises.router)
+    app.include_router(history.router)
+    app.include_router(overrides.router)
     app.include_router(outputs.router)
     app.include_router(rules.router)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
@@ -40,6 +41,69 @@ class RiskLabel(BaseModel):
     colour: str = Field(examples=["orange"])
 
 
+class Repair(BaseModel):
+    target: Literal["penalty", "abnormal", "serious", "dishonest"]
+    ref: str
+    approved_on: str
+    event_id: str
+    status: Literal["accepted", "rejected", "pending"] | None = Field(
+        None, description="pending: its target is not known yet"
+    )
+    reason: str | None = Field(None, description="why it was rejected or is pending")
+
+
+class Override(BaseModel):
+    uscc: str | None = Field(None, description="in lists of overrides")
+    grade: Literal["A", "B", "C", "D"]
+    reason: str
+    set_at: str
+    expires_on: str = Field(description="the last day it holds (Beijing time)")
+    set_by: str
+    override_id: str
+
+
+class OverrideRequest(BaseModel):
+    grade: Literal["A", "B", "C", "D"]
+    reason: str = Field(min_length=1, max_length=1000, examples=["现场核查发现虚假注册，待立案"])
+    expires_on: date = Field(description="the last day it holds (Beijing time), at most 2 years")
+
+
+class Indicator(BaseModel):
+    rule_id: str
+    title: str
+    points: int = Field(description="its contribution to the score (negative: a deduction)")
+
+
+class Reason(BaseModel):
+    rule_id: str
+    title: str
+    before: int
+    after: int
+
+
+class GradeAsOf(BaseModel):
+    uscc: str
+    as_of: str = Field(description="the date or instant asked for")
+    at: str = Field(description="event time of the evaluation in force then")
+    grade: str
+    score: int
+    risk: RiskLabel
+    override: str | None = Field(None, description="a regulator's grade was in force")
+    indicators: list[Indicator]
+    caused_by: str
+    ruleset_version: str | None
+
+
+class HistoryEntry(BaseModel):
+    at: str = Field(description="event time of the change")
+    from_grade: str | None
+    to_grade: str
+    score: int
+    override: str | None = None
+    caused_by: str = Field(description="event id, recheck:TIME (a clock) or the override")
+    reasons: list[Reason] = Field(description="indicator contributions that moved")
+
+
 class Enterprise(BaseModel):
     uscc: str = Field(examples=["91440300708461136T"])
     status: str = Field(examples=["active"], description="unregistered | active | deregistered")
@@ -52,6 +116,10 @@ class Enterprise(BaseModel):
         None, description="rule set of its latest evaluation; GET /rules shows the one in force"
     )
     warnings: list[Warning] = Field(description="open warnings")
+    computed_grade: str | None = Field(None, description="the rules' grade, under an override")
+    override: Override | None = Field(None, description="a regulator's grade in force")
+    repairs: list[Repair] = Field(default_factory=list, description="credit repairs received")
+    recheck_at: str | None = Field(None, description="when a clock next looks again")
     events_seen: int
     last_event_at: str | None
 
@@ -63,6 +131,9 @@ class RulesDocument(BaseModel):
     rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, examples=[{"address_cluster": {"active_threshold": 6}}]
     )
+    grading: dict[str, Any] = Field(
+        default_factory=dict, examples=[{"thresholds": {"A": 90, "B": 75, "C": 60}}]
+    )
 
 
 class RuleView(BaseModel):
@@ -72,8 +143,9 @@ class RuleView(BaseModel):
     aspect: str
     category: str
     enabled: bool
-    severity: str
+    severity: str | None = Field(description="null: it scores without warning")
     deduction: int
+    bonus: int = Field(0, description="points a credit indicator adds")
     veto_grade: str | None
     params: dict[str, Any]
     basis: str
@@ -83,6 +155,9 @@ class RuleSetView(BaseModel):
     version: str
     source: str
     published: bool = Field(description="false: no rule set published, the defaults apply")
+    grading: dict[str, Any] = Field(
+        examples=[{"baseline": 100, "max_score": 100, "thresholds": {"A": 90, "B": 75, "C": 60}}]
+    )
     rules: list[RuleView]
 
 

@@ -5,6 +5,11 @@ with its categories; Guangzhou's system has the same shape at 5 / 24 / 72). Each
 is an id, a version, a severity, a score deduction, default thresholds and its basis,
 plus a pure function that looks at an enterprise and says whether it fires.
 
+Two kinds of indicator: risk indicators deduct points and, when they have a severity,
+raise a warning while they fire; credit indicators (a commendation, tax rating A, a
+passed inspection) add `bonus` points and never warn. A risk indicator without a
+severity only scores (a penalty still in its publicity period is not news).
+
 A rule function takes a `RuleInput` and the rule's parameters (defaults merged with the
 rules file in force, see rules/ruleset.py) and returns a `Hit` or None. It must handle
 an empty state. A rule whose verdict can change with time alone asks to be looked at
@@ -18,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from rules.calendar import local_day
 from rules.state import EnterpriseState
 
 Severity = Literal["yellow", "orange", "red"]
@@ -54,7 +60,14 @@ ASPECTS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "complaints": ("投诉举报 complaints", {"complaints": "投诉 complaints received"}),
-    "evaluations": ("评价与表彰 evaluations", {"ratings": "信用评价 credit ratings"}),
+    "evaluations": (
+        "评价与表彰 evaluations",
+        {
+            "ratings": "信用评价 credit ratings",
+            "commendations": "表彰 commendations",
+            "inspections": "检查 inspection results",
+        },
+    ),
 }
 
 
@@ -70,6 +83,8 @@ class Related:
     person_firms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     address_firms: Mapping[str, str] = field(default_factory=dict)
     address_allowed: bool = False
+    #: days on which a listing or an arrival, later than the as-of day, becomes visible
+    later: tuple[date, ...] = ()
 
 
 NOTHING_RELATED = Related()
@@ -88,9 +103,10 @@ class RuleInput:
 
     @property
     def today(self) -> date | None:
-        """The as-of day (UTC): the enterprise's clock, or None for an empty state."""
+        """The as-of day (in Beijing, rules/calendar.py): the enterprise's clock, or None
+        for an empty state."""
         clock = self.state.clock
-        return date.fromisoformat(clock[:10]) if clock else None
+        return local_day(clock) if clock else None
 
     def recheck(self, day: date) -> None:
         self.rechecks.append(day)
@@ -109,7 +125,8 @@ class Rule:
     title: str
     aspect: str
     category: str
-    severity: Severity
+    #: the warning it raises while it fires; None: it only scores
+    severity: Severity | None
     deduction: int
     basis: str
     evaluate: Callable[[RuleInput, Params], Hit | None]
@@ -117,6 +134,8 @@ class Rule:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     #: a veto: while the rule fires the grade is at least this bad
     veto_grade: str | None = None
+    #: points added while a credit indicator fires (its deduction is 0)
+    bonus: int = 0
 
     def __post_init__(self) -> None:
         categories = ASPECTS.get(self.aspect, ("", {}))[1]
@@ -124,6 +143,13 @@ class Rule:
             raise ValueError(
                 f"{self.rule_id}: unknown aspect/category {self.aspect}/{self.category}"
             )
+        if self.bonus and (self.deduction or self.severity or self.veto_grade):
+            raise ValueError(f"{self.rule_id}: a credit indicator neither deducts nor warns")
+
+    @property
+    def positive(self) -> bool:
+        """A credit indicator: it adds points."""
+        return self.bonus > 0
 
 
 _REGISTRY: dict[str, Rule] = {}

@@ -1,6 +1,11 @@
 """One event (or one timer) through the rules: fold it into the state, evaluate every
 rule in force, and say what changed (warnings raised or closed, the new score and
 grade, when to look again). Pure: the caller loads the inputs and commits the outcome.
+
+Clocks are exact in event time: before an event is applied, every recheck the rules
+asked for before its time is evaluated first (`catch_up`), so a penalty stops counting
+on its expiry day in the grade's history even when the timer has not fired yet.
+Every evaluation leaves a snapshot (rules/timeline.py) for history and as-of lookups.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from rules import repair, timeline
+from rules.calendar import day_start
 from rules.catalogue import NOTHING_RELATED, Hit, Related, RuleInput
 from rules.folding import advance_clock, apply_event
-from rules.grading import grade
+from rules.grading import GRADES, grade
 from rules.ruleset import ActiveRule, RuleSet, default_ruleset
 from rules.state import EnterpriseState
 
@@ -27,9 +34,18 @@ class Outcome:
     #: warning records to publish: newly raised ones (status open) and closed ones
     warnings: list[dict[str, Any]] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
-    grade_change: dict[str, Any] | None = None
+    grade_changes: list[dict[str, Any]] = field(default_factory=list)
     #: (rule_id, error) for rules that raised; their previous status is kept
     rule_errors: list[tuple[str, str]] = field(default_factory=list)
+    #: one per evaluation, in time order (rules/timeline.py)
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+
+    def merge(self, other: Outcome) -> None:
+        self.warnings += other.warnings
+        self.closed += other.closed
+        self.grade_changes += other.grade_changes
+        self.rule_errors += other.rule_errors
+        self.snapshots += other.snapshots
 
 
 def warning_id(uscc: str, rule_id: str, cause: str) -> str:
@@ -60,13 +76,33 @@ def process_event(
     ([('dishonest_enterprise', 'red', 'open')], 'D')
     >>> out = process_event(s, etype="court.dishonest_removed", payload={"case_no": "C1"},
     ...     event_id="e2", occurred_at=t, now=t)
-    >>> out.closed, out.warnings[0]["status"], out.grade_change["to_grade"]
+    >>> out.closed, out.warnings[0]["status"], out.grade_changes[0]["to_grade"]
     (['dishonest_enterprise'], 'closed', 'A')
     """
     at = _utc(occurred_at)
+    outcome = catch_up(state, at, now=now, related=related, ruleset=ruleset)
     apply_event(state, etype, payload, event_id, at)
     context = related(state) if callable(related) else related
-    return _evaluate(state, event_id, occurred_at.isoformat(), now, context, ruleset)
+    outcome.merge(_evaluate(state, event_id, occurred_at.isoformat(), now, context, ruleset))
+    return outcome
+
+
+def catch_up(
+    state: EnterpriseState,
+    until: str,
+    *,
+    now: datetime,
+    related: Related | Callable[[EnterpriseState], Related] = NOTHING_RELATED,
+    ruleset: RuleSet | None = None,
+) -> Outcome:
+    """Evaluate the rechecks the rules asked for before `until` (UTC ISO), in order."""
+    outcome = Outcome(state)
+    while state.recheck_at is not None and state.recheck_at < until and state.clock:
+        due = state.recheck_at
+        advance_clock(state, due)
+        context = related(state) if callable(related) else related
+        outcome.merge(_evaluate(state, f"recheck:{due}", due, now, context, ruleset))
+    return outcome
 
 
 def recheck(
@@ -74,7 +110,7 @@ def recheck(
     *,
     at: datetime,
     now: datetime,
-    related: Related = NOTHING_RELATED,
+    related: Related | Callable[[EnterpriseState], Related] = NOTHING_RELATED,
     ruleset: RuleSet | None = None,
 ) -> Outcome:
     """Re-evaluate without an event: a timer came due, or a related party changed.
@@ -85,15 +121,18 @@ def recheck(
     ...                     clock="2026-05-01T00:00:00+00:00")
     >>> s.permits["P1"] = {"kind": "K", "valid_until": "2026-06-10", "event_id": "g1"}
     >>> t = datetime(2026, 5, 1, tzinfo=timezone.utc)
-    >>> recheck(s, at=t, now=t).state.recheck_at
-    '2026-05-11T00:00:00+00:00'
-    >>> t = datetime(2026, 5, 11, tzinfo=timezone.utc)
+    >>> recheck(s, at=t, now=t).state.recheck_at     # 11 May, 00:00 in Beijing
+    '2026-05-10T16:00:00+00:00'
+    >>> t = datetime(2026, 5, 10, 16, tzinfo=timezone.utc)
     >>> [w["rule_id"] for w in recheck(s, at=t, now=t).warnings]
     ['permit_expiring']
     """
+    outcome = catch_up(state, _utc(at), now=now, related=related, ruleset=ruleset)
     advance_clock(state, _utc(at))
     cause = f"recheck:{_utc(at)}"
-    return _evaluate(state, cause, at.isoformat(), now, related, ruleset)
+    context = related(state) if callable(related) else related
+    outcome.merge(_evaluate(state, cause, at.isoformat(), now, context, ruleset))
+    return outcome
 
 
 def _evaluate(
@@ -107,7 +146,8 @@ def _evaluate(
     ruleset = ruleset or default_ruleset()
     state.ruleset_version = ruleset.version
     outcome = Outcome(state)
-    data = RuleInput(state, related)
+    repair.judge(state)
+    data = RuleInput(state, related, rechecks=list(related.later))
     firing: list[ActiveRule] = []
     for active in ruleset.active():
         rule_id = active.rule.rule_id
@@ -122,7 +162,8 @@ def _evaluate(
         if hit is not None:
             data.hits[rule_id] = hit
             firing.append(active)
-            _raise_or_update(state, outcome, active, hit, cause, occurred, now, ruleset.version)
+            if active.severity is not None:  # scoring-only and credit indicators never warn
+                _raise_or_update(state, outcome, active, hit, cause, occurred, now, ruleset.version)
     # what no longer fires closes: its condition cleared, or its rule was switched off
     standing = {a.rule.rule_id for a in firing}
     for rule_id in [r for r in state.open_warnings if r not in standing]:
@@ -131,11 +172,29 @@ def _evaluate(
         outcome.warnings.append(
             {**closed, "status": "closed", "closed_at": now.isoformat(), "closed_by": cause}
         )
+    overridden = _override_in_force(data)
     today = data.today
     later = [day for day in data.rechecks if today is None or day > today]
-    state.recheck_at = _midnight(min(later)) if later else None
-    _regrade(state, outcome, firing, cause, now)
+    state.recheck_at = day_start(min(later)) if later else None
+    _regrade(state, outcome, firing, cause, now, ruleset, overridden)
+    outcome.snapshots.append(timeline.snapshot(state, cause))
     return outcome
+
+
+def _override_in_force(data: RuleInput) -> str | None:
+    """The regulator's grade, while it holds: from the moment it was set to the end of
+    its last day (`expires_on`); the engine looks again the day after."""
+    state, override = data.state, data.state.override
+    if not override or not state.clock or data.today is None:
+        return None
+    if datetime.fromisoformat(override["set_at"]) > datetime.fromisoformat(state.clock):
+        return None  # set later than this enterprise's clock: from its next evaluation
+    expires = date.fromisoformat(override["expires_on"])
+    if data.today > expires:
+        return None
+    data.recheck(date.fromordinal(expires.toordinal() + 1))
+    grade = override["grade"]
+    return grade if grade in GRADES else None
 
 
 def _raise_or_update(
@@ -172,37 +231,37 @@ def _raise_or_update(
 
 
 def _regrade(
-    state: EnterpriseState, outcome: Outcome, firing: list[ActiveRule], cause: str, now: datetime
+    state: EnterpriseState,
+    outcome: Outcome,
+    firing: list[ActiveRule],
+    cause: str,
+    now: datetime,
+    ruleset: RuleSet,
+    overridden: str | None,
 ) -> None:
-    score, new_grade, contributions = grade(firing)
+    score, new_grade, contributions = grade(firing, ruleset.model)
+    computed = new_grade
+    new_grade = overridden or computed
     old_grade, old_contributions = state.grade, state.contributions
+    old_override = state.overridden
     state.score, state.grade, state.contributions = score, new_grade, contributions
+    state.computed_grade, state.overridden = computed, overridden
     if old_grade is None or old_grade == new_grade:
         return
-    moved = sorted(set(old_contributions) | set(contributions))
-    outcome.grade_change = {
+    change = {
         "uscc": state.uscc,
         "from_grade": old_grade,
         "to_grade": new_grade,
         "score": score,
-        "reasons": [
-            {
-                "rule_id": rule_id,
-                "before": old_contributions.get(rule_id, 0),
-                "after": contributions.get(rule_id, 0),
-            }
-            for rule_id in moved
-            if old_contributions.get(rule_id, 0) != contributions.get(rule_id, 0)
-        ],
+        "reasons": timeline.reasons(old_contributions, contributions),
         "changed_at": now.isoformat(),
         "caused_by": cause,
     }
+    if overridden or old_override:
+        change["override"] = {"from": old_override, "to": overridden}
+    outcome.grade_changes.append(change)
 
 
 def _utc(moment: datetime) -> str:
     """ISO text in UTC, so event times from different offsets compare as strings."""
     return moment.astimezone(UTC).isoformat()
-
-
-def _midnight(day: date) -> str:
-    return f"{day.isoformat()}T00:00:00+00:00"

@@ -9,10 +9,10 @@ as the same events in order. Times are UTC ISO strings, so they compare as text.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from rules import counters
+from rules.calendar import local_day
 from rules.state import EnterpriseState
 from streams.payloads import CHANGE_FIELDS
 
@@ -60,10 +60,6 @@ def advance_clock(state: EnterpriseState, at: str) -> None:
         state.clock = at
 
 
-def _day(at: str) -> date:
-    return date.fromisoformat(at[:10])
-
-
 def _set_field(state: EnterpriseState, name: str, value: Any, event_id: str, at: str) -> bool:
     if state.field_times.get(name, "") <= at:
         state.profile[name] = value
@@ -77,7 +73,7 @@ def _registered(state: EnterpriseState, payload: dict[str, Any], eid: str, at: s
     for name in PROFILE_FIELDS:
         changed = payload.get(name) is not None and _set_field(state, name, payload[name], eid, at)
         if changed and name == "address":
-            state.address_since = payload.get("established_on") or at[:10]
+            state.address_since = payload.get("established_on") or local_day(at).isoformat()
     if state.registered_at is None or at < state.registered_at:
         state.registered_at = at
     if state.status != "deregistered":
@@ -89,9 +85,9 @@ def _changed(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str)
     if name not in CHANGE_FIELDS:
         return
     if _set_field(state, name, payload.get("after"), eid, at) and name == "address":
-        state.address_since = at[:10]
+        state.address_since = local_day(at).isoformat()
     if name in COUNTED_CHANGES:
-        counters.add(state.counters.setdefault("changes", {}), _day(at), eid)
+        counters.add(state.counters.setdefault("changes", {}), local_day(at), eid)
 
 
 def _deregistered(state: EnterpriseState, _payload: dict[str, Any], _eid: str, _at: str) -> None:
@@ -105,6 +101,8 @@ def _penalty(state: EnterpriseState, payload: dict[str, Any], event_id: str, _at
         "procedure": payload["procedure"],
         "decided_on": payload["decided_on"],
         "amount": payload.get("amount"),
+        "measures": payload.get("measures") or [],
+        "violation": payload.get("violation") or "",
         "event_id": event_id,
         # a revocation or repair may arrive before the decision it applies to
         "revoked": known.get("revoked", False),
@@ -122,10 +120,11 @@ def _penalty_revoked(
 
 
 def _dishonest_listed(
-    state: EnterpriseState, payload: dict[str, Any], event_id: str, _at: str
+    state: EnterpriseState, payload: dict[str, Any], event_id: str, at: str
 ) -> None:
     case = state.dishonest_cases.setdefault(payload["case_no"], {"removed_by": None})
-    case["listed_by"] = event_id
+    if (case.get("listed_at") or "") <= at:
+        case.update(listed_by=event_id, listed_at=at)
 
 
 def _dishonest_removed(
@@ -140,10 +139,6 @@ def _listed(kind: str) -> Handler:
         entry = state.lists.setdefault(kind or payload["reason"], {})
         if entry.get("added", "") <= at:
             entry.update(added=at, added_by=eid, reason=payload.get("reason"))
-        # a repair may arrive before the listing it lifts
-        repaired = state.repairs.get(kind or "abnormal")
-        if repaired and repaired["at"] >= at and entry.get("removed", "") <= repaired["at"]:
-            entry.update(removed=repaired["at"], removed_by=repaired["by"])
 
     return handler
 
@@ -159,6 +154,9 @@ def _unlisted(kind: str) -> Handler:
 
 def _inspection(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
     seen = state.inspections
+    # the latest by time, then by event id: two results at one instant agree in any order
+    if (seen.get("latest", ""), seen.get("latest_by", "")) <= (at, eid):
+        seen.update(latest=at, latest_by=eid, result=payload["result"])
     if payload["result"] == "unreachable":
         if seen.get("unreachable", "") <= at:
             seen.update(unreachable=at, unreachable_by=eid)
@@ -193,11 +191,12 @@ def _permit_revoked(state: EnterpriseState, payload: dict[str, Any], _eid: str, 
 
 def _tax_arrears(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
     known = state.tax_arrears.get(payload["period"], {})
-    if (known.get("since") or "") > at[:10]:
+    since = local_day(at).isoformat()
+    if (known.get("since") or "") > since:
         return  # a newer report of the same period arrived first
     state.tax_arrears[payload["period"]] = {
         "amount": float(payload["amount"]),
-        "since": at[:10],
+        "since": since,
         "cleared": known.get("cleared", False),
         "event_id": eid,
     }
@@ -211,7 +210,7 @@ def _tax_cleared(state: EnterpriseState, payload: dict[str, Any], _eid: str, _at
 
 def _counted(name: str) -> Handler:
     def handler(state: EnterpriseState, _payload: dict[str, Any], eid: str, at: str) -> None:
-        counters.add(state.counters.setdefault(name, {}), _day(at), eid)
+        counters.add(state.counters.setdefault(name, {}), local_day(at), eid)
 
     return handler
 
@@ -222,21 +221,26 @@ def _tax_rated(state: EnterpriseState, payload: dict[str, Any], eid: str, _at: s
 
 
 def _repaired(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
-    """Credit repair: the record stops counting (the statutory conditions for it are
-    checked by the authority that approves it)."""
-    target, ref = payload["target"], payload["ref"]
-    if target == "penalty":
-        state.penalties.setdefault(ref, {"procedure": None, "decided_on": None})["repaired_by"] = (
-            eid
-        )
-    elif target == "dishonest":
-        _dishonest_removed(state, {"case_no": ref}, eid, at)
-    else:  # abnormal | serious: every listing of that kind made before the repair
-        if state.repairs.get(target, {}).get("at", "") <= at:
-            state.repairs[target] = {"at": at, "by": eid}
-        for kind, entry in state.lists.items():
-            if (kind == "serious") == (target == "serious") and entry.get("removed", "") <= at:
-                entry.update(removed=at, removed_by=eid)
+    """Credit repair: recorded as requested; whether it lifts its target is judged at
+    evaluation (rules/repair.py), since the target may not have arrived yet."""
+    key = f"{payload['target']}:{payload['ref']}"
+    known = state.repairs.get(key)
+    if known is None or known["at"] <= at:
+        state.repairs[key] = {
+            "target": payload["target"],
+            "ref": payload["ref"],
+            "approved_on": payload["approved_on"],
+            "event_id": eid,
+            "at": at,
+        }
+
+
+def _commended(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
+    state.commendations[eid] = {
+        "on": local_day(at).isoformat(),
+        "title": payload.get("title"),
+        "level": payload.get("level"),
+    }
 
 
 _HANDLERS: dict[str, Handler] = {
@@ -262,4 +266,5 @@ _HANDLERS: dict[str, Handler] = {
     "complaint.received": _counted("complaints"),
     "tax.credit_rated": _tax_rated,
     "credit.repaired": _repaired,
+    "commendation.awarded": _commended,
 }

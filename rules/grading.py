@@ -1,39 +1,67 @@
-"""Score and grade: start from a baseline, subtract the deductions of the rules in
-force, then apply vetoes (a rule may force at least a given grade)."""
+"""Score and grade: start from a baseline, subtract the deductions of the risk
+indicators that fire, add the bonuses of the credit indicators that fire, keep the
+score within 0..`max_score`, read the grade off the thresholds, then apply vetoes (a
+rule may force at least a given grade). The model is part of the rule set (its
+`[grading]` table), so it is versioned, published and backtested the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from rules.ruleset import ActiveRule
-
-BASELINE = 100
-#: lowest score for each grade, best first; anything below the last is D
-THRESHOLDS = (("A", 90), ("B", 75), ("C", 60))
 GRADES = ("A", "B", "C", "D")
+#: grade -> (risk label, English, colour), as the regulators show them
 GRADE_LABELS = {
     "A": ("低", "low", "green"),
     "B": ("中", "general", "yellow"),
     "C": ("较高", "relatively high", "orange"),
     "D": ("高", "high", "red"),
 }
+GRADING_DEFAULTS: dict[str, Any] = {
+    "baseline": 100,
+    "max_score": 100,
+    "thresholds": {"A": 90, "B": 75, "C": 60},
+}
 
 
-def grade_for_score(score: int) -> str:
-    """The grade a score earns, before vetoes.
+@dataclass(frozen=True)
+class GradingModel:
+    baseline: int = 100
+    max_score: int = 100
+    #: lowest score for each of A, B and C, best first; anything below C's is D
+    thresholds: tuple[tuple[str, int], ...] = (("A", 90), ("B", 75), ("C", 60))
 
-    >>> [grade_for_score(s) for s in (100, 90, 89, 75, 74, 60, 59, 0)]
-    ['A', 'A', 'B', 'B', 'C', 'C', 'D', 'D']
-    """
-    for grade, floor in THRESHOLDS:
-        if score >= floor:
-            return grade
-    return "D"
+    @classmethod
+    def from_settings(cls, given: Mapping[str, Any]) -> GradingModel:
+        merged = {**GRADING_DEFAULTS, **given}
+        thresholds = {**GRADING_DEFAULTS["thresholds"], **merged["thresholds"]}
+        return cls(
+            int(merged["baseline"]),
+            int(merged["max_score"]),
+            tuple((g, int(thresholds[g])) for g in GRADES[:-1]),
+        )
+
+    def grade_for_score(self, score: int) -> str:
+        """The grade a score earns, before vetoes.
+
+        >>> [GradingModel().grade_for_score(s) for s in (100, 90, 89, 75, 74, 60, 59, 0)]
+        ['A', 'A', 'B', 'B', 'C', 'C', 'D', 'D']
+        """
+        for grade, floor in self.thresholds:
+            if score >= floor:
+                return grade
+        return "D"
 
 
-def grade(firing: Iterable[ActiveRule]) -> tuple[int, str, dict[str, int]]:
-    """Score, grade and the contribution of each firing rule, with the deductions of
-    the rule set in force.
+DEFAULT_MODEL = GradingModel()
+
+
+def grade(
+    firing: Iterable[Any], model: GradingModel = DEFAULT_MODEL
+) -> tuple[int, str, dict[str, int]]:
+    """Score, grade and the signed contribution of each firing rule (ActiveRule: the
+    deduction and bonus of the rule set in force).
 
     >>> from rules.ruleset import default_ruleset
     >>> rules = {a.rule.rule_id: a for a in default_ruleset().active()}
@@ -41,13 +69,17 @@ def grade(firing: Iterable[ActiveRule]) -> tuple[int, str, dict[str, int]]:
     (100, 'A', {})
     >>> grade([rules["penalty_frequency"]])
     (85, 'B', {'penalty_frequency': -15})
+    >>> grade([rules["penalty_frequency"], rules["tax_credit_a"]])
+    (90, 'A', {'penalty_frequency': -15, 'tax_credit_a': 5})
     >>> grade([rules["dishonest_enterprise"]])[:2]
     (60, 'D')
+    >>> grade([rules["abnormal_list"]])[:2]
+    (90, 'C')
     """
     active = list(firing)
-    contributions = {a.rule.rule_id: -a.deduction for a in active}
-    score = max(0, BASELINE + sum(contributions.values()))
-    result = grade_for_score(score)
+    contributions = {a.rule.rule_id: a.bonus - a.deduction for a in active}
+    score = min(model.max_score, max(0, model.baseline + sum(contributions.values())))
+    result = model.grade_for_score(score)
     for a in active:
         veto = a.rule.veto_grade
         if veto and GRADES.index(veto) > GRADES.index(result):

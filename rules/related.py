@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 from rules.addresses import address_key
+from rules.calendar import local_day
 from rules.catalogue import Related
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
@@ -22,6 +24,7 @@ Floors = tuple[int | None, int | None]
 
 @dataclass
 class RelatedData:
+    #: person_key -> "event_id|listed at (UTC ISO)" of the dishonest listings in force
     listings: dict[str, list[str]] = field(default_factory=dict)
     person_firms: dict[str, dict[str, str]] = field(default_factory=dict)
     address_firms: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -46,13 +49,19 @@ class Links:
 
 
 def view(state: EnterpriseState, data: RelatedData) -> Related:
-    """What the rules see for `state`, with the enterprise's own current links written
-    into the batch's copy of the indexes first (so later firms of the batch see them).
+    """What the rules see for `state` as of its clock, with the enterprise's own current
+    links written into the batch's copy of the indexes first (so later firms of the
+    batch see them). Listings made and firms arrived after the clock are not seen yet:
+    an evaluation as of a date sees what a replay cut at that date would.
 
-    >>> s = EnterpriseState("91440300708461136T", status="active", address_since="2026-03-01")
+    >>> s = EnterpriseState("91440300708461136T", status="active", address_since="2026-03-01",
+    ...                     clock="2026-03-02T00:00:00+00:00")   # 2 March in Beijing
     >>> s.profile["address"] = "深圳市南山区科技园路1号"
-    >>> view(s, RelatedData()).address_firms
-    {'91440300708461136T': '2026-03-01'}
+    >>> data = RelatedData(listings={"p1": ["e1|2026-03-01T00:00:00+00:00",
+    ...                                     "e2|2026-03-05T00:00:00+00:00"]})
+    >>> seen = view(s, data)
+    >>> seen.address_firms, seen.listed_people, seen.later
+    ({'91440300708461136T': '2026-03-01'}, {'p1': ['e1']}, (datetime.date(2026, 3, 5),))
     """
     links = Links.of(state)
     for pkey, roles in links.people.items():
@@ -64,7 +73,37 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
         firms = data.address_firms.setdefault(akey, {})
         firms[state.uscc] = arrival
         allowed = akey in data.allowed
-    return Related(data.listings, data.person_firms, firms, allowed)
+    if state.clock is None:
+        return Related(_listed(data.listings, None, []), data.person_firms, firms, allowed)
+    today = local_day(state.clock)
+    later: list[date] = []
+    arrived = {}
+    for uscc, day in firms.items():
+        if day and day > today.isoformat():
+            later.append(date.fromisoformat(day))
+        else:
+            arrived[uscc] = day
+    listed = _listed(data.listings, today, later)
+    return Related(listed, data.person_firms, arrived, allowed, tuple(later))
+
+
+def _listed(
+    listings: dict[str, list[str]], today: date | None, later: list[date]
+) -> dict[str, list[str]]:
+    """person_key -> event ids of the listings made by `today` (all, without one); the
+    days of later ones go to `later`."""
+    seen: dict[str, list[str]] = {}
+    for pkey, entries in listings.items():
+        ids = []
+        for entry in entries:
+            event_id, _, at = entry.partition("|")
+            if today is not None and at and local_day(at) > today:
+                later.append(local_day(at))
+            else:
+                ids.append(event_id)
+        if ids:
+            seen[pkey] = ids
+    return seen
 
 
 def peers_to_recheck(

@@ -5,9 +5,17 @@ file. A rules file is TOML (or the same structure as JSON):
 
     [rules.address_cluster]
     active_threshold = 6               # any default parameter, same type
-    severity = "red"                   # yellow | orange | red
+    severity = "red"                   # yellow | orange | red | none (scores, no warning)
     deduction = 12                     # points off the score while it fires
     enabled = true
+
+    [rules.tax_credit_a]
+    bonus = 5                          # a credit indicator adds points instead
+
+    [grading]                          # the score model (rules/grading.py)
+    baseline = 100
+    max_score = 100
+    thresholds = {A = 90, B = 75, C = 60}
 
 Unknown rules, unknown parameters and wrong types are errors, never silently ignored:
 a typo in a threshold must not switch a rule off.
@@ -24,9 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from rules.catalogue import SEVERITIES, Rule, all_rules
+from rules.grading import GRADING_DEFAULTS, GradingModel
 
 DEFAULT_VERSION = "2026.1"
-_RULE_KEYS = ("enabled", "severity", "deduction")
+_RULE_KEYS = ("enabled", "severity", "deduction", "bonus")
+#: the severity a rules file gives a rule that should score without warning
+NO_WARNING = "none"
 #: settings whose values are rule ids
 _RULE_REFERENCES = ("structure", "signals")
 
@@ -38,9 +49,10 @@ class RulesFileError(ValueError):
 @dataclass(frozen=True)
 class ActiveRule:
     rule: Rule
-    severity: str
+    severity: str | None
     deduction: int
     params: Mapping[str, Any]
+    bonus: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,9 +61,16 @@ class RuleSet:
     #: the overrides as given (rule_id -> key -> value): what is stored and shown
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = "defaults"
+    #: the score model's settings as given ([grading]); defaults for the rest
+    grading: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _validate(self.version, self.overrides)
+        _validate_grading(self.grading)
+
+    @cached_property
+    def model(self) -> GradingModel:
+        return GradingModel.from_settings(self.grading)
 
     def active(self) -> list[ActiveRule]:
         """The enabled rules, in evaluation order, with their effective settings."""
@@ -73,6 +92,7 @@ class RuleSet:
                 "enabled": enabled,
                 "severity": a.severity,
                 "deduction": a.deduction,
+                "bonus": a.bonus,
                 "veto_grade": a.rule.veto_grade,
                 "params": dict(a.params),
                 "basis": a.rule.basis,
@@ -85,26 +105,37 @@ class RuleSet:
         for rule in all_rules():
             given = self.overrides.get(rule.rule_id, {})
             params = {**rule.defaults, **{k: v for k, v in given.items() if k not in _RULE_KEYS}}
+            severity = given.get("severity", rule.severity)
             active = ActiveRule(
                 rule,
-                given.get("severity", rule.severity),
+                None if severity == NO_WARNING else severity,
                 given.get("deduction", rule.deduction),
                 params,
+                given.get("bonus", rule.bonus),
             )
             out.append((active, bool(given.get("enabled", True))))
         return out
 
+    def grading_settings(self) -> dict[str, Any]:
+        """The score model in force, every setting filled in."""
+        merged = {**GRADING_DEFAULTS, **self.grading}
+        return {**merged, "thresholds": dict(self.model.thresholds)}
+
     def to_json(self) -> str:
-        return json.dumps(
-            {"version": self.version, "source": self.source, "rules": self.overrides},
-            ensure_ascii=False,
-            sort_keys=True,
-        )
+        body = {"version": self.version, "source": self.source, "rules": self.overrides}
+        if self.grading:
+            body["grading"] = self.grading
+        return json.dumps(body, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> RuleSet:
         body = json.loads(raw)
-        return cls(body["version"], body.get("rules") or {}, body.get("source", "stored"))
+        return cls(
+            body["version"],
+            body.get("rules") or {},
+            body.get("source", "stored"),
+            body.get("grading") or {},
+        )
 
 
 def default_ruleset() -> RuleSet:
@@ -133,11 +164,13 @@ def load_rules_file(path: Path) -> RuleSet:
         raise RulesFileError(f"{path}: not valid {kind}: {exc}") from exc
     if not isinstance(body, dict):
         raise RulesFileError(f"{path}: the top level must be a table")
-    unknown = set(body) - {"version", "rules"}
+    unknown = set(body) - {"version", "rules", "grading"}
     if unknown:
         raise RulesFileError(f"{path}: unknown top-level keys {sorted(unknown)}")
     try:
-        return RuleSet(body.get("version", ""), body.get("rules") or {}, str(path))
+        return RuleSet(
+            body.get("version", ""), body.get("rules") or {}, str(path), body.get("grading") or {}
+        )
     except RulesFileError as exc:
         raise RulesFileError(f"{path}: {exc}") from None
 
@@ -158,15 +191,51 @@ def _validate(version: Any, overrides: Any) -> None:
             _check_value(rule, key, value)
 
 
+def _validate_grading(grading: Any) -> None:
+    """The [grading] table: known keys, whole numbers, thresholds A > B > C within
+    0..max_score."""
+    if not isinstance(grading, Mapping):
+        raise RulesFileError("grading must be a table")
+    for key, value in grading.items():
+        where = f"grading.{key}"
+        if key not in GRADING_DEFAULTS:
+            raise RulesFileError(f"{where} is not a setting; known: {', '.join(GRADING_DEFAULTS)}")
+        if key == "thresholds":
+            if not isinstance(value, Mapping) or set(value) - {"A", "B", "C"}:
+                raise RulesFileError(f"{where} must be a table of A, B and C")
+            for grade, floor in value.items():
+                _whole(f"{where}.{grade}", floor)
+        else:
+            _whole(where, value)
+    model = GradingModel.from_settings(grading)
+    floors = [floor for _, floor in model.thresholds]
+    if floors != sorted(floors, reverse=True) or len(set(floors)) != len(floors):
+        raise RulesFileError("grading.thresholds must fall strictly from A to C")
+    if floors[0] > model.max_score:
+        raise RulesFileError("grading.thresholds.A must not exceed max_score")
+
+
+def _whole(where: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RulesFileError(f"{where} must be int, got {type(value).__name__}")
+    if value < 0:
+        raise RulesFileError(f"{where} must not be negative")
+
+
 def _check_value(rule: Rule, key: str, value: Any) -> None:
     where = f"rules.{rule.rule_id}.{key}"
+    if key in ("severity", "deduction") and rule.positive:
+        raise RulesFileError(f"{where}: a credit indicator has a bonus, not a {key}")
+    if key == "bonus" and not rule.positive:
+        raise RulesFileError(f"{where}: only credit indicators have a bonus")
     if key == "enabled":
         expected: Any = True
     elif key == "severity":
-        if value not in SEVERITIES:
-            raise RulesFileError(f"{where} must be one of {', '.join(SEVERITIES)}, got {value!r}")
+        if value not in (*SEVERITIES, NO_WARNING):
+            allowed = ", ".join((*SEVERITIES, NO_WARNING))
+            raise RulesFileError(f"{where} must be one of {allowed}, got {value!r}")
         return
-    elif key == "deduction":
+    elif key in ("deduction", "bonus"):
         expected = 0
     elif key in rule.defaults:
         expected = rule.defaults[key]

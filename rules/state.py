@@ -25,19 +25,27 @@ class EnterpriseState:
     #: overwrites a newer value (arrival order does not matter)
     field_times: dict[str, str] = field(default_factory=dict)
     status: str = "unregistered"  # unregistered | active | deregistered
-    #: decision_no -> {procedure, decided_on, amount, event_id, revoked}
+    #: decision_no -> {procedure, decided_on, amount, measures, violation, event_id,
+    #: revoked}
     penalties: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: case_no -> {listed_by, removed_by}: event ids, kept so a removal that arrives
+    #: case_no -> {listed_by, listed_at, removed_by}: kept so a removal that arrives
     #: before its listing still wins
     dishonest_cases: dict[str, dict[str, str | None]] = field(default_factory=dict)
     #: the enterprise's own records, each kept with the event time(s) that decide it,
     #: so late and out-of-order events give the same state as ordered ones
     #: kind ("abnormal" reason or "serious") -> {added, added_by, removed, reason}
     lists: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: repair target (abnormal | serious) -> {at, by} of the latest repair
-    repairs: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: latest unreachable inspection (at, by) and latest one that reached the firm
+    #: "target:ref" -> a credit repair {target, ref, approved_on, event_id, at} and,
+    #: as judged at the latest evaluation (rules/repair.py), {status, reason}
+    repairs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: latest unreachable inspection (unreachable, unreachable_by), latest one that
+    #: reached the firm (reached), and the latest of all (latest, latest_by, result)
     inspections: dict[str, str] = field(default_factory=dict)
+    #: event_id -> {on (day awarded), title, level}
+    commendations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: a regulator's grade in force {grade, reason, set_at, expires_on, set_by,
+    #: override_id}, as last read from the store; rules/engine.py applies it
+    override: dict[str, Any] | None = None
     #: year -> {zero, event_id}
     annual_reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: permit_no -> {kind, granted, valid_until, revoked, event_id}
@@ -58,7 +66,10 @@ class EnterpriseState:
     #: rule_id -> score contribution of the rules in force, to explain grade changes
     contributions: dict[str, int] = field(default_factory=dict)
     score: int | None = None
+    #: the grade in force: the regulator's while an override holds, else the computed one
     grade: str | None = None
+    computed_grade: str | None = None
+    overridden: str | None = None
     events_seen: int = 0
     last_event_at: str | None = None
     #: the as-of time of the rules (UTC): the latest event or timer seen

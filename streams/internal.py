@@ -1,6 +1,7 @@
 """Internal messages on the fan-out topic, beside the person events re-sent to each
 firm: a request to re-evaluate an enterprise (a timer came due, or a related party
-changed). Never accepted on the public input topic."""
+changed: then `rebuild`, since its grade's history from that time may have changed).
+Never accepted on the public input topic."""
 
 from __future__ import annotations
 
@@ -10,22 +11,23 @@ from datetime import UTC, datetime
 _MARK = b'{"recheck":'
 
 
-def encode_recheck(uscc: str, at: datetime) -> bytes:
+def encode_recheck(uscc: str, at: datetime, rebuild: bool = False) -> bytes:
     """The message asking to re-evaluate `uscc` as of `at`.
 
     >>> encode_recheck("91440300708461136T", datetime(2026, 3, 1, tzinfo=UTC))
     b'{"recheck":"91440300708461136T","at":"2026-03-01T00:00:00+00:00"}'
     """
-    return json.dumps(
-        {"recheck": uscc, "at": at.astimezone(UTC).isoformat()}, separators=(",", ":")
-    ).encode()
+    body: dict[str, object] = {"recheck": uscc, "at": at.astimezone(UTC).isoformat()}
+    if rebuild:
+        body["rebuild"] = True
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
-def parse_recheck(raw: bytes) -> tuple[str, datetime] | None:
-    """(USCC, as-of time) of a recheck message, or None for anything else.
+def parse_recheck(raw: bytes) -> tuple[str, datetime, bool] | None:
+    """(USCC, as-of time, rebuild) of a recheck message, or None for anything else.
 
     >>> parse_recheck(encode_recheck("91440300708461136T", datetime(2026, 3, 1, tzinfo=UTC)))
-    ('91440300708461136T', datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc))
+    ('91440300708461136T', datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc), False)
     >>> parse_recheck(b'{"event_id": "x"}') is None
     True
     """
@@ -33,6 +35,6 @@ def parse_recheck(raw: bytes) -> tuple[str, datetime] | None:
         return None
     try:
         body = json.loads(raw)
-        return str(body["recheck"]), datetime.fromisoformat(body["at"])
+        return str(body["recheck"]), datetime.fromisoformat(body["at"]), bool(body.get("rebuild"))
     except (ValueError, KeyError, TypeError):
         return None

@@ -61,7 +61,9 @@ def registered(code: str, legal_rep: dict[str, str] | None = None, **extra: Any)
         "established_on": "2020-01-15",
         **extra,
     }
-    return event("enterprise.registered", code, payload, day="2020-01-15")
+    # seen first in an initial load at the start of 2026: no annual-report deadline has
+    # passed while the monitor knew it before 1 July 2026 (annual_report_missing)
+    return event("enterprise.registered", code, payload, day="2026-01-02")
 
 
 def penalty(

@@ -1,4 +1,5 @@
-"""One enterprise: its profile, grade, score and open warnings."""
+"""One enterprise: its profile, grade, score and open warnings, or its grade as it was
+on a past date."""
 
 from __future__ import annotations
 
@@ -8,38 +9,54 @@ from fastapi import APIRouter, Query
 
 from api.deps import Role, StoreDep, Uscc
 from api.errors import ApiError
-from api.schemas import Enterprise, RiskLabel, Warning
-from rules.grading import GRADE_LABELS
+from api.grades import as_of_view, parse_as_of, risk_label
+from api.schemas import Enterprise, GradeAsOf, Warning
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 
 
 @router.get(
     "/{uscc}",
-    response_model=Enterprise,
+    response_model=Enterprise | GradeAsOf,
     responses={
-        404: {"description": "no record of this enterprise"},
-        422: {"description": "not a valid USCC"},
+        404: {"description": "no record of this enterprise (on that date)"},
+        422: {"description": "not a valid USCC or date"},
     },
 )
-async def get_enterprise(uscc: Uscc, store: StoreDep, _role: Role) -> Enterprise:
+async def get_enterprise(
+    uscc: Uscc,
+    store: StoreDep,
+    _role: Role,
+    as_of: str | None = Query(
+        None,
+        description="a date (YYYY-MM-DD: as at the end of that day, Beijing time) or an "
+        "RFC 3339 instant: the grade, score and indicators as they were then",
+        examples=["2025-06-30"],
+    ),
+) -> Enterprise | GradeAsOf:
+    if as_of is not None:
+        at, inclusive = parse_as_of(as_of)
+        entry = await store.as_of(uscc, at, inclusive=inclusive)
+        if entry is None:
+            raise ApiError(404, f"no grade of enterprise {uscc} as of {as_of}")
+        return as_of_view(uscc, as_of, entry)
     state = await store.get_enterprise(uscc)
     if state is None:
         raise ApiError(404, f"no record of enterprise {uscc}")
-    risk = None
-    if state.grade:
-        zh, en, colour = GRADE_LABELS[state.grade]
-        risk = RiskLabel(zh=zh, en=en, colour=colour)
     return Enterprise(
         uscc=state.uscc,
         status=state.status,
         profile=state.profile,
         grade=state.grade,
         score=state.score,
-        risk=risk,
+        risk=risk_label(state.grade) if state.grade else None,
         contributions=state.contributions,
         ruleset_version=state.ruleset_version,
         warnings=list(state.open_warnings.values()),  # type: ignore[arg-type]
+        computed_grade=state.computed_grade,
+        override=state.override if state.overridden else None,  # type: ignore[arg-type]
+        repairs=list(state.repairs.values()),  # type: ignore[arg-type]
+        recheck_at=state.recheck_at,
         events_seen=state.events_seen,
         last_event_at=state.last_event_at,
     )

@@ -20,6 +20,7 @@ def _view(ruleset: RuleSet, published: bool) -> dict[str, Any]:
         "version": ruleset.version,
         "source": ruleset.source,
         "published": published,
+        "grading": ruleset.grading_settings(),
         "rules": ruleset.describe(),
     }
 
@@ -37,7 +38,7 @@ async def put_rules(document: RulesDocument, store: StoreDep, _role: Role) -> An
     """Publish a rule set (the rules-file structure as JSON). Running workers switch to
     it at their next batch; nothing changes if it is invalid."""
     try:
-        ruleset = RuleSet(document.version, document.rules, source="api")
+        ruleset = RuleSet(document.version, document.rules, "api", document.grading)
     except RulesFileError as exc:
         raise ApiError(422, str(exc), code="invalid_rules") from None
     await store.put_ruleset(ruleset)

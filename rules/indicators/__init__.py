@@ -5,10 +5,12 @@ from rules.indicators import (  # noqa: F401  (each module registers its rules)
     combination,
     complaints,
     courts,
+    credit,
     finance,
     lists,
     penalties,
     permits,
     registration,
     related,
+    reports,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rules.catalogue import Hit, Params, Rule, RuleInput, register
+from rules.repair import lifted_case
 
 
 def dishonest_enterprise(data: RuleInput, _p: Params) -> Hit | None:
@@ -16,10 +17,13 @@ def dishonest_enterprise(data: RuleInput, _p: Params) -> Hit | None:
     >>> dishonest_enterprise(RuleInput(s), {}).evidence
     ('c1',)
     """
+    state = data.state
     listed = sorted(
         (case_no, entry["listed_by"])
-        for case_no, entry in data.state.dishonest_cases.items()
-        if entry.get("listed_by") and not entry.get("removed_by")
+        for case_no, entry in state.dishonest_cases.items()
+        if entry.get("listed_by")
+        and not entry.get("removed_by")
+        and not lifted_case(state, case_no)
     )
     if not listed:
         return None

@@ -4,14 +4,21 @@ all-zero annual reports."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from rules.calendar import add_months, local_day
 from rules.catalogue import Hit, Params, Rule, RuleInput, register
+from rules.clocks import ABNORMAL_TRANSFER_MONTHS
+from rules.repair import lifted_listing
+from rules.state import EnterpriseState
 
 
-def _in_force(entry: dict[str, Any]) -> bool:
-    """Listed after the latest removal (a removal at the same instant wins)."""
-    return bool(entry.get("added")) and entry["added"] > entry.get("removed", "")
+def _in_force(state: EnterpriseState, kind: str, entry: dict[str, Any]) -> bool:
+    """Listed after the latest removal (a removal at the same instant wins), and not
+    lifted by an accepted credit repair."""
+    listed = bool(entry.get("added")) and entry["added"] > entry.get("removed", "")
+    return listed and lifted_listing(state, kind, entry) is None
 
 
 def abnormal_list(data: RuleInput, _p: Params) -> Hit | None:
@@ -31,13 +38,53 @@ def abnormal_list(data: RuleInput, _p: Params) -> Hit | None:
     listed = sorted(
         (reason, entry["added_by"])
         for reason, entry in data.state.lists.items()
-        if reason != "serious" and _in_force(entry)
+        if reason != "serious" and _in_force(data.state, reason, entry)
     )
     if not listed:
         return None
     return Hit(
         message="on the abnormal-operation list: " + ", ".join(r for r, _ in listed),
         evidence=tuple(eid for _, eid in listed),
+    )
+
+
+def abnormal_overdue(data: RuleInput, p: Params) -> Hit | None:
+    """Still on the abnormal-operation list `months` (36) after being listed: due for
+    transfer to the serious-violation list (列入严重违法失信名单). Exact to the day: the
+    warning is raised on the day the 3 years are up, by a timer if no event comes.
+
+    >>> from rules.state import EnterpriseState
+    >>> s = EnterpriseState("91440300708461136T", clock="2029-01-04T15:59:00+00:00")
+    >>> s.lists["unreachable_address"] = {"added": "2026-01-05T02:00:00+00:00",
+    ...                                   "added_by": "e1"}
+    >>> data = RuleInput(s)
+    >>> abnormal_overdue(data, {"months": 36}), data.rechecks
+    (None, [datetime.date(2029, 1, 5)])
+    >>> s.clock = "2029-01-04T16:00:00+00:00"
+    >>> print(abnormal_overdue(RuleInput(s), {"months": 36}).message)
+    on the abnormal-operation list since 2026-01-05 (unreachable_address): due for transfer ...
+    """
+    today = data.today
+    if today is None or data.state.status == "deregistered":
+        return None
+    overdue: list[tuple[date, str, str]] = []
+    for reason, entry in data.state.lists.items():
+        if reason == "serious" or not _in_force(data.state, reason, entry):
+            continue
+        since = local_day(entry["added"])
+        due = add_months(since, p["months"])
+        if today < due:
+            data.recheck(due)
+        else:
+            overdue.append((since, reason, entry["added_by"]))
+    if not overdue:
+        return None
+    since = min(day for day, _, _ in overdue)
+    reasons = ", ".join(sorted({reason for _, reason, _ in overdue}))
+    return Hit(
+        f"on the abnormal-operation list since {since} ({reasons}): due for transfer to the "
+        "serious-violation list",
+        tuple(sorted(eid for _, _, eid in overdue)),
     )
 
 
@@ -52,7 +99,7 @@ def serious_violation_list(data: RuleInput, _p: Params) -> Hit | None:
     ('e1',)
     """
     entry = data.state.lists.get("serious", {})
-    if not _in_force(entry):
+    if not _in_force(data.state, "serious", entry):
         return None
     return Hit(
         message=f"on the serious-violation list ({entry.get('reason') or 'no reason given'})",
@@ -77,7 +124,7 @@ def unreachable(data: RuleInput, _p: Params) -> Hit | None:
     state = data.state
     found: list[str] = []
     listing = state.lists.get("unreachable_address", {})
-    if _in_force(listing):
+    if _in_force(state, "unreachable_address", listing):
         found.append(listing["added_by"])
     seen = state.inspections
     if seen.get("unreachable") and seen["unreachable"] > max(
@@ -113,8 +160,12 @@ def zero_annual_report(data: RuleInput, _p: Params) -> Hit | None:
 
 _LIST_BASIS = "SAMR Order 23 (2015, rev. 2021) on the abnormal-operation list"
 for rule in (
-    Rule("abnormal_list", 1, "Listed as abnormal in operation", "penalties_lists", "lists",
-         "orange", 10, _LIST_BASIS, abnormal_list),
+    Rule("abnormal_list", 2, "Listed as abnormal in operation", "penalties_lists", "lists",
+         "orange", 10, _LIST_BASIS, abnormal_list, veto_grade="C"),
+    Rule("abnormal_overdue", 1, "Abnormal listing overdue for the serious-violation list",
+         "penalties_lists", "lists", "red", 10,
+         _LIST_BASIS + ", art. 17; SAMR Order 44 (2021) art. 13", abnormal_overdue,
+         defaults={"months": ABNORMAL_TRANSFER_MONTHS}),
     Rule("serious_violation_list", 1, "On the serious-violation list", "penalties_lists",
          "lists", "red", 40, "SAMR Order 44 (2021) on the serious-violation list",
          serious_violation_list, veto_grade="D"),

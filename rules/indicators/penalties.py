@@ -1,22 +1,76 @@
-"""Administrative penalties."""
+"""Administrative penalties, counted while they are public (rules/clocks.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from rules.catalogue import Hit, Params, Rule, RuleInput, register
+from rules.clocks import penalty_window
+from rules.repair import lifted_penalty
+
+
+def _counting(data: RuleInput, small_fine: float | None) -> list[tuple[date, date, str, str]]:
+    """(decided, expires, decision_no, event_id) of the penalties that count today:
+    ordinary procedure, decided by today, not yet expired, revoked or repaired. Asks
+    for a recheck on the day the next one starts or stops counting."""
+    today, state = data.today, data.state
+    if today is None:
+        return []
+    found = []
+    for decision_no, penalty in state.penalties.items():
+        window = penalty_window(penalty, small_fine)
+        if window is None or lifted_penalty(state, decision_no):
+            continue
+        decided, expires = window
+        if today < decided:
+            data.recheck(decided)
+        elif today < expires:
+            data.recheck(expires)
+            found.append((decided, expires, decision_no, penalty["event_id"]))
+    return sorted(found)
+
+
+def penalty_record(data: RuleInput, p: Params) -> Hit | None:
+    """At least one administrative penalty in its publicity period: ordinary procedure,
+    3 years from its decision, or 3 months for circulated criticism and/or a fine of at
+    most `small_fine`. It scores without warning (a penalty is news when decided; the
+    grade carries it for as long as it is public).
+
+    >>> from rules.state import EnterpriseState
+    >>> s = EnterpriseState("91440300708461136T", clock="2029-02-28T10:00:00+00:00")
+    >>> s.penalties["P1"] = {"procedure": "ordinary", "decided_on": "2026-03-01",
+    ...     "measures": ["fine"], "amount": 50000.0, "event_id": "e1"}
+    >>> data = RuleInput(s)
+    >>> penalty_record(data, {"small_fine": 30000.0}).message, data.rechecks
+    ('1 penalty in its publicity period: P1 (until 2029-02-28)', [datetime.date(2029, 3, 1)])
+    >>> s.clock = "2029-02-28T16:00:00+00:00"   # 1 March 2029, 00:00 in Beijing
+    >>> penalty_record(RuleInput(s), {"small_fine": 30000.0}) is None
+    True
+    """
+    found = _counting(data, p["small_fine"])
+    if not found:
+        return None
+    listing = ", ".join(
+        f"{no} (until {date.fromordinal(expires.toordinal() - 1)})" for _, expires, no, _ in found
+    )
+    noun = "penalty" if len(found) == 1 else "penalties"
+    return Hit(
+        f"{len(found)} {noun} in its publicity period: {listing}",
+        tuple(event_id for *_, event_id in found),
+    )
 
 
 def penalty_frequency(data: RuleInput, p: Params) -> Hit | None:
     """`threshold` or more ordinary-procedure penalties decided within `window_days` of
-    each other. Revoked or repaired penalties do not count. Only decision dates matter,
-    so the order in which the events arrive does not change the outcome.
+    each other, each within 3 years of its decision (a repeat offender's small fines
+    count too), not revoked or repaired. Only decision dates matter, so the order in
+    which the events arrive does not change the outcome.
 
     >>> from rules.state import EnterpriseState
-    >>> s = EnterpriseState("91440300708461136T")
+    >>> s = EnterpriseState("91440300708461136T", clock="2026-02-01T00:00:00+00:00")
     >>> for n, day in enumerate(["2025-01-10", "2025-06-01", "2026-01-05"]):
     ...     s.penalties[f"P{n}"] = {"procedure": "ordinary", "decided_on": day,
-    ...                             "event_id": f"e{n}", "revoked": False}
+    ...                             "event_id": f"e{n}", "measures": ["fine"], "amount": 1e5}
     >>> params = {"threshold": 3, "window_days": 365}
     >>> penalty_frequency(RuleInput(s), params).evidence
     ('e0', 'e1', 'e2')
@@ -25,14 +79,7 @@ def penalty_frequency(data: RuleInput, p: Params) -> Hit | None:
     True
     """
     window = p["window_days"]
-    dated = sorted(
-        (date.fromisoformat(x["decided_on"]), x["event_id"])
-        for x in data.state.penalties.values()
-        if x.get("procedure") == "ordinary"
-        and x.get("decided_on")
-        and not x.get("revoked")
-        and not x.get("repaired_by")
-    )
+    dated = [(decided, event_id) for decided, _, _, event_id in _counting(data, None)]
     best: list[tuple[date, str]] = []
     start = 0
     for end in range(len(dated)):
@@ -49,17 +96,34 @@ def penalty_frequency(data: RuleInput, p: Params) -> Hit | None:
     )
 
 
+_BASIS = "SAMR 2022 Opinions on credit-risk classification; SAMR Order 45 (2021) on publicity"
+#: the small fine of SAMR Order 45 art. 14 is set by each province; one value per rule set
+SMALL_FINE = 30000.0
 register(
     Rule(
         rule_id="penalty_frequency",
-        version=2,
+        version=3,
         title="Repeated administrative penalties",
         aspect="penalties_lists",
         category="penalties",
         severity="orange",
         deduction=15,
-        basis="SAMR 2022 Opinions on credit-risk classification: administrative penalties",
+        basis=_BASIS,
         evaluate=penalty_frequency,
         defaults={"threshold": 3, "window_days": 365},
+    )
+)
+register(
+    Rule(
+        rule_id="penalty_record",
+        version=1,
+        title="Administrative penalty in its publicity period",
+        aspect="penalties_lists",
+        category="penalties",
+        severity=None,
+        deduction=10,
+        basis=_BASIS,
+        evaluate=penalty_record,
+        defaults={"small_fine": SMALL_FINE},
     )
 )

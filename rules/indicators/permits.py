@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from rules.calendar import local_day
 from rules.catalogue import Hit, Params, Rule, RuleInput, register
 
 #: GB/T 4754 classes whose business needs a permit after registration (food, drugs,
@@ -93,7 +94,7 @@ def permit_missing(data: RuleInput, p: Params) -> Hit | None:
         return None
     established = date.fromisoformat(profile["established_on"])
     due = established + timedelta(days=p["grace_days"])
-    if date.fromisoformat(state.registered_at[:10]) > due:
+    if local_day(state.registered_at) > due:
         return None  # loaded after the fact: its permits may predate our records
     if any(x.get("granted") and not x.get("revoked") for x in state.permits.values()):
         return None

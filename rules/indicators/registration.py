@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from rules.calendar import local_day
 from rules.catalogue import Hit, Params, Rule, RuleInput, register
 from rules.indicators.windowed import recent
 from streams.identifiers import id_birth_date
@@ -33,7 +34,7 @@ def abnormal_age(data: RuleInput, p: Params) -> Hit | None:
         at = state.field_times.get(field_name)
         if not isinstance(person, dict) or not person.get("id_no") or not at:
             continue
-        day = date.fromisoformat(at[:10])
+        day = local_day(at)
         age = _age_on(id_birth_date(person["id_no"]), day)
         if age < p["min_age"] or age > p["max_age"]:
             role = "legal_rep" if field_name == "legal_rep" else person.get("role") or "officer"

@@ -5,12 +5,18 @@ Cluster slot):
   cw:{USCC}:state      the enterprise's state (JSON, with its windowed counters)
   cw:{USCC}:seen       event_ids already applied to it: the idempotency guard
   cw:{USCC}:warnings   its warning records (raised and closed), newest first
+  cw:{USCC}:journal    every event applied to it, [occurred_at, type, event_id, payload]
+  cw:{USCC}:timeline   its grade snapshots by event time (epoch seconds): history, as-of
   cw:{p:PKEY}:firms    a person (pseudonymous key) -> {USCC: roles} of active firms
   cw:{p:PKEY}:seen, :listings, :removed
                        the person's dishonest listings (case -> event id)
   cw:{a:AKEY}:firms    a normalized address -> {USCC: day the firm arrived}
   cw:address-allowlist approved cluster addresses (normalized text)
   cw:timers            USCC -> when its rules must look again (epoch seconds)
+  cw:nudges            USCC -> re-evaluate at once, as of that time (0: its own clock);
+                       an operator's action (allow-list, override), never moved by a commit
+  cw:overrides         USCC -> a regulator's grade override in force (JSON)
+  cw:override-audit    every override set or lifted: who, what, why, when
   cw:ruleset           the rule set published to the workers {version, body}
   cw:warnings, cw:grade-changes, cw:dead-letters
                        output streams: the API tails them and the relay publishes them

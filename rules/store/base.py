@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -12,6 +13,11 @@ from rules.store import scripts
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def epoch(iso: str) -> str:
+    """A timeline score: the instant in epoch seconds, exact to the microsecond."""
+    return repr(datetime.fromisoformat(iso).timestamp())
 
 
 class StoreBase:
@@ -24,6 +30,9 @@ class StoreBase:
         self.dead_letters_stream = f"{prefix}:dead-letters"
         self.grade_index = f"{prefix}:grades"
         self.timers = f"{prefix}:timers"
+        self.nudges = f"{prefix}:nudges"
+        self.overrides = f"{prefix}:overrides"
+        self.override_audit = f"{prefix}:override-audit"
         self.allowlist = f"{prefix}:address-allowlist"
         self.ruleset_key = f"{prefix}:ruleset"
         self._commit = client.register_script(scripts.COMMIT)
@@ -32,6 +41,7 @@ class StoreBase:
         self._clear_timers = client.register_script(scripts.CLEAR_TIMERS)
         self._allow_address = client.register_script(scripts.ALLOW_ADDRESS)
         self._related = client.register_script(scripts.RELATED)
+        self._override = client.register_script(scripts.OVERRIDE)
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -8,7 +8,7 @@ from typing import Any
 from rules.addresses import address_key, normalize_address
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
-from rules.store.base import StoreBase
+from rules.store.base import StoreBase, dumps, epoch
 
 
 class ReadStore(StoreBase):
@@ -22,6 +22,20 @@ class ReadStore(StoreBase):
             json.loads(w)
             for w in await self.redis.lrange(self._ent(uscc, "warnings"), 0, limit - 1)
         ]
+
+    async def timeline(self, uscc: str) -> list[dict[str, Any]]:
+        """The enterprise's grade snapshots, oldest first (rules/timeline.py)."""
+        entries: Any = await self.redis.zrange(self._ent(uscc, "timeline"), 0, -1)
+        return [json.loads(e) for e in entries]
+
+    async def as_of(self, uscc: str, at: str, inclusive: bool = True) -> dict[str, Any] | None:
+        """The snapshot in force at `at` (UTC ISO): the last one at or before it (before
+        it, when not `inclusive`)."""
+        bound = epoch(at) if inclusive else f"({epoch(at)}"
+        found: Any = await self.redis.zrevrangebyscore(
+            self._ent(uscc, "timeline"), bound, "-inf", start=0, num=1
+        )
+        return json.loads(found[0]) if found else None
 
     async def scan_stream(
         self, stream: str, *, before: str | None, since_ms: int | None, chunk: int = 500
@@ -69,6 +83,32 @@ class ReadStore(StoreBase):
 
     async def _set_allowed(self, address: str, allowed: bool) -> bool:
         normalized = normalize_address(address)
-        keys = [self.allowlist, self._address(address_key(normalized)), self.timers]
+        keys = [self.allowlist, self._address(address_key(normalized)), self.nudges]
         args = [normalized, "add" if allowed else "remove"]
         return bool(await self._allow_address(keys=keys, args=args))
+
+    # --- grade overrides ------------------------------------------------------------
+    async def set_override(
+        self, uscc: str, override: dict[str, Any], audit: dict[str, Any]
+    ) -> None:
+        """Put a regulator's grade in force; the worker re-evaluates the enterprise at
+        once, as of the moment it was set."""
+        await self._write_override(uscc, dumps(override), audit, override["set_at"])
+
+    async def lift_override(self, uscc: str, audit: dict[str, Any]) -> bool:
+        """Lift an override before it expires; False if there was none."""
+        return await self._write_override(uscc, "", audit, audit["at"])
+
+    async def _write_override(self, uscc: str, body: str, audit: dict[str, Any], at: str) -> bool:
+        keys = [self.overrides, self.override_audit, self.nudges]
+        args: list[str | int] = [uscc, body, dumps(audit), epoch(at), self.maxlen]
+        return bool(await self._override(keys=keys, args=args))
+
+    async def overrides_in_store(self) -> dict[str, dict[str, Any]]:
+        """USCC -> override, as stored (expired ones stay until lifted or replaced)."""
+        found: Any = await self.redis.hgetall(self.overrides)
+        return {k.decode(): json.loads(v) for k, v in found.items()}
+
+    async def get_override(self, uscc: str) -> dict[str, Any] | None:
+        raw = await self.redis.hget(self.overrides, uscc)
+        return json.loads(raw) if raw else None

@@ -3,10 +3,14 @@
 # One enterprise's events of a batch, all or nothing, and nothing if any of them was
 # applied before (another worker got there first: the caller reloads and retries).
 # Rechecks carry no event ids: re-evaluating twice gives the same state.
+# The journal keeps every event applied (to rebuild the timeline after a late one);
+# the timeline is replaced from the first instant the batch re-evaluated.
 # KEYS: seen, state, enterprise warnings, warnings stream, grades stream, grade index,
-#       timers
+#       timers, journal, timeline
 # ARGV: n_events, event_ids..., state, maxlen, uscc, grade, recheck score ('' = none),
-#       n_warnings, warnings..., grade changes...
+#       n_warnings, warnings..., n_grade_changes, grade changes..., n_journal,
+#       journal entries..., replace-from score ('' = nothing to replace),
+#       (score, timeline entry)...
 COMMIT = """
 local n = tonumber(ARGV[1])
 for i = 2, n + 1 do
@@ -22,27 +26,40 @@ if ARGV[at + 4] == '' then
 else
   redis.call('ZADD', KEYS[7], ARGV[at + 4], ARGV[at + 2])
 end
-local nw = tonumber(ARGV[at + 5])
-for i = at + 6, at + 5 + nw do
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', maxlen, '*', 'data', ARGV[i])
-  redis.call('LPUSH', KEYS[3], ARGV[i])
+local i = at + 5
+local nw = tonumber(ARGV[i])
+for j = i + 1, i + nw do
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', maxlen, '*', 'data', ARGV[j])
+  redis.call('LPUSH', KEYS[3], ARGV[j])
 end
 if nw > 0 then redis.call('LTRIM', KEYS[3], 0, 199) end
-for i = at + 6 + nw, #ARGV do
-  redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxlen, '*', 'data', ARGV[i])
+i = i + nw + 1
+local ng = tonumber(ARGV[i])
+for j = i + 1, i + ng do
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', maxlen, '*', 'data', ARGV[j])
+end
+i = i + ng + 1
+local nj = tonumber(ARGV[i])
+if nj > 0 then redis.call('RPUSH', KEYS[8], unpack(ARGV, i + 1, i + nj)) end
+i = i + nj + 1
+if ARGV[i] ~= '' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[9], ARGV[i], '+inf')
+  for j = i + 1, #ARGV, 2 do
+    redis.call('ZADD', KEYS[9], ARGV[j], ARGV[j + 1])
+  end
 end
 return 1
 """
 
 # A person's dishonest listing or removal; returns the firms linked to the person,
 # whether or not the event was new, so a redelivered event fans out again.
-# KEYS: seen, listings (case -> event_id), removed (case -> event_id), firms
-# ARGV: event_id, 'list' | 'remove', case_no
+# KEYS: seen, listings (case -> "event_id|listed at"), removed (case -> event_id), firms
+# ARGV: event_id, 'list' | 'remove', case_no, "event_id|listed at"
 PERSON_LISTING = """
 if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
   if ARGV[2] == 'list' then
     if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 0 then
-      redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+      redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
     end
   else
     redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
@@ -74,7 +91,8 @@ return removed
 """
 
 # Approve or withdraw an address and, if that changed anything, ask every firm there
-# to be looked at again now. KEYS: allow-list, address firms, timers
+# to be looked at again now (a nudge at score 0: as of the firm's own clock).
+# KEYS: allow-list, address firms, nudges
 # ARGV: normalized address, 'add' | 'remove'
 ALLOW_ADDRESS = """
 local changed
@@ -122,4 +140,19 @@ for i = 5, m + 4 do
 end
 out[#out + 1] = allowed
 return out
+"""
+
+# A regulator's grade override set or lifted: the override itself, an audit record,
+# and a nudge so the enterprise is re-evaluated at once (as of the moment it was set).
+# KEYS: overrides, audit stream, nudges
+# ARGV: uscc, override JSON ('' = lift), audit record, nudge score, maxlen
+OVERRIDE = """
+if ARGV[2] == '' then
+  if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'data', ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+return 1
 """

@@ -1,8 +1,10 @@
 """What a worker reads and writes for a batch: three round trips (load states, load
-related parties, commit), plus person listings, dead letters and timers."""
+related parties, commit), a fourth when an event arrived late (load journals), plus
+person listings, dead letters and timers."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,7 +12,7 @@ from typing import Any
 
 from rules.related import RelatedData
 from rules.state import EnterpriseState
-from rules.store.base import StoreBase, dumps
+from rules.store.base import StoreBase, dumps, epoch
 
 
 @dataclass
@@ -22,6 +24,12 @@ class Commit:
     state: EnterpriseState
     warnings: list[dict[str, Any]] = field(default_factory=list)
     grade_changes: list[dict[str, Any]] = field(default_factory=list)
+    #: the events applied, as the journal keeps them
+    journal: list[list[Any]] = field(default_factory=list)
+    #: timeline snapshots to write, replacing what is stored from the first one's time
+    #: (or from `replace_from`, when a late event rebuilt the timeline)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    replace_from: str | None = None
 
 
 @dataclass
@@ -45,6 +53,8 @@ class Loaded:
     #: per USCC, the batch's event ids applied before (only with check_seen)
     seen: dict[str, set[str]]
     ruleset_version: str | None
+    #: USCC -> the regulator's grade override in force, if any
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _pairs(flat: list[bytes]) -> dict[str, str]:
@@ -83,11 +93,12 @@ class WorkerStore(StoreBase):
         usccs = list(event_ids)
         pipe.hget(self.ruleset_key, "version")
         pipe.mget([self._ent(uscc, "state") for uscc in usccs])
+        pipe.hmget(self.overrides, usccs)
         if check_seen:
             for uscc in usccs:
                 pipe.smismember(self._ent(uscc, "seen"), event_ids[uscc])
         replies = (await pipe.execute())[skip:]
-        version, raw_states, flags = replies[0], replies[1], replies[2:]
+        version, raw_states, raw_overrides, flags = replies[0], replies[1], replies[2], replies[3:]
         states = {
             uscc: EnterpriseState.from_json(raw) if raw else None
             for uscc, raw in zip(usccs, raw_states, strict=True)
@@ -95,7 +106,22 @@ class WorkerStore(StoreBase):
         seen: dict[str, set[str]] = {uscc: set() for uscc in usccs}
         for uscc, found in zip(usccs, flags, strict=False):
             seen[uscc] = {eid for eid, flag in zip(event_ids[uscc], found, strict=True) if flag}
-        return Loaded(states, seen, version.decode() if version else None)
+        overrides = {
+            uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
+        }
+        return Loaded(states, seen, version.decode() if version else None, overrides)
+
+    async def load_journals(self, usccs: Iterable[str]) -> dict[str, list[list[Any]]]:
+        """Every event applied to each enterprise (to rebuild its timeline)."""
+        wanted = list(usccs)
+        pipe = self.redis.pipeline(transaction=False)
+        for uscc in wanted:
+            pipe.lrange(self._ent(uscc, "journal"), 0, -1)
+        replies = await pipe.execute()
+        return {
+            uscc: [json.loads(raw) for raw in entries]
+            for uscc, entries in zip(wanted, replies, strict=True)
+        }
 
     async def load_related(
         self,
@@ -147,7 +173,10 @@ class WorkerStore(StoreBase):
                 self.grades_stream,
                 self.grade_index,
                 self.timers,
+                self._ent(c.uscc, "journal"),
+                self._ent(c.uscc, "timeline"),
             ]
+            replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
             args: list[Any] = [
                 len(c.event_ids),
                 *c.event_ids,
@@ -158,7 +187,12 @@ class WorkerStore(StoreBase):
                 _epoch(c.state.recheck_at),
                 len(c.warnings),
                 *(dumps(w) for w in c.warnings),
+                len(c.grade_changes),
                 *(dumps(g) for g in c.grade_changes),
+                len(c.journal),
+                *(dumps(e) for e in c.journal),
+                epoch(replace_from) if replace_from else "",
+                *(x for s in c.timeline for x in (epoch(s["at"]), dumps(s))),
             ]
             await self._commit(keys=keys, args=args, client=pipe)
         for link in links:
@@ -182,11 +216,13 @@ class WorkerStore(StoreBase):
             pipe.hset(self._address(link.address[0]), link.uscc, link.address[1])
 
     async def apply_person_listing(
-        self, pkey: str, event_id: str, case_no: str, listed: bool
+        self, pkey: str, event_id: str, case_no: str, listed: bool, at: str = ""
     ) -> list[str]:
-        """Record a person's listing or removal; the USCCs linked to the person."""
+        """Record a person's listing (with its UTC event time `at`, so a firm evaluated
+        as of an earlier time does not see it) or removal; the USCCs linked to the
+        person."""
         keys = [self._person(pkey, part) for part in ("seen", "listings", "removed", "firms")]
-        args = [event_id, "list" if listed else "remove", case_no]
+        args = [event_id, "list" if listed else "remove", case_no, f"{event_id}|{at}"]
         firms = await self._person_listing(keys=keys, args=args)
         return sorted(f.decode() for f in firms)
 
@@ -195,21 +231,27 @@ class WorkerStore(StoreBase):
         keys = [f"{self.prefix}:dead-letters:seen", self.dead_letters_stream]
         return bool(await self._dead_letter(keys=keys, args=[identity, record, self.maxlen]))
 
-    # --- timers ---------------------------------------------------------------------
-    async def due_timers(self, now: float, limit: int) -> list[tuple[str, float]]:
-        """Up to `limit` (USCC, due time in epoch seconds) due at `now`, earliest first.
-        They stay until `clear_timers`, so a worker that dies before handing them on
-        loses nothing."""
+    # --- timers and nudges -----------------------------------------------------------
+    async def due_timers(
+        self, now: float, limit: int, nudges: bool = False
+    ) -> list[tuple[str, float]]:
+        """Up to `limit` (USCC, due time in epoch seconds) due at `now`, earliest first;
+        with `nudges`, the operators' nudges instead, which are due at once (their time
+        is the moment to re-evaluate at). They stay until `clear_timers`, so a worker
+        that dies before handing them on loses nothing."""
+        key = self.nudges if nudges else self.timers
+        upper = "+inf" if nudges else now
         due: Any = await self.redis.zrangebyscore(
-            self.timers, "-inf", now, start=0, num=limit, withscores=True
+            key, "-inf", upper, start=0, num=limit, withscores=True
         )
         return [(uscc.decode(), score) for uscc, score in due]
 
-    async def clear_timers(self, handed_out: list[tuple[str, float]]) -> int:
+    async def clear_timers(self, handed_out: list[tuple[str, float]], nudges: bool = False) -> int:
         if not handed_out:
             return 0
         args = [x for uscc, score in handed_out for x in (uscc, repr(score))]
-        return int(await self._clear_timers(keys=[self.timers], args=args))
+        key = self.nudges if nudges else self.timers
+        return int(await self._clear_timers(keys=[key], args=args))
 
 
 def _epoch(iso: str | None) -> str:

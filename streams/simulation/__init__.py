@@ -19,10 +19,18 @@ How a city is made (simulation/patterns.py plans, simulation/stream.py emits):
 - planted patterns are small deterministic shares of enterprises, each with decoys
   (close misses that must not fire); their events fall in the first
   `planted_within_days` days (default: anywhere in the period);
-- the rest of the `events` budget is a background mix (annual reports in January-June,
-  inspections, complaints, registration changes, permits, tax credit ratings,
-  simple-procedure penalties, court cases, pledges, commendations...). Clean
-  enterprises only ever get neutral or positive records;
+- every enterprise files the annual reports due in the period: for each year Y whose
+  deadline (30 June of Y + 1) falls inside it, by that deadline, if the rule judges it
+  (simulation/clocks.py; `Truth` says exactly when);
+- a few NOISY firms (neither clean, planted nor decoys) get a multi-year credit
+  history: ordinary penalties, revocations, credit repairs in time and premature,
+  abnormal listings removed, repaired or left in force (simulation/clocks.py; about 1%
+  of the budget, `Truth.noise`);
+- the rest of the `events` budget is a background mix (annual reports in January-June
+  for a year whose deadline is outside the period, inspections, complaints,
+  registration changes, permits, tax credit ratings, simple-procedure penalties, court
+  cases, pledges, commendations...). Clean enterprises only ever get neutral or
+  positive records;
 - `invalid_rate * events` broken items (bytes) are added on top of the `events`
   valid ones, interleaved in time.
 """
@@ -32,7 +40,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +48,7 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from streams.identifiers import person_key
+from streams.simulation.clocks import HISTORY_SHARE, plan_histories
 from streams.simulation.patterns import CLEAN, PATTERNS, Plan, plan_city
 from streams.simulation.stream import INVALID_KINDS, Emitter, timestamp
 
@@ -70,7 +79,9 @@ DEMO_PRESET: dict[str, Any] = {
     "planted_within_days": 10,
 }
 """A small city for the live demo: every planted pattern (two firms for most) is complete
-within the first ~1,300 items, i.e. within ~7 s at 200 events/s; the feed lasts ~1 minute."""
+within the first ~1,300 items, i.e. within ~7 s at 200 events/s; the feed lasts ~1 minute.
+The time-driven ones come due later: the permits, and annual_report_missing on 1 July
+2026, 3 days before the end."""
 
 
 @dataclass(frozen=True)
@@ -79,14 +90,32 @@ class Truth:
     `negatives[p]`: decoys planted close to p that must not trigger it; `clean`: USCCs
     with no planted pattern, no decoy and no negative record; `invalid`: number of
     broken items in the stream; `allowed_addresses`: approved shared addresses (the exact
-    `address` strings of `enterprise.registered`) where address_cluster must not fire.
-    `truth["clean"]` and `truth[p]` also work.
+    `address` strings of `enterprise.registered`) where address_cluster must not fire;
+    `noise[r]`: NOISY firms (never clean, planted or decoys) whose background credit
+    history triggers rule r as well: `abnormal_list` (every listing of a history), and
+    `abnormal_overdue` (a listing left in force whose 36 months are up at least 3 days
+    before the end). They are not planted patterns (nothing checks them), but a check of
+    the raw events finds them. `truth["clean"]` and `truth[p]` also work.
+
+    Annual reports due (every enterprise, planted or not): for each report year Y whose
+    deadline, 30 June of Y + 1, falls inside the period, an enterprise established
+    (`established_on`) in or before Y, registered on or before the deadline and not
+    deregistered by then files `annual_report.filed` for Y at an office time between 1
+    January of Y + 1 (or the day after its registration, if later; its registration day
+    when that is the deadline itself) and 30 June of Y + 1, unless it is planted for
+    annual_report_missing for Y; the background files no other report for Y. A planted
+    report for Y (zero_annual_report, shell_company, the decoys) made by the deadline
+    is that report; one made after it comes on top of an ordinary report filed in time
+    (a correction). Years whose deadline is outside the period keep random background
+    reports (January-June). Days are Beijing days throughout: every simulated time is
+    in +08:00.
 
     What is planted (event time; "within N days" inclusive, on `occurred_at` dates). The
     permit rules are time-driven: their hits are due at least 3 days before the end of
     the period (a variant that cannot fit in a short period is not planted):
-    - penalty_frequency: 3-4 ordinary penalties within 300 days. Decoys: 2 ordinary;
-      3-5 simple-procedure; 3 ordinary ~200 days apart (periods of 420+ days).
+    - penalty_frequency: 3-4 ordinary penalties within 300 days, each published 3 years
+      (never a fine of 30,000 or less alone, which counts 3 months only). Decoys: 2
+      ordinary; 3-5 simple-procedure; 3 ordinary ~200 days apart (periods of 420+ days).
     - dishonest_enterprise: judgment, enforcement filed, `court.dishonest_listed`.
       Decoy: judgment and enforcement filed then concluded.
     - dishonest_legal_rep: `person.dishonest_listed` of the legal rep (since
@@ -102,10 +131,10 @@ class Truth:
       rep (registration or change). Decoys: reps aged 20-22 and 66-70.
     - frequent_changes: 3-4 legal_rep/shareholders changes within 150 days. Decoys: 2
       changes; 3 changes ~115 days apart (periods of 260+ days).
-    - abnormal_list (every `list.abnormal_added`, so it includes unreachable and the
-      shell companies that are new firms), unreachable (inspection `unreachable`, then
-      reason `unreachable_address`), serious_violation_list, tax_violation,
-      social_insurance_arrears: one event each.
+    - abnormal_list (every planted `list.abnormal_added`, so it includes unreachable
+      and the shell companies that are new firms; the credit histories add `noise`),
+      unreachable (inspection `unreachable`, then reason `unreachable_address`),
+      serious_violation_list, tax_violation, social_insurance_arrears: one event each.
     - tax_arrears: one `tax.arrears` of 100,000-799,000 CNY, never cleared. Decoy:
       5,000-90,000 CNY cleared (`tax.arrears_cleared`, same `period`) 10-60 days later.
     - zero_annual_report: revenue, employees, tax_paid, insured_employees (and profit)
@@ -130,6 +159,14 @@ class Truth:
       Decoys: the other members of every planted cluster and group; the
       zero_annual_report, abnormal_list and unreachable hits in no cluster or group; the
       firms at approved addresses.
+    - annual_report_missing (time-driven: due on 1 July of Y + 1, for a report year Y
+      whose 1 July is at least 3 days before the end; not planted otherwise): 2+ old
+      firms (established 400+ days before the start) never file Y, and every second one,
+      when the planted window reaches past 1 July, files it late, on 1 July or within
+      60 days after (the rule fires on 1 July, then closes). Decoys: a firm filing Y on
+      30 June at 17:30-23:59 (Beijing; still 30 June in UTC); an old firm deregistered
+      between 1 January and 30 June of Y + 1 without filing; a new firm registered
+      then (established after Y), filing nothing for Y.
     New firms outside permit_missing get the permit their industry needs 1-25 days
     after registration, and no revocation; clean firms have addresses of their own.
     """
@@ -139,6 +176,7 @@ class Truth:
     clean: frozenset[str]
     invalid: int
     allowed_addresses: frozenset[str] = frozenset()
+    noise: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> frozenset[str]:
         return self.clean if key == "clean" else self.patterns[key]
@@ -152,6 +190,7 @@ class Truth:
             "clean": sorted(self.clean),
             "invalid": self.invalid,
             "allowed_addresses": sorted(self.allowed_addresses),
+            "noise": {r: sorted(s) for r, s in self.noise.items()},
         }
 
 
@@ -171,6 +210,7 @@ class City:
             clean=frozenset(u for u, role in zip(usccs, plan.roles, strict=True) if role == CLEAN),
             invalid=invalid,
             allowed_addresses=frozenset(plan.allowed_addresses),
+            noise={r: frozenset(usccs[e] for e in firms) for r, firms in plan.noise.items()},
         )
         self.planted_until = timestamp(plan.start, plan.window_end)
         """Every planted event occurs before this timestamp."""
@@ -202,8 +242,9 @@ def generate_city(
 ) -> City:
     """Plan a city of `enterprises` with exactly `events` valid events over `days` days
     from `start` (plus round(`invalid_rate` * `events`) broken items). Patterns are
-    planted when `enterprises` >= 80; `events` must cover the registrations and the
-    planted events (ValueError otherwise). Same arguments, same output, byte for byte."""
+    planted when `enterprises` >= 80; `events` must cover the registrations, the planted
+    events, the permits of new firms and the annual reports due (ValueError saying how
+    many are needed otherwise). Same arguments, same output, byte for byte."""
     if enterprises < 1 or days < 1:
         raise ValueError("need at least one enterprise and one day")
     if not 0.0 <= invalid_rate <= 1.0:
@@ -215,13 +256,19 @@ def generate_city(
         days=days,
         planted_within_days=planted_within_days,
     )
-    background = events - enterprises - len(plan.stubs) - len(plan.new_permits)
-    if background < 0:
-        raise ValueError(
-            f"events={events} is too few: registrations, planted patterns and permits need "
-            f"{enterprises + len(plan.stubs) + len(plan.new_permits)}"
-        )
-    return City(plan, events, round(invalid_rate * events), background)
+    parts = {
+        "registrations": enterprises,
+        "planted events": len(plan.stubs),
+        "permits of new firms": len(plan.new_permits),
+        "annual reports due": len(plan.reports),
+    }
+    needed = sum(parts.values())
+    if events < needed:
+        detail = ", ".join(f"{count} {what}" for what, count in parts.items())
+        raise ValueError(f"events={events} is too few: the city needs at least {needed} ({detail})")
+    spare = events - needed
+    history = plan_histories(plan, min(round(HISTORY_SHARE * events), spare // 4))
+    return City(plan, events, round(invalid_rate * events), spare - history)
 
 
 def event_key(event: Mapping[str, Any]) -> str:

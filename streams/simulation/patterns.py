@@ -36,11 +36,12 @@ PATTERNS = (
     "person_many_firms", "abnormal_age", "frequent_changes", "abnormal_list",
     "serious_violation_list", "unreachable", "zero_annual_report", "tax_arrears",
     "tax_violation", "social_insurance_arrears", "permit_expiring", "permit_missing",
-    "shell_company",
+    "shell_company", "annual_report_missing",
 )  # fmt: skip
 MIN_ENTERPRISES_TO_PLANT = 80  # some 60 planted firms at most below 200 enterprises
 NEW_FIRM_SHARE = 0.08  # ordinary firms registered during the period (the rest: initial load)
-CLEAN_SHARE = 0.55  # of ordinary firms; the others get low-grade noise (complaints...)
+CLEAN_SHARE = 0.55  # of ordinary firms; the others (NOISY) get low-grade noise (complaints,
+# and for a few a credit history: simulation/clocks.py)
 
 Stub = tuple[int, int, int, str, int, dict[str, Any]]
 
@@ -60,7 +61,14 @@ class Plan:
     order: list[int] = field(default_factory=list)  # enterprises by registration time
     hits: dict[str, set[int]] = field(default_factory=lambda: {p: set() for p in PATTERNS})
     decoys: dict[str, set[int]] = field(default_factory=lambda: {p: set() for p in PATTERNS})
-    prefiled: set[tuple[int, int]] = field(default_factory=set)  # (year, enterprise)
+    # planted annual reports: (year, enterprise) -> time (the stream files no other)
+    prefiled: dict[tuple[int, int], int] = field(default_factory=dict)
+    skip_reports: set[tuple[int, int]] = field(default_factory=set)  # (year, e) never due
+    closes: dict[int, int] = field(default_factory=dict)  # planted deregistration times
+    established: list[int] = field(default_factory=list)  # ordinal day, every enterprise
+    reports: list[Stub] = field(default_factory=list)  # annual reports due (clocks.py)
+    history_firms: set[int] = field(default_factory=set)  # NOISY firms with a credit history
+    noise: dict[str, set[int]] = field(default_factory=dict)  # rule -> NOISY firms it hits
     industry: dict[int, int] = field(default_factory=dict)  # of ordinary new firms
     own_permits: set[int] = field(default_factory=set)  # permits planted only, none else
     new_permits: set[int] = field(default_factory=set)  # permit 1-25 days after registration
@@ -235,6 +243,10 @@ def plan_city(
                 industry = INDUSTRY_INDEX[plan.profiles[e]["industry"]]
             if INDUSTRIES[industry][3] is not None:
                 plan.new_permits.add(e)
+    from streams.simulation.clocks import establish, plan_reports
+
+    establish(plan)
+    plan_reports(plan)
     return plan
 
 

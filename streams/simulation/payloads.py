@@ -37,6 +37,7 @@ class Payloads:
         self.cases: dict[int, str] = {}  # open enforcement case per enterprise
         self.arrears: dict[int, str] = {}  # period of the latest tax arrears per enterprise
         self.numbers = 0
+        self.decisions: dict[int, str] = {}  # penalty tag -> decision_no (credit histories)
         self.days = [
             (plan.start + timedelta(days=d)).isoformat() for d in range(plan.period // DAY + 3)
         ]
@@ -50,17 +51,24 @@ class Payloads:
 
     def penalty(self, e: int, t: int, p: dict[str, Any]) -> Built:
         rng, district = self.rng, self.plan.usccs[e][2:8]
-        if p["procedure"] == "ordinary":
+        if "measures" in p:  # set by the caller (credit histories)
+            amount, measures, violation = p["amount"], p["measures"], p["violation"]
+        elif p["procedure"] == "ordinary":  # (planted) published 3 years: not a fine of
+            # 30,000 or less alone, which would count 3 months only (SAMR Order 45)
             amount = rng.choice((5_000, 10_000, 20_000, 30_000, 50_000, 100_000, 200_000))
-            measures = rng.choice((["fine"], ["warning", "fine"], ["fine", "confiscation"]))
+            mixes = (["warning", "fine"], ["fine", "confiscation"])
+            measures = rng.choice(mixes if amount <= 30_000 else (["fine"], *mixes))
             violation = rng.choice(VIOLATIONS)
         else:  # simple procedure: a warning or a fine of at most 3,000 for an organisation
             amount = rng.choice((0, 200, 500, 1_000, 2_000, 3_000))
             measures = ["fine"] if amount else ["warning"]
             violation = rng.choice(SIMPLE_VIOLATIONS)
         day = self.day(t)
+        decision_no = f"深市监{district_name(district)[0]}罚〔{day[:4]}〕{self.number()}号"
+        if "tag" in p:
+            self.decisions[p["tag"]] = decision_no
         payload = {
-            "decision_no": f"深市监{district_name(district)[0]}罚〔{day[:4]}〕{self.number()}号",
+            "decision_no": decision_no,
             "authority": authority_name(district),
             "violation": violation,
             "amount": amount,
@@ -116,6 +124,25 @@ class Payloads:
 
     def abnormal(self, e: int, t: int, p: dict[str, Any]) -> Built:
         return "list.abnormal_added", "samr", self.plan.usccs[e], {"reason": p["reason"]}
+
+    def unlist(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        return "list.abnormal_removed", "samr", self.plan.usccs[e], {"reason": p["reason"]}
+
+    def revoke(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        """The penalty tagged `p["tag"]` (emitted before) revoked."""
+        payload = {"decision_no": self.decisions[p["tag"]]}
+        return "penalty.revoked", "samr", self.plan.usccs[e], payload
+
+    def repair(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        """`credit.repaired` of the penalty tagged `p["tag"]`, or of the abnormal listing
+        (a repair decision number as `ref`)."""
+        if p["target"] == "penalty":
+            ref = self.decisions[p["tag"]]
+        else:
+            district = district_name(self.plan.usccs[e][2:8])[0]
+            ref = f"深市监{district}信修〔{self.day(t)[:4]}〕{self.number()}号"
+        payload = {"target": p["target"], "ref": ref, "approved_on": p["approved_on"]}
+        return "credit.repaired", "samr", self.plan.usccs[e], payload
 
     def serious(self, e: int, t: int, p: dict[str, Any]) -> Built:
         return "list.serious_added", "samr", self.plan.usccs[e], {"reason": p["reason"]}

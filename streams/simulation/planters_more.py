@@ -5,12 +5,13 @@ firms per single-firm pattern, decoys per variant, groups per multi-firm pattern
 
 Time-driven patterns (permits) are planted so that the rule's due time is at least 3
 days before the end of the period (the stream's last events drive the timers); a
-variant that cannot fit in a short period is not planted.
+variant that cannot fit in a short period is not planted. So is annual_report_missing
+(due on 1 July).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import zip_longest
 from typing import Any
 
@@ -100,10 +101,12 @@ def _lists_and_arrears(pl: _Planter, k: int, kd: int, kg: int) -> None:
         pl.ev(pl.when(t + 10 * DAY, min(t + 60 * DAY, pl.P)), e, "tax_cleared")
 
 
-def _report(pl: _Planter, e: int, t: int, figures: str) -> None:
-    """An annual report for the year before `t` (and no background one for that year)."""
-    year = pl.plan.day(t).year - 1
-    pl.plan.prefiled.add((year, e))
+def _report(pl: _Planter, e: int, t: int, figures: str, year: int | None = None) -> None:
+    """An annual report for `year` (default: the year before `t`), and no background
+    one for that year; made by the deadline, it counts as the one due (clocks.py)."""
+    if year is None:
+        year = pl.plan.day(t).year - 1
+    pl.plan.prefiled[(year, e)] = t
     pl.ev(t, e, "annual", year=year, figures=figures)
 
 
@@ -217,5 +220,41 @@ def _shells(pl: _Planter, k: int, kd: int, kg: int) -> None:
     pl.decoy("shell_company", *(members - shells), *lone)
 
 
+def _reports_missing(pl: _Planter, k: int, kd: int, kg: int) -> None:
+    """annual_report_missing, for a report year Y whose 1 July (Y + 1) is at least 3 days
+    before the end: old firms that never file Y; every second one files it late (1 July
+    or later, within the planted window, if the window reaches that far: the warning
+    is raised on 1 July, then closed). Decoys: one files on 30 June at 17:30-23:59
+    (Beijing); one is deregistered between 1 January and 30 June of Y + 1, filing
+    nothing; a new firm registered then (so established after Y) files nothing for Y."""
+    plan, rng, L, W, P = pl.plan, pl.rng, pl.L, pl.W, pl.P
+    start, days = plan.start, P // DAY
+    years = []  # (Y, day number of 1 July Y + 1)
+    for year in range(start.year - 1, (start + timedelta(days=days)).year):
+        july = (date(year + 1, 7, 1) - start).days
+        if 1 <= july <= days - 3:
+            years.append((year, july))
+    if not years:
+        return
+    for n in range(max(2, k)):
+        year, july = rng.choice(years)
+        e = pl.firm()
+        pl.hit("annual_report_missing", e)
+        plan.skip_reports.add((year, e))
+        late = july * DAY
+        if n % 2 == 1 and late + DAY < W:
+            _report(pl, e, pl.when(late, min(W, late + 60 * DAY)), "normal", year)
+    for _ in range(kd):
+        year, july = rng.choice(years)
+        first = max(L, (date(year + 1, 1, 1) - start).days * DAY)
+        on_time = pl.firm()
+        _report(pl, on_time, (july - 1) * DAY + rng.randrange(63_000, DAY), "normal", year)
+        gone = pl.firm()
+        plan.closes[gone] = t = pl.when(first, july * DAY)
+        pl.ev(t, gone, "deregister")
+        new = pl.firm(reg_t=pl.when(first, july * DAY))
+        pl.decoy("annual_report_missing", on_time, gone, new)
+
+
 MORE_PLANTERS = (_changes, _lists_and_arrears, _permits_missing, _permits_expiring,
-                 _bursts_and_incubators, _shells)  # fmt: skip
+                 _bursts_and_incubators, _shells, _reports_missing)  # fmt: skip

@@ -1,7 +1,8 @@
 """Turns a city plan (simulation/patterns.py) into contract events, in time order.
 
-Four sorted sources are merged on `(t, priority, seq)`: registrations, planted stubs,
-background times and broken-item times; a fifth, a heap of events scheduled on the fly
+Five sorted sources are merged on `(t, priority, seq)`: registrations, planted stubs
+(and the credit histories of simulation/clocks.py), the annual reports due,
+background times and broken-item times; a sixth, a heap of events scheduled on the fly
 (the permit of a new firm, 1-25 days after its registration), is merged in by hand.
 Everything that depends on what was emitted before (who is registered, current legal
 representative, which annual reports were filed) is decided at emission, in stream
@@ -21,6 +22,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from streams.identifiers import USCC_ALPHABET, id_check_char
+from streams.simulation.clocks import deadlines
 from streams.simulation.data import (
     COMMENDATIONS,
     COMPLAINT_CATEGORIES,
@@ -74,10 +76,10 @@ def _clock() -> list[str]:
     return [f"T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+08:00" for s in range(DAY)]
 
 
-def _cumulative(column: int) -> tuple[list[float], list[str]]:
+def _cumulative(column: int, without: str = "") -> tuple[list[float], list[str]]:
     total, cum = 0.0, []
     for row in _BACKGROUND:
-        total += float(row[column])
+        total += 0.0 if row[0] == without else float(row[column])
         cum.append(total)
     return cum, [row[0] for row in _BACKGROUND]
 
@@ -109,7 +111,10 @@ class Emitter(Payloads):
         for year, e in plan.prefiled:
             self._yearly("annual", year)[e] = 1
         self.count = 0
-        self.weights = (_cumulative(1), _cumulative(2))
+        # January-June, July-December, and January-June when last year's reports are due
+        # in the period (clocks.py files them all: no background ones)
+        self.weights = (_cumulative(1), _cumulative(2), _cumulative(1, "annual"))
+        self.due_years = {year for year, _ in deadlines(plan.start, plan.period // DAY)}
         self.kinds: dict[str, Callable[[int, int, dict[str, Any]], Built]] = {
             "penalty": self.penalty, "judgment": self.judgment, "enforcement": self.enforcement,
             "court_listed": self.court_listed, "person_listed": self.person_listed,
@@ -118,6 +123,8 @@ class Emitter(Payloads):
             "tax_violation": self.tax_violation, "si_arrears": self.si_arrears,
             "inspection": self.inspection, "permit": self.permit,
             "tax_cleared": self.tax_cleared, "new_permit": self.new_permit,
+            "report": self.report, "deregister": self.deregister, "revoke": self.revoke,
+            "repair": self.repair, "unlist": self.unlist,
         }  # fmt: skip
 
     # sources ----------------------------------------------------------------------
@@ -149,6 +156,7 @@ class Emitter(Payloads):
         merged = heapq.merge(
             self._registrations(),
             iter(self.plan.stubs),
+            iter(self.plan.reports),
             self._times(self.background, 2, "bg", "background"),
             self._times(self.invalid, 3, "bad", "invalid"),
         )
@@ -204,10 +212,7 @@ class Emitter(Payloads):
             payload = copy.deepcopy(plan.profiles[e])
         else:
             district = uscc[2:8]
-            if t < plan.load_end:  # 40+ days before: not a new firm that needs a permit yet
-                established = plan.start - timedelta(days=rng.randrange(40, 3650))
-            else:
-                established = plan.day(t)
+            established = date.fromordinal(plan.established[e])  # (clocks.establish)
             corporate = None
             if self.registered and rng.random() < 0.08:
                 other = self.registered[rng.randrange(len(self.registered))]
@@ -240,6 +245,18 @@ class Emitter(Payloads):
         self.awaiting.discard(e)
         return self.permit(e, t, p)
 
+    def report(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        """An annual report due (clocks.py); a firm deregistered meanwhile owes none, and
+        a background event takes its place."""
+        if self.gone[e]:
+            return self.background_event(t)
+        self._yearly("annual", p["year"])[e] = 1
+        return self.annual(e, t, p)
+
+    def deregister(self, e: int, t: int, p: dict[str, Any]) -> Built:
+        self.gone[e] = 1
+        return "enterprise.deregistered", "samr", self.plan.usccs[e], {"reason": "决议解散"}
+
     # background -----------------------------------------------------------------------
     def pick(self, *, clean_ok: bool) -> int | None:
         """A registered, still active enterprise; with `clean_ok` False, not a clean one."""
@@ -252,7 +269,11 @@ class Emitter(Payloads):
 
     def background_event(self, t: int) -> Built:
         rng = self.rng
-        cum, names = self.weights[0] if self.days[t // DAY][5:7] <= "06" else self.weights[1]
+        day = self.days[t // DAY]
+        if day[5:7] > "06":
+            cum, names = self.weights[1]
+        else:
+            cum, names = self.weights[2 if int(day[:4]) - 1 in self.due_years else 0]
         for _ in range(4):  # a kind that does not apply (report already filed...): draw again
             built = self._background(names[bisect.bisect_right(cum, rng.random() * cum[-1])], t)
             if built is not None:
@@ -312,7 +333,8 @@ class Emitter(Payloads):
             return "commendation.awarded", "samr", uscc, {"title": title, "level": level}
         if kind == "permit_revoked" and self.permits.get(e) and self._revocable(e):
             return "permit.revoked", "samr", uscc, {"permit_no": self.permits[e].pop()}
-        closing = role == NOISY and e not in self.awaiting  # (not with a permit on the way)
+        # (not with a permit on the way, nor a credit history to come)
+        closing = role == NOISY and e not in self.awaiting and e not in self.plan.history_firms
         if kind == "deregistered" and closing and self.closed * 50 < len(self.registered):
             self.closed += 1
             self.gone[e] = 1

@@ -47,7 +47,7 @@ async def test_three_ordinary_penalties_in_a_year_warn_once_and_lower_the_grade(
     result = await run(pipeline, f.penalty(code, "2026-02-01"), f.penalty(code, "2026-02-02"))
     assert result.warnings == 1
     state = await store.get_enterprise(code)
-    assert state.grade == "B" and state.score == 85
+    assert state.grade == "B" and state.score == 75  # penalty_frequency and penalty_record
     assert list(state.open_warnings) == ["penalty_frequency"]
     changes = [json.loads(d[b"data"]) for _, d in await store.redis.xrange(store.grades_stream)]
     assert [(c["uscc"], c["from_grade"], c["to_grade"]) for c in changes] == [(code, "A", "B")]
@@ -116,7 +116,9 @@ async def test_dishonest_legal_rep_whichever_arrives_first(store, listing_first)
 async def test_listing_and_appointment_in_the_same_batch_are_not_missed(store):
     pipeline = Pipeline(store, FANOUT)
     code, debtor = f.uscc(), f.person("赵六")
-    await run(pipeline, f.registered(code, legal_rep=debtor), f.person_listed(debtor))
+    registered, listed = f.registered(code, legal_rep=debtor), f.person_listed(debtor)
+    listed["occurred_at"] = registered["occurred_at"]  # a listing seen from its own day
+    await run(pipeline, registered, listed)
     assert "dishonest_legal_rep" in (await store.get_enterprise(code)).open_warnings
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from rules.catalogue import ASPECTS, RuleInput, all_rules
 from rules.engine import process_event, recheck
-from rules.grading import GRADES, grade, grade_for_score
+from rules.grading import GRADES, GradingModel, grade
 from rules.ruleset import RuleSet, default_ruleset
 from rules.state import EnterpriseState
 
@@ -25,7 +25,10 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.rule_id)
 def test_every_rule_keeps_the_contract(rule) -> None:
     assert rule.rule_id.isidentifier() and rule.version >= 1
-    assert rule.severity in ("yellow", "orange", "red") and rule.deduction >= 0 and rule.basis
+    assert rule.severity in ("yellow", "orange", "red", None) and rule.basis
+    assert rule.deduction >= 0 and rule.bonus >= 0
+    if rule.positive:  # a credit indicator adds points and never warns or vetoes
+        assert not (rule.deduction or rule.severity or rule.veto_grade)
     assert rule.category in ASPECTS[rule.aspect][1]
     json.dumps(dict(rule.defaults))  # thresholds are plain data a rules file can override
     empty = RuleInput(EnterpriseState(USCC))
@@ -44,7 +47,8 @@ def test_rule_ids_are_unique_and_the_catalogue_covers_every_aspect() -> None:
 @given(st.integers(0, 100), st.integers(0, 100))
 def test_grade_is_monotone_in_score(a: int, b: int) -> None:
     low, high = sorted((a, b))
-    assert GRADES.index(grade_for_score(high)) <= GRADES.index(grade_for_score(low))
+    model = GradingModel()
+    assert GRADES.index(model.grade_for_score(high)) <= GRADES.index(model.grade_for_score(low))
 
 
 def test_a_veto_overrides_a_good_score() -> None:

@@ -1,0 +1,89 @@
+"""A regulator's grade override: set with a reason and an expiry, audited, lifted by
+hand or by its expiry. The worker applies it (rules/engine.py) and records it in the
+grade's history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import Role, StoreDep, Uscc
+from api.errors import ApiError
+from api.schemas import Override, OverrideRequest
+from rules.calendar import CHINA
+
+router = APIRouter(tags=["overrides"])
+MAX_DAYS = 731
+
+
+def _today() -> date:
+    return datetime.now(CHINA).date()
+
+
+@router.put(
+    "/enterprises/{uscc}/override",
+    response_model=Override,
+    responses={422: {"description": "invalid grade, reason or expiry"}},
+)
+async def set_override(uscc: Uscc, body: OverrideRequest, store: StoreDep, role: Role) -> Any:
+    """Put a grade in force for an enterprise until the end of `expires_on` (Beijing
+    time), whatever its indicators say. The enterprise is re-evaluated at once; the
+    grade change, its history and the audit record name the override and its reason."""
+    today = _today()
+    if body.expires_on < today or body.expires_on > today + timedelta(days=MAX_DAYS):
+        raise ApiError(422, f"expires_on must be between {today} and {MAX_DAYS} days later")
+    now = datetime.now(UTC).isoformat()
+    override = {
+        "grade": body.grade,
+        "reason": body.reason,
+        "set_at": now,
+        "expires_on": body.expires_on.isoformat(),
+        "set_by": role,
+        "override_id": uuid.uuid4().hex[:16],
+    }
+    audit = {"action": "set", "uscc": uscc, **override, "at": now, "by": role}
+    await store.set_override(uscc, override, audit)
+    return override
+
+
+@router.delete(
+    "/enterprises/{uscc}/override",
+    status_code=204,
+    responses={404: {"description": "no override for this enterprise"}},
+)
+async def lift_override(
+    uscc: Uscc,
+    store: StoreDep,
+    role: Role,
+    reason: str = Query(..., min_length=1, max_length=1000, description="why it is lifted"),
+) -> Response:
+    """Lift an override before its expiry; the enterprise is re-evaluated at once."""
+    now = datetime.now(UTC).isoformat()
+    audit = {"action": "lift", "uscc": uscc, "reason": reason, "at": now, "by": role}
+    if not await store.lift_override(uscc, audit):
+        raise ApiError(404, f"no override for enterprise {uscc}")
+    return Response(status_code=204)
+
+
+@router.get("/overrides", response_model=list[Override])
+async def overrides_in_force(store: StoreDep, _role: Role) -> Any:
+    """Overrides that have not expired (by Beijing date)."""
+    today = _today().isoformat()
+    found = await store.overrides_in_store()
+    return [{**o, "uscc": uscc} for uscc, o in sorted(found.items()) if o["expires_on"] >= today]
+
+
+@router.get("/overrides/audit", response_model=list[dict[str, Any]])
+async def override_audit(
+    store: StoreDep, _role: Role, limit: int = Query(100, ge=1, le=1000)
+) -> Any:
+    """Every override set or lifted, newest first: who, what, why and when."""
+    items = []
+    async for _id, record in store.scan_stream(store.override_audit, before=None, since_ms=None):
+        items.append(record)
+        if len(items) >= limit:
+            break
+    return items
