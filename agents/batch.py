@@ -223,6 +223,11 @@ class EnterpriseBatch:
         )
 
 
+def _day_of(event: Event) -> str:
+    """The event's day in Beijing, ISO."""
+    return local_day(event.occurred_at.isoformat()).isoformat()
+
+
 def _when(item: Item) -> datetime:
     return item.at if isinstance(item, Recheck) else item.occurred_at
 
@@ -262,16 +267,15 @@ def _named(
         for event in items:
             if not isinstance(event, Event):
                 continue
-            day = local_day(event.occurred_at.isoformat()).isoformat()
             if event.type == "enterprise.registered":
                 body = payloads[id(event)]
-                arrival = body.get("established_on") or day
+                arrival = body.get("established_on") or _day_of(event)
             elif event.type == "registration.changed":
                 change = payloads[id(event)]
                 if change.get("field") not in (*_PEOPLE_FIELDS, "address"):
                     continue
                 body = {change["field"]: change.get("after")}
-                arrival = day
+                arrival = _day_of(event)
             else:
                 continue
             for pkey in key_people_of(body):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,9 +33,13 @@ def parse_as_of(text: str) -> tuple[str, bool]:
     return moment.isoformat(), True
 
 
+@functools.cache
+def _titles() -> dict[str, str]:
+    return {rule.rule_id: rule.title for rule in all_rules()}
+
+
 def _title(rule_id: str) -> str:
-    titles = {rule.rule_id: rule.title for rule in all_rules()}
-    return titles.get(rule_id, rule_id)
+    return _titles().get(rule_id, rule_id)
 
 
 def as_of_view(uscc: str, asked: str, entry: dict[str, Any]) -> GradeAsOf:

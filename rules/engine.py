@@ -82,7 +82,7 @@ def process_event(
     at = _utc(occurred_at)
     outcome = catch_up(state, at, now=now, related=related, ruleset=ruleset)
     apply_event(state, etype, payload, event_id, at)
-    context = related(state) if callable(related) else related
+    context = _resolve(related, state)
     outcome.merge(_evaluate(state, event_id, occurred_at.isoformat(), now, context, ruleset))
     return outcome
 
@@ -98,10 +98,7 @@ def catch_up(
     """Evaluate the rechecks the rules asked for before `until` (UTC ISO), in order."""
     outcome = Outcome(state)
     while state.recheck_at is not None and state.recheck_at < until and state.clock:
-        due = state.recheck_at
-        advance_clock(state, due)
-        context = related(state) if callable(related) else related
-        outcome.merge(_evaluate(state, f"recheck:{due}", due, now, context, ruleset))
+        outcome.merge(_look_again(state, state.recheck_at, state.recheck_at, now, related, ruleset))
     return outcome
 
 
@@ -128,11 +125,27 @@ def recheck(
     ['permit_expiring']
     """
     outcome = catch_up(state, _utc(at), now=now, related=related, ruleset=ruleset)
-    advance_clock(state, _utc(at))
-    cause = f"recheck:{_utc(at)}"
-    context = related(state) if callable(related) else related
-    outcome.merge(_evaluate(state, cause, at.isoformat(), now, context, ruleset))
+    outcome.merge(_look_again(state, _utc(at), at.isoformat(), now, related, ruleset))
     return outcome
+
+
+def _look_again(
+    state: EnterpriseState,
+    at: str,
+    occurred: str,
+    now: datetime,
+    related: Related | Callable[[EnterpriseState], Related],
+    ruleset: RuleSet | None,
+) -> Outcome:
+    """Move the clock to `at` (UTC ISO; never back) and evaluate with no event."""
+    advance_clock(state, at)
+    return _evaluate(state, f"recheck:{at}", occurred, now, _resolve(related, state), ruleset)
+
+
+def _resolve(
+    related: Related | Callable[[EnterpriseState], Related], state: EnterpriseState
+) -> Related:
+    return related(state) if callable(related) else related
 
 
 def _evaluate(

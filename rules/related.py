@@ -57,11 +57,13 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
     >>> s = EnterpriseState("91440300708461136T", status="active", address_since="2026-03-01",
     ...                     clock="2026-03-02T00:00:00+00:00")   # 2 March in Beijing
     >>> s.profile["address"] = "深圳市南山区科技园路1号"
-    >>> data = RelatedData(listings={"p1": ["e1|2026-03-01T00:00:00+00:00",
-    ...                                     "e2|2026-03-05T00:00:00+00:00"]})
+    >>> s.profile["legal_rep"] = {"name": "张三", "id_no": "11010519491231002X"}
+    >>> rep = "426695a0efdb59b9eaedaf0b5ca3eddf"   # person_key of that ID number
+    >>> data = RelatedData(listings={rep: ["e1|2026-03-01T00:00:00+00:00",
+    ...                                    "e2|2026-03-05T00:00:00+00:00"]})
     >>> seen = view(s, data)
-    >>> seen.address_firms, seen.listed_people, seen.later
-    ({'91440300708461136T': '2026-03-01'}, {'p1': ['e1']}, (datetime.date(2026, 3, 5),))
+    >>> seen.address_firms, seen.listed_people[rep], seen.later
+    ({'91440300708461136T': '2026-03-01'}, ['e1'], (datetime.date(2026, 3, 5),))
     """
     links = Links.of(state)
     for pkey, roles in links.people.items():
@@ -73,32 +75,32 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
         firms = data.address_firms.setdefault(akey, {})
         firms[state.uscc] = arrival
         allowed = akey in data.allowed
-    if state.clock is None:
-        return Related(_listed(data.listings, None, []), data.person_firms, firms, allowed)
-    today = local_day(state.clock)
+    today = local_day(state.clock) if state.clock else None
     later: list[date] = []
     arrived = {}
     for uscc, day in firms.items():
-        if day and day > today.isoformat():
+        if today is not None and day and day > today.isoformat():
             later.append(date.fromisoformat(day))
         else:
             arrived[uscc] = day
-    listed = _listed(data.listings, today, later)
+    # only this firm's own people: the listings of the rest of the batch are not its
+    listed = _listed(data.listings, links.people, today, later)
     return Related(listed, data.person_firms, arrived, allowed, tuple(later))
 
 
 def _listed(
-    listings: dict[str, list[str]], today: date | None, later: list[date]
+    listings: dict[str, list[str]], people: Iterable[str], today: date | None, later: list[date]
 ) -> dict[str, list[str]]:
-    """person_key -> event ids of the listings made by `today` (all, without one); the
-    days of later ones go to `later`."""
+    """person_key -> event ids of the listings of `people` made by `today` (all,
+    without one); the days of later ones go to `later`."""
     seen: dict[str, list[str]] = {}
-    for pkey, entries in listings.items():
+    for pkey in people:
         ids = []
-        for entry in entries:
+        for entry in listings.get(pkey, ()):
             event_id, _, at = entry.partition("|")
-            if today is not None and at and local_day(at) > today:
-                later.append(local_day(at))
+            day = local_day(at) if today is not None and at else None
+            if day is not None and today is not None and day > today:
+                later.append(day)
             else:
                 ids.append(event_id)
         if ids:

@@ -118,8 +118,12 @@ class RuleSet:
 
     def grading_settings(self) -> dict[str, Any]:
         """The score model in force, every setting filled in."""
-        merged = {**GRADING_DEFAULTS, **self.grading}
-        return {**merged, "thresholds": dict(self.model.thresholds)}
+        model = self.model
+        return {
+            "baseline": model.baseline,
+            "max_score": model.max_score,
+            "thresholds": dict(model.thresholds),
+        }
 
     def to_json(self) -> str:
         body = {"version": self.version, "source": self.source, "rules": self.overrides}

@@ -49,8 +49,9 @@ from tqdm import tqdm
 
 from streams.identifiers import person_key
 from streams.simulation.clocks import HISTORY_SHARE, plan_histories
+from streams.simulation.invalid import INVALID_KINDS
 from streams.simulation.patterns import CLEAN, PATTERNS, Plan, plan_city
-from streams.simulation.stream import INVALID_KINDS, Emitter, timestamp
+from streams.simulation.stream import Emitter, timestamp
 
 __all__ = [
     "DEMO_PRESET",

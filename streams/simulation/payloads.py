@@ -78,13 +78,13 @@ class Payloads:
         }
         return "penalty.decided", "samr", self.plan.usccs[e], payload
 
-    def _case(self, t: int, district: str, kind: str) -> str:
+    def case_number(self, t: int, district: str, kind: str) -> str:
         return f"({self.day(t)[:4]})粤03{district[4:]}{kind}{self.number()}号"
 
     def judgment(self, e: int, t: int, p: dict[str, Any]) -> Built:
         district = self.plan.usccs[e][2:8]
         payload = {
-            "case_no": self._case(t, district, "民初"),
+            "case_no": self.case_number(t, district, "民初"),
             "court": court_name(district),
             "role": p["role"],
             "cause": self.rng.choice(CAUSES),
@@ -95,7 +95,7 @@ class Payloads:
 
     def enforcement(self, e: int, t: int, p: dict[str, Any]) -> Built:
         if e not in self.cases or p["status"] == "filed":
-            self.cases[e] = self._case(t, self.plan.usccs[e][2:8], "执")
+            self.cases[e] = self.case_number(t, self.plan.usccs[e][2:8], "执")
         payload = {
             "case_no": self.cases[e],
             "amount": self.rng.randrange(10, 2_000) * 1_000,
@@ -104,14 +104,14 @@ class Payloads:
         return "court.enforcement", "court", self.plan.usccs[e], payload
 
     def court_listed(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        case_no = self.cases.get(e) or self._case(t, self.plan.usccs[e][2:8], "执")
+        case_no = self.cases.get(e) or self.case_number(t, self.plan.usccs[e][2:8], "执")
         return "court.dishonest_listed", "court", self.plan.usccs[e], {"case_no": case_no}
 
     def person_listed(self, e: int, t: int, p: dict[str, Any]) -> Built:
         district = self.rng.choice(("440303", "440304", "440305", "440306", "440307"))
         payload = {
             "person": p["person"],
-            "case_no": self._case(t, district, "执"),
+            "case_no": self.case_number(t, district, "执"),
             "court": court_name(district),
         }
         return "person.dishonest_listed", "court", None, payload

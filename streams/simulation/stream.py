@@ -15,27 +15,23 @@ import bisect
 import copy
 import functools
 import heapq
-import json
 import random
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from streams.identifiers import USCC_ALPHABET, id_check_char
 from streams.simulation.clocks import deadlines
 from streams.simulation.data import (
     COMMENDATIONS,
     COMPLAINT_CATEGORIES,
     COMPLAINT_CHANNELS,
-    ID_DIVISIONS,
     INDUSTRIES,
     INDUSTRY_INDEX,
     People,
     company_profile,
-    court_name,
     enterprise_name,
-    person_name,
 )
+from streams.simulation.invalid import broken
 from streams.simulation.patterns import (
     CLEAN,
     DAY,
@@ -58,8 +54,6 @@ _BACKGROUND = (
 _CLEAN_KINDS = frozenset(("annual", "inspection", "change", "permit", "tax_rating", "commendation"))
 _CLEAN_FIELDS = ("phone", "address", "registered_capital", "business_scope", "name")
 _SCOPE_EXTRAS = ("货物进出口", "技术进出口", "会议及展览服务", "供应链管理服务", "技术服务")
-INVALID_KINDS = ("uscc_check", "uscc_letter", "id_birth", "naive_time", "unknown_type",
-                 "missing_uscc", "malformed_json")  # fmt: skip
 
 
 def timestamp(start: date, t: int) -> str:
@@ -167,7 +161,7 @@ class Emitter(Payloads):
             elif kind == "bg":
                 yield self.envelope(t, self.background_event(t), 60, 6 * 3600)
             elif kind == "bad":
-                yield self.broken(t)
+                yield broken(self, t)
             else:
                 yield self.envelope(t, kinds[kind](e, t, copy.deepcopy(params)), 60, 6 * 3600)
 
@@ -379,44 +373,3 @@ class Emitter(Payloads):
             uscc,
             {"field": field, "before": before, "after": after},
         )
-
-    # broken items ---------------------------------------------------------------------------
-    def broken(self, t: int) -> bytes:
-        """A deliberately invalid item, as the raw bytes a department might send."""
-        rng = self.rng
-        how = rng.choice(INVALID_KINDS)
-        e = self.pick(clean_ok=True)
-        uscc = self.plan.usccs[e if e is not None else 0]
-        payload = {
-            "channel": rng.choice(COMPLAINT_CHANNELS),
-            "category": rng.choice(COMPLAINT_CATEGORIES),
-        }
-        event = self.envelope(t, ("complaint.received", "samr", uscc, payload), 60, 3600)
-        if how == "uscc_check":
-            event["uscc"] = uscc[:17] + rng.choice(USCC_ALPHABET.replace(uscc[17], ""))
-        elif how == "uscc_letter":
-            pos = rng.randrange(8, 16)
-            event["uscc"] = uscc[:pos] + rng.choice("IOSVZ") + uscc[pos + 1 :]
-        elif how == "id_birth":
-            birth = f"{rng.randrange(1960, 2000)}{rng.choice(('0230', '0431', '1301', '0000'))}"
-            first17 = f"{rng.choice(ID_DIVISIONS)}{birth}{rng.randrange(1000):03d}"
-            del event["uscc"]
-            event["type"] = "person.dishonest_listed"
-            event["source"] = "court"
-            event["payload"] = {
-                "person": {"name": person_name(rng), "id_no": first17 + id_check_char(first17)},
-                "case_no": self._case(t, "440305", "执"),
-                "court": court_name("440305"),
-            }
-        elif how == "naive_time":
-            event["occurred_at"] = event["occurred_at"][:-6]
-        elif how == "unknown_type":
-            event["type"] = "enterprise.teleported"
-        elif how == "missing_uscc":
-            del event["uscc"]
-        text = json.dumps(event, ensure_ascii=False)
-        if how == "malformed_json":
-            text = (
-                text[: rng.randrange(10, len(text) - 1)] if rng.random() < 0.5 else text[:-1] + ",}"
-            )
-        return text.encode()

@@ -210,17 +210,15 @@ def test_a_repair_lifts_at_once_and_one_before_its_target_waits_for_it() -> None
 
 
 # --- overrides -------------------------------------------------------------------------
+def override(grade: str, set_on: date, last_day: str) -> dict[str, Any]:
+    return {"grade": grade, "reason": "核查中", "set_at": at(set_on), "expires_on": last_day,
+            "set_by": "admin", "override_id": "o1"}  # fmt: skip
+
+
 def test_an_override_holds_through_its_last_day_and_expires_by_itself() -> None:
     state = feed([penalty(date(2026, 3, 1), 1)])
     assert state.grade == "A"
-    state.override = {
-        "grade": "D",
-        "reason": "核查中",
-        "set_at": at(date(2026, 3, 2)),
-        "expires_on": "2026-03-31",
-        "set_by": "admin",
-        "override_id": "o1",
-    }
+    state.override = override("D", set_on=date(2026, 3, 2), last_day="2026-03-31")
     out = recheck(state, at=datetime.fromisoformat(at(date(2026, 3, 2))), now=datetime.now(UTC))
     assert (state.grade, state.computed_grade, state.overridden) == ("D", "A", "D")
     assert out.grade_changes[0]["override"] == {"from": None, "to": "D"}
@@ -231,14 +229,7 @@ def test_an_override_holds_through_its_last_day_and_expires_by_itself() -> None:
 
 def test_an_override_set_after_the_clock_waits_for_its_moment() -> None:
     state = feed([penalty(date(2026, 3, 1), 1)])
-    state.override = {
-        "grade": "C",
-        "reason": "x",
-        "set_at": at(date(2026, 5, 1)),
-        "expires_on": "2026-06-30",
-        "set_by": "admin",
-        "override_id": "o1",
-    }
+    state.override = override("C", set_on=date(2026, 5, 1), last_day="2026-06-30")
     assert look(state, date(2026, 4, 1)).grade == "A"
     assert look(state, date(2026, 5, 2)).grade == "C"
 
