@@ -15,6 +15,8 @@ from rules import timeline
 from rules.addresses import address_key, normalize_address
 from rules.calendar import local_day
 from rules.engine import Outcome, process_event, recheck
+from rules.learning.learner import Learner
+from rules.learning.scorer import Scorer
 from rules.related import Links, RelatedData, floors, peers_to_recheck, view
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState, key_people_of
@@ -44,15 +46,16 @@ class Recheck:
 Item = Event | Recheck
 
 
+Follow = Callable[[str | None, str | None], Awaitable[tuple[RuleSet, Scorer | None]]]
+
+
 class EnterpriseBatch:
     def __init__(self, store: Store, ruleset: RuleSet, now: datetime, check_seen: bool):
         self.store, self.ruleset, self.now, self.check_seen = store, ruleset, now, check_seen
+        self.learner = Learner()
 
     async def run(
-        self,
-        by_uscc: dict[str, list[Item]],
-        result: BatchResult,
-        follow: Callable[[str | None], Awaitable[RuleSet]],
+        self, by_uscc: dict[str, list[Item]], result: BatchResult, follow: Follow
     ) -> set[str]:
         """Apply the items; the USCCs whose commit lost a race (to retry)."""
         # each payload as JSON values once: early links and the rules both read it
@@ -72,7 +75,8 @@ class EnterpriseBatch:
             {akey: arrivals for akey, (_, arrivals) in early_addresses.items()},
             self.check_seen,
         )
-        self.ruleset = await follow(loaded.ruleset_version)
+        self.ruleset, scorer = await follow(loaded.ruleset_version, loaded.model_version)
+        self.learner = Learner(scorer)
         fresh = {u: s or EnterpriseState(u) for u, s in loaded.states.items()}
         before = {u: Links.of(s) for u, s in fresh.items()}
         addresses = {akey: text for akey, (text, _) in early_addresses.items()}
@@ -114,7 +118,7 @@ class EnterpriseBatch:
                         stale.append(item.at.astimezone(UTC).isoformat())
                     outcome = recheck(
                         state, at=item.at, now=self.now, related=lambda s: view(s, data),
-                        ruleset=self.ruleset,
+                        ruleset=self.ruleset, learner=self.learner,
                     )  # fmt: skip
                     result.rechecks += 1
                 elif item.event_id in applied:
@@ -126,14 +130,11 @@ class EnterpriseBatch:
                     body = payloads[id(item)]
                     outcome = self._apply(state, item, body, data)
                     commit.event_ids.append(item.event_id)
-                    commit.journal.append(
-                        [
-                            item.occurred_at.astimezone(UTC).isoformat(),
-                            item.type,
-                            item.event_id,
-                            body,
-                        ]
-                    )
+                    occurred = item.occurred_at.astimezone(UTC).isoformat()
+                    entry = [occurred, item.type, item.event_id, body]
+                    if state.model is not None:  # the models' view then, for replays
+                        entry.append(_journaled(state.model))
+                    commit.journal.append(entry)
                     counted[uscc].append((item.type, item.source))
                 _collect(commit, outcome)
                 snapshots += outcome.snapshots
@@ -220,6 +221,7 @@ class EnterpriseBatch:
             now=self.now,
             related=lambda s: view(s, data),
             ruleset=self.ruleset,
+            learner=self.learner,
         )
 
 
@@ -232,9 +234,16 @@ def _when(item: Item) -> datetime:
     return item.at if isinstance(item, Recheck) else item.occurred_at
 
 
+def _journaled(model: dict[str, Any]) -> dict[str, Any]:
+    """What a replay needs of the models' view: what the model indicators read."""
+    return {k: model[k] for k in ("p", "anomaly", "version", "in_force", "event_id")}
+
+
 def _collect(commit: Commit, outcome: Outcome) -> None:
     commit.warnings.extend(outcome.warnings)
     commit.grade_changes.extend(outcome.grade_changes)
+    commit.labels.extend(outcome.labels)
+    commit.observed.extend(outcome.observed)
     for rule_id, _error in outcome.rule_errors:
         metrics.RULE_ERRORS.labels(rule_id).inc()
 

@@ -49,3 +49,14 @@ TIMELINE_REBUILDS = Counter(
     "creditwatch_timeline_rebuilds_total",
     "Grade timelines rebuilt from the journal because an event arrived late",
 )
+MODEL_SCORING = Gauge(
+    "creditwatch_model_scoring_version", "The model snapshot this worker scores with"
+)
+MODEL_LOAD_ERRORS = Counter(
+    "creditwatch_model_load_errors_total", "Model snapshots this worker could not load"
+)
+MODEL_EVENTS = Counter(
+    "creditwatch_model_events_total",
+    "The forecaster suspended (quality below the floor), restored, or its loss drifted",
+    ["kind"],
+)

@@ -21,6 +21,7 @@ from typing import Any
 
 from agents import metrics
 from agents.batch import EnterpriseBatch, Recheck
+from rules.learning.scorer import Scorer
 from rules.ruleset import RuleSet, default_ruleset
 from rules.store import Store
 from streams.events import Event, Rejected, dead_letter_record, decode, encode_event
@@ -69,7 +70,8 @@ class BatchResult(Counts):
 class Pipeline:
     """`ruleset` is where it starts; with `follow_published` it switches to the rule
     set published in Redis (`creditwatch rules load`) at the first batch after it
-    changes: hot reload without a restart."""
+    changes: hot reload without a restart. It follows the model snapshot the trainer
+    publishes the same way, always: the models score with the latest one."""
 
     def __init__(
         self,
@@ -82,6 +84,8 @@ class Pipeline:
         self.fanout_topic = fanout_topic
         self.ruleset = ruleset or default_ruleset()
         self.follow_published = follow_published
+        self.scorer: Scorer | None = None
+        self.model_version: str | None = None
         metrics.RULESET.labels(self.ruleset.version).set(1)
 
     async def handle(self, messages: list[Message], now: datetime | None = None) -> BatchResult:
@@ -122,8 +126,33 @@ class Pipeline:
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         return result
 
-    async def _follow(self, published_version: str | None) -> RuleSet:
-        """The rule set for this batch: the published one when it changed."""
+    async def _follow(
+        self, published_version: str | None, model_version: str | None
+    ) -> tuple[RuleSet, Scorer | None]:
+        """The rule set and the scorer for this batch: the published ones, when they
+        changed."""
+        if model_version != self.model_version:
+            await self._load_model()
+        return await self._follow_rules(published_version), self.scorer
+
+    async def _load_model(self) -> None:
+        published = await self.store.get_model()
+        if published is None:
+            self.scorer, self.model_version = None, None
+            return
+        version, blob = published
+        try:
+            scorer = Scorer.from_snapshot(blob)
+        except Exception:  # unreadable (another River, a newer format): keep ours
+            log.exception("model snapshot %s not loadable", version)
+            metrics.MODEL_LOAD_ERRORS.inc()
+        else:
+            log.info("model v%s loaded (in force: %s)", version, scorer.in_force)
+            self.scorer = scorer
+            metrics.MODEL_SCORING.set(scorer.version)
+        self.model_version = version  # not retried at every batch if unreadable
+
+    async def _follow_rules(self, published_version: str | None) -> RuleSet:
         if (
             self.follow_published
             and published_version is not None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from agents.pipeline import Counts, Message, Pipeline
 from agents.timers import EventClock, fire_due
+from agents.training import TrainerLoop
 
 INPUT_TOPIC = "replay.events"
 
@@ -23,8 +24,18 @@ class ReplayStats(Counts):
 
 
 class Replayer:
-    def __init__(self, pipeline: Pipeline, batch_size: int = 500, lateness_s: float = 0.0):
+    """With a `trainer`, the models learn as they would live: after each batch, from
+    what it wrote to the labels log; the pipeline scores with each snapshot published."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        batch_size: int = 500,
+        lateness_s: float = 0.0,
+        trainer: TrainerLoop | None = None,
+    ):
         self.pipeline = pipeline
+        self.trainer = trainer
         self.batch_size = batch_size
         self.clock = EventClock(lateness_s)
         self.stats = ReplayStats()
@@ -50,6 +61,8 @@ class Replayer:
         self.clock.observe(result.event_times)
         await self._drain(result.fanout)
         await self.fire_timers()
+        if self.trainer is not None:
+            await self.trainer.drain()
         self.stats.batch_seconds.append(time.perf_counter() - started)
 
     async def fire_timers(self) -> None:

@@ -6,6 +6,7 @@ store and Kafka. The rules live in rules/, the Redis code in rules/store.py.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from prometheus_client import start_http_server
 from agents.pipeline import Message, Pipeline
 from agents.relay import Relay
 from agents.timers import EventClock, WallClock, fire_due
+from agents.training import TrainerLoop, consume_labels
 from rules.store import Store
 from streams.app import create_app
 from streams.settings import StoreSettings, StreamSettings
@@ -35,6 +37,7 @@ def build_worker(
         stream.grade_changes_topic: topics.grade_changes,
         stream.dead_letters_topic: topics.dead_letters,
         stream.fanout_topic: topics.fanout,
+        stream.labels_topic: topics.labels,
     }
 
     async def send(topic: str, key: bytes | None, value: bytes) -> Any:
@@ -69,8 +72,24 @@ def build_worker(
             store.warnings_stream: stream.warnings_topic,
             store.grades_stream: stream.grade_changes_topic,
             store.dead_letters_stream: stream.dead_letters_topic,
+            store.learning_stream: stream.labels_topic,
         },
     )
+    trainer = TrainerLoop(
+        store,
+        publish_labels=stream.model_publish_labels,
+        publish_interval_s=stream.model_publish_interval_s,
+    )
+
+    @app.task
+    async def train() -> None:
+        # every worker asks; the trainer's consumer group gives the one partition to one
+        while not app.should_stop:
+            try:
+                await consume_labels(stream, trainer, lambda: app.should_stop)
+            except Exception:  # broker or Redis away: the trainer resumes from its snapshot
+                log.exception("trainer failed; resuming in 5 s")
+                await asyncio.sleep(5)
 
     @app.task
     async def relay_outputs() -> None:

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import Counter, Histogram
 
 from api.errors import install_error_handlers
-from api.routers import enterprises, health, history, outputs, overrides, rules
+from api.routers import enterprises, health, history, model, outputs, overrides, rules
 from rules.store import Store
 from streams.settings import ApiSettings, StoreSettings
 
@@ -52,6 +52,7 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
     app.include_router(overrides.router)
     app.include_router(outputs.router)
     app.include_router(rules.router)
+    app.include_router(model.router)
 
     @app.middleware("http")
     async def count_requests(

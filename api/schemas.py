@@ -178,3 +178,38 @@ class Page(BaseModel, Generic[T]):
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     redis: bool
+
+
+class ModelEvent(BaseModel):
+    kind: str = Field(description="suspended | restored | drift", examples=["suspended"])
+    at: str | None = Field(description="event time of the label that decided it")
+    reason: str = Field(examples=["recent AUC 0.571 < 0.6"])
+    labels: int
+    recent_auc: float | None
+
+
+class ModelQuality(BaseModel):
+    scored: int = Field(description="labels scored with the probability their sample got")
+    auc: float | None = Field(description="progressive ROC AUC since the start")
+    log_loss: float | None
+    recent_labels: int
+    recent_auc: float | None = Field(description="over the recent window, since any drift")
+    recent_log_loss: float | None
+    calibration_error: float | None = Field(description="expected calibration error")
+    calibration: list[dict[str, Any]] = Field(
+        examples=[[{"band": "0.1-0.2", "predicted": 0.15, "observed": 0.14, "labels": 812}]]
+    )
+    drifts: int = Field(description="rises of the log loss found by ADWIN")
+
+
+class ModelView(BaseModel):
+    published: bool = Field(description="false before the trainer's first snapshot")
+    version: int | None = None
+    in_force: bool = Field(False, description="whether the forecaster weighs on grades")
+    labels: int = 0
+    positives: int = 0
+    observed: int = 0
+    duplicates: int = 0
+    settings: dict[str, Any] = Field(default_factory=dict)
+    quality: ModelQuality | None = None
+    events: list[ModelEvent] = Field(default_factory=list, description="newest first")

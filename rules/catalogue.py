@@ -60,6 +60,13 @@ ASPECTS: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "complaints": ("投诉举报 complaints", {"complaints": "投诉 complaints received"}),
+    "model": (
+        "模型 online models",
+        {
+            "forecast": "风险预测 risk forecast",
+            "anomaly": "异常 unusual activity",
+        },
+    ),
     "evaluations": (
         "评价与表彰 evaluations",
         {
@@ -116,6 +123,12 @@ class RuleInput:
 class Hit:
     message: str
     evidence: tuple[str, ...]
+    #: the share of the rule's points it scores (a model's probability); 1 for a rule
+    strength: float = 1.0
+    #: False: it scores but raises no warning (and closes an open one)
+    warns: bool = True
+    #: structured explanation carried on the warning (e.g. a model's top features)
+    details: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from rules.calendar import day_start
 from rules.catalogue import NOTHING_RELATED, Hit, Related, RuleInput
 from rules.folding import advance_clock, apply_event
 from rules.grading import GRADES, grade
+from rules.learning.learner import Learner
 from rules.ruleset import ActiveRule, RuleSet, default_ruleset
 from rules.state import EnterpriseState
 
@@ -39,6 +40,9 @@ class Outcome:
     rule_errors: list[tuple[str, str]] = field(default_factory=list)
     #: one per evaluation, in time order (rules/timeline.py)
     snapshots: list[dict[str, Any]] = field(default_factory=list)
+    #: for the trainer: labels resolved, and the features of the samples taken
+    labels: list[dict[str, Any]] = field(default_factory=list)
+    observed: list[dict[str, float]] = field(default_factory=list)
 
     def merge(self, other: Outcome) -> None:
         self.warnings += other.warnings
@@ -46,6 +50,8 @@ class Outcome:
         self.grade_changes += other.grade_changes
         self.rule_errors += other.rule_errors
         self.snapshots += other.snapshots
+        self.labels += other.labels
+        self.observed += other.observed
 
 
 def warning_id(uscc: str, rule_id: str, cause: str) -> str:
@@ -63,9 +69,11 @@ def process_event(
     now: datetime,
     related: Related | Callable[[EnterpriseState], Related] = NOTHING_RELATED,
     ruleset: RuleSet | None = None,
+    learner: Learner | None = None,
 ) -> Outcome:
     """Apply one event and re-evaluate the enterprise. `related` may be a function of
-    the state after the event (its links may have just changed).
+    the state after the event (its links may have just changed). With a `learner`, the
+    models score the enterprise before the rules read it, and a sample is kept after.
 
     >>> from datetime import datetime, timezone
     >>> t = datetime(2026, 3, 1, tzinfo=timezone.utc)
@@ -80,10 +88,16 @@ def process_event(
     (['dishonest_enterprise'], 'closed', 'A')
     """
     at = _utc(occurred_at)
-    outcome = catch_up(state, at, now=now, related=related, ruleset=ruleset)
+    ruleset = ruleset or default_ruleset()
+    outcome = catch_up(state, at, now=now, related=related, ruleset=ruleset, learner=learner)
     apply_event(state, etype, payload, event_id, at)
     context = _resolve(related, state)
-    outcome.merge(_evaluate(state, event_id, occurred_at.isoformat(), now, context, ruleset))
+    if learner is not None:
+        learner.on_event(state, etype, payload, event_id, at, context)
+    evaluated = _evaluate(state, event_id, occurred_at.isoformat(), now, context, ruleset, learner)
+    outcome.merge(evaluated)
+    if learner is not None:
+        outcome.observed.append(learner.keep_sample(state, at, ruleset.model))
     return outcome
 
 
@@ -94,11 +108,13 @@ def catch_up(
     now: datetime,
     related: Related | Callable[[EnterpriseState], Related] = NOTHING_RELATED,
     ruleset: RuleSet | None = None,
+    learner: Learner | None = None,
 ) -> Outcome:
     """Evaluate the rechecks the rules asked for before `until` (UTC ISO), in order."""
     outcome = Outcome(state)
     while state.recheck_at is not None and state.recheck_at < until and state.clock:
-        outcome.merge(_look_again(state, state.recheck_at, state.recheck_at, now, related, ruleset))
+        at = state.recheck_at
+        outcome.merge(_look_again(state, at, at, now, related, ruleset, learner))
     return outcome
 
 
@@ -109,6 +125,7 @@ def recheck(
     now: datetime,
     related: Related | Callable[[EnterpriseState], Related] = NOTHING_RELATED,
     ruleset: RuleSet | None = None,
+    learner: Learner | None = None,
 ) -> Outcome:
     """Re-evaluate without an event: a timer came due, or a related party changed.
     The rules' clock moves to `at` (never back).
@@ -124,8 +141,8 @@ def recheck(
     >>> [w["rule_id"] for w in recheck(s, at=t, now=t).warnings]
     ['permit_expiring']
     """
-    outcome = catch_up(state, _utc(at), now=now, related=related, ruleset=ruleset)
-    outcome.merge(_look_again(state, _utc(at), at.isoformat(), now, related, ruleset))
+    outcome = catch_up(state, _utc(at), now=now, related=related, ruleset=ruleset, learner=learner)
+    outcome.merge(_look_again(state, _utc(at), at.isoformat(), now, related, ruleset, learner))
     return outcome
 
 
@@ -136,10 +153,14 @@ def _look_again(
     now: datetime,
     related: Related | Callable[[EnterpriseState], Related],
     ruleset: RuleSet | None,
+    learner: Learner | None,
 ) -> Outcome:
     """Move the clock to `at` (UTC ISO; never back) and evaluate with no event."""
     advance_clock(state, at)
-    return _evaluate(state, f"recheck:{at}", occurred, now, _resolve(related, state), ruleset)
+    if learner is not None:
+        learner.on_recheck(state)
+    context = _resolve(related, state)
+    return _evaluate(state, f"recheck:{at}", occurred, now, context, ruleset, learner)
 
 
 def _resolve(
@@ -155,13 +176,21 @@ def _evaluate(
     now: datetime,
     related: Related,
     ruleset: RuleSet | None,
+    learner: Learner | None = None,
 ) -> Outcome:
     ruleset = ruleset or default_ruleset()
     state.ruleset_version = ruleset.version
     outcome = Outcome(state)
     repair.judge(state)
     data = RuleInput(state, related, rechecks=list(related.later))
+    if learner is not None:
+        outcome.labels += learner.expire(state)
+        expiry = learner.next_expiry(state)
+        if expiry is not None:
+            data.recheck(expiry)
     firing: list[ActiveRule] = []
+    strengths: dict[str, float] = {}
+    warning: set[str] = set()
     for active in ruleset.active():
         rule_id = active.rule.rule_id
         try:
@@ -171,15 +200,19 @@ def _evaluate(
             outcome.rule_errors.append((rule_id, f"{type(exc).__name__}: {exc}"))
             if rule_id in state.open_warnings:
                 firing.append(active)
+                warning.add(rule_id)
             continue
         if hit is not None:
             data.hits[rule_id] = hit
             firing.append(active)
-            if active.severity is not None:  # scoring-only and credit indicators never warn
+            if hit.strength != 1.0:
+                strengths[rule_id] = hit.strength
+            # scoring-only and credit indicators never warn; a quiet hit only scores
+            if active.severity is not None and hit.warns:
+                warning.add(rule_id)
                 _raise_or_update(state, outcome, active, hit, cause, occurred, now, ruleset.version)
-    # what no longer fires closes: its condition cleared, or its rule was switched off
-    standing = {a.rule.rule_id for a in firing}
-    for rule_id in [r for r in state.open_warnings if r not in standing]:
+    # what no longer warns closes: its condition cleared, or its rule was switched off
+    for rule_id in [r for r in state.open_warnings if r not in warning]:
         closed = state.open_warnings.pop(rule_id)
         outcome.closed.append(rule_id)
         outcome.warnings.append(
@@ -189,7 +222,7 @@ def _evaluate(
     today = data.today
     later = [day for day in data.rechecks if today is None or day > today]
     state.recheck_at = day_start(min(later)) if later else None
-    _regrade(state, outcome, firing, cause, now, ruleset, overridden)
+    _regrade(state, outcome, firing, strengths, cause, now, ruleset, overridden)
     outcome.snapshots.append(timeline.snapshot(state, cause))
     return outcome
 
@@ -225,6 +258,8 @@ def _raise_or_update(
         open_warning["evidence"] = list(hit.evidence)
         open_warning["message"] = hit.message
         open_warning["updated_at"] = now.isoformat()
+        if hit.details is not None:
+            open_warning["details"] = dict(hit.details)
         return
     warning = {
         "warning_id": warning_id(state.uscc, active.rule.rule_id, cause),
@@ -239,6 +274,8 @@ def _raise_or_update(
         "occurred_at": occurred,
         "status": "open",
     }
+    if hit.details is not None:
+        warning["details"] = dict(hit.details)
     state.open_warnings[active.rule.rule_id] = warning
     outcome.warnings.append(warning)
 
@@ -247,12 +284,13 @@ def _regrade(
     state: EnterpriseState,
     outcome: Outcome,
     firing: list[ActiveRule],
+    strengths: dict[str, float],
     cause: str,
     now: datetime,
     ruleset: RuleSet,
     overridden: str | None,
 ) -> None:
-    score, new_grade, contributions = grade(firing, ruleset.model)
+    score, new_grade, contributions = grade(firing, ruleset.model, strengths)
     computed = new_grade
     new_grade = overridden or computed
     old_grade, old_contributions = state.grade, state.contributions

@@ -153,6 +153,8 @@ def _unlisted(kind: str) -> Handler:
 
 
 def _inspection(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
+    if payload["result"] != "passed":
+        counters.add(state.counters.setdefault("failed_inspections", {}), local_day(at), eid)
     seen = state.inspections
     # the latest by time, then by event id: two results at one instant agree in any order
     if (seen.get("latest", ""), seen.get("latest_by", "")) <= (at, eid):
@@ -215,6 +217,17 @@ def _counted(name: str) -> Handler:
     return handler
 
 
+def _counted_if(name: str, field: str, values: tuple[str, ...]) -> Handler:
+    """Count the event when `payload[field]` is one of `values` (activity the models
+    read: a judgment against the firm, an enforcement filed, an inspection that failed)."""
+
+    def handler(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
+        if payload.get(field) in values:
+            counters.add(state.counters.setdefault(name, {}), local_day(at), eid)
+
+    return handler
+
+
 def _tax_rated(state: EnterpriseState, payload: dict[str, Any], eid: str, _at: str) -> None:
     if int(payload["year"]) >= int(state.tax_rating.get("year", 0)):
         state.tax_rating = {"year": payload["year"], "rating": payload["rating"], "event_id": eid}
@@ -264,6 +277,9 @@ _HANDLERS: dict[str, Handler] = {
     "tax.violation": _counted("tax_violations"),
     "social_insurance.arrears": _counted("si_arrears"),
     "complaint.received": _counted("complaints"),
+    "court.judgment": _counted_if("judgments", "role", ("defendant",)),
+    "court.enforcement": _counted_if("enforcements", "status", ("filed",)),
+    "pledge.registered": _counted("pledges"),
     "tax.credit_rated": _tax_rated,
     "credit.repaired": _repaired,
     "commendation.awarded": _commended,

@@ -58,10 +58,13 @@ DEFAULT_MODEL = GradingModel()
 
 
 def grade(
-    firing: Iterable[Any], model: GradingModel = DEFAULT_MODEL
+    firing: Iterable[Any],
+    model: GradingModel = DEFAULT_MODEL,
+    strengths: Mapping[str, float] | None = None,
 ) -> tuple[int, str, dict[str, int]]:
     """Score, grade and the signed contribution of each firing rule (ActiveRule: the
-    deduction and bonus of the rule set in force).
+    deduction and bonus of the rule set in force), scaled by its hit's strength where
+    it has one (a model's probability scales its weight), rounded to whole points.
 
     >>> from rules.ruleset import default_ruleset
     >>> rules = {a.rule.rule_id: a for a in default_ruleset().active()}
@@ -75,9 +78,15 @@ def grade(
     (60, 'D')
     >>> grade([rules["abnormal_list"]])[:2]
     (90, 'C')
+    >>> grade([rules["model_risk"]], strengths={"model_risk": 0.62})
+    (91, 'A', {'model_risk': -9})
     """
     active = list(firing)
-    contributions = {a.rule.rule_id: a.bonus - a.deduction for a in active}
+    strengths = strengths or {}
+    contributions = {
+        a.rule.rule_id: round((a.bonus - a.deduction) * strengths.get(a.rule.rule_id, 1.0))
+        for a in active
+    }
     score = min(model.max_score, max(0, model.baseline + sum(contributions.values())))
     result = model.grade_for_score(score)
     for a in active:

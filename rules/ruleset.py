@@ -12,6 +12,11 @@ file. A rules file is TOML (or the same structure as JSON):
     [rules.tax_credit_a]
     bonus = 5                          # a credit indicator adds points instead
 
+    [rules.model_risk]
+    deduction = 15                     # the forecaster's weight: points at probability 1,
+                                       # at most 30 (0: the forecast never weighs)
+    threshold = 0.5                    # warn from this probability on
+
     [grading]                          # the score model (rules/grading.py)
     baseline = 100
     max_score = 100
@@ -38,6 +43,8 @@ DEFAULT_VERSION = "2026.1"
 _RULE_KEYS = ("enabled", "severity", "deduction", "bonus")
 #: the severity a rules file gives a rule that should score without warning
 NO_WARNING = "none"
+#: the most points the models may move a score: they assist the rules, never outvote them
+MAX_MODEL_WEIGHT = 30
 #: settings whose values are rule ids
 _RULE_REFERENCES = ("structure", "signals")
 
@@ -252,6 +259,10 @@ def _check_value(rule: Rule, key: str, value: Any) -> None:
         )
     if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
         raise RulesFileError(f"{where} must not be negative")
+    if key == "deduction" and rule.aspect == "model" and value > MAX_MODEL_WEIGHT:
+        raise RulesFileError(f"{where}: a model weighs at most {MAX_MODEL_WEIGHT} points")
+    if key in ("threshold", "percentile") and rule.aspect == "model" and not 0 < value <= 1:
+        raise RulesFileError(f"{where} must be a share in (0, 1]")
     if key in _RULE_REFERENCES:  # a combination must name rules that exist
         known = {r.rule_id for r in all_rules()}
         unknown = [v for v in value if v not in known]

@@ -78,6 +78,11 @@ class EnterpriseState:
     recheck_at: str | None = None
     #: the rule set of the latest evaluation
     ruleset_version: str | None = None
+    #: the models' view at the latest event {p, anomaly, version, in_force, event_id,
+    #: top, unusual} (rules/learning/scorer.py), or None without a model
+    model: dict[str, Any] | None = None
+    #: samples waiting for their delayed label (rules/learning/samples.py)
+    samples: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> str:
         # the fields hold plain JSON values already: no deep copy (asdict) needed

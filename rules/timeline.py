@@ -134,7 +134,9 @@ def replay(
     snaps: list[dict[str, Any]] = []
     entries = sorted((e for e in journal if until is None or e[0] <= until), key=_order)
     pending = since
-    for at, etype, event_id, payload in entries:
+    for at, etype, event_id, payload, *model in entries:
+        # the models' view as it was at the event (a replay never re-scores)
+        state.model = model[0] if model else None
         moment = datetime.fromisoformat(at)
         if pending is not None and at < pending:
             apply_event(state, etype, payload, event_id, at)

@@ -19,6 +19,7 @@ class Topics:
     warnings: TopicT
     grade_changes: TopicT
     dead_letters: TopicT
+    labels: TopicT
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -48,14 +49,14 @@ def create_app(settings: StreamSettings, datadir: Path | None = None) -> tuple[f
         consumer_auto_offset_reset="earliest",
     )
 
-    def raw(*names: str) -> TopicT:
+    def raw(*names: str, partitions: int = settings.partitions) -> TopicT:
         return app.topic(
             *names,
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",
             value_serializer="raw",
-            partitions=settings.partitions,
+            partitions=partitions,
         )
 
     topics = Topics(
@@ -64,5 +65,6 @@ def create_app(settings: StreamSettings, datadir: Path | None = None) -> tuple[f
         warnings=raw(settings.warnings_topic),
         grade_changes=raw(settings.grade_changes_topic),
         dead_letters=raw(settings.dead_letters_topic),
+        labels=raw(settings.labels_topic, partitions=1),
     )
     return app, topics

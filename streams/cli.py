@@ -98,9 +98,10 @@ def _parser() -> argparse.ArgumentParser:
         help="after sending, wait for SIGTERM (as a supervised child)",
     )
     sim.set_defaults(run=_simulate)
-    from streams.cli_rules import add_commands
+    from streams import cli_models, cli_rules
 
-    add_commands(sub)
+    cli_rules.add_commands(sub)
+    cli_models.add_commands(sub)
     return parser
 
 

@@ -28,6 +28,8 @@ class StreamSettings(BaseSettings):
     grade_changes_topic: str = "creditwatch.grade-changes"
     #: internal: person events re-keyed to each enterprise they concern
     fanout_topic: str = "creditwatch.fanout"
+    #: internal: the labels log, relayed from Redis; one partition, so one trainer
+    labels_topic: str = "creditwatch.labels"
     consumer_group: str = "creditwatch-worker"
     batch_size: int = 500
     batch_within_s: float = 0.2
@@ -44,7 +46,12 @@ class StreamSettings(BaseSettings):
     #: event clock only: how far behind the latest event time the watermark stays
     allowed_lateness_s: float = 0.0
 
+    #: publish a model snapshot after this many labels, or this long after the last
+    model_publish_labels: int = 500
+    model_publish_interval_s: float = 30.0
+
     def topic_names(self) -> list[str]:
+        """The topics with `partitions` partitions (the labels topic has one)."""
         return [
             self.events_topic,
             self.dead_letters_topic,

@@ -28,7 +28,7 @@ from pathlib import Path
 from streams.processes import ManagedProcess, ProcessError, free_port, port_open
 from streams.settings import ApiSettings, StackSettings, StreamSettings
 from streams.supervisor import ChildSpec, ShutdownRequested, Supervisor, http_ready
-from streams.topic_admin import TopicMismatchError, ensure_topics
+from streams.topic_admin import TopicMismatchError, ensure_stream_topics, ensure_topics
 
 __all__ = [
     "ChildSpec",
@@ -38,6 +38,7 @@ __all__ = [
     "ShutdownRequested",
     "Supervisor",
     "TopicMismatchError",
+    "ensure_stream_topics",
     "ensure_topics",
     "free_port",
     "http_ready",
@@ -278,7 +279,7 @@ def start_stack(
     t2 = time.monotonic()
     assert broker.url is not None
     topics = streams.topic_names()
-    ensure_topics(broker.url, topics, streams.partitions)
+    ensure_stream_topics(broker.url, streams)
     t3 = time.monotonic()
     api_url = f"http://{api.api_host}:{api.api_port}" if api is not None else None
     result = EmbeddedStack(

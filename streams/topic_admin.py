@@ -10,6 +10,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from streams.settings import StreamSettings
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,13 @@ def ensure_topics(
     if missing:
         log.info("created topics %s with %d partitions", missing, partitions)
     return missing
+
+
+def ensure_stream_topics(bootstrap: str, settings: StreamSettings) -> list[str]:
+    """Every topic the monitor uses: the partitioned ones, and the labels log with one
+    partition (one trainer, in order)."""
+    created = ensure_topics(bootstrap, settings.topic_names(), settings.partitions)
+    return created + ensure_topics(bootstrap, [settings.labels_topic], 1)
 
 
 def _check_counts(counts: Mapping[str, int], partitions: int) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from rules.store import Store
 from streams.settings import StoreSettings, StreamSettings
-from streams.stack import ensure_topics, start_broker, start_redis
+from streams.stack import ensure_stream_topics, ensure_topics, start_broker, start_redis
 
 MakeTopics = Callable[..., list[str]]
 
@@ -87,7 +87,7 @@ def stream_settings(
     if "worker_metrics_port" in fields:
         overrides["worker_metrics_port"] = 0
     settings = StreamSettings(**overrides)  # type: ignore[arg-type]
-    ensure_topics(kafka_broker, settings.topic_names(), settings.partitions)
+    ensure_stream_topics(kafka_broker, settings)
     return settings
 
 

@@ -9,6 +9,8 @@ from redis.exceptions import RedisError
 
 from api.deps import StoreDep
 from api.schemas import Health
+from rules.learning.trainer import figures
+from streams.figures import MODEL_FIGURES
 
 router = APIRouter(tags=["operations"])
 
@@ -24,5 +26,11 @@ async def healthz(store: StoreDep) -> Response:
 
 
 @router.get("/metrics", response_class=Response)
-async def metrics() -> Response:
+async def metrics(store: StoreDep) -> Response:
+    try:
+        meta = await store.model_meta()
+    except (RedisError, OSError):
+        meta = None  # the API's own figures still answer; the model's are left as they were
+    if meta is not None:
+        MODEL_FIGURES.figures = figures(meta)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

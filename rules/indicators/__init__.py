@@ -8,6 +8,7 @@ from rules.indicators import (  # noqa: F401  (each module registers its rules)
     credit,
     finance,
     lists,
+    model,
     penalties,
     permits,
     registration,

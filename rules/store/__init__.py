@@ -18,6 +18,10 @@ Cluster slot):
   cw:overrides         USCC -> a regulator's grade override in force (JSON)
   cw:override-audit    every override set or lifted: who, what, why, when
   cw:ruleset           the rule set published to the workers {version, body}
+  cw:learning          the labels log: each commit's labels and sampled features for the
+                       trainer (an outbox stream too: relayed to the labels topic)
+  cw:model             the model snapshot published {version, body (pickle), meta (JSON)}
+  cw:model-events      the models' changes for operators: suspended, restored, drift
   cw:warnings, cw:grade-changes, cw:dead-letters
                        output streams: the API tails them and the relay publishes them
                        to Kafka (a transactional outbox: written in the same atomic step
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
+from rules.store.models import ModelStore
 from rules.store.outbox import OUTBOX_GROUP, OutboxStore
 from rules.store.reads import ReadStore
 from rules.store.worker import Commit, LinkUpdate, Loaded, WorkerStore
@@ -40,7 +45,7 @@ from streams.settings import StoreSettings
 __all__ = ["OUTBOX_GROUP", "Commit", "LinkUpdate", "Loaded", "Store"]
 
 
-class Store(WorkerStore, OutboxStore, ReadStore):
+class Store(WorkerStore, OutboxStore, ReadStore, ModelStore):
     @classmethod
     def from_settings(cls, settings: StoreSettings) -> Store:
         return cls.from_url(settings.redis_url, settings.key_prefix, settings.stream_maxlen)

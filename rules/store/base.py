@@ -35,6 +35,9 @@ class StoreBase:
         self.override_audit = f"{prefix}:override-audit"
         self.allowlist = f"{prefix}:address-allowlist"
         self.ruleset_key = f"{prefix}:ruleset"
+        self.learning_stream = f"{prefix}:learning"
+        self.model_key = f"{prefix}:model"
+        self.model_events = f"{prefix}:model-events"
         self._commit = client.register_script(scripts.COMMIT)
         self._person_listing = client.register_script(scripts.PERSON_LISTING)
         self._dead_letter = client.register_script(scripts.DEAD_LETTER)

@@ -14,7 +14,12 @@ OUTBOX_GROUP = "relay"
 
 class OutboxStore(StoreBase):
     def outbox_streams(self) -> list[str]:
-        return [self.warnings_stream, self.grades_stream, self.dead_letters_stream]
+        return [
+            self.warnings_stream,
+            self.grades_stream,
+            self.dead_letters_stream,
+            self.learning_stream,
+        ]
 
     async def ensure_outbox_group(self) -> None:
         for stream in self.outbox_streams():

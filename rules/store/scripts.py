@@ -5,12 +5,13 @@
 # Rechecks carry no event ids: re-evaluating twice gives the same state.
 # The journal keeps every event applied (to rebuild the timeline after a late one);
 # the timeline is replaced from the first instant the batch re-evaluated.
+# The labels log gets the batch's learning record for the trainer, if any.
 # KEYS: seen, state, enterprise warnings, warnings stream, grades stream, grade index,
-#       timers, journal, timeline
+#       timers, journal, timeline, labels log
 # ARGV: n_events, event_ids..., state, maxlen, uscc, grade, recheck score ('' = none),
 #       n_warnings, warnings..., n_grade_changes, grade changes..., n_journal,
-#       journal entries..., replace-from score ('' = nothing to replace),
-#       (score, timeline entry)...
+#       journal entries..., learning record ('' = none),
+#       replace-from score ('' = nothing to replace), (score, timeline entry)...
 COMMIT = """
 local n = tonumber(ARGV[1])
 for i = 2, n + 1 do
@@ -42,6 +43,10 @@ i = i + ng + 1
 local nj = tonumber(ARGV[i])
 if nj > 0 then redis.call('RPUSH', KEYS[8], unpack(ARGV, i + 1, i + nj)) end
 i = i + nj + 1
+if ARGV[i] ~= '' then
+  redis.call('XADD', KEYS[10], 'MAXLEN', '~', maxlen, '*', 'data', ARGV[i])
+end
+i = i + 1
 if ARGV[i] ~= '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[9], ARGV[i], '+inf')
   for j = i + 1, #ARGV, 2 do

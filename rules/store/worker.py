@@ -30,6 +30,15 @@ class Commit:
     #: (or from `replace_from`, when a late event rebuilt the timeline)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     replace_from: str | None = None
+    #: for the trainer (rules/learning/): labels resolved, features of samples taken
+    labels: list[dict[str, Any]] = field(default_factory=list)
+    observed: list[dict[str, float]] = field(default_factory=list)
+
+    def learning_record(self) -> str:
+        """The entry of the labels log, or '' when there is nothing to learn."""
+        if not self.labels and not self.observed:
+            return ""
+        return dumps({"uscc": self.uscc, "labels": self.labels, "observed": self.observed})
 
 
 @dataclass
@@ -55,6 +64,8 @@ class Loaded:
     ruleset_version: str | None
     #: USCC -> the regulator's grade override in force, if any
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the version of the model snapshot published (rules/learning/trainer.py)
+    model_version: str | None = None
 
 
 def _pairs(flat: list[bytes]) -> dict[str, str]:
@@ -92,13 +103,15 @@ class WorkerStore(StoreBase):
         skip = sum(map(len, early_people.values())) + len(early_addresses)
         usccs = list(event_ids)
         pipe.hget(self.ruleset_key, "version")
+        pipe.hget(self.model_key, "version")
         pipe.mget([self._ent(uscc, "state") for uscc in usccs])
         pipe.hmget(self.overrides, usccs)
         if check_seen:
             for uscc in usccs:
                 pipe.smismember(self._ent(uscc, "seen"), event_ids[uscc])
         replies = (await pipe.execute())[skip:]
-        version, raw_states, raw_overrides, flags = replies[0], replies[1], replies[2], replies[3:]
+        version, model_version, raw_states, raw_overrides = replies[:4]
+        flags = replies[4:]
         states = {
             uscc: EnterpriseState.from_json(raw) if raw else None
             for uscc, raw in zip(usccs, raw_states, strict=True)
@@ -109,7 +122,13 @@ class WorkerStore(StoreBase):
         overrides = {
             uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
         }
-        return Loaded(states, seen, version.decode() if version else None, overrides)
+        return Loaded(
+            states,
+            seen,
+            version.decode() if version else None,
+            overrides,
+            model_version.decode() if model_version else None,
+        )
 
     async def load_journals(self, usccs: Iterable[str]) -> dict[str, list[list[Any]]]:
         """Every event applied to each enterprise (to rebuild its timeline)."""
@@ -175,6 +194,7 @@ class WorkerStore(StoreBase):
                 self.timers,
                 self._ent(c.uscc, "journal"),
                 self._ent(c.uscc, "timeline"),
+                self.learning_stream,
             ]
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
             args: list[Any] = [
@@ -191,6 +211,7 @@ class WorkerStore(StoreBase):
                 *(dumps(g) for g in c.grade_changes),
                 len(c.journal),
                 *(dumps(e) for e in c.journal),
+                c.learning_record(),
                 epoch(replace_from) if replace_from else "",
                 *(x for s in c.timeline for x in (epoch(s["at"]), dumps(s))),
             ]

@@ -23,7 +23,7 @@ from kafka import KafkaConsumer
 from streams.ingest import make_producer, send_unchecked
 from streams.processes import ManagedProcess, free_port
 from streams.settings import StreamSettings
-from streams.stack import ensure_topics
+from streams.stack import ensure_stream_topics
 from streams.supervisor import http_ready
 from tests import factories as f
 
@@ -65,7 +65,7 @@ def running(kafka_broker: str, redis_server: str, tmp_path_factory) -> Iterator[
         },
         kafka_bootstrap=kafka_broker,
     )
-    ensure_topics(kafka_broker, settings.topic_names(), settings.partitions)
+    ensure_stream_topics(kafka_broker, settings)
     cli = [sys.executable, "-m", "streams.cli"]
     worker = ManagedProcess(
         "worker", [*cli, "worker"], log_path=logs / "worker.log", env=env, cwd=ROOT

@@ -116,3 +116,23 @@ def test_bench_prints_throughput_and_latency() -> None:
     assert result.returncode == 0, result.stderr
     assert f"{len(all_rules())} rules in force" in result.stdout
     assert "events/s" in result.stdout and "p95" in result.stdout
+
+
+def test_evaluate_prints_the_model_beside_the_rules(tmp_path: Path) -> None:
+    out = tmp_path / "evaluate.json"
+    result = creditwatch(
+        "evaluate", "--enterprises", "200", "--days", "540", "--seed", "3", "--no-progress",
+        "--json", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "model (progressive, online)" in result.stdout
+    assert "rules-only score" in result.stdout and "ceiling" in result.stdout
+    report = json.loads(out.read_text())
+    assert report["scored"] > 0 and report["enterprises"] == 200
+    assert set(report["auc"]) == {"model", "rules", "generator"}
+    assert report["auc"]["generator"] > 0.6  # the known risk process is in the labels
+
+
+def test_evaluate_refuses_a_period_too_short_for_a_label() -> None:
+    result = creditwatch("evaluate", "--days", "100", "--no-progress")
+    assert result.returncode != 0 and "--days >= 200" in result.stderr

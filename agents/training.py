@@ -1,0 +1,153 @@
+"""The trainer's loop: learning records in (from the labels topic live, or straight
+from the Redis labels log in replays), model snapshots out.
+
+Exactly one trainer learns: live, the labels topic has one partition, and a Kafka
+consumer group of its own hands it to one worker process. A trainer that takes the
+partition resumes from the last snapshot and seeks to the record after the one the
+snapshot learned, so a restart neither loses nor repeats a label; it publishes a
+snapshot when it hands the partition back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from agents import metrics
+from rules.learning.trainer import Trainer, TrainerSettings, figures
+from rules.store import Store
+from streams.figures import MODEL_FIGURES
+from streams.settings import StreamSettings
+
+log = logging.getLogger(__name__)
+
+Record = tuple[Any, bytes]
+
+
+class TrainerLoop:
+    def __init__(
+        self,
+        store: Store,
+        settings: TrainerSettings | None = None,
+        publish_labels: int = 500,
+        publish_interval_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.store = store
+        self.settings = settings or TrainerSettings()
+        self.trainer = Trainer(self.settings)
+        self.publish_labels, self.publish_interval_s = publish_labels, publish_interval_s
+        self.clock = clock
+        self.unpublished = 0
+        self._last_publish = clock()
+
+    async def resume(self) -> None:
+        """Continue from the published snapshot, if there is one this code can read."""
+        published = await self.store.get_model()
+        if published is None:
+            return
+        version, blob = published
+        try:
+            self.trainer = Trainer.restore(blob)
+        except Exception:  # another format or River: start afresh rather than not at all
+            log.exception("model snapshot %s not loadable; the trainer starts afresh", version)
+            metrics.MODEL_LOAD_ERRORS.inc()
+            return
+        log.info("trainer resumes from snapshot v%s (%d labels)", version, self.trainer.labels)
+
+    async def learn(self, records: Iterable[Record]) -> int:
+        """Learn the records after the trainer's offset; publish when due. Returns the
+        number of records learned."""
+        learned, events = 0, []
+        for offset, raw in records:
+            if _learned_before(offset, self.trainer.offset):
+                continue  # learned before the snapshot this trainer resumed from
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                log.error("unreadable learning record at %s skipped", offset)
+                continue
+            before = self.trainer.labels
+            events += self.trainer.learn(record, offset)
+            self.unpublished += self.trainer.labels - before
+            learned += 1
+        due = self.unpublished >= self.publish_labels or (
+            self.unpublished and self.clock() - self._last_publish >= self.publish_interval_s
+        )
+        if events or due:
+            await self.publish()
+        if events:
+            await self._announce(events)
+        return learned
+
+    async def drain(self) -> int:
+        """Replays: learn everything in the Redis labels log after the trainer's offset."""
+        total = 0
+        while entries := await self.store.read_learning(str(self.trainer.offset or "0")):
+            total += await self.learn(entries)
+        return total
+
+    async def publish(self) -> None:
+        blob = self.trainer.snapshot()
+        meta = self.trainer.meta()
+        await self.store.put_model(self.trainer.version, blob, meta)
+        MODEL_FIGURES.figures = figures(meta)
+        self.unpublished, self._last_publish = 0, self.clock()
+
+    async def _announce(self, events: list[dict[str, Any]]) -> None:
+        """Tell operators, and re-grade everyone when the forecaster's weight changed."""
+        await self.store.add_model_events(events)
+        for event in events:
+            metrics.MODEL_EVENTS.labels(event["kind"]).inc()
+            log.warning("model %s at %s: %s", event["kind"], event["at"], event["reason"])
+        if any(e["kind"] in ("suspended", "restored") for e in events):
+            await self.store.nudge_graded()
+
+
+def _learned_before(offset: Any, learned: Any) -> bool:
+    """Kafka offsets only: replays read the Redis log after the snapshot's entry."""
+    return isinstance(offset, int) and isinstance(learned, int) and offset <= learned
+
+
+async def consume_labels(
+    stream: StreamSettings, loop: TrainerLoop, stopping: Callable[[], bool]
+) -> None:
+    """Live: the labels topic through a consumer group of the trainer's own."""
+    from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=stream.kafka_bootstrap,
+        group_id=f"{stream.consumer_group}.trainer",
+        enable_auto_commit=False,  # the snapshot's offset is where a trainer resumes
+        auto_offset_reset="earliest",
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=3_000,
+    )
+
+    class Handover(ConsumerRebalanceListener):
+        async def on_partitions_revoked(self, revoked: Any) -> None:
+            if revoked and loop.unpublished:
+                await loop.publish()
+
+        async def on_partitions_assigned(self, assigned: Any) -> None:
+            if not assigned:
+                return
+            await loop.resume()
+            for partition in assigned:
+                if isinstance(loop.trainer.offset, int):
+                    consumer.seek(partition, loop.trainer.offset + 1)
+                else:
+                    await consumer.seek_to_beginning(partition)
+
+    consumer.subscribe([stream.labels_topic], listener=Handover())
+    await consumer.start()
+    try:
+        while not stopping():
+            batches = await consumer.getmany(timeout_ms=1000, max_records=2000)
+            records = [(m.offset, m.value) for ms in batches.values() for m in ms]
+            await loop.learn(records)
+    finally:
+        await consumer.stop()
