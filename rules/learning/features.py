@@ -125,7 +125,9 @@ def _records(state: EnterpriseState, today: date, x: Features) -> None:
 def _related(state: EnterpriseState, related: Related, x: Features) -> None:
     x["dishonest_people"] = float(len(related.listed_people))
     x["address_crowd"] = math.log1p(max(0, len(related.address_firms) - 1))
-    spread = max((len(firms) - 1 for firms in related.person_firms.values()), default=0)
+    # the batch's index holds everyone it read: only this firm's own people count
+    firms = related.person_firms
+    spread = max((len(firms.get(pkey, ())) - 1 for pkey in state.key_people()), default=0)
     x["person_spread"] = math.log1p(max(0, spread))
 
 
