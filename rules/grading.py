@@ -42,6 +42,14 @@ class GradingModel:
             tuple((g, int(thresholds[g])) for g in GRADES[:-1]),
         )
 
+    def score(self, points: int) -> int:
+        """The baseline plus the indicators' signed points, kept within 0..max_score.
+
+        >>> GradingModel().score(-15), GradingModel().score(+20), GradingModel().score(-120)
+        (85, 100, 0)
+        """
+        return min(self.max_score, max(0, self.baseline + points))
+
     def grade_for_score(self, score: int) -> str:
         """The grade a score earns, before vetoes.
 
@@ -87,7 +95,7 @@ def grade(
         a.rule.rule_id: round((a.bonus - a.deduction) * strengths.get(a.rule.rule_id, 1.0))
         for a in active
     }
-    score = min(model.max_score, max(0, model.baseline + sum(contributions.values())))
+    score = model.score(sum(contributions.values()))
     result = model.grade_for_score(score)
     for a in active:
         veto = a.rule.veto_grade

@@ -72,4 +72,4 @@ def rules_only_score(state: EnterpriseState, grading: GradingModel) -> int:
     85
     """
     points = sum(c for rule, c in state.contributions.items() if rule not in MODEL_RULES)
-    return min(grading.max_score, max(0, grading.baseline + points))
+    return grading.score(points)
