@@ -1,26 +1,44 @@
-"""The query layer: `create_app()` builds the FastAPI application. It reads Redis only."""
+"""The query layer: `create_app()` builds the FastAPI application. It reads the
+stream side's results from Redis only; what it writes there is its own (accounts, the
+access log, overrides, webhooks, inspection plans)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from prometheus_client import Counter, Histogram
+from fastapi import FastAPI
 
+from api.access_log import install_access_log
 from api.errors import install_error_handlers
-from api.routers import enterprises, health, history, model, outputs, overrides, rules
+from api.routers import (
+    admin,
+    enterprises,
+    health,
+    history,
+    inspections,
+    lookups,
+    model,
+    outputs,
+    overrides,
+    public,
+    rules,
+    subscriptions,
+    webhooks,
+)
+from api.webhook_delivery import run_deliveries
 from rules.store import Store
 from streams.settings import ApiSettings, StoreSettings
 
-REQUESTS = Counter("creditwatch_api_requests_total", "API requests", ["method", "route", "status"])
-LATENCY = Histogram(
-    "creditwatch_api_request_seconds",
-    "API request latency",
-    ["method", "route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
-)
+DESCRIPTION = """Real-time credit-risk monitor: enterprise grades, warnings and their
+evidence, live subscriptions, webhooks and risk-weighted random inspections.
+
+Send an API key as `Authorization: Bearer <key>` (streams also take `?access_token=`).
+Without a key you are the public and see the disclosure view (`/public/...`) only.
+Roles: admin, regulator, department, public; an account may be scoped to a district.
+Every error has one shape: `{"error": {"code", "message", "details"}}`."""
 
 
 def create_app(api: ApiSettings | None = None, store: StoreSettings | None = None) -> FastAPI:
@@ -32,37 +50,35 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = Store.from_settings(store_settings)
+        deliveries = asyncio.create_task(run_deliveries(app)) if api.webhooks_enabled else None
         try:
             yield
         finally:
+            if deliveries is not None:
+                deliveries.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await deliveries
             await app.state.store.close()
 
-    app = FastAPI(
-        title="creditwatch",
-        version="0.1.0",
-        description="Real-time credit-risk monitor: enterprise grades, warnings and their "
-        "evidence. Every endpoint but /healthz and /metrics needs `Authorization: Bearer <key>`.",
-        lifespan=lifespan,
-    )
+    app = FastAPI(title="creditwatch", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.admin_key = api.admin_key.get_secret_value()
+    app.state.settings = api
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(enterprises.router)
-    app.include_router(history.router)
-    app.include_router(overrides.router)
-    app.include_router(outputs.router)
-    app.include_router(rules.router)
-    app.include_router(model.router)
-
-    @app.middleware("http")
-    async def count_requests(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        REQUESTS.labels(request.method, route, response.status_code).inc()
-        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-        return response
-
+    install_access_log(app)
+    for module in (
+        health,
+        enterprises,
+        lookups,
+        history,
+        overrides,
+        outputs,
+        subscriptions,
+        webhooks,
+        inspections,
+        public,
+        rules,
+        model,
+        admin,
+    ):
+        app.include_router(module.router)
     return app

@@ -1,36 +1,21 @@
-"""Dependencies shared by the routers, as Annotated aliases."""
+"""Dependencies shared by the routers, as Annotated aliases; who may call what is in
+api/auth.py."""
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.auth import Caller
 from api.errors import ApiError
 from rules.store import Store
 from streams.identifiers import uscc_problem
-
-_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 
 
 def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
-
-
-def require_key(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    """The caller's role. Only the admin key exists until accounts arrive."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>'")
-    admin_key: str = request.app.state.admin_key
-    if not hmac.compare_digest(credentials.credentials.encode(), admin_key.encode()):
-        raise ApiError(401, "invalid API key")
-    return "admin"
 
 
 def valid_uscc(uscc: str) -> str:
@@ -40,6 +25,15 @@ def valid_uscc(uscc: str) -> str:
     return uscc
 
 
+async def check_scope(store: Store, caller: Caller, uscc: str) -> None:
+    """Refuse an enterprise outside a district-scoped caller's district, as if unknown
+    (404), so a scoped account cannot probe which enterprises exist elsewhere."""
+    if caller.district is None:
+        return
+    entry = (await store.directory_entries([uscc])).get(uscc)
+    if entry is None or not caller.sees(entry.get("district")):
+        raise ApiError(404, f"no record of enterprise {uscc}")
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
-Role = Annotated[str, Depends(require_key)]
 Uscc = Annotated[str, Depends(valid_uscc)]

@@ -23,9 +23,17 @@ _CODES = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, details: Any = None, code: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        details: Any = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         self.status, self.message, self.details = status, message, details
         self.code = code or _CODES.get(status, "error")
+        self.headers = headers
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -35,7 +43,9 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details), exc.status, headers=exc.headers
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

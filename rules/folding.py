@@ -164,6 +164,9 @@ def _inspection(state: EnterpriseState, payload: dict[str, Any], eid: str, at: s
             seen.update(unreachable=at, unreachable_by=eid)
     elif seen.get("reached", "") <= at:
         seen["reached"] = at
+    plan = payload.get("plan_id")
+    if plan and state.plan_results.get(plan, {}).get("at", "") <= at:
+        state.plan_results[plan] = {"result": payload["result"], "at": at, "event_id": eid}
 
 
 def _annual_report(state: EnterpriseState, payload: dict[str, Any], eid: str, _at: str) -> None:

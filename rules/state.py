@@ -41,6 +41,8 @@ class EnterpriseState:
     #: latest unreachable inspection (unreachable, unreachable_by), latest one that
     #: reached the firm (reached), and the latest of all (latest, latest_by, result)
     inspections: dict[str, str] = field(default_factory=dict)
+    #: plan_id -> {result, at, event_id}: the result of each inspection plan's visit
+    plan_results: dict[str, dict[str, str]] = field(default_factory=dict)
     #: event_id -> {on (day awarded), title, level}
     commendations: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: a regulator's grade in force {grade, reason, set_at, expires_on, set_by,

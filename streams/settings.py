@@ -79,6 +79,15 @@ class ApiSettings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     admin_key: SecretStr | None = None
+    #: requests per key (anonymous callers: per address) per window, by role; an
+    #: account's own `rate_limit` overrides its role's
+    rate_window_s: int = 60
+    rate_limit_admin: int = 6000
+    rate_limit_regulator: int = 1200
+    rate_limit_department: int = 600
+    rate_limit_public: int = 60
+    #: deliver webhooks from this API process (several processes share the work)
+    webhooks_enabled: bool = True
 
 
 class StackSettings(BaseSettings):

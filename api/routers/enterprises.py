@@ -7,9 +7,11 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 
-from api.deps import Role, StoreDep, Uscc
+from api.auth import Member
+from api.deps import StoreDep, Uscc, check_scope
 from api.errors import ApiError
 from api.grades import as_of_view, parse_as_of, risk_label
+from api.privacy import masked_profile
 from api.schemas import Enterprise, GradeAsOf, Warning
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
@@ -26,7 +28,7 @@ router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 async def get_enterprise(
     uscc: Uscc,
     store: StoreDep,
-    _role: Role,
+    caller: Member,
     as_of: str | None = Query(
         None,
         description="a date (YYYY-MM-DD: as at the end of that day, Beijing time) or an "
@@ -34,6 +36,10 @@ async def get_enterprise(
         examples=["2025-06-30"],
     ),
 ) -> Enterprise | GradeAsOf:
+    """The enterprise as it stands (or stood `as_of`); personal data is masked unless
+    the caller's role may see it."""
+    await check_scope(store, caller, uscc)
+    caller.saw(1)
     if as_of is not None:
         at, inclusive = parse_as_of(as_of)
         entry = await store.as_of(uscc, at, inclusive=inclusive)
@@ -46,7 +52,7 @@ async def get_enterprise(
     return Enterprise(
         uscc=state.uscc,
         status=state.status,
-        profile=state.profile,
+        profile=state.profile if caller.personal_data else masked_profile(state.profile),
         grade=state.grade,
         score=state.score,
         risk=risk_label(state.grade) if state.grade else None,
@@ -70,15 +76,20 @@ async def get_enterprise(
 async def enterprise_warnings(
     uscc: Uscc,
     store: StoreDep,
-    _role: Role,
+    caller: Member,
     status: Literal["open", "closed"] | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> Any:
     """The enterprise's warnings: open ones as they stand now (with their latest
     evidence), closed ones from its history, newest first."""
+    await check_scope(store, caller, uscc)
     if status == "open":
         state = await store.get_enterprise(uscc)
         items = list(state.open_warnings.values()) if state else []
-        return sorted(items, key=lambda w: w["raised_at"], reverse=True)[:limit]
-    history = await store.enterprise_warnings(uscc, 200)
-    return [w for w in history if status is None or w.get("status", "open") == status][:limit]
+        found = sorted(items, key=lambda w: w["raised_at"], reverse=True)[:limit]
+    else:
+        history = await store.enterprise_warnings(uscc, 200)
+        found = [w for w in history if status is None or w.get("status", "open") == status]
+        found = found[:limit]
+    caller.saw(len(found))
+    return found

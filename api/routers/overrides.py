@@ -10,7 +10,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import Role, StoreDep, Uscc
+from api.auth import Regulator
+from api.deps import StoreDep, Uscc
 from api.errors import ApiError
 from api.schemas import Override, OverrideRequest
 from rules.calendar import CHINA
@@ -28,7 +29,9 @@ def _today() -> date:
     response_model=Override,
     responses={422: {"description": "invalid grade, reason or expiry"}},
 )
-async def set_override(uscc: Uscc, body: OverrideRequest, store: StoreDep, role: Role) -> Any:
+async def set_override(
+    uscc: Uscc, body: OverrideRequest, store: StoreDep, caller: Regulator
+) -> Any:
     """Put a grade in force for an enterprise until the end of `expires_on` (Beijing
     time), whatever its indicators say. The enterprise is re-evaluated at once; the
     grade change, its history and the audit record name the override and its reason."""
@@ -41,10 +44,10 @@ async def set_override(uscc: Uscc, body: OverrideRequest, store: StoreDep, role:
         "reason": body.reason,
         "set_at": now,
         "expires_on": body.expires_on.isoformat(),
-        "set_by": role,
+        "set_by": caller.account_id,
         "override_id": uuid.uuid4().hex[:16],
     }
-    audit = {"action": "set", "uscc": uscc, **override, "at": now, "by": role}
+    audit = {"action": "set", "uscc": uscc, **override, "at": now, "by": caller.account_id}
     await store.set_override(uscc, override, audit)
     return override
 
@@ -57,19 +60,19 @@ async def set_override(uscc: Uscc, body: OverrideRequest, store: StoreDep, role:
 async def lift_override(
     uscc: Uscc,
     store: StoreDep,
-    role: Role,
+    caller: Regulator,
     reason: str = Query(..., min_length=1, max_length=1000, description="why it is lifted"),
 ) -> Response:
     """Lift an override before its expiry; the enterprise is re-evaluated at once."""
     now = datetime.now(UTC).isoformat()
-    audit = {"action": "lift", "uscc": uscc, "reason": reason, "at": now, "by": role}
+    audit = {"action": "lift", "uscc": uscc, "reason": reason, "at": now, "by": caller.account_id}
     if not await store.lift_override(uscc, audit):
         raise ApiError(404, f"no override for enterprise {uscc}")
     return Response(status_code=204)
 
 
 @router.get("/overrides", response_model=list[Override])
-async def overrides_in_force(store: StoreDep, _role: Role) -> Any:
+async def overrides_in_force(store: StoreDep, _caller: Regulator) -> Any:
     """Overrides that have not expired (by Beijing date)."""
     today = _today().isoformat()
     found = await store.overrides_in_store()
@@ -78,7 +81,7 @@ async def overrides_in_force(store: StoreDep, _role: Role) -> Any:
 
 @router.get("/overrides/audit", response_model=list[dict[str, Any]])
 async def override_audit(
-    store: StoreDep, _role: Role, limit: int = Query(100, ge=1, le=1000)
+    store: StoreDep, _caller: Regulator, limit: int = Query(100, ge=1, le=1000)
 ) -> Any:
     """Every override set or lifted, newest first: who, what, why and when."""
     items = []

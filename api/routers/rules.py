@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import Role, StoreDep
+from api.auth import Admin, Member, Regulator
+from api.deps import StoreDep
 from api.errors import ApiError
 from api.schemas import AllowedAddress, RulesDocument, RuleSetView
 from rules.addresses import normalize_address
@@ -26,7 +27,7 @@ def _view(ruleset: RuleSet, published: bool) -> dict[str, Any]:
 
 
 @router.get("/rules", response_model=RuleSetView)
-async def get_rules(store: StoreDep, _role: Role) -> Any:
+async def get_rules(store: StoreDep, _caller: Member) -> Any:
     """The rule set in force: its version (recorded on every warning), and every
     indicator with its aspect, category, severity, deduction and thresholds."""
     published = await store.get_ruleset()
@@ -34,7 +35,7 @@ async def get_rules(store: StoreDep, _role: Role) -> Any:
 
 
 @router.put("/rules", response_model=RuleSetView, responses={422: {"description": "invalid"}})
-async def put_rules(document: RulesDocument, store: StoreDep, _role: Role) -> Any:
+async def put_rules(document: RulesDocument, store: StoreDep, _caller: Admin) -> Any:
     """Publish a rule set (the rules-file structure as JSON). Running workers switch to
     it at their next batch; nothing changes if it is invalid."""
     try:
@@ -46,13 +47,15 @@ async def put_rules(document: RulesDocument, store: StoreDep, _role: Role) -> An
 
 
 @router.get("/address-allowlist", response_model=list[str])
-async def list_allowed(store: StoreDep, _role: Role) -> Any:
+async def list_allowed(store: StoreDep, _caller: Regulator) -> Any:
     """Approved cluster addresses (normalized): 一址多照 never fires there."""
     return await store.allowed_addresses()
 
 
 @router.post("/address-allowlist", status_code=201, response_model=AllowedAddress)
-async def allow(body: AllowedAddress, store: StoreDep, _role: Role, response: Response) -> Any:
+async def allow(
+    body: AllowedAddress, store: StoreDep, _caller: Regulator, response: Response
+) -> Any:
     """Approve an address; the enterprises registered there are re-evaluated."""
     if not normalize_address(body.address):
         raise ApiError(422, "the address is empty")
@@ -63,7 +66,7 @@ async def allow(body: AllowedAddress, store: StoreDep, _role: Role, response: Re
 
 @router.delete("/address-allowlist", status_code=204)
 async def disallow(
-    store: StoreDep, _role: Role, address: str = Query(min_length=1, max_length=500)
+    store: StoreDep, _caller: Regulator, address: str = Query(min_length=1, max_length=500)
 ) -> Response:
     """Withdraw an approval; the enterprises there are re-evaluated."""
     if not await store.disallow_address(address):

@@ -26,7 +26,13 @@ Cluster slot):
                        output streams: the API tails them and the relay publishes them
                        to Kafka (a transactional outbox: written in the same atomic step
                        as the state, so no output is lost when a worker dies)
-  cw:grades            USCC -> grade, for counts and lists
+  cw:directory         USCC -> directory entry (rules/directory.py): name, address,
+                       district, tags, grade, open rules, last inspected and penalised;
+                       what lists, search, blind spots and inspection draws filter on
+  cw:accounts, cw:api-keys
+                       accounts (JSON) and API keys by SHA-256 (the key is never stored)
+  cw:rate:KEY:WINDOW   requests of a key in a rate-limit window (expires)
+  cw:access-log        every data access: who, what, when, how many records
 
 Batch reads (MGET of states) and the global keys span slots: a Redis Cluster
 deployment needs them split by slot (see the scale-out notes).
@@ -36,16 +42,29 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
+from rules.store.accounts import AccountStore
+from rules.store.directory import DirectoryStore
+from rules.store.inspections import InspectionStore
 from rules.store.models import ModelStore
 from rules.store.outbox import OUTBOX_GROUP, OutboxStore
 from rules.store.reads import ReadStore
+from rules.store.webhooks import WebhookStore
 from rules.store.worker import Commit, LinkUpdate, Loaded, WorkerStore
 from streams.settings import StoreSettings
 
 __all__ = ["OUTBOX_GROUP", "Commit", "LinkUpdate", "Loaded", "Store"]
 
 
-class Store(WorkerStore, OutboxStore, ReadStore, ModelStore):
+class Store(
+    WorkerStore,
+    OutboxStore,
+    ReadStore,
+    ModelStore,
+    DirectoryStore,
+    AccountStore,
+    WebhookStore,
+    InspectionStore,
+):
     @classmethod
     def from_settings(cls, settings: StoreSettings) -> Store:
         return cls.from_url(settings.redis_url, settings.key_prefix, settings.stream_maxlen)

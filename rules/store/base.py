@@ -28,7 +28,8 @@ class StoreBase:
         self.warnings_stream = f"{prefix}:warnings"
         self.grades_stream = f"{prefix}:grade-changes"
         self.dead_letters_stream = f"{prefix}:dead-letters"
-        self.grade_index = f"{prefix}:grades"
+        #: USCC -> directory entry (rules/directory.py)
+        self.directory = f"{prefix}:directory"
         self.timers = f"{prefix}:timers"
         self.nudges = f"{prefix}:nudges"
         self.overrides = f"{prefix}:overrides"
@@ -38,6 +39,9 @@ class StoreBase:
         self.learning_stream = f"{prefix}:learning"
         self.model_key = f"{prefix}:model"
         self.model_events = f"{prefix}:model-events"
+        self.accounts = f"{prefix}:accounts"
+        self.api_keys = f"{prefix}:api-keys"
+        self.access_log = f"{prefix}:access-log"
         self._commit = client.register_script(scripts.COMMIT)
         self._person_listing = client.register_script(scripts.PERSON_LISTING)
         self._dead_letter = client.register_script(scripts.DEAD_LETTER)
@@ -45,6 +49,7 @@ class StoreBase:
         self._allow_address = client.register_script(scripts.ALLOW_ADDRESS)
         self._related = client.register_script(scripts.RELATED)
         self._override = client.register_script(scripts.OVERRIDE)
+        self._authenticate = client.register_script(scripts.AUTHENTICATE)
 
     async def close(self) -> None:
         await self.redis.aclose()

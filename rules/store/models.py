@@ -50,7 +50,7 @@ class ModelStore(StoreBase):
     async def nudge_graded(self) -> int:
         """Ask for every graded enterprise to be re-evaluated as of its own clock: the
         forecaster's weight changed (suspended or restored) for all of them at once."""
-        usccs: Any = await self.redis.hkeys(self.grade_index)
+        usccs: Any = await self.redis.hkeys(self.directory)
         for start in range(0, len(usccs), 10_000):
             chunk = usccs[start : start + 10_000]
             await self.redis.zadd(self.nudges, dict.fromkeys(chunk, 0))

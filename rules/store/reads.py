@@ -51,11 +51,6 @@ class ReadStore(StoreBase):
                 return
             upper = f"({entries[-1][0].decode()}"
 
-    async def all_grades(self) -> dict[str, str]:
-        """USCC -> grade of every graded enterprise."""
-        grades: Any = await self.redis.hgetall(self.grade_index)
-        return {k.decode(): v.decode() for k, v in grades.items() if v}
-
     # --- the rule set in force ------------------------------------------------------
     async def get_ruleset(self) -> RuleSet | None:
         """The rule set published to the workers, or None (they use the defaults)."""

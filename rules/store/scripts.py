@@ -6,9 +6,9 @@
 # The journal keeps every event applied (to rebuild the timeline after a late one);
 # the timeline is replaced from the first instant the batch re-evaluated.
 # The labels log gets the batch's learning record for the trainer, if any.
-# KEYS: seen, state, enterprise warnings, warnings stream, grades stream, grade index,
+# KEYS: seen, state, enterprise warnings, warnings stream, grades stream, directory,
 #       timers, journal, timeline, labels log
-# ARGV: n_events, event_ids..., state, maxlen, uscc, grade, recheck score ('' = none),
+# ARGV: n_events, event_ids..., state, maxlen, uscc, directory entry, recheck score ('' = none),
 #       n_warnings, warnings..., n_grade_changes, grade changes..., n_journal,
 #       journal entries..., learning record ('' = none),
 #       replace-from score ('' = nothing to replace), (score, timeline entry)...
@@ -160,4 +160,17 @@ end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'data', ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 return 1
+"""
+
+# The caller of a request in one round trip: the key's record, its account, and the
+# count of the key's requests in the current rate window (incremented here).
+# KEYS: keys hash, accounts hash, rate counter; ARGV: key hash, window seconds
+AUTHENTICATE = """
+local key = redis.call('HGET', KEYS[1], ARGV[1])
+if not key then return {false, false, 0} end
+local record = cjson.decode(key)
+local account = redis.call('HGET', KEYS[2], record['account_id'])
+local used = redis.call('INCR', KEYS[3])
+if used == 1 then redis.call('EXPIRE', KEYS[3], ARGV[2] * 2) end
+return {key, account, used}
 """

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from rules.directory import directory_entry
 from rules.related import RelatedData
 from rules.state import EnterpriseState
 from rules.store.base import StoreBase, dumps, epoch
@@ -190,7 +191,7 @@ class WorkerStore(StoreBase):
                 self._ent(c.uscc, "warnings"),
                 self.warnings_stream,
                 self.grades_stream,
-                self.grade_index,
+                self.directory,
                 self.timers,
                 self._ent(c.uscc, "journal"),
                 self._ent(c.uscc, "timeline"),
@@ -203,7 +204,7 @@ class WorkerStore(StoreBase):
                 c.state.to_json(),
                 self.maxlen,
                 c.uscc,
-                c.state.grade or "",
+                dumps(directory_entry(c.state)),
                 _epoch(c.state.recheck_at),
                 len(c.warnings),
                 *(dumps(w) for w in c.warnings),

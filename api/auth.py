@@ -1,0 +1,144 @@
+"""Who is calling: API keys, accounts, roles, district scope and per-key rate limits.
+
+Roles, from most to least: admin (accounts, keys, the access log, everything else),
+regulator (all data, personal data included, overrides, inspections), department
+(lookups with personal data masked, subscriptions, webhooks, inspection plans) and
+public (the disclosure view only; also what a caller without a key gets).
+An account may be scoped to a district: a division-code prefix ("4403" a city,
+"440305" a district); it then sees only enterprises registered there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import ApiError
+from rules.store import Store
+
+RoleName = Literal["admin", "regulator", "department", "public"]
+ROLES: tuple[RoleName, ...] = ("admin", "regulator", "department", "public")
+#: the roles that may see personal data (ID numbers, natural persons' names, phones)
+PERSONAL_DATA_ROLES = frozenset({"admin", "regulator"})
+KEY_PREFIX = "cwk_"
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
+
+
+@dataclass
+class Caller:
+    role: RoleName
+    account_id: str | None = None  # None: an anonymous member of the public
+    key_id: str | None = None
+    district: str | None = None
+    department: str | None = None
+    #: how many records this request returned, for the access log (api/access_log.py)
+    records: int | None = field(default=None, compare=False)
+
+    @property
+    def personal_data(self) -> bool:
+        return self.role in PERSONAL_DATA_ROLES
+
+    def sees(self, district: str | None) -> bool:
+        """Whether an enterprise of `district` is in this caller's scope."""
+        return self.district is None or (district or "").startswith(self.district)
+
+    def saw(self, n: int) -> None:
+        self.records = (self.records or 0) + n
+
+
+def new_key() -> tuple[str, str, str]:
+    """(key id, the key to hand out once, its hash to store)."""
+    key_id = secrets.token_hex(6)
+    key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+    return key_id, key, hash_key(key)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _limit(request: Request, role: str, account: dict[str, Any] | None) -> int:
+    if account and account.get("rate_limit"):
+        return int(account["rate_limit"])
+    limit: int = getattr(request.app.state.settings, f"rate_limit_{role}")
+    return limit
+
+
+def _check_rate(request: Request, used: int, limit: int) -> None:
+    window_s: int = request.app.state.settings.rate_window_s
+    request.state.rate = (limit, max(0, limit - used))
+    if used > limit:
+        retry = window_s - int(time.time()) % window_s
+        raise ApiError(
+            429,
+            f"rate limit of {limit} requests per {window_s} s exceeded; retry in {retry} s",
+            details={"limit": limit, "window_s": window_s, "retry_after_s": retry},
+            headers={"Retry-After": str(retry)},
+        )
+
+
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """The caller of this request, rate-limited; anonymous callers are the public."""
+    store: Store = request.app.state.store
+    window_s: int = request.app.state.settings.rate_window_s
+    window = int(time.time()) // window_s
+    token = credentials.credentials if credentials else request.query_params.get("access_token")
+    if not token:
+        host = request.client.host if request.client else "unknown"
+        caller = Caller(role="public")
+        request.state.caller = caller
+        used = await store.count_request(host, window_s, window)
+        _check_rate(request, used, _limit(request, "public", None))
+        return caller
+    admin_key: str = request.app.state.admin_key
+    if hmac.compare_digest(token.encode(), admin_key.encode()):
+        caller = Caller(role="admin", account_id="admin", key_id="admin")
+        request.state.caller = caller
+        used = await store.count_request("admin-key", window_s, window)
+        _check_rate(request, used, _limit(request, "admin", None))
+        return caller
+    key, account, used = await store.authenticate(hash_key(token), window_s, window)
+    if key is None or account is None or key.get("revoked_at") or account.get("disabled"):
+        raise ApiError(401, "invalid or revoked API key")
+    caller = Caller(
+        role=account["role"],
+        account_id=account["account_id"],
+        key_id=key["key_id"],
+        district=account.get("district"),
+        department=account.get("department"),
+    )
+    request.state.caller = caller
+    _check_rate(request, used, _limit(request, caller.role, account))
+    return caller
+
+
+def allow(*roles: RoleName) -> Callable[..., Any]:
+    """A dependency that admits callers of these roles only."""
+
+    def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+        if caller.role not in roles:
+            if caller.account_id is None:
+                raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>'")
+            raise ApiError(403, f"the {caller.role} role may not do this")
+        return caller
+
+    check.__doc__ = f"Admits {', '.join(roles)}."
+    return check
+
+
+Admin = Annotated[Caller, Depends(allow("admin"))]
+Regulator = Annotated[Caller, Depends(allow("admin", "regulator"))]
+Member = Annotated[Caller, Depends(allow("admin", "regulator", "department"))]
+Anyone = Annotated[Caller, Depends(allow(*ROLES))]

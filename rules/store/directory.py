@@ -1,0 +1,64 @@
+"""What lookups, lists, search and the inspection draw read: states in bulk and the
+directory (rules/directory.py), the index of every enterprise's filterable fields."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from rules.state import EnterpriseState
+from rules.store.base import StoreBase
+
+
+class DirectoryStore(StoreBase):
+    async def get_enterprises(self, usccs: Sequence[str]) -> dict[str, EnterpriseState]:
+        """The states of many enterprises in one round trip (a pipeline of GETs, which
+        also works where their keys lie in different cluster slots); missing ones are
+        left out."""
+        pipe = self.redis.pipeline(transaction=False)
+        for uscc in usccs:
+            pipe.get(self._ent(uscc, "state"))
+        found = await pipe.execute()
+        return {
+            u: EnterpriseState.from_json(raw) for u, raw in zip(usccs, found, strict=True) if raw
+        }
+
+    async def directory_entries(self, usccs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """USCC -> directory entry, for those that have one."""
+        if not usccs:
+            return {}
+        found: Any = await self.redis.hmget(self.directory, list(usccs))
+        return {u: json.loads(raw) for u, raw in zip(usccs, found, strict=True) if raw}
+
+    async def scan_directory(
+        self, cursor: int = 0, count: int = 1000
+    ) -> tuple[int, list[tuple[str, dict[str, Any]]]]:
+        """One step of a scan over the directory: the next cursor (0 when done) and
+        about `count` entries."""
+        reply: Any = await self.redis.hscan(self.directory, cursor, count=count)
+        return int(reply[0]), [(k.decode(), json.loads(v)) for k, v in reply[1].items()]
+
+    async def iter_directory(self, count: int = 2000) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Every (USCC, entry) of the directory, in no particular order."""
+        cursor = 0
+        while True:
+            cursor, entries = await self.scan_directory(cursor, count)
+            for item in entries:
+                yield item
+            if cursor == 0:
+                return
+
+    async def all_grades(self) -> dict[str, str]:
+        """USCC -> grade of every graded enterprise."""
+        return {u: e["grade"] async for u, e in self.iter_directory() if e.get("grade")}
+
+    async def person_firms(self, pkey: str) -> dict[str, list[str]]:
+        """The firms where a person (by person_key) holds a key role: USCC -> roles."""
+        found: Any = await self.redis.hgetall(self._person(pkey, "firms"))
+        return {k.decode(): v.decode().split(",") for k, v in found.items()}
+
+    async def address_firms(self, akey: str) -> list[str]:
+        """The firms registered at an address (by address_key)."""
+        found: Any = await self.redis.hkeys(self._address(akey))
+        return sorted(k.decode() for k in found)
