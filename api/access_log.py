@@ -5,6 +5,7 @@ admins (GET /admin/access-log)."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -43,11 +44,12 @@ def install_access_log(app: FastAPI) -> None:
             response.headers["X-RateLimit-Limit"] = str(rate[0])
             response.headers["X-RateLimit-Remaining"] = str(rate[1])
         if request.url.path not in UNLOGGED:
-            await _record(request, route, response.status_code)
+            await record_access(request, route, response.status_code)
         return response
 
 
-async def _record(request: Request, route: str, status: int) -> None:
+async def record_access(request: Request, route: str, status: int) -> None:
+    """Write one access-log record for this request, as its caller stands now."""
     caller = getattr(request.state, "caller", None)
     record = {
         "at": datetime.now(UTC).isoformat(),
@@ -57,7 +59,7 @@ async def _record(request: Request, route: str, status: int) -> None:
         "method": request.method,
         "path": request.url.path,
         "route": route,
-        "query": request.url.query or None,
+        "query": _redacted(request.url.query) or None,
         "status": status,
         "records": caller.records if caller else None,
         "client": request.client.host if request.client else None,
@@ -70,6 +72,15 @@ async def _record(request: Request, route: str, status: int) -> None:
         who = record["account_id"]
         log.error("access log write failed: %s %s by %s", request.method, route, who)
         ACCESS_LOG_ERRORS.inc()
+
+
+def _redacted(query: str) -> str:
+    """The query string without a key passed as `access_token` (live streams).
+
+    >>> _redacted("uscc=X&access_token=cwk_1_secret&severity=red")
+    'uscc=X&access_token=REDACTED&severity=red'
+    """
+    return re.sub(r"(^|&)access_token=[^&]*", r"\1access_token=REDACTED", query)
 
 
 ACCESS_LOG_ERRORS = Counter(

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.access_log import install_access_log
-from api.errors import install_error_handlers
+from api.errors import COMMON_ERRORS, install_error_handlers
 from api.routers import (
     admin,
     enterprises,
@@ -67,8 +67,8 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
     install_access_log(app)
     for module in (
         health,
+        lookups,  # before enterprises: /enterprises/search is not /enterprises/{uscc}
         enterprises,
-        lookups,
         history,
         overrides,
         outputs,
@@ -80,5 +80,5 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
         model,
         admin,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=COMMON_ERRORS)
     return app

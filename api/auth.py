@@ -26,9 +26,13 @@ from rules.store import Store
 
 RoleName = Literal["admin", "regulator", "department", "public"]
 ROLES: tuple[RoleName, ...] = ("admin", "regulator", "department", "public")
+#: the roles that may read data beyond the disclosure view (`Member`)
+MEMBER_ROLES: tuple[RoleName, ...] = ("admin", "regulator", "department")
 #: the roles that may see personal data (ID numbers, natural persons' names, phones)
 PERSONAL_DATA_ROLES = frozenset({"admin", "regulator"})
 KEY_PREFIX = "cwk_"
+#: OpenAPI for a route that the public may call without a key: the key is optional
+OPTIONAL_KEY: dict[str, Any] = {"security": [{}]}  # added to the bearer requirement
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 
@@ -87,15 +91,17 @@ def _check_rate(request: Request, used: int, limit: int) -> None:
 
 
 async def authenticate(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    request: Request, credentials: HTTPAuthorizationCredentials | None, anonymous: bool = True
 ) -> Caller:
-    """The caller of this request, rate-limited; anonymous callers are the public."""
+    """The caller of this request, rate-limited. Without a key the caller is the
+    public where `anonymous` callers are admitted, else refused (401) at once."""
     store: Store = request.app.state.store
     window_s: int = request.app.state.settings.rate_window_s
     window = int(time.time()) // window_s
     token = credentials.credentials if credentials else request.query_params.get("access_token")
     if not token:
+        if not anonymous:
+            raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>'")
         host = request.client.host if request.client else "unknown"
         caller = Caller(role="public")
         request.state.caller = caller
@@ -127,10 +133,12 @@ async def authenticate(
 def allow(*roles: RoleName) -> Callable[..., Any]:
     """A dependency that admits callers of these roles only."""
 
-    def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+    async def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Caller:
+        caller = await authenticate(request, credentials, anonymous="public" in roles)
         if caller.role not in roles:
-            if caller.account_id is None:
-                raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>'")
             raise ApiError(403, f"the {caller.role} role may not do this")
         return caller
 
@@ -140,5 +148,5 @@ def allow(*roles: RoleName) -> Callable[..., Any]:
 
 Admin = Annotated[Caller, Depends(allow("admin"))]
 Regulator = Annotated[Caller, Depends(allow("admin", "regulator"))]
-Member = Annotated[Caller, Depends(allow("admin", "regulator", "department"))]
+Member = Annotated[Caller, Depends(allow(*MEMBER_ROLES))]
 Anyone = Annotated[Caller, Depends(allow(*ROLES))]

@@ -3,9 +3,12 @@ api/auth.py."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic import BeforeValidator
 
 from api.auth import Caller
 from api.errors import ApiError
@@ -34,6 +37,18 @@ async def check_scope(store: Store, caller: Caller, uscc: str) -> None:
     if entry is None or not caller.sees(entry.get("district")):
         raise ApiError(404, f"no record of enterprise {uscc}")
 
+
+def _iso_text(value: Any) -> Any:
+    """Dates and times as ISO text only: pydantic would also take a bare number as a
+    Unix time, which the API documents nowhere."""
+    if not (isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}", value)):
+        raise ValueError("expected ISO 8601 text, e.g. 2026-03-01 or 2026-03-01T00:00:00+08:00")
+    return value
+
+
+#: an RFC 3339 date-time, a date (YYYY-MM-DD): as text, never a number
+Instant = Annotated[datetime, BeforeValidator(_iso_text)]
+Day = Annotated[date, BeforeValidator(_iso_text)]
 
 StoreDep = Annotated[Store, Depends(get_store)]
 Uscc = Annotated[str, Depends(valid_uscc)]

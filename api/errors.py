@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -20,6 +22,49 @@ _CODES = {
     429: "rate_limited",
     503: "unavailable",
 }
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["invalid_uscc"])
+    message: str = Field(examples=["invalid USCC '91440300708461136A': check character is A"])
+    details: Any = Field(None, description="more, where the error has it (fields, limits)")
+
+
+class ErrorBody(BaseModel):
+    """The one shape of every error response."""
+
+    error: ErrorDetail
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+#: what any endpoint may answer besides its own results, documented once for all
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _error("a request body that is not JSON"),
+    401: _error("no API key where one is needed, or an invalid or revoked one"),
+    403: _error("the caller's role may not do this"),
+    404: _error("no such record (or not in the caller's district)"),
+    422: _error("invalid input: a malformed USCC, parameter, body, cursor or time"),
+    429: _error("rate limit exceeded: see Retry-After"),
+    503: _error("the state store is unavailable: see Retry-After"),
+}
+
+
+def _methods_of(request: Request) -> set[str]:
+    """Every method the OpenAPI document lists at this request's path."""
+    app = request.app
+    paths = getattr(app.state, "path_methods", None)
+    if paths is None:
+        paths = app.state.path_methods = [
+            (re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), set(ops))
+            for path, ops in app.openapi()["paths"].items()
+        ]
+    # the most specific paths win: /enterprises/batch is not /enterprises/{uscc}
+    matching = [(p.pattern.count("[^/]+"), m) for p, m in paths if p.match(request.url.path)]
+    fewest = min((n for n, _ in matching), default=0)
+    return {m.upper() for n, methods in matching if n == fewest for m in methods}
 
 
 class ApiError(Exception):
@@ -48,13 +93,13 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _CODES.get(exc.status_code, "error")
-        return JSONResponse(
-            error_body(code, str(exc.detail)),
-            exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route that matched the path only
+            headers["Allow"] = ", ".join(sorted(_methods_of(request)))
+        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

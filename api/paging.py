@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Query
 
 from api.auth import Caller
+from api.deps import Instant
 from api.errors import ApiError
 from rules.store import Store
 
@@ -18,7 +19,7 @@ _CURSOR = re.compile(r"^\d{1,20}-\d{1,20}$")
 Limit = Annotated[int, Query(ge=1, le=500, description="items per page")]
 Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page")]
 Since = Annotated[
-    datetime | None, Query(description="only items raised at or after this RFC 3339 time")
+    Instant | None, Query(description="only items raised at or after this RFC 3339 time")
 ]
 
 
@@ -37,7 +38,8 @@ async def stream_page(
         raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
     if since is not None and since.tzinfo is None:
         raise ApiError(422, "since must carry a UTC offset, e.g. 2026-03-01T00:00:00+08:00")
-    since_ms = int(since.timestamp() * 1000) if since else None
+    # stream ids start at the epoch: an earlier `since` takes everything
+    since_ms = max(0, int(since.timestamp() * 1000)) if since else None
     scoped = caller is not None and caller.district is not None
     districts: dict[str, str | None] = {}
     items: list[dict[str, Any]] = []

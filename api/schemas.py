@@ -124,6 +124,43 @@ class Enterprise(BaseModel):
     last_event_at: str | None
 
 
+class EnterpriseSummary(BaseModel):
+    """One line of a batch lookup, a list, a search or an export."""
+
+    uscc: str = Field(examples=["91440300708461136T"])
+    name: str | None = Field(None, examples=["深圳市某某科技有限公司"])
+    address: str | None = None
+    district: str | None = Field(None, examples=["440305"])
+    industry: str | None = Field(None, examples=["I65"])
+    tags: list[str] = Field(default_factory=list)
+    status: str = Field(examples=["active"])
+    grade: str | None = Field(None, examples=["C"])
+    score: int | None = Field(None, examples=[64])
+    risk: RiskLabel | None = None
+    rules: list[str] = Field(default_factory=list, description="rules with an open warning")
+    registered_on: str | None = None
+    last_inspected: str | None = Field(None, description="day of the latest inspection")
+    last_penalized: str | None = Field(None, description="day of the latest penalty decided")
+    roles: list[str] | None = Field(None, description="a person search: the person's roles here")
+
+
+class BatchRequest(BaseModel):
+    usccs: list[str] = Field(
+        min_length=1, max_length=1000, examples=[["91440300708461136T", "91110000MA00000001"]]
+    )
+
+
+class BatchProblem(BaseModel):
+    uscc: str
+    problem: str
+
+
+class BatchResult(BaseModel):
+    items: list[EnterpriseSummary] = Field(description="found, in the order asked")
+    missing: list[str] = Field(description="valid USCCs with no record (or outside your scope)")
+    invalid: list[BatchProblem] = Field(description="not valid USCCs")
+
+
 class RulesDocument(BaseModel):
     """A rules file's structure: `{"version": ..., "rules": {rule_id: {setting: value}}}`."""
 

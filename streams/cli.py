@@ -119,7 +119,12 @@ def _api(_args: argparse.Namespace) -> int:
 
     settings = ApiSettings()
     uvicorn.run(
-        create_app(settings), host=settings.api_host, port=settings.api_port, log_level="warning"
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+        # open live streams never end by themselves: give them a moment, then close them
+        timeout_graceful_shutdown=3,
     )
     return 0
 

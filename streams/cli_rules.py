@@ -63,6 +63,20 @@ def add_commands(sub: Any) -> None:
     bench.add_argument("--no-progress", action="store_true")
     bench.set_defaults(run=_bench)
 
+    load = sub.add_parser(
+        "bench-api", help="lookup latency under a stated request rate, measured with wrk"
+    )
+    load.add_argument("--enterprises", type=int, default=5000)
+    load.add_argument("--events", type=int, default=20000)
+    load.add_argument(
+        "--rate", type=float, default=500.0, help="at most this many requests per second"
+    )
+    load.add_argument("--duration", type=int, default=20, help="seconds per scenario")
+    load.add_argument("--connections", type=int, default=10)
+    load.add_argument("--batch-size", type=int, default=100, help="USCCs per batch lookup")
+    load.add_argument("--no-progress", action="store_true")
+    load.set_defaults(run=_bench_api)
+
 
 def _store() -> Any:
     from rules.store import Store
@@ -210,6 +224,17 @@ def _backtest(args: argparse.Namespace) -> int:
     allowlist = read_addresses(args.allowlist) if args.allowlist else []
     report = run_backtest(args.events, candidate, baseline, allowlist, not args.no_progress)
     print(report.render(args.show))
+    return 0
+
+
+def _bench_api(args: argparse.Namespace) -> int:
+    from streams.bench_api import run_bench_api
+
+    report = run_bench_api(
+        args.enterprises, args.events, args.rate, args.duration, args.connections,
+        args.batch_size, progress=not args.no_progress,
+    )  # fmt: skip
+    print(report)
     return 0
 
 

@@ -88,6 +88,40 @@ class ApiSettings(BaseSettings):
     rate_limit_public: int = 60
     #: deliver webhooks from this API process (several processes share the work)
     webhooks_enabled: bool = True
+    #: webhooks: a failed delivery is retried after base, 2x base, 4x base... (at most
+    #: the cap) seconds, `max_attempts` times in all; then the webhook is paused
+    webhook_max_attempts: int = 5
+    webhook_backoff_base_s: float = 1.0
+    webhook_backoff_cap_s: float = 60.0
+    #: how long a receiver may take to answer one delivery
+    webhook_timeout_s: float = 10.0
+    #: how often new records and new webhooks are looked for
+    webhook_poll_interval_s: float = 1.0
+    #: how long a process's claim on a webhook lasts unless renewed (renewed meanwhile)
+    webhook_lease_ms: int = 30_000
+    #: records read per stream at a time
+    webhook_batch: int = 100
+    #: entries kept in each webhook's delivery log
+    webhook_log_maxlen: int = 1000
+    webhook_max_per_account: int = 50
+
+
+class LiveSettings(BaseSettings):
+    """The API's live subscriptions (SSE, WebSocket): CREDITWATCH_LIVE_*."""
+
+    model_config = SettingsConfigDict(env_prefix="CREDITWATCH_LIVE_", extra="ignore")
+
+    #: a keep-alive after this long without anything sent (proxies drop idle streams)
+    keepalive_s: float = 15.0
+    #: the reconnection delay suggested to SSE clients
+    retry_ms: int = 3000
+    #: entries read per stream at a time
+    batch: int = 200
+    #: how long the tailer's XREAD blocks before it asks again
+    block_ms: int = 5000
+    #: the tailer's pause after a Redis error, doubled per failure up to the cap
+    backoff_s: float = 0.5
+    backoff_cap_s: float = 10.0
 
 
 class StackSettings(BaseSettings):

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
-from api.auth import Admin, Anyone, RoleName, new_key
+from api.auth import OPTIONAL_KEY, Admin, Anyone, RoleName, new_key
 from api.deps import StoreDep
 from api.errors import ApiError
 from api.paging import Cursor, Limit, Since, stream_page
@@ -37,7 +37,7 @@ async def _account(store: StoreDep, account_id: str) -> dict[str, Any]:
     return account
 
 
-@router.get("/me", response_model=Me)
+@router.get("/me", response_model=Me, openapi_extra=OPTIONAL_KEY)
 async def who_am_i(caller: Anyone) -> Any:
     """The caller as the API sees it: account, role, district scope; anonymous callers
     are the public."""

@@ -26,9 +26,9 @@ router = APIRouter(prefix="/enterprises", tags=["enterprises"])
     },
 )
 async def get_enterprise(
+    caller: Member,  # first: the key is checked before the input
     uscc: Uscc,
     store: StoreDep,
-    caller: Member,
     as_of: str | None = Query(
         None,
         description="a date (YYYY-MM-DD: as at the end of that day, Beijing time) or an "
@@ -74,9 +74,9 @@ async def get_enterprise(
     responses={422: {"description": "not a valid USCC"}},
 )
 async def enterprise_warnings(
+    caller: Member,
     uscc: Uscc,
     store: StoreDep,
-    caller: Member,
     status: Literal["open", "closed"] | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> Any:

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/enterprises", tags=["enterprises"])
     responses={404: {"description": "no record of this enterprise"}},
 )
 async def grade_history(
-    uscc: Uscc, store: StoreDep, caller: Member, limit: int = Query(100, ge=1, le=1000)
+    caller: Member, uscc: Uscc, store: StoreDep, limit: int = Query(100, ge=1, le=1000)
 ) -> Any:
     """Every grade change, newest first, in event time: when it took effect, what caused
     it (an event id, `recheck:TIME` when a statutory clock ran out, or an override), and

@@ -1,7 +1,342 @@
-"""(to be written)"""
+"""Risk-weighted random inspection plans (双随机、一公开): draw, read, verify, publish;
+and blind spots (监管盲区): low-grade firms nobody has inspected or penalised.
+
+The draw is rules/inspections.py (pure); this module gathers its population from the
+directory, records the plan with its snapshot and seed (rules/store/inspections.py)
+and reads each target's result from its state (`plan_results`, filled when an
+`inspection.completed` event with the plan's id is processed).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import secrets
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Path, Query
+from prometheus_client import Counter
+
+from api.auth import OPTIONAL_KEY, Admin, Anyone, Caller, Member
+from api.deps import StoreDep
+from api.errors import ApiError
+from api.schemas_inspections import (
+    BlindSpots,
+    Plan,
+    PlanRequest,
+    PlanSummary,
+    PublicPlan,
+    Verification,
+)
+from rules import inspections as ins
+from rules.calendar import CHINA, add_months
+from rules.store import Store
 
 router = APIRouter(tags=["inspections"])
+PLANS = Counter("creditwatch_inspection_plans_total", "Inspection plans drawn")
+PlanId = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+def _params(parameters: dict[str, Any]) -> ins.Params:
+    """The draw's parameters from a plan's recorded `parameters`."""
+    return ins.Params(
+        ratios=parameters["ratios"],
+        exempt_tags=tuple(parameters["exemptions"]["tags"]),
+        grace_days=parameters["exemptions"]["grace_days"],
+        inspectors=tuple(ins.Inspector(**i) for i in parameters["inspectors"]),
+        inspectors_per_target=parameters["inspectors_per_target"],
+        conflict=parameters["conflict"],
+    )
+
+
+def _filters(population: dict[str, Any]) -> ins.Filters:
+    return ins.Filters(
+        districts=tuple(population["districts"]),
+        industries=tuple(population["industries"]),
+        grades=tuple(population["grades"]),
+        tags=tuple(population["tags"]),
+        only_active=population["only_active"],
+    )
+
+
+async def _visible_plan(store: Store, caller: Caller, plan_id: str) -> dict[str, Any]:
+    """The plan, or 404 if missing or outside the caller's district scope (as if
+    missing, so a scoped account cannot probe other districts' plans)."""
+    plan = await store.get_plan(plan_id)
+    if plan is None or not ins.visible(plan["districts"], caller.district):
+        raise ApiError(404, f"no inspection plan {plan_id}")
+    plan_: dict[str, Any] = plan
+    return plan_
+
+
+async def _results(store: Store, plan: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """USCC -> {result, at, event_id} of this plan's targets, from their states (one
+    round trip)."""
+    states = await store.get_enterprises([t["uscc"] for t in plan["targets"]])
+    found = {u: s.plan_results.get(plan["plan_id"]) for u, s in states.items()}
+    return {u: r for u, r in found.items() if r}
+
+
+def _summary(plan: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{k: v for k, v in plan.items() if k not in ("targets", "parameters")},
+        "targets_count": len(plan["targets"]),
+    }
+
+
+def _with_results(plan: dict[str, Any], results: dict[str, dict[str, str]]) -> dict[str, Any]:
+    targets = [
+        {
+            **t,
+            "result": results.get(t["uscc"], {}).get("result", "pending"),
+            "result_at": results.get(t["uscc"], {}).get("at"),
+        }
+        for t in plan["targets"]
+    ]
+    done = [results.get(t["uscc"], {}).get("result") for t in plan["targets"]]
+    return {
+        **plan,
+        "targets_count": len(targets),
+        "targets": targets,
+        "progress": ins.progress(done),
+    }
+
+
+@router.post(
+    "/inspections/plans",
+    status_code=201,
+    response_model=Plan,
+    responses={
+        403: {"description": "the districts asked for are outside the caller's scope"},
+        422: {"description": "invalid parameters, or an empty inspector pool"},
+    },
+)
+async def draw_plan(body: PlanRequest, store: StoreDep, caller: Member) -> Any:
+    """Draw a plan: random targets by grade (ceil(ratio x eligible)), random
+    conflict-free inspectors from different departments where possible. The
+    population, parameters and seed are recorded so the draw can be verified; every
+    draw is audited. A district-scoped caller draws from its district only."""
+    if not body.inspectors:
+        raise ApiError(422, "the inspector pool is empty", code="empty_pool")
+    districts = ins.narrow(body.population.districts, caller.district)
+    if districts is None:
+        raise ApiError(403, f"the districts asked for are outside your scope {caller.district}")
+    parameters: dict[str, Any] = {
+        "population": {**body.population.model_dump(), "districts": districts},
+        "ratios": {**ins.DEFAULT_RATIOS, **body.ratios},
+        "exemptions": {
+            "tags": sorted(set(body.exemptions.tags)),
+            "grace_days": body.exemptions.grace_days,
+        },
+        "inspectors": [i.model_dump() for i in body.inspectors],
+        "inspectors_per_target": body.inspectors_per_target,
+        "conflict": body.conflict,
+    }
+    params, filters = _params(parameters), _filters(parameters["population"])
+    now = datetime.now(UTC)
+    draw_day = now.astimezone(CHINA).date()
+    entries = [(u, e) async for u, e in store.iter_directory() if filters.admits(e)]
+    population = ins.snapshot(entries, filters, params, draw_day)
+    seed = body.seed or secrets.token_hex(16)
+    drawn = ins.draw(population, params, seed)
+    names = {u: e.get("name") for u, e in entries}
+    pool = {i.inspector_id: i for i in params.inspectors}
+    plan_id = f"P{draw_day:%Y%m%d}-{secrets.token_hex(5)}"
+    plan = {
+        "plan_id": plan_id,
+        "name": body.name,
+        "drawn_at": now.isoformat(),
+        "draw_day": draw_day.isoformat(),
+        "drawn_by": caller.account_id,
+        "seed": seed,
+        "draw_version": ins.DRAW_VERSION,
+        "parameters": parameters,
+        "districts": districts,
+        "population_size": len(population),
+        "population_digest": drawn["population_digest"],
+        "counts": drawn["counts"],
+        "unassigned": drawn["unassigned"],
+        "targets": [
+            {
+                **t,
+                "name": names.get(t["uscc"]),
+                "inspectors": [
+                    {"inspector_id": i, "name": pool[i].name, "department": pool[i].department}
+                    for i in t["inspectors"]
+                ],
+            }
+            for t in drawn["targets"]
+        ],
+    }
+    audit = {
+        "action": "draw",
+        "plan_id": plan_id,
+        "by": caller.account_id,
+        "role": caller.role,
+        "at": plan["drawn_at"],
+        "seed": seed,
+        "counts": drawn["counts"],
+        "population_size": len(population),
+        "population_digest": drawn["population_digest"],
+    }
+    await store.save_plan(plan, population, audit)
+    PLANS.inc()
+    caller.saw(len(plan["targets"]))
+    return _with_results(plan, {})
+
+
+@router.get("/inspections/plans", response_model=list[PlanSummary])
+async def list_plans(store: StoreDep, caller: Member, limit: int = Query(50, ge=1, le=1000)) -> Any:
+    """Plans within the caller's district scope (all for an unscoped one), newest
+    first, without their targets."""
+    plans = [p for p in await store.list_plans() if ins.visible(p["districts"], caller.district)]
+    caller.saw(len(plans[:limit]))
+    return [_summary(p) for p in plans[:limit]]
+
+
+@router.get(
+    "/inspections/plans/{plan_id}",
+    response_model=Plan,
+    responses={404: {"description": "no such plan within the caller's scope"}},
+)
+async def get_plan(store: StoreDep, caller: Member, plan_id: str = PlanId) -> Any:
+    """A plan with its targets, their inspectors and results, and its progress."""
+    plan = await _visible_plan(store, caller, plan_id)
+    caller.saw(len(plan["targets"]))
+    return _with_results(plan, await _results(store, plan))
+
+
+@router.get(
+    "/inspections/plans/{plan_id}/verify",
+    response_model=Verification,
+    responses={404: {"description": "no such plan (or its snapshot) within the scope"}},
+)
+async def verify_plan(store: StoreDep, caller: Member, plan_id: str = PlanId) -> Any:
+    """Redraw the plan from its recorded snapshot, parameters and seed, and say
+    whether the exemptions, the targets, their inspectors and the counts match."""
+    plan = await _visible_plan(store, caller, plan_id)
+    population = await store.plan_population(plan_id)
+    if population is None:
+        raise ApiError(404, f"the population snapshot of plan {plan_id} is missing")
+    params = _params(plan["parameters"])
+    again = ins.reassess(population, params, date.fromisoformat(plan["draw_day"]))
+    redrawn = ins.draw(again, params, plan["seed"])
+    recorded = [(t["uscc"], [i["inspector_id"] for i in t["inspectors"]]) for t in plan["targets"]]
+    checks = {
+        "digest_matches": ins.digest(population) == plan["population_digest"],
+        "exemptions_match": again == sorted(population, key=lambda m: m["uscc"]),
+        "targets_match": [(t["uscc"], t["inspectors"]) for t in redrawn["targets"]] == recorded
+        and redrawn["unassigned"] == plan["unassigned"],
+        "counts_match": redrawn["counts"] == plan["counts"],
+    }
+    caller.saw(1)
+    return {
+        "plan_id": plan_id,
+        "matches": all(checks.values()),
+        **checks,
+        "population_digest": plan["population_digest"],
+        "seed": plan["seed"],
+    }
+
+
+@router.get("/inspections/audit", response_model=list[dict[str, Any]])
+async def inspection_audit(
+    store: StoreDep, caller: Admin, limit: int = Query(100, ge=1, le=1000)
+) -> Any:
+    """Every draw, newest first: who, when, plan, seed, counts, population digest."""
+    records = await store.inspection_audit_records(limit)
+    caller.saw(len(records))
+    return records
+
+
+# --- 一公开: what the public sees: no inspectors, no personal data ----------------------
+def _public(plan: dict[str, Any], results: dict[str, dict[str, str]] | None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "plan_id": plan["plan_id"],
+        "name": plan["name"],
+        "drawn_at": plan["drawn_at"],
+        "ratios": plan["parameters"]["ratios"],
+        "counts": plan["counts"],
+    }
+    if results is not None:
+        done = [results.get(t["uscc"], {}).get("result") for t in plan["targets"]]
+        view["targets"] = [
+            {"uscc": t["uscc"], "name": t.get("name"), "result": r or "pending"}
+            for t, r in zip(plan["targets"], done, strict=True)
+        ]
+        view["progress"] = ins.progress(done)
+    return view
+
+
+@router.get(
+    "/public/inspections/plans", response_model=list[PublicPlan], openapi_extra=OPTIONAL_KEY
+)
+async def public_plans(
+    store: StoreDep, caller: Anyone, limit: int = Query(50, ge=1, le=1000)
+) -> Any:
+    """Published plans, newest first: name, date, ratios and counts per grade."""
+    plans = (await store.list_plans())[:limit]
+    caller.saw(len(plans))
+    return [_public(p, None) for p in plans]
+
+
+@router.get(
+    "/public/inspections/plans/{plan_id}",
+    response_model=PublicPlan,
+    openapi_extra=OPTIONAL_KEY,
+    responses={404: {"description": "no such plan"}},
+)
+async def public_plan(store: StoreDep, caller: Anyone, plan_id: str = PlanId) -> Any:
+    """A published plan: each target's USCC, name and result (or pending)."""
+    plan = await store.get_plan(plan_id)
+    if plan is None:
+        raise ApiError(404, f"no inspection plan {plan_id}")
+    caller.saw(len(plan["targets"]))
+    return _public(plan, await _results(store, plan))
+
+
+# --- 监管盲区 ------------------------------------------------------------------------
+@router.get(
+    "/blind-spots",
+    response_model=BlindSpots,
+    responses={422: {"description": "invalid grades, district or date"}},
+)
+async def blind_spots(
+    store: StoreDep,
+    caller: Member,
+    months: int = Query(12, ge=1, le=120, description="look back this many months"),
+    grades: str = Query("C,D", description="comma-separated grades", examples=["C,D"]),
+    district: str | None = Query(None, pattern=r"^\d{2,6}$", description="a prefix"),
+    limit: int = Query(100, ge=1, le=1000),
+    as_of: str | None = Query(
+        None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="default today (Beijing)"
+    ),
+) -> Any:
+    """Active firms of these grades with no inspection and no penalty in the last
+    `months` months before `as_of` (by their latest dates), worst first: D before C,
+    then the lowest score. Only the caller's district scope is searched."""
+    wanted = sorted({g.strip().upper() for g in grades.split(",") if g.strip()})
+    if not wanted or any(g not in ins.GRADES for g in wanted):
+        raise ApiError(422, f"grades must be a comma-separated subset of A,B,C,D, not {grades!r}")
+    try:  # a date in the calendar: the pattern alone lets 2026-13-01 through
+        today = date.fromisoformat(as_of) if as_of else datetime.now(CHINA).date()
+        since = add_months(today, -months)  # before year 1 is a ValueError too
+    except ValueError:
+        raise ApiError(422, f"as_of {as_of!r} is not a date (YYYY-MM-DD) after year 1") from None
+    found = []
+    async for uscc, entry in store.iter_directory():
+        where = entry.get("district") or ""
+        if not caller.sees(where) or not where.startswith(district or ""):
+            continue
+        reason = ins.blind_spot(entry, wanted, since)
+        if reason:
+            found.append({**entry, "uscc": uscc, "reason": reason})
+    found.sort(key=ins.worst_first)
+    caller.saw(min(limit, len(found)))
+    return {
+        "as_of": today.isoformat(),
+        "since": since.isoformat(),
+        "months": months,
+        "grades": wanted,
+        "total": len(found),
+        "items": found[:limit],
+    }

@@ -1,7 +1,191 @@
-"""(to be written)"""
+"""Many enterprises at once: batch lookups (批量查询), lists filtered by grade, district,
+tag or rule, CSV export, and search by name, address or person (regulators).
+
+Lists, exports and name or address search scan the directory (rules/directory.py);
+a person search reads the person's index of firms directly."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import csv
+import io
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated, Any, Literal
 
-router = APIRouter(tags=["lookups"])
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from api.access_log import record_access
+from api.auth import Caller, Member, Regulator
+from api.deps import StoreDep
+from api.directory_views import CSV_COLUMNS, EntryFilter, csv_row, summary
+from api.errors import ApiError
+from api.schemas import BatchRequest, BatchResult, EnterpriseSummary, Page
+from rules.store import Store
+from streams.identifiers import id_problem, person_key, uscc_problem
+
+router = APIRouter(prefix="/enterprises", tags=["lookups"])
+
+Grade = Literal["A", "B", "C", "D"]
+Grades = Annotated[list[Grade] | None, Query(description="any of these grades")]
+District = Annotated[
+    str | None, Query(pattern=r"^\d{2,6}$", description="division-code prefix", examples=["4403"])
+]
+Tag = Annotated[str | None, Query(max_length=64, examples=["high_tech"])]
+RuleId = Annotated[str | None, Query(max_length=64, description="with an open warning of it")]
+Status = Annotated[Literal["active", "deregistered", "unregistered"] | None, Query()]
+Industry = Annotated[str | None, Query(max_length=8, description="GB/T 4754 code prefix")]
+SCAN_CHUNK = 2000
+
+
+def _filter(
+    grade: Sequence[str] | None,
+    district: str | None,
+    tag: str | None,
+    rule_id: str | None,
+    status: str | None,
+    industry: str | None,
+    **text: str | None,
+) -> EntryFilter:
+    return EntryFilter(frozenset(grade or ()), district, tag, rule_id, status, industry, **text)
+
+
+@router.post(
+    "/batch",
+    response_model=BatchResult,
+    responses={422: {"description": "more than 1,000 USCCs, or none"}},
+)
+async def batch_lookup(body: BatchRequest, store: StoreDep, caller: Member) -> Any:
+    """Up to 1,000 enterprises in one call and one Redis round trip: their grade,
+    score, open rules and status, in the order asked. Invalid USCCs and unknown ones
+    are listed apart; duplicates are answered once."""
+    asked = list(dict.fromkeys(body.usccs))
+    invalid = [{"uscc": u, "problem": p} for u in asked if (p := uscc_problem(u))]
+    valid = [u for u in asked if not uscc_problem(u)]
+    entries = await store.directory_entries(valid)
+    seen = {u: e for u, e in entries.items() if caller.sees(e.get("district"))}
+    caller.saw(len(seen))
+    return {
+        "items": [summary(u, seen[u]) for u in valid if u in seen],
+        "missing": [u for u in valid if u not in seen],
+        "invalid": invalid,
+    }
+
+
+async def _scan(
+    store: Store, caller: Caller, where: EntryFilter, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    """One page of the directory scan: the cursor is the scan's own (opaque)."""
+    if cursor is not None and not cursor.isdigit():
+        raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
+    position = int(cursor or 0)
+    items: list[EnterpriseSummary] = []
+    while True:
+        position, entries = await store.scan_directory(position, SCAN_CHUNK)
+        items.extend(summary(u, e) for u, e in entries if where.matches(e, caller))
+        # a scan step cannot be split, so a page may run over the limit a little
+        if position == 0 or len(items) >= limit:
+            break
+    caller.saw(len(items))
+    return {"items": items, "next_cursor": str(position) if position else None}
+
+
+@router.get("", response_model=Page[EnterpriseSummary])
+async def list_enterprises(
+    store: StoreDep,
+    caller: Member,
+    grade: Grades = None,
+    district: District = None,
+    tag: Tag = None,
+    rule_id: RuleId = None,
+    status: Status = None,
+    industry: Industry = None,
+    limit: int = Query(100, ge=1, le=1000, description="about this many per page"),
+    cursor: str | None = Query(None, max_length=20, description="`next_cursor` of a page"),
+) -> Any:
+    """Enterprises by grade, district, tag, rule with an open warning, status or
+    industry, in no particular order, a page at a time."""
+    where = _filter(grade, district, tag, rule_id, status, industry)
+    return await _scan(store, caller, where, cursor, limit)
+
+
+@router.get(
+    "/search",
+    response_model=Page[EnterpriseSummary],
+    responses={422: {"description": "no search term, or an invalid ID number"}},
+)
+async def search_enterprises(
+    store: StoreDep,
+    caller: Regulator,
+    name: str | None = Query(None, min_length=2, max_length=100, examples=["某某科技"]),
+    address: str | None = Query(None, min_length=2, max_length=200, examples=["科技园路1号"]),
+    person_id: str | None = Query(
+        None, description="a natural person's ID number: every firm where they hold a key role"
+    ),
+    limit: int = Query(100, ge=1, le=1000),
+    cursor: str | None = Query(None, max_length=20),
+) -> Any:
+    """Search by name or address (substrings; an address is normalized first) or by a
+    person's ID number (the firms where they are legal representative, officer or
+    shareholder, with their roles)."""
+    if person_id is not None:
+        problem = id_problem(person_id)
+        if problem:
+            raise ApiError(422, f"invalid ID number: {problem}", code="invalid_id_no")
+        roles = await store.person_firms(person_key(person_id))
+        entries = await store.directory_entries(sorted(roles))
+        items = [
+            summary(u, {**e, "roles": roles[u]})
+            for u, e in entries.items()
+            if caller.sees(e.get("district"))
+        ]
+        caller.saw(len(items))
+        return {"items": items, "next_cursor": None}
+    if name is None and address is None:
+        raise ApiError(422, "give a name, an address or a person_id to search for")
+    where = EntryFilter(name=name, address=address)
+    return await _scan(store, caller, where, cursor, limit)
+
+
+@router.get(
+    "/export.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 with a BOM"}},
+)
+async def export_enterprises(
+    request: Request,
+    store: StoreDep,
+    caller: Member,
+    grade: Grades = None,
+    district: District = None,
+    tag: Tag = None,
+    rule_id: RuleId = None,
+    status: Status = None,
+    industry: Industry = None,
+) -> StreamingResponse:
+    """The list's filters, every match, as CSV (with a byte-order mark, so spreadsheet
+    programs read the Chinese names right), streamed as the directory is scanned. The
+    access log gets a second record when the export ends, with the rows sent."""
+    where = _filter(grade, district, tag, rule_id, status, industry)
+
+    async def rows() -> AsyncIterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        yield "\ufeff" + buffer.getvalue()
+        position, sent = 0, 0
+        while True:
+            position, entries = await store.scan_directory(position, SCAN_CHUNK)
+            buffer.seek(0)
+            buffer.truncate()
+            for uscc, entry in entries:
+                if where.matches(entry, caller):
+                    writer.writerow(csv_row(uscc, entry))
+                    sent += 1
+            yield buffer.getvalue()
+            if position == 0:
+                break
+        caller.records = sent
+        await record_access(request, "/enterprises/export.csv (completed)", 200)
+
+    headers = {"Content-Disposition": 'attachment; filename="enterprises.csv"'}
+    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers=headers)

@@ -30,7 +30,7 @@ def _today() -> date:
     responses={422: {"description": "invalid grade, reason or expiry"}},
 )
 async def set_override(
-    uscc: Uscc, body: OverrideRequest, store: StoreDep, caller: Regulator
+    caller: Regulator, uscc: Uscc, body: OverrideRequest, store: StoreDep
 ) -> Any:
     """Put a grade in force for an enterprise until the end of `expires_on` (Beijing
     time), whatever its indicators say. The enterprise is re-evaluated at once; the
@@ -58,9 +58,9 @@ async def set_override(
     responses={404: {"description": "no override for this enterprise"}},
 )
 async def lift_override(
+    caller: Regulator,
     uscc: Uscc,
     store: StoreDep,
-    caller: Regulator,
     reason: str = Query(..., min_length=1, max_length=1000, description="why it is lifted"),
 ) -> Response:
     """Lift an override before its expiry; the enterprise is re-evaluated at once."""

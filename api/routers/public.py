@@ -1,7 +1,86 @@
-"""(to be written)"""
+"""The public disclosure view (公示): anyone, with or without a key, sees an
+enterprise's grade colour and the categories of its public records; no personal data
+(the legal representative's name masked to the surname, no ID numbers, no phones) and
+none of the internal risk signals (address clusters, models, key people's links)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-router = APIRouter(tags=["public"])
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.auth import OPTIONAL_KEY, Anyone
+from api.deps import StoreDep, Uscc
+from api.errors import ApiError
+from api.grades import risk_label
+from api.privacy import mask_name
+from api.schemas import RiskLabel
+
+router = APIRouter(prefix="/public", tags=["public"])
+
+#: rule in force -> the public category it discloses (records the law makes public)
+PUBLIC_CATEGORIES: dict[str, tuple[str, str]] = {
+    "penalty_record": ("administrative_penalty", "行政处罚信息"),
+    "abnormal_list": ("abnormal_operation", "列入经营异常名录"),
+    "abnormal_overdue": ("abnormal_operation", "列入经营异常名录"),
+    "serious_violation_list": ("serious_violation", "列入严重违法失信名单"),
+    "dishonest_enterprise": ("dishonest_debtor", "失信被执行人"),
+    "tax_violation": ("major_tax_violation", "重大税收违法失信"),
+    "tax_credit_a": ("tax_credit_a", "纳税信用A级"),
+    "commended": ("commendation", "表彰奖励"),
+}
+
+
+class PublicCategory(BaseModel):
+    code: str = Field(examples=["abnormal_operation"])
+    name: str = Field(examples=["列入经营异常名录"])
+
+
+class PublicEnterprise(BaseModel):
+    uscc: str = Field(examples=["91440300708461136T"])
+    name: str | None = Field(examples=["深圳市某某科技有限公司"])
+    status: str = Field(examples=["active"])
+    legal_rep: str | None = Field(description="masked: the surname only", examples=["张*"])
+    district: str | None = None
+    established_on: str | None = None
+    grade: str | None = Field(examples=["C"])
+    risk: RiskLabel | None = Field(description="the grade's label and colour")
+    categories: list[PublicCategory] = Field(description="public records in force")
+
+
+def public_categories(rules_in_force: list[str]) -> list[PublicCategory]:
+    """
+    >>> in_force = ["address_cluster", "abnormal_list", "abnormal_overdue"]
+    >>> [c.code for c in public_categories(in_force)]
+    ['abnormal_operation']
+    """
+    found = dict(PUBLIC_CATEGORIES[r] for r in rules_in_force if r in PUBLIC_CATEGORIES)
+    return [PublicCategory(code=c, name=n) for c, n in sorted(found.items())]
+
+
+@router.get(
+    "/enterprises/{uscc}",
+    response_model=PublicEnterprise,
+    openapi_extra=OPTIONAL_KEY,
+    responses={404: {"description": "no record of this enterprise"}},
+)
+async def public_enterprise(caller: Anyone, uscc: Uscc, store: StoreDep) -> Any:
+    """An enterprise as the public may see it."""
+    state = await store.get_enterprise(uscc)
+    if state is None or state.status == "unregistered":
+        raise ApiError(404, f"no record of enterprise {uscc}")
+    caller.saw(1)
+    profile = state.profile
+    rep = profile.get("legal_rep")
+    return PublicEnterprise(
+        uscc=uscc,
+        name=profile.get("name"),
+        status=state.status,
+        legal_rep=mask_name(rep.get("name")) if isinstance(rep, dict) else None,
+        district=profile.get("district"),
+        established_on=profile.get("established_on"),
+        grade=state.grade,
+        risk=risk_label(state.grade) if state.grade else None,
+        categories=public_categories(sorted(state.contributions)),
+    )

@@ -52,7 +52,12 @@ async def list_allowed(store: StoreDep, _caller: Regulator) -> Any:
     return await store.allowed_addresses()
 
 
-@router.post("/address-allowlist", status_code=201, response_model=AllowedAddress)
+@router.post(
+    "/address-allowlist",
+    status_code=201,
+    response_model=AllowedAddress,
+    responses={200: {"model": AllowedAddress, "description": "it was approved already"}},
+)
 async def allow(
     body: AllowedAddress, store: StoreDep, _caller: Regulator, response: Response
 ) -> Any:

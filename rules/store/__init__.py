@@ -45,6 +45,7 @@ import redis.asyncio as aioredis
 from rules.store.accounts import AccountStore
 from rules.store.directory import DirectoryStore
 from rules.store.inspections import InspectionStore
+from rules.store.live import LiveStore
 from rules.store.models import ModelStore
 from rules.store.outbox import OUTBOX_GROUP, OutboxStore
 from rules.store.reads import ReadStore
@@ -64,6 +65,7 @@ class Store(
     AccountStore,
     WebhookStore,
     InspectionStore,
+    LiveStore,
 ):
     @classmethod
     def from_settings(cls, settings: StoreSettings) -> Store:

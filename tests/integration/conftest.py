@@ -4,14 +4,20 @@ role made through the admin endpoints."""
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from streams.processes import free_port
 from streams.settings import ApiSettings, StoreSettings
 
 ADMIN_KEY = "test-admin-key"
@@ -58,3 +64,24 @@ def api(store_settings: StoreSettings) -> Iterator[ApiClient]:
     app = create_app(api_settings(), store_settings)
     with TestClient(app, headers=ApiClient.auth(ADMIN_KEY)) as client:
         yield ApiClient(client)
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """The app in a real uvicorn server on a free port, in a thread: its base URL."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="warning", timeout_graceful_shutdown=3
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="test-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test API server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)

@@ -20,12 +20,14 @@ import httpx
 import pytest
 from kafka import KafkaConsumer
 
+from api.signing import verify
 from streams.ingest import make_producer, send_unchecked
 from streams.processes import ManagedProcess, free_port
 from streams.settings import StreamSettings
 from streams.stack import ensure_stream_topics
 from streams.supervisor import http_ready
 from tests import factories as f
+from tests.http_receiver import Receiver
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -331,3 +333,57 @@ def test_an_address_cluster_warns_every_firm_and_the_allow_list_clears_it(runnin
     again = running.api.delete("/address-allowlist", params={"address": address})
     assert again.status_code == 404
     assert eventually(lambda: warned() == set(codes)), "withdrawing the approval re-raises"
+
+
+def test_a_department_subscribes_gets_a_signed_webhook_looks_up_and_draws_a_plan(
+    running: Running,
+) -> None:
+    """The query layer's whole path for a department: an account and key made by the
+    admin, a webhook for red warnings, a real event through the worker, the signed
+    delivery checked, the enterprise looked up (personal data masked), a plan drawn."""
+    admin = running.api
+    account = {"account_id": f"tax-{uuid.uuid4().hex[:6]}", "name": "南山区税务局",
+               "department": "tax", "role": "department"}  # fmt: skip
+    assert admin.post("/admin/accounts", json=account).status_code == 201
+    key = admin.post(f"/admin/accounts/{account['account_id']}/keys").json()["key"]
+    department = {"Authorization": f"Bearer {key}"}
+    code = f.uscc()
+    with Receiver() as receiver:
+        hook = {"url": receiver.url(), "filters": {"usccs": [code], "severities": ["red"]}}
+        created = admin.post("/webhooks", json=hook, headers=department)
+        assert created.status_code == 201, created.text
+        secret = created.json()["secret"]
+        rep = f.unique_person("赵六")
+        produce(running, f.registered(code, rep, district="440305"), f.dishonest_listed(code))
+        delivered = eventually(lambda: receiver.got(status=200))
+    assert delivered, "no webhook delivery"
+    sent = delivered[0]
+    headers = sent.headers
+    signature = headers["x-creditwatch-signature"]
+    assert verify(secret, headers["x-creditwatch-timestamp"], sent.body, signature)
+    assert sent.json["kind"] == "warning"
+    assert sent.json["data"]["uscc"] == code
+    assert sent.json["data"]["rule_id"] == "dishonest_enterprise"
+
+    looked_up = admin.get(f"/enterprises/{code}", headers=department).json()
+    assert looked_up["grade"] == "D"
+    assert looked_up["profile"]["legal_rep"]["id_no"] != rep["id_no"]
+
+    plan = {
+        "name": "2026年南山区双随机抽查",
+        "population": {"districts": ["440305"]},
+        "inspectors": [
+            {
+                "inspector_id": f"I{n}",
+                "name": f"检查员{n}",
+                "department": dept,
+                "district": "440304",
+            }
+            for n, dept in enumerate(["samr", "tax", "fire", "samr"])
+        ],
+    }
+    drawn = admin.post("/inspections/plans", json=plan, headers=department)
+    assert drawn.status_code == 201, drawn.text
+    targets = {t["uscc"]: t for t in drawn.json()["targets"]}
+    assert code in targets  # grade D: always drawn
+    assert len({i["department"] for i in targets[code]["inspectors"]}) == 2

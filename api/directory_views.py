@@ -1,0 +1,65 @@
+"""Directory entries (rules/directory.py) as the API shows them, and the filters that
+lists, exports and search apply to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from api.auth import Caller
+from api.grades import risk_label
+from api.schemas import EnterpriseSummary
+from rules.addresses import normalize_address
+
+CSV_COLUMNS = (
+    "uscc", "name", "district", "industry", "status", "grade", "score", "rules", "tags",
+    "registered_on", "last_inspected", "last_penalized",
+)  # fmt: skip
+
+
+def summary(uscc: str, entry: dict[str, Any]) -> EnterpriseSummary:
+    grade = entry.get("grade")
+    return EnterpriseSummary(uscc=uscc, **entry, risk=risk_label(grade) if grade else None)
+
+
+def csv_row(uscc: str, entry: dict[str, Any]) -> list[Any]:
+    row = {**entry, "uscc": uscc}
+    row["rules"] = " ".join(entry.get("rules") or [])
+    row["tags"] = " ".join(entry.get("tags") or [])
+    return [row.get(c) if row.get(c) is not None else "" for c in CSV_COLUMNS]
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """Every given field narrows. Text fields match as substrings: `name` on the
+    enterprise name, `address` on the normalized address."""
+
+    grades: frozenset[str] = frozenset()
+    district: str | None = None
+    tag: str | None = None
+    rule_id: str | None = None
+    status: str | None = None
+    industry: str | None = None
+    name: str | None = None
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.address is not None:
+            object.__setattr__(self, "address", normalize_address(self.address))
+
+    def matches(self, entry: dict[str, Any], caller: Caller) -> bool:
+        district = entry.get("district") or ""
+        return (
+            caller.sees(district)
+            and (not self.grades or entry.get("grade") in self.grades)
+            and (self.district is None or district.startswith(self.district))
+            and (self.tag is None or self.tag in (entry.get("tags") or []))
+            and (self.rule_id is None or self.rule_id in (entry.get("rules") or []))
+            and (self.status is None or entry.get("status") == self.status)
+            and (self.industry is None or (entry.get("industry") or "").startswith(self.industry))
+            and (self.name is None or self.name.casefold() in (entry.get("name") or "").casefold())
+            and (
+                self.address is None
+                or self.address in normalize_address(entry.get("address") or "")
+            )
+        )
