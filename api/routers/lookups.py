@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.access_log import record_access
@@ -37,16 +37,19 @@ Industry = Annotated[str | None, Query(max_length=8, description="GB/T 4754 code
 SCAN_CHUNK = 2000
 
 
-def _filter(
-    grade: Sequence[str] | None,
-    district: str | None,
-    tag: str | None,
-    rule_id: str | None,
-    status: str | None,
-    industry: str | None,
-    **text: str | None,
+def _filters(
+    grade: Grades = None,
+    district: District = None,
+    tag: Tag = None,
+    rule_id: RuleId = None,
+    status: Status = None,
+    industry: Industry = None,
 ) -> EntryFilter:
-    return EntryFilter(frozenset(grade or ()), district, tag, rule_id, status, industry, **text)
+    """The filters a list and an export share, from their query parameters."""
+    return EntryFilter(frozenset(grade or ()), district, tag, rule_id, status, industry)
+
+
+Filters = Annotated[EntryFilter, Depends(_filters)]
 
 
 @router.post(
@@ -93,18 +96,12 @@ async def _scan(
 async def list_enterprises(
     store: StoreDep,
     caller: Member,
-    grade: Grades = None,
-    district: District = None,
-    tag: Tag = None,
-    rule_id: RuleId = None,
-    status: Status = None,
-    industry: Industry = None,
+    where: Filters,
     limit: int = Query(100, ge=1, le=1000, description="about this many per page"),
     cursor: str | None = Query(None, max_length=20, description="`next_cursor` of a page"),
 ) -> Any:
     """Enterprises by grade, district, tag, rule with an open warning, status or
     industry, in no particular order, a page at a time."""
-    where = _filter(grade, district, tag, rule_id, status, industry)
     return await _scan(store, caller, where, cursor, limit)
 
 
@@ -152,20 +149,11 @@ async def search_enterprises(
     responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 with a BOM"}},
 )
 async def export_enterprises(
-    request: Request,
-    store: StoreDep,
-    caller: Member,
-    grade: Grades = None,
-    district: District = None,
-    tag: Tag = None,
-    rule_id: RuleId = None,
-    status: Status = None,
-    industry: Industry = None,
+    request: Request, store: StoreDep, caller: Member, where: Filters
 ) -> StreamingResponse:
     """The list's filters, every match, as CSV (with a byte-order mark, so spreadsheet
     programs read the Chinese names right), streamed as the directory is scanned. The
     access log gets a second record when the export ends, with the rows sent."""
-    where = _filter(grade, district, tag, rule_id, status, industry)
 
     async def rows() -> AsyncIterator[str]:
         buffer = io.StringIO()
