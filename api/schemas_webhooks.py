@@ -39,7 +39,9 @@ class Webhook(BaseModel):
     filters: OutputFilter
     description: str | None = None
     district: str | None = Field(
-        None, description="the owner's district scope: only its enterprises are delivered"
+        None,
+        description="the owner's district scope when it was created; delivery follows "
+        "the account's scope as it is now",
     )
     status: Literal["active", "paused"]
     paused_reason: str | None = None

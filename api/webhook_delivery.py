@@ -24,6 +24,7 @@ import httpx
 from fastapi import FastAPI
 from prometheus_client import Counter, Gauge, Histogram
 
+from api.auth import MEMBER_ROLES
 from api.filters import OutputFilter
 from api.signing import sign
 from rules.store import Store
@@ -140,7 +141,8 @@ class Deliverer:
                 webhook = await self.store.get_webhook(webhook_id)
                 if webhook is None or webhook["status"] != "active":
                     return
-                if not await self._batch(webhook):
+                may_receive, scope = await self._owner_scope(webhook)
+                if not may_receive or not await self._batch(webhook, scope):
                     await self._wait(webhook_id, self.poll_s)
         except LeaseLost:
             log.info("webhook %s: lease lost (deleted, or held by another process)", webhook_id)
@@ -149,6 +151,17 @@ class Deliverer:
         finally:
             with contextlib.suppress(Exception):
                 await self.store.release_webhook_lease(webhook_id, self.token)
+
+    async def _owner_scope(self, webhook: dict[str, Any]) -> tuple[bool, str | None]:
+        """Whether the owner may receive, as its account stands now, and its district
+        scope. A disabled or deleted account, or one no longer a member, receives
+        nothing and skips nothing: delivery goes on from there once it may again."""
+        if webhook["account_id"] == "admin":  # the bootstrap admin key
+            return True, None
+        account = await self.store.get_account(webhook["account_id"])
+        if account is None or account.get("disabled") or account["role"] not in MEMBER_ROLES:
+            return False, None
+        return True, account.get("district")
 
     async def _renew(self, webhook_id: str) -> None:
         if not await self.store.renew_webhook_lease(webhook_id, self.token, self.lease_ms):
@@ -162,7 +175,7 @@ class Deliverer:
             await asyncio.sleep(min(left, self.lease_ms / 3000))
             await self._renew(webhook_id)
 
-    async def _batch(self, webhook: dict[str, Any]) -> bool:
+    async def _batch(self, webhook: dict[str, Any], scope: str | None) -> bool:
         """Handle the next records of its streams, in stream order; False if none."""
         wanted = OutputFilter.model_validate(webhook["filters"])
         size = self.settings.webhook_batch
@@ -177,12 +190,11 @@ class Deliverer:
         entries = sorted(e for e in entries if horizon is None or e[0] <= horizon)
         if not entries:
             return False
-        districts = await self._districts(webhook, wanted, [e[4] for e in entries])
+        districts = await self._districts(scope, wanted, [e[4] for e in entries])
         skipped: dict[str, str] = {}  # cursors past filtered-out records, written lazily
         for _, _, kind, entry_id, record in entries:
             _stop_if_cancelled()
             district = districts.get(record.get("uscc", ""))
-            scope = webhook.get("district")
             in_scope = scope is None or (district or "").startswith(scope)
             if not (in_scope and wanted.matches(kind, record, district)):
                 skipped[f"cursor:{kind}"] = entry_id
@@ -195,9 +207,9 @@ class Deliverer:
         return True
 
     async def _districts(
-        self, webhook: dict[str, Any], wanted: OutputFilter, records: list[dict[str, Any]]
+        self, scope: str | None, wanted: OutputFilter, records: list[dict[str, Any]]
     ) -> dict[str, str | None]:
-        if webhook.get("district") is None and not wanted.needs_district:
+        if scope is None and not wanted.needs_district:
             return {}
         usccs = sorted({r["uscc"] for r in records if r.get("uscc")})
         entries = await self.store.directory_entries(usccs)

@@ -253,6 +253,27 @@ async def test_filters_and_the_owners_district_decide_what_is_delivered(
     assert all(r.status == 200 for r in receiver.got())
 
 
+async def test_a_disabled_owner_receives_nothing_until_enabled_then_what_it_missed(
+    store: Store, api: ApiClient, receiver: Receiver
+) -> None:
+    key = api.account("department")
+    account_id = api.client.get("/me", headers=api.auth(key)).json()["account_id"]
+    hook = register(api, key, receiver.url(), filters={"kinds": ["warning"]})
+    first = await dishonest_firm(store)
+    await until(lambda: receiver.got(status=200), "the first warning")
+    disabled = api.client.patch(f"/admin/accounts/{account_id}", json={"disabled": True})
+    assert disabled.status_code == 200
+    # the delivery loop looks at the account before each batch: wait for one more poll
+    await asyncio.sleep(FAST["webhook_poll_interval_s"] * 4)
+    missed = await dishonest_firm(store)
+    await asyncio.sleep(1.0)  # twenty polls: a delivery now would be a defect
+    assert [r.json["data"]["uscc"] for r in receiver.got()] == [first]
+    assert api.client.get(f"/webhooks/{hook['webhook_id']}").json()["status"] == "active"
+    api.client.patch(f"/admin/accounts/{account_id}", json={"disabled": False})
+    got = await until(lambda: len(receiver.got(status=200)) == 2 and receiver.got(), "more")
+    assert [r.json["data"]["uscc"] for r in got] == [first, missed]
+
+
 def test_requests_are_validated_and_roles_checked(api: ApiClient) -> None:
     key = api.auth(api.account("department"))
     for body, field in [
