@@ -1,5 +1,6 @@
 """`creditwatch evaluate`: the online model against the rules alone, on a simulated city
-with a known risk process (streams/evaluate.py)."""
+with a known risk process (streams/evaluate.py); `creditwatch directory rebuild`: the
+lookup index rewritten from the stored states."""
 
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ def add_commands(sub: Any) -> None:
     evaluate.add_argument("--no-progress", action="store_true")
     evaluate.set_defaults(run=_evaluate)
 
+    directory = sub.add_parser("directory", help="the lookup index (cw:directory)")
+    dsub = directory.add_subparsers(required=True, metavar="ACTION")
+    rebuild = dsub.add_parser(
+        "rebuild",
+        help="rewrite every enterprise's directory entry from its state (after an upgrade "
+        "from a version without the directory); safe while workers run",
+    )
+    rebuild.add_argument("--no-progress", action="store_true")
+    rebuild.set_defaults(run=_rebuild_directory)
+
 
 def _evaluate(args: argparse.Namespace) -> int:
     from streams.evaluate import evaluate, render
@@ -46,4 +57,29 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(render(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def _rebuild_directory(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tqdm import tqdm
+
+    from rules.store import Store
+    from streams.settings import StoreSettings
+
+    async def rebuild() -> int:
+        store = Store.from_settings(StoreSettings())
+        bar = tqdm(disable=args.no_progress, desc="directory", unit="firm")
+        written = 0
+        try:
+            async for n in store.rebuild_directory():
+                written += n
+                bar.update(n)
+        finally:
+            bar.close()
+            await store.close()
+        return written
+
+    print(f"directory: {asyncio.run(rebuild()):,} entries written")
     return 0

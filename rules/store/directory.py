@@ -7,8 +7,9 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from rules.directory import directory_entry
 from rules.state import EnterpriseState
-from rules.store.base import StoreBase
+from rules.store.base import StoreBase, dumps
 
 
 class DirectoryStore(StoreBase):
@@ -48,6 +49,28 @@ class DirectoryStore(StoreBase):
                 yield item
             if cursor == 0:
                 return
+
+    async def rebuild_directory(self, chunk: int = 500) -> AsyncIterator[int]:
+        """Write every stored enterprise's directory entry from its state (states
+        written before the directory existed have none until their next commit).
+        Yields the entries written, a chunk at a time, for progress."""
+        pattern = f"{self.prefix}:{{*}}:state"
+        keys: list[bytes] = []
+        async for key in self.redis.scan_iter(match=pattern, count=chunk):
+            keys.append(key)
+            if len(keys) >= chunk:
+                yield await self._write_entries(keys)
+                keys = []
+        if keys:
+            yield await self._write_entries(keys)
+
+    async def _write_entries(self, keys: list[bytes]) -> int:
+        raws: Any = await self.redis.mget(keys)
+        states = [EnterpriseState.from_json(raw) for raw in raws if raw]
+        entries: dict[Any, Any] = {s.uscc: dumps(directory_entry(s)) for s in states}
+        if entries:
+            await self.redis.hset(self.directory, mapping=entries)
+        return len(entries)
 
     async def all_grades(self) -> dict[str, str]:
         """USCC -> grade of every graded enterprise."""

@@ -191,3 +191,20 @@ def test_every_data_access_is_in_the_access_log(api: ApiClient, city: dict[str, 
     assert all(r["key_id"] == key.split("_")[1] for r in log)
     forbidden = api.client.get("/admin/access-log", headers=department)
     assert forbidden.status_code == 403
+
+
+async def test_a_directory_lost_or_older_than_the_states_is_rebuilt(
+    api: ApiClient, store: Store, city: dict[str, Any]
+) -> None:
+    """States written before the directory existed: rebuilt from the states alone."""
+    before = await store.directory_entries([city["clean"], city["dishonest"], city["tech"]])
+    await store.redis.delete(store.directory)
+    assert api.client.get("/enterprises").json()["items"] == []
+    written = [n async for n in store.rebuild_directory(chunk=2)]
+    assert sum(written) == 3 and len(written) == 2  # two chunks: 2 + 1
+    after = await store.directory_entries(list(before))
+    assert after == before
+    assert (
+        api.client.get("/enterprises", params={"grade": "D"}).json()["items"][0]["uscc"]
+        == (city["dishonest"])
+    )
