@@ -34,7 +34,7 @@ KEY_PREFIX = "cwk_"
 #: OpenAPI for a route that the public may call without a key: the key is optional
 OPTIONAL_KEY: dict[str, Any] = {"security": [{}]}  # added to the bearer requirement
 
-_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
 
 
 @dataclass
@@ -135,7 +135,7 @@ def allow(*roles: RoleName) -> Callable[..., Any]:
 
     async def check(
         request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Caller:
         caller = await authenticate(request, credentials, anonymous="public" in roles)
         if caller.role not in roles:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -85,6 +86,15 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+def invalid_request(errors: Sequence[Any], field: Callable[[Any], str] | None = None) -> ApiError:
+    """A 422 from pydantic's validation errors: each field (its location joined by dots,
+    unless `field` names it) with its message."""
+    name = field or (lambda e: ".".join(str(p) for p in e["loc"]))
+    details = [{"field": name(e), "message": e["msg"]} for e in errors]
+    message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+    return ApiError(422, message, details)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -103,11 +113,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ]
-        message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-        return JSONResponse(error_body("invalid_request", message, details), 422)
+        error = invalid_request(exc.errors())
+        return JSONResponse(error_body(error.code, error.message, error.details), 422)
 
     @app.exception_handler(RedisError)
     async def _redis_down(_: Request, exc: RedisError) -> JSONResponse:

@@ -280,6 +280,4 @@ class Subscription:
         """USCC -> district of the batch's enterprises, in one round trip, if needed."""
         if not records or (self.caller.district is None and not self.wanted.needs_district):
             return {}
-        usccs = sorted({r["uscc"] for r in records if r.get("uscc")})
-        entries = await self.hub.store.directory_entries(usccs)
-        return {u: e.get("district") for u, e in entries.items()}
+        return await self.hub.store.districts(sorted({r["uscc"] for r in records if r.get("uscc")}))

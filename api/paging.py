@@ -50,8 +50,7 @@ async def stream_page(
         if scoped and caller is not None:
             uscc = record.get("uscc", "")
             if uscc not in districts:
-                entry = (await store.directory_entries([uscc])).get(uscc) or {}
-                districts[uscc] = entry.get("district")
+                districts[uscc] = (await store.districts([uscc])).get(uscc)
             if not caller.sees(districts[uscc]):
                 continue
         items.append(record)

@@ -29,6 +29,7 @@ from api.filters import OutputFilter
 from api.signing import sign
 from rules.store import Store
 from rules.store.base import dumps
+from rules.store.live import stream_id
 from rules.store.webhooks import KINDS, WebhookKind
 from streams.settings import ApiSettings
 
@@ -77,11 +78,6 @@ def _stop_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
-
-
-def _stream_id(entry_id: str) -> tuple[int, int]:
-    ms, seq = entry_id.split("-")
-    return int(ms), int(seq)
 
 
 async def run_deliveries(app: FastAPI) -> None:
@@ -183,9 +179,9 @@ class Deliverer:
         horizon: tuple[int, int] | None = None
         for rank, kind in enumerate(k for k in KINDS if k in wanted.kinds):
             batch = await self.store.stream_after(kind, webhook["cursors"][kind], size)
-            entries += [(_stream_id(i), rank, kind, i, record) for i, record in batch]
+            entries += [(stream_id(i), rank, kind, i, record) for i, record in batch]
             if len(batch) == size:  # the stream goes on: the others must not overtake it
-                last = _stream_id(batch[-1][0])
+                last = stream_id(batch[-1][0])
                 horizon = last if horizon is None else min(horizon, last)
         entries = sorted(e for e in entries if horizon is None or e[0] <= horizon)
         if not entries:
@@ -211,9 +207,7 @@ class Deliverer:
     ) -> dict[str, str | None]:
         if scope is None and not wanted.needs_district:
             return {}
-        usccs = sorted({r["uscc"] for r in records if r.get("uscc")})
-        entries = await self.store.directory_entries(usccs)
-        return {u: e.get("district") for u, e in entries.items()}
+        return await self.store.districts(sorted({r["uscc"] for r in records if r.get("uscc")}))
 
     async def _deliver(
         self,

@@ -13,15 +13,14 @@ from typing import Annotated, Any, Literal
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
-from fastapi.security import HTTPBearer
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
 from api.access_log import record_access
-from api.auth import MEMBER_ROLES, Member, allow
-from api.errors import ApiError
+from api.auth import MEMBER_ROLES, Member, allow, bearer
+from api.errors import ApiError, invalid_request
 from api.filters import Direction, Kind, OutputFilter
 from api.live import EVENTS_SENT, Subscription, close_hub, hub_for, start_position
 from rules.store.base import dumps
@@ -80,15 +79,10 @@ def build_filter(fields: dict[str, Any]) -> OutputFilter:
     try:
         return OutputFilter(**fields)
     except ValidationError as exc:
-        details = [
-            {
-                "field": f"query.{names.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else ''}",
-                "message": e["msg"],
-            }
-            for e in exc.errors()
-        ]
-        message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-        raise ApiError(422, message, details) from exc
+        raise invalid_request(
+            exc.errors(),
+            lambda e: f"query.{names.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else ''}",
+        ) from exc
 
 
 FilterFields = Annotated[dict[str, Any], Depends(filter_params)]
@@ -177,7 +171,6 @@ async def _sse(request: Request, sub: Subscription, retry_ms: int) -> AsyncGener
 _WS_ROUTE = "/subscriptions/ws"
 #: the same checks as the `Member` dependency, called by hand
 _admit_member = allow(*MEMBER_ROLES)
-_bearer = HTTPBearer(auto_error=False)
 
 
 @router.websocket(_WS_ROUTE)
@@ -192,7 +185,7 @@ async def websocket(
     # log run on an HTTP view of the handshake (a GET) that shares the connection's state
     handshake = Request({**ws.scope, "type": "http", "method": "GET"})
     try:
-        caller = await _admit_member(handshake, await _bearer(handshake))
+        caller = await _admit_member(handshake, await bearer(handshake))
         wanted = build_filter(fields)
         # before accepting: a client that sees the connection open is already subscribed
         position = await start_position(ws.app.state.store, last_event_id, start)

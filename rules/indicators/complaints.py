@@ -18,11 +18,7 @@ def complaint_frequency(data: RuleInput, p: Params) -> Hit | None:
     >>> complaint_frequency(RuleInput(s), {"threshold": 5, "window_days": 90}).message
     '5 complaints within 90 days (since 2026-02-01)'
     """
-    found = recent(data, "complaints", p["window_days"], p["threshold"])
-    if found is None:
-        return None
-    count, oldest, evidence = found
-    return Hit(f"{count} complaints within {p['window_days']} days (since {oldest})", evidence)
+    return recent(data, "complaints", p, "{count} complaints within {days} days (since {oldest})")
 
 
 register(

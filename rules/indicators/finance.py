@@ -54,11 +54,7 @@ def tax_violation(data: RuleInput, p: Params) -> Hit | None:
     >>> tax_violation(RuleInput(s), {"window_days": 1095, "threshold": 1}).evidence
     ('v1',)
     """
-    found = recent(data, "tax_violations", p["window_days"], p["threshold"])
-    if found is None:
-        return None
-    count, oldest, evidence = found
-    return Hit(f"{count} tax violation case(s) since {oldest}", evidence)
+    return recent(data, "tax_violations", p, "{count} tax violation case(s) since {oldest}")
 
 
 def social_insurance_arrears(data: RuleInput, p: Params) -> Hit | None:
@@ -72,11 +68,8 @@ def social_insurance_arrears(data: RuleInput, p: Params) -> Hit | None:
     >>> social_insurance_arrears(RuleInput(s), {"window_days": 365, "threshold": 1}) is None
     True
     """
-    found = recent(data, "si_arrears", p["window_days"], p["threshold"])
-    if found is None:
-        return None
-    count, oldest, evidence = found
-    return Hit(f"{count} social-insurance arrears report(s) since {oldest}", evidence)
+    message = "{count} social-insurance arrears report(s) since {oldest}"
+    return recent(data, "si_arrears", p, message)
 
 
 def tax_credit_low(data: RuleInput, p: Params) -> Hit | None:

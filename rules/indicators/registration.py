@@ -62,15 +62,11 @@ def frequent_changes(data: RuleInput, p: Params) -> Hit | None:
     >>> data.rechecks     # when 2026-01-10 leaves the window
     [datetime.date(2026, 7, 9)]
     """
-    found = recent(data, "changes", p["window_days"], p["threshold"])
-    if found is None:
-        return None
-    count, oldest, evidence = found
-    return Hit(
-        message=f"{count} changes of legal representative or shareholders within "
-        f"{p['window_days']} days (since {oldest})",
-        evidence=evidence,
+    message = (
+        "{count} changes of legal representative or shareholders within {days} days "
+        "(since {oldest})"
     )
+    return recent(data, "changes", p, message)
 
 
 register(

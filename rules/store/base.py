@@ -50,6 +50,9 @@ class StoreBase:
         self._related = client.register_script(scripts.RELATED)
         self._override = client.register_script(scripts.OVERRIDE)
         self._authenticate = client.register_script(scripts.AUTHENTICATE)
+        self._wh_update = client.register_script(scripts.WEBHOOK_UPDATE)
+        self._wh_renew = client.register_script(scripts.LEASE_RENEW)
+        self._wh_release = client.register_script(scripts.LEASE_RELEASE)
 
     async def close(self) -> None:
         await self.redis.aclose()

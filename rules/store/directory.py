@@ -32,6 +32,10 @@ class DirectoryStore(StoreBase):
         found: Any = await self.redis.hmget(self.directory, list(usccs))
         return {u: json.loads(raw) for u, raw in zip(usccs, found, strict=True) if raw}
 
+    async def districts(self, usccs: Sequence[str]) -> dict[str, str | None]:
+        """USCC -> district of those with a directory entry, in one round trip."""
+        return {u: e.get("district") for u, e in (await self.directory_entries(usccs)).items()}
+
     async def scan_directory(
         self, cursor: int = 0, count: int = 1000
     ) -> tuple[int, list[tuple[str, dict[str, Any]]]]:

@@ -174,3 +174,25 @@ local used = redis.call('INCR', KEYS[3])
 if used == 1 then redis.call('EXPIRE', KEYS[3], ARGV[2] * 2) end
 return {key, account, used}
 """
+
+# A webhook's delivery state and log entry (rules/store/webhooks.py), written only while
+# the webhook exists: one deleted mid-delivery is not brought back as a stray cursor.
+# KEYS: def, state, deliveries; ARGV: log entry ('' = none), log maxlen, field, value...
+WEBHOOK_UPDATE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if #ARGV > 2 then redis.call('HSET', KEYS[2], unpack(ARGV, 3)) end
+if ARGV[1] ~= '' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 'data', ARGV[1])
+end
+return 1
+"""
+# A webhook's delivery lease, renewed or released only by the process holding it.
+# KEYS: lease; ARGV: holder's token (, ttl ms)
+LEASE_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+LEASE_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""

@@ -16,54 +16,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import cached_property
 from typing import Any, Literal
 
-from redis.commands.core import AsyncScript
-
-from rules.store.base import StoreBase, dumps
+from rules.store.base import dumps
+from rules.store.live import LiveStore
 
 WebhookKind = Literal["warning", "grade_change"]
 KINDS: tuple[WebhookKind, ...] = ("warning", "grade_change")
-
-# Writes by the delivery loop land only while the webhook exists: a webhook deleted
-# mid-delivery is not brought back as a stray cursor or log.
-_UPDATE = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if #ARGV > 2 then redis.call('HSET', KEYS[2], unpack(ARGV, 3)) end
-if ARGV[1] ~= '' then
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 'data', ARGV[1])
-end
-return 1
-"""
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-class WebhookStore(StoreBase):
-    # registered lazily: StoreBase.__init__ registers the others and is not ours to extend
-    @cached_property
-    def _wh_update(self) -> AsyncScript:
-        return self.redis.register_script(_UPDATE)
-
-    @cached_property
-    def _wh_renew(self) -> AsyncScript:
-        return self.redis.register_script(_RENEW)
-
-    @cached_property
-    def _wh_release(self) -> AsyncScript:
-        return self.redis.register_script(_RELEASE)
-
+class WebhookStore(LiveStore):
     @property
     def webhooks_index(self) -> str:
         return f"{self.prefix}:webhooks"
@@ -82,10 +48,9 @@ class WebhookStore(StoreBase):
         """Store a new webhook, its cursors at the current end of the streams: it gets
         what is appended from now on, not the history."""
         webhook_id = webhook["webhook_id"]
+        heads = dict(zip(KINDS, await self.stream_heads(), strict=True))
         state: dict[Any, Any] = {"status": "active"}
-        for kind in KINDS:
-            last: Any = await self.redis.xrevrange(self.webhook_stream(kind), "+", "-", count=1)
-            state[f"cursor:{kind}"] = last[0][0].decode() if last else "0-0"
+        state |= {f"cursor:{kind}": heads[kind] for kind in KINDS}
         pipe = self.redis.pipeline(transaction=False)
         pipe.set(self._wh(webhook_id, "def"), dumps(webhook))
         pipe.hset(self._wh(webhook_id, "state"), mapping=state)
