@@ -4,6 +4,7 @@ agents/pipeline.py). Risk logic stays in rules/; this is the bookkeeping around 
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -66,15 +67,16 @@ class EnterpriseBatch:
             if isinstance(i, Event)
         }
         early_people, early_addresses = _named(by_uscc, payloads)
-        loaded = await self.store.load_enterprises(
-            {
-                u: [i.event_id for i in items if isinstance(i, Event)]
-                for u, items in by_uscc.items()
-            },
-            early_people,
-            {akey: arrivals for akey, (_, arrivals) in early_addresses.items()},
-            self.check_seen,
-        )
+        with metrics.redis_timer("load"):
+            loaded = await self.store.load_enterprises(
+                {
+                    u: [i.event_id for i in items if isinstance(i, Event)]
+                    for u, items in by_uscc.items()
+                },
+                early_people,
+                {akey: arrivals for akey, (_, arrivals) in early_addresses.items()},
+                self.check_seen,
+            )
         self.ruleset, scorer = await follow(loaded.ruleset_version, loaded.model_version)
         self.learner = Learner(scorer)
         fresh = {u: s or EnterpriseState(u) for u, s in loaded.states.items()}
@@ -85,7 +87,8 @@ class EnterpriseBatch:
                 addresses[links.address[0]] = links.normalized
         pkeys = set(early_people).union(*(links.people for links in before.values()))
         crowd_floors = floors(self.ruleset)
-        data = await self.store.load_related(pkeys, addresses, crowd_floors)
+        with metrics.redis_timer("related"):
+            data = await self.store.load_related(pkeys, addresses, crowd_floors)
 
         linked_early: dict[str, set[str]] = defaultdict(set)
         for pkey, firms in early_people.items():
@@ -100,6 +103,8 @@ class EnterpriseBatch:
         link_updates: list[LinkUpdate] = []
         peers: dict[str, dict[str, datetime]] = {}
         counted: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        #: USCC -> when the events that raised its warnings were reported (epoch s)
+        reported: dict[str, list[float]] = defaultdict(list)
         late: dict[str, str] = {}
         for uscc, items in by_uscc.items():
             if loaded.states[uscc] is None and not any(isinstance(i, Event) for i in items):
@@ -136,6 +141,9 @@ class EnterpriseBatch:
                         entry.append(_journaled(state.model))
                     commit.journal.append(entry)
                     counted[uscc].append((item.type, item.source))
+                    if item.reported_at is not None:
+                        when = item.reported_at.timestamp()
+                        reported[uscc] += [when for w in outcome.warnings if w["status"] == "open"]
                 _collect(commit, outcome)
                 snapshots += outcome.snapshots
             stale += [entry[0] for entry in commit.journal]
@@ -172,7 +180,9 @@ class EnterpriseBatch:
 
         if late:
             await self._rebuild_timelines(late, commits, data)
-        written = await self.store.commit(commits, link_updates)
+        with metrics.redis_timer("commit"):
+            written = await self.store.commit(commits, link_updates)
+        committed = time.time()
         conflicts: set[str] = set()
         for commit, ok in zip(commits, written, strict=True):
             if not ok:
@@ -182,6 +192,8 @@ class EnterpriseBatch:
                 conflicts.add(commit.uscc)
                 continue
             _count(commit, counted[commit.uscc], result)
+            for when in reported[commit.uscc]:
+                metrics.END_TO_END_SECONDS.observe(max(0.0, committed - when))
             for peer, at in peers.get(commit.uscc, {}).items():
                 result.fanout.append((peer, encode_recheck(peer, at, rebuild=True)))
                 metrics.RECHECKS.labels("related").inc()
@@ -192,7 +204,8 @@ class EnterpriseBatch:
     ) -> None:
         """An event older than its enterprise's clock: replay the journal from its time
         to the clock now (related parties as they are now) and replace the timeline."""
-        journals = await self.store.load_journals(late)
+        with metrics.redis_timer("journals"):
+            journals = await self.store.load_journals(late)
         for commit in commits:
             since = late.get(commit.uscc)
             if since is None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
+
+from streams.figures import FiguresCollector
 
 EVENTS = Counter(
     "creditwatch_events_total", "Valid events applied, by type and source", ["type", "source"]
@@ -60,3 +66,35 @@ MODEL_EVENTS = Counter(
     "The forecaster suspended (quality below the floor), restored, or its loss drifted",
     ["kind"],
 )
+PROCESSING_SECONDS = Histogram(
+    "creditwatch_processing_seconds",
+    "From a Kafka record's timestamp to its outputs committed in Redis (per message)",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+END_TO_END_SECONDS = Histogram(
+    "creditwatch_end_to_end_seconds",
+    "From an event's reported_at to the warning it raised committed (per warning)",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)
+REDIS_SECONDS = Histogram(
+    "creditwatch_redis_seconds",
+    "The worker's Redis round trips, by operation",
+    ["op"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+)
+
+
+@contextmanager
+def redis_timer(op: str) -> Iterator[None]:
+    """Time one Redis round trip: `with redis_timer("commit"): await store.commit(...)`."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        REDIS_SECONDS.labels(op).observe(time.perf_counter() - started)
+
+
+#: consumer lag per partition this worker owns; replaced wholesale at every refresh so a
+#: partition handed to another worker stops being reported here
+CONSUMER_LAG = FiguresCollector()
+REGISTRY.register(CONSUMER_LAG)

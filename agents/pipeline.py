@@ -40,6 +40,8 @@ class Message:
     partition: int
     offset: int
     value: bytes
+    #: the record's Kafka timestamp (epoch seconds), where known
+    timestamp: float | None = None
 
 
 @dataclass
@@ -86,6 +88,9 @@ class Pipeline:
         self.follow_published = follow_published
         self.scorer: Scorer | None = None
         self.model_version: str | None = None
+        #: (topic, partition) -> the last offset whose outputs are committed: the
+        #: consumer lag is measured from here
+        self.processed: dict[tuple[str, int], int] = {}
         metrics.RULESET.labels(self.ruleset.version).set(1)
 
     async def handle(self, messages: list[Message], now: datetime | None = None) -> BatchResult:
@@ -124,7 +129,19 @@ class Pipeline:
         if by_uscc:
             raise RuntimeError(f"commit conflicts persist for {sorted(by_uscc)}")
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+        self._committed(messages)
         return result
+
+    def _committed(self, messages: list[Message]) -> None:
+        """The batch's outputs are in Redis: its latency per message, and how far each
+        partition is processed."""
+        committed = time.time()
+        for m in messages:
+            if m.timestamp is not None:
+                metrics.PROCESSING_SECONDS.observe(max(0.0, committed - m.timestamp))
+            tp = (m.topic, m.partition)
+            if m.offset > self.processed.get(tp, -1):
+                self.processed[tp] = m.offset
 
     async def _follow(
         self, published_version: str | None, model_version: str | None
@@ -175,7 +192,9 @@ class Pipeline:
         self, message: Message, index: int, item: Rejected, now: datetime, result: BatchResult
     ) -> None:
         identity = f"{message.topic}:{message.partition}:{message.offset}:{index}"
-        if await self.store.add_dead_letter(identity, dead_letter_record(item, now)):
+        with metrics.redis_timer("dead_letter"):
+            added = await self.store.add_dead_letter(identity, dead_letter_record(item, now))
+        if added:
             metrics.DEAD_LETTERS.labels(item.reason).inc()
             result.dead_letters += 1
         log.info("dead letter %s: %s (%s)", identity, item.reason, item.field or "-")
@@ -186,13 +205,14 @@ class Pipeline:
         sent = len(result.fanout)
         for event in events:
             payload: Any = event.payload
-            firms = await self.store.apply_person_listing(
-                event.key,
-                event.event_id,
-                payload.case_no,
-                _PERSON_LISTINGS[event.type],
-                event.occurred_at.astimezone(UTC).isoformat(),
-            )
+            with metrics.redis_timer("person_listing"):
+                firms = await self.store.apply_person_listing(
+                    event.key,
+                    event.event_id,
+                    payload.case_no,
+                    _PERSON_LISTINGS[event.type],
+                    event.occurred_at.astimezone(UTC).isoformat(),
+                )
             metrics.EVENTS.labels(event.type, event.source).inc()
             body = event.model_dump(mode="json")
             for uscc in firms:

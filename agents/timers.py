@@ -29,7 +29,8 @@ async def fire_due(store: Store, now: float, send_all: SendAll, limit: int = 100
     for nudges in (False, True):
         sent = 0
         while True:
-            due = await store.due_timers(now, limit, nudges=nudges)
+            with metrics.redis_timer("timers"):
+                due = await store.due_timers(now, limit, nudges=nudges)
             if due:
                 await send_all(
                     [(u, encode_recheck(u, datetime.fromtimestamp(at, UTC))) for u, at in due]

@@ -14,6 +14,8 @@ from typing import Any
 import faust
 from prometheus_client import start_http_server
 
+from agents import metrics
+from agents.lag import consumer_lag
 from agents.pipeline import Message, Pipeline
 from agents.relay import Relay
 from agents.timers import EventClock, WallClock, fire_due
@@ -57,7 +59,13 @@ def build_worker(
         )
         async for batch in batches:
             messages = [
-                Message(e.message.topic, e.message.partition, e.message.offset, e.value)
+                Message(
+                    e.message.topic,
+                    e.message.partition,
+                    e.message.offset,
+                    e.value,
+                    e.message.timestamp,
+                )
                 for e in batch
             ]
             result = await pipeline.handle(messages)
@@ -103,6 +111,13 @@ def build_worker(
             await fire_due(store, clock.now(), send_fanout)
         except Exception:  # Redis or the broker away: the timers wait for the next tick
             log.exception("handing out due timers failed; retrying next tick")
+
+    @app.timer(interval=stream.lag_interval_s)
+    async def measure_lag() -> None:
+        try:
+            metrics.CONSUMER_LAG.figures = await consumer_lag(app.consumer, pipeline.processed)
+        except Exception:  # the broker away: the figures stay as they were until it is back
+            log.warning("measuring the consumer lag failed", exc_info=True)
 
     @app.task
     async def expose_metrics() -> None:

@@ -24,7 +24,8 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-GRADES = ("A", "B", "C", "D")
+from rules.grading import GRADES
+
 #: Nanchang's ratios: green 2%, yellow 5%, orange 20%, red 100%
 DEFAULT_RATIOS: dict[str, float] = {"A": 0.02, "B": 0.05, "C": 0.20, "D": 1.0}
 CONFLICT_RULES = ("own_district", "none")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import secrets
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from streams.settings import ApiSettings, StackSettings, StreamSettings
+from streams.settings import ApiSettings, StreamSettings
 
 log = logging.getLogger("creditwatch")
 
@@ -56,6 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--demo", action="store_true", help="also stream a synthetic city")
     up.add_argument("--demo-rate", type=float, default=200.0, help="demo events per second")
     up.add_argument("--rules", type=Path, help="a rules file to put in force at start")
+    up.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes in one consumer group (they share the partitions)",
+    )
+    up.add_argument(
+        "--no-prometheus",
+        action="store_true",
+        help="do not start Prometheus even when it is installed",
+    )
     up.set_defaults(run=_up)
 
     worker = sub.add_parser("worker", help="run a worker against CREDITWATCH_KAFKA_BOOTSTRAP")
@@ -63,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
 
     api = sub.add_parser("api", help="run the query API against CREDITWATCH_REDIS_URL")
     api.set_defaults(run=_api)
+
+    topics = sub.add_parser(
+        "topics", help="create the topics on CREDITWATCH_KAFKA_BOOTSTRAP (existing ones are kept)"
+    )
+    topics.set_defaults(run=_topics)
 
     ingest = sub.add_parser("ingest", help="produce a JSONL file's events to the input topic")
     ingest.add_argument("file", type=Path)
@@ -103,6 +117,22 @@ def _parser() -> argparse.ArgumentParser:
     cli_rules.add_commands(sub)
     cli_models.add_commands(sub)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _topics(_args: argparse.Namespace) -> int:
+    from streams.topic_admin import ensure_stream_topics
+
+    settings = StreamSettings()
+    ensure_stream_topics(settings.kafka_bootstrap, settings)
+    print(f"topics ready on {settings.kafka_bootstrap} ({settings.partitions} partitions)")
+    return 0
 
 
 def _worker(_args: argparse.Namespace) -> int:
@@ -148,7 +178,7 @@ def _simulate(args: argparse.Namespace) -> int:
     import time
 
     from streams.ingest import make_producer, send_unchecked
-    from streams.simulation import DEMO_PRESET, generate_city, paced, write_jsonl
+    from streams.simulation import DEMO_PRESET, generate_city, paced, reported_now, write_jsonl
 
     options = (
         dict(DEMO_PRESET)
@@ -171,7 +201,7 @@ def _simulate(args: argparse.Namespace) -> int:
     producer = make_producer(settings)
     started = time.perf_counter()
     try:
-        items = paced(city.events(), args.rate) if args.rate else city.events()
+        items = reported_now(paced(city.events(), args.rate)) if args.rate else city.events()
         sent = send_unchecked(producer, settings.events_topic, items)
     finally:
         producer.close()
@@ -187,73 +217,9 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from rules.ruleset import load_rules_file
-    from streams.cli_rules import demo_allowlist, prepare_store
-    from streams.processes import free_port
-    from streams.stack import EmbeddedStack, run_stack
-    from streams.supervisor import ChildSpec, http_ready
+    from streams.cli_up import up
 
-    stack, stream, api = StackSettings(), StreamSettings(), ApiSettings()
-    admin_key = api.admin_key.get_secret_value() if api.admin_key else secrets.token_urlsafe(24)
-    api_port = api.api_port or free_port()
-    metrics_port = stream.worker_metrics_port
-    if "CREDITWATCH_WORKER_METRICS_PORT" not in os.environ:
-        metrics_port = free_port()
-    state_dir = Path(stack.state_dir).resolve()
-    api_url = f"http://{api.api_host}:{api_port}"
-    me = [sys.executable, "-m", "streams.cli", "--log-level", args.log_level]
-    ruleset = load_rules_file(args.rules) if args.rules else None  # a bad file stops us here
-    worker_env = {
-        "CREDITWATCH_WORKER_METRICS_PORT": str(metrics_port),
-        "CREDITWATCH_DATADIR": str(state_dir / "worker"),
-    }
-    if args.demo and "CREDITWATCH_TIMER_CLOCK" not in os.environ:
-        # the demo replays a past half-year in a minute: timers follow its event time
-        worker_env["CREDITWATCH_TIMER_CLOCK"] = "event"
-
-    def children(started: EmbeddedStack) -> list[ChildSpec]:
-        prepare_store(started.redis_url, ruleset, demo_allowlist() if args.demo else [])
-        specs = [
-            ChildSpec(
-                "worker",
-                [*me, "worker"],
-                env=worker_env,
-                ready=http_ready(f"http://127.0.0.1:{metrics_port}/metrics"),
-                ready_timeout=90,
-            ),
-            ChildSpec(
-                "api",
-                [*me, "api"],
-                env={"CREDITWATCH_ADMIN_KEY": admin_key, "CREDITWATCH_API_PORT": str(api_port)},
-                ready=http_ready(f"{api_url}/healthz"),
-            ),
-        ]
-        if args.demo:  # started last, so stopped first: before the broker goes away
-            feed = ["simulate", "--demo", "--to-topic", "--linger", "--rate", str(args.demo_rate)]
-            specs.append(ChildSpec("demo", [*me, *feed], stop_timeout=5))
-        return specs
-
-    def on_ready(started: EmbeddedStack) -> None:
-        took = started.startup_seconds + started.timings.get("children", 0)
-        print(
-            f"\ncreditwatch is up in {took:.1f} s\n"
-            f"  API          {api_url}   (docs: {api_url}/docs)\n"
-            f"  admin key    {admin_key}\n"
-            f"  try          curl -H 'Authorization: Bearer {admin_key}' {api_url}/warnings\n"
-            f"  metrics      {api_url}/metrics   worker: http://127.0.0.1:{metrics_port}/metrics\n"
-            f"  Kafka        {started.kafka_bootstrap}   Redis {started.redis_url}\n"
-            f"  state, logs  {started.state_dir}\n"
-            "Ctrl-C stops everything.\n",
-            flush=True,
-        )
-        if args.demo:
-            print(
-                f"demo feed: a synthetic city at {args.demo_rate:.0f} events/s "
-                f"(log: {started.log_dir / 'demo.log'})\n",
-                flush=True,
-            )
-
-    return run_stack(stack, stream, api, children=children, on_ready=on_ready)
+    return up(args)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ class StreamSettings(BaseSettings):
 
     kafka_bootstrap: str = "localhost:9092"
     partitions: int = 4
+    #: replicas of each topic that `creditwatch topics` creates (3 on a production cluster)
+    replication_factor: int = 1
     events_topic: str = "creditwatch.events"
     dead_letters_topic: str = "creditwatch.dead-letters"
     warnings_topic: str = "creditwatch.warnings"
@@ -45,6 +47,8 @@ class StreamSettings(BaseSettings):
     timer_interval_s: float = 1.0
     #: event clock only: how far behind the latest event time the watermark stays
     allowed_lateness_s: float = 0.0
+    #: how often the worker measures its consumer lag for /metrics
+    lag_interval_s: float = 5.0
 
     #: publish a model snapshot after this many labels, or this long after the last
     model_publish_labels: int = 500
@@ -132,3 +136,5 @@ class StackSettings(BaseSettings):
     kafka_port: int = 0
     redis_port: int = 0
     state_dir: Path = Path("var")
+    #: Prometheus's scrape and evaluation interval (ops/prometheus.yml says 15s)
+    prometheus_interval: str | None = None

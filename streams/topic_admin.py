@@ -87,8 +87,12 @@ def ensure_topics(
 def ensure_stream_topics(bootstrap: str, settings: StreamSettings) -> list[str]:
     """Every topic the monitor uses: the partitioned ones, and the labels log with one
     partition (one trainer, in order)."""
-    created = ensure_topics(bootstrap, settings.topic_names(), settings.partitions)
-    return created + ensure_topics(bootstrap, [settings.labels_topic], 1)
+    replicas = settings.replication_factor
+    created = ensure_topics(
+        bootstrap, settings.topic_names(), settings.partitions, replication_factor=replicas
+    )
+    labels = ensure_topics(bootstrap, [settings.labels_topic], 1, replication_factor=replicas)
+    return created + labels
 
 
 def _check_counts(counts: Mapping[str, int], partitions: int) -> None:

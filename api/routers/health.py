@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from redis.exceptions import RedisError
 
 from api.deps import StoreDep
 from api.schemas import Health
+from rules.grading import GRADES
 from rules.learning.trainer import figures
 from streams.figures import MODEL_FIGURES
 
@@ -25,12 +26,21 @@ async def healthz(store: StoreDep) -> Response:
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
 
+ENTERPRISES = Gauge("creditwatch_enterprises", "Enterprises at each grade now", ["grade"])
+
+
 @router.get("/metrics", response_class=Response)
 async def metrics(store: StoreDep) -> Response:
+    # the state's figures are read at each scrape; with Redis away the API's own
+    # figures still answer and these are left as they were
     try:
         meta = await store.model_meta()
+        counts = await store.grade_counts()
     except (RedisError, OSError):
-        meta = None  # the API's own figures still answer; the model's are left as they were
-    if meta is not None:
-        MODEL_FIGURES.figures = figures(meta)
+        pass
+    else:
+        if meta is not None:
+            MODEL_FIGURES.figures = figures(meta)
+        for grade in GRADES:
+            ENTERPRISES.labels(grade).set(counts.get(grade, 0))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

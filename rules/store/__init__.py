@@ -29,6 +29,7 @@ Cluster slot):
   cw:directory         USCC -> directory entry (rules/directory.py): name, address,
                        district, tags, grade, open rules, last inspected and penalised;
                        what lists, search, blind spots and inspection draws filter on
+  cw:grade-counts      grade -> enterprises at it (the directory's, for /metrics)
   cw:accounts, cw:api-keys
                        accounts (JSON) and API keys by SHA-256 (the key is never stored)
   cw:rate:KEY:WINDOW   requests of a key in a rate-limit window (expires)

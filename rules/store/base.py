@@ -30,6 +30,8 @@ class StoreBase:
         self.dead_letters_stream = f"{prefix}:dead-letters"
         #: USCC -> directory entry (rules/directory.py)
         self.directory = f"{prefix}:directory"
+        #: grade -> how many directory entries have it (kept by the commit script)
+        self.grade_counts_key = f"{prefix}:grade-counts"
         self.timers = f"{prefix}:timers"
         self.nudges = f"{prefix}:nudges"
         self.overrides = f"{prefix}:overrides"

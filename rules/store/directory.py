@@ -4,6 +4,7 @@ directory (rules/directory.py), the index of every enterprise's filterable field
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -67,6 +68,7 @@ class DirectoryStore(StoreBase):
                 keys = []
         if keys:
             yield await self._write_entries(keys)
+        await self.recount_grades()
 
     async def _write_entries(self, keys: list[bytes]) -> int:
         raws: Any = await self.redis.mget(keys)
@@ -75,6 +77,23 @@ class DirectoryStore(StoreBase):
         if entries:
             await self.redis.hset(self.directory, mapping=entries)
         return len(entries)
+
+    async def grade_counts(self) -> dict[str, int]:
+        """Grade -> enterprises at it now."""
+        found: Any = await self.redis.hgetall(self.grade_counts_key)
+        return {k.decode(): int(v) for k, v in found.items()}
+
+    async def recount_grades(self) -> dict[str, int]:
+        """Count the grades over the whole directory and replace the counts (after a
+        rebuild; the commit script keeps them from then on). A commit racing the
+        count may leave it off by one until the next recount."""
+        counts = Counter((await self.all_grades()).values())
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(self.grade_counts_key)
+        if counts:
+            pipe.hset(self.grade_counts_key, mapping=dict[Any, Any](counts))
+        await pipe.execute()
+        return dict(counts)
 
     async def all_grades(self) -> dict[str, str]:
         """USCC -> grade of every graded enterprise."""

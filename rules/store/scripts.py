@@ -6,8 +6,10 @@
 # The journal keeps every event applied (to rebuild the timeline after a late one);
 # the timeline is replaced from the first instant the batch re-evaluated.
 # The labels log gets the batch's learning record for the trainer, if any.
+# The count of enterprises per grade follows the directory entry's grade (the entries
+# are JSON written by dumps: a name cannot fake the pattern, its quotes are escaped).
 # KEYS: seen, state, enterprise warnings, warnings stream, grades stream, directory,
-#       timers, journal, timeline, labels log
+#       timers, journal, timeline, labels log, grade counts
 # ARGV: n_events, event_ids..., state, maxlen, uscc, directory entry, recheck score ('' = none),
 #       n_warnings, warnings..., n_grade_changes, grade changes..., n_journal,
 #       journal entries..., learning record ('' = none),
@@ -21,6 +23,13 @@ if n > 0 then redis.call('SADD', KEYS[1], unpack(ARGV, 2, n + 1)) end
 local at = n + 2
 redis.call('SET', KEYS[2], ARGV[at])
 local maxlen = ARGV[at + 1]
+local old = redis.call('HGET', KEYS[6], ARGV[at + 2])
+local before = old and string.match(old, '"grade":"(%u)"')
+local after = string.match(ARGV[at + 3], '"grade":"(%u)"')
+if before ~= after then
+  if before then redis.call('HINCRBY', KEYS[11], before, -1) end
+  if after then redis.call('HINCRBY', KEYS[11], after, 1) end
+end
 redis.call('HSET', KEYS[6], ARGV[at + 2], ARGV[at + 3])
 if ARGV[at + 4] == '' then
   redis.call('ZREM', KEYS[7], ARGV[at + 2])

@@ -196,6 +196,7 @@ class WorkerStore(StoreBase):
                 self._ent(c.uscc, "journal"),
                 self._ent(c.uscc, "timeline"),
                 self.learning_stream,
+                self.grade_counts_key,
             ]
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
             args: list[Any] = [

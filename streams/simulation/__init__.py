@@ -41,9 +41,9 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from tqdm import tqdm
 
@@ -314,6 +314,21 @@ def write_jsonl(city: City | Iterable[Item], path: str | Path, progress: bool = 
             written += len(chunk)
             bar.update(len(chunk))
     return written
+
+
+def reported_now(items: Iterable[T]) -> Iterator[T]:
+    """A live feed: each event reported the moment it is sent (its `occurred_at` stays
+    where the city put it), as a department's live feed would be, so the end-to-end
+    latency (reported -> warning) measures the monitor, not the replayed history.
+    Broken items (bytes) pass as they are.
+
+    >>> next(reported_now([{"reported_at": "2024-01-01T00:00:00+08:00"}]))["reported_at"] > "2025"
+    True
+    """
+    for item in items:
+        if isinstance(item, dict):
+            item = cast(T, {**item, "reported_at": datetime.now(UTC).isoformat()})
+        yield item
 
 
 def paced(

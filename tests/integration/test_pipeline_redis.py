@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
 from agents.pipeline import Message, Pipeline
-from rules.store import Store
-from streams.settings import StoreSettings
 from tests import factories as f
 
 pytestmark = pytest.mark.integration
 EVENTS, FANOUT = "events", "fanout"
 _offsets = itertools.count()
-
-
-@pytest.fixture
-async def store(store_settings: StoreSettings) -> AsyncIterator[Store]:
-    s = Store.from_settings(store_settings)
-    yield s
-    await s.close()
 
 
 def messages(*events: dict, topic: str = EVENTS) -> list[Message]:

@@ -8,6 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -33,43 +36,61 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
-def test_up_starts_everything_and_sigterm_stops_it_all(tmp_path: Path) -> None:
+@dataclass
+class Up:
+    """A running `creditwatch up`: what it printed, its API's address, its children."""
+
+    output: str
+    api: str
+    children: set[int]
+
+
+@contextmanager
+def up_running(state_dir: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Up]:
+    """`creditwatch up ARGS` until it printed where to look; on exit SIGTERM, which must
+    stop it with code 0 and leave no child behind."""
     port = free_port()
     env = {
         **os.environ,
-        "CREDITWATCH_STATE_DIR": str(tmp_path / "var"),
+        "CREDITWATCH_STATE_DIR": str(state_dir),
         "CREDITWATCH_API_PORT": str(port),
         "CREDITWATCH_ADMIN_KEY": "test-key",
+        **(env or {}),
     }
     up = subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "--log-level", "warning", "up"],
+        [sys.executable, "-m", "streams.cli", "--log-level", "warning", "up", *args],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    output = []
+    lines: list[str] = []
+    children: set[int] = set()
     try:
         assert up.stdout is not None
         for line in up.stdout:
-            output.append(line)
+            lines.append(line)
             if "Ctrl-C stops everything" in line:
                 break
-        text = "".join(output)
-        assert "is up in" in text and "admin key    test-key" in text, text
         children = children_of(up.pid)
-        assert len(children) == 4, text  # redis, broker, worker, api
-        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
-        assert health.json() == {"status": "ok", "redis": True}
-        assert (tmp_path / "var" / "redis" / "appendonlydir").exists() or (
-            tmp_path / "var" / "redis" / "appendonly.aof"
-        ).exists()
+        yield Up("".join(lines), f"http://127.0.0.1:{port}", children)
     finally:
         up.send_signal(signal.SIGTERM)
-        code = up.wait(timeout=60)
+        code = up.wait(timeout=90)
     assert code == 0
     deadline = time.monotonic() + 10
     while any(pid_alive(p) for p in children) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [p for p in children if pid_alive(p)]
+    assert not [p for p in children if pid_alive(p)], "a child outlived `creditwatch up`"
+
+
+def test_up_starts_everything_and_sigterm_stops_it_all(tmp_path: Path) -> None:
+    with up_running(tmp_path / "var", "--no-prometheus") as up:
+        assert "is up in" in up.output and "admin key    test-key" in up.output, up.output
+        assert len(up.children) == 4, up.output  # redis, broker, worker, api
+        health = httpx.get(f"{up.api}/healthz", timeout=5)
+        assert health.json() == {"status": "ok", "redis": True}
+        assert (tmp_path / "var" / "redis" / "appendonlydir").exists() or (
+            tmp_path / "var" / "redis" / "appendonly.aof"
+        ).exists()
