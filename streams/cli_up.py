@@ -30,7 +30,8 @@ def up(args: argparse.Namespace) -> int:
     state_dir = Path(stack.state_dir).resolve()
     api_url = f"http://{api.api_host}:{api_port}"
     with_prometheus = not args.no_prometheus and prometheus_server.available()
-    prometheus_url = f"http://127.0.0.1:{free_port()}" if with_prometheus else None
+    prometheus_port = free_port() if with_prometheus else None
+    prometheus_url = f"http://127.0.0.1:{prometheus_port}"
     me = [sys.executable, "-m", "streams.cli", "--log-level", args.log_level]
     ruleset = load_rules_file(args.rules) if args.rules else None  # a bad file stops us here
     worker_env: dict[str, str] = {}
@@ -62,18 +63,17 @@ def up(args: argparse.Namespace) -> int:
                 ready=http_ready(f"{api_url}/healthz"),
             )
         )
-        if prometheus_url is not None:
+        if prometheus_port is not None:
             config = prometheus_server.prepare(
                 state_dir / "prometheus",
                 api=[f"127.0.0.1:{api_port}"],
                 workers=[f"127.0.0.1:{p}" for p in metrics_ports],
                 interval=stack.prometheus_interval,
             )
-            port = int(prometheus_url.rsplit(":", 1)[1])
             specs.append(
                 ChildSpec(
                     "prometheus",
-                    prometheus_server.argv(config, port),
+                    prometheus_server.argv(config, prometheus_port),
                     ready=http_ready(f"{prometheus_url}/-/ready"),
                 )
             )
@@ -85,7 +85,7 @@ def up(args: argparse.Namespace) -> int:
     def on_ready(started: EmbeddedStack) -> None:
         took = started.startup_seconds + started.timings.get("children", 0)
         workers = "  ".join(f"http://127.0.0.1:{p}/metrics" for p in metrics_ports)
-        if prometheus_url is not None:
+        if prometheus_port is not None:
             prometheus = f"{prometheus_url}   (alerts: {prometheus_url}/alerts)"
         else:
             prometheus = "not started (install the prometheus package to have one)"

@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import pytest
 from kafka import TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 from rules.ruleset import RuleSet
 from rules.store import Store
@@ -137,13 +138,14 @@ class Run:
             proc.stop()
 
 
-def samples(port: int, name: str) -> list[tuple[str, float]]:
+def samples(port: int, name: str) -> list[tuple[dict[str, str], float]]:
     """(labels, value) of a metric on a worker's /metrics."""
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     return [
-        (line[len(name) : line.rindex(" ")], float(line.rsplit(" ", 1)[1]))
-        for line in text.splitlines()
-        if line.startswith(name + "{")
+        (sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
     ]
 
 
