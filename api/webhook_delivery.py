@@ -27,8 +27,8 @@ from prometheus_client import Counter, Gauge, Histogram
 from api.auth import MEMBER_ROLES
 from api.filters import OutputFilter
 from api.signing import sign
+from rules.jsoncodec import dumps
 from rules.store import Store
-from rules.store.base import dumps
 from rules.store.live import stream_id
 from rules.store.webhooks import KINDS, WebhookKind
 from streams.settings import ApiSettings

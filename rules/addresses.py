@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -11,6 +12,8 @@ _NOISE = re.compile(r"[\s,，、。.．·・\-—–_()（）\[\]【】#＃\"'�
 _PREFIX = re.compile(r"^(中国|中华人民共和国)?([^省]{2,3}省|[^区]{2,8}自治区)?")
 
 
+# pure, and asked about the same addresses at every evaluation
+@functools.lru_cache(maxsize=1 << 16)
 def normalize_address(text: str) -> str:
     """One text per place: full-width forms folded (NFKC), spaces and punctuation
     dropped, letters upper-cased, and a leading country or province dropped (the city
@@ -25,6 +28,7 @@ def normalize_address(text: str) -> str:
     return _PREFIX.sub("", _NOISE.sub("", folded), count=1)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def address_key(normalized: str) -> str:
     """A short, fixed-length key for an address index entry.
 

@@ -10,11 +10,14 @@ so a fixed offset is exact.
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import UTC, date, datetime, timedelta, timezone
 
 CHINA = timezone(timedelta(hours=8), "CST")
 
 
+# the rules ask for the day of the same few instants (a state's clock) again and again
+@functools.lru_cache(maxsize=1 << 16)
 def local_day(at: str) -> date:
     """The day (China Standard Time) of an ISO instant; a naive one is taken as UTC.
 

@@ -9,10 +9,10 @@ state. Fields added later default to empty, so older stored states still load.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from rules import jsoncodec
 from rules.addresses import normalize_address
 from streams.identifiers import person_key
 
@@ -86,13 +86,13 @@ class EnterpriseState:
     #: samples waiting for their delayed label (rules/learning/samples.py)
     samples: list[dict[str, Any]] = field(default_factory=list)
 
-    def to_json(self) -> str:
+    def to_json(self) -> bytes:
         # the fields hold plain JSON values already: no deep copy (asdict) needed
-        return json.dumps(vars(self), ensure_ascii=False, separators=(",", ":"))
+        return jsoncodec.dumpb(vars(self))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> EnterpriseState:
-        return cls(**json.loads(raw))
+        return cls(**jsoncodec.loads(raw))
 
     def key_people(self) -> dict[str, list[str]]:
         """person_key -> roles held (legal_rep, officer:ROLE, shareholder) here."""

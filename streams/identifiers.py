@@ -110,6 +110,8 @@ def make_id_number(rng: random.Random, birth: date, division: str = "440300") ->
 
 
 @functools.lru_cache(maxsize=1 << 16)  # the same people recur in every batch
+# hashed for every key person at every evaluation: the same few IDs each time
+@functools.lru_cache(maxsize=1 << 16)
 def person_key(id_no: str) -> str:
     """Stable pseudonymous key for a person: the Kafka key of `person.*` events and the
     Redis key of person indexes, so raw ID numbers never appear in keys or logs.

@@ -23,7 +23,7 @@ from api.auth import MEMBER_ROLES, Member, allow, bearer
 from api.errors import ApiError, invalid_request
 from api.filters import Direction, Kind, OutputFilter
 from api.live import EVENTS_SENT, Subscription, close_hub, hub_for, start_position
-from rules.store.base import dumps
+from rules.jsoncodec import dumps
 
 log = logging.getLogger(__name__)
 

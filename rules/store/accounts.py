@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rules.store.base import StoreBase, dumps
+from rules.jsoncodec import dumps
+from rules.store.base import StoreBase
 
 
 class AccountStore(StoreBase):

@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from rules.directory import directory_entry
+from rules.jsoncodec import dumps
 from rules.state import EnterpriseState
-from rules.store.base import StoreBase, dumps
+from rules.store.base import StoreBase
 
 
 class DirectoryStore(StoreBase):

@@ -16,7 +16,8 @@ import json
 import zlib
 from typing import Any
 
-from rules.store.base import StoreBase, dumps, epoch
+from rules.jsoncodec import dumps
+from rules.store.base import StoreBase, epoch
 
 
 class InspectionStore(StoreBase):

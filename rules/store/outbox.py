@@ -60,7 +60,13 @@ class OutboxStore(StoreBase):
         return claimed
 
     async def ack_outbox(self, entries: Iterable[tuple[str, bytes]]) -> None:
+        """Mark entries relayed. The labels log's entries are then deleted: live, only
+        the labels topic is read, and kept they were most of Redis's memory (a record
+        per enterprise commit). The other streams stay, trimmed to `maxlen`: the API's
+        live subscriptions and webhooks read them."""
         pipe = self.redis.pipeline(transaction=False)
         for stream, entry_id in entries:
             pipe.xack(stream, OUTBOX_GROUP, entry_id)
+            if stream == self.learning_stream:
+                pipe.xdel(stream, entry_id)
         await pipe.execute()

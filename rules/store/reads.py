@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from rules.addresses import address_key, normalize_address
+from rules.jsoncodec import dumps
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
-from rules.store.base import StoreBase, dumps, epoch
+from rules.store.base import StoreBase, epoch
 
 
 class ReadStore(StoreBase):

@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from rules.store.base import dumps
+from rules.jsoncodec import dumps
 from rules.store.live import LiveStore
 
 WebhookKind = Literal["warning", "grade_change"]

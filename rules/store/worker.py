@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from rules.directory import directory_entry
+from rules.jsoncodec import dumpb
 from rules.related import RelatedData
 from rules.state import EnterpriseState
-from rules.store.base import StoreBase, dumps, epoch
+from rules.store.base import StoreBase, epoch
 
 
 @dataclass
@@ -35,11 +36,11 @@ class Commit:
     labels: list[dict[str, Any]] = field(default_factory=list)
     observed: list[dict[str, float]] = field(default_factory=list)
 
-    def learning_record(self) -> str:
-        """The entry of the labels log, or '' when there is nothing to learn."""
+    def learning_record(self) -> bytes:
+        """The entry of the labels log, or b'' when there is nothing to learn."""
         if not self.labels and not self.observed:
-            return ""
-        return dumps({"uscc": self.uscc, "labels": self.labels, "observed": self.observed})
+            return b""
+        return dumpb({"uscc": self.uscc, "labels": self.labels, "observed": self.observed})
 
 
 @dataclass
@@ -205,17 +206,17 @@ class WorkerStore(StoreBase):
                 c.state.to_json(),
                 self.maxlen,
                 c.uscc,
-                dumps(directory_entry(c.state)),
+                dumpb(directory_entry(c.state)),
                 _epoch(c.state.recheck_at),
                 len(c.warnings),
-                *(dumps(w) for w in c.warnings),
+                *(dumpb(w) for w in c.warnings),
                 len(c.grade_changes),
-                *(dumps(g) for g in c.grade_changes),
+                *(dumpb(g) for g in c.grade_changes),
                 len(c.journal),
-                *(dumps(e) for e in c.journal),
+                *(dumpb(e) for e in c.journal),
                 c.learning_record(),
                 epoch(replace_from) if replace_from else "",
-                *(x for s in c.timeline for x in (epoch(s["at"]), dumps(s))),
+                *(x for s in c.timeline for x in (epoch(s["at"]), dumpb(s))),
             ]
             await self._commit(keys=keys, args=args, client=pipe)
         for link in links:

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from kafka import KafkaConsumer
 
 from api.signing import verify
@@ -189,6 +190,24 @@ def test_outputs_are_published_to_their_topics(running: Running) -> None:
         "occurred_at",
     }
     assert warning["rule_id"] == "dishonest_enterprise" and warning["severity"] == "red"
+
+
+def test_relayed_labels_leave_redis_and_the_warnings_stay_for_the_api(running: Running) -> None:
+    code = f.uscc()
+    produce(running, f.registered(code), f.dishonest_listed(code))
+    prefix = running.env["CREDITWATCH_KEY_PREFIX"]
+    client = redis.Redis.from_url(running.env["CREDITWATCH_REDIS_URL"])
+    try:
+        assert warned_with(running, code, "dishonest_enterprise")
+        relayed = eventually(
+            lambda: client.xinfo_groups(f"{prefix}:learning")[0]["entries-read"] or None
+        )
+        assert relayed, "the relay never read the labels log"
+        # every record relayed and acknowledged is gone; none waits unread
+        assert eventually(lambda: client.xlen(f"{prefix}:learning") == 0)
+        assert client.xlen(f"{prefix}:warnings") > 0
+    finally:
+        client.close()
 
 
 def test_invalid_events_are_dead_lettered_and_the_worker_carries_on(running) -> None:
