@@ -123,7 +123,7 @@ async def consume_labels(
         group_id=f"{stream.consumer_group}.trainer",
         enable_auto_commit=False,  # the snapshot's offset is where a trainer resumes
         auto_offset_reset="earliest",
-        session_timeout_ms=10_000,
+        session_timeout_ms=int(stream.session_timeout_s * 1000),
         heartbeat_interval_ms=3_000,
     )
 

@@ -38,7 +38,7 @@ def create_app(settings: StreamSettings, datadir: Path | None = None) -> tuple[f
         store="memory://",
         web_enabled=False,
         datadir=str(datadir or Path("var") / "worker"),
-        broker_session_timeout=10,
+        broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=3,
         # the topics are created up front (`creditwatch up` or the operator): Faust must
         # not auto-create them with the wrong partition count

@@ -49,6 +49,11 @@ class StreamSettings(BaseSettings):
     allowed_lateness_s: float = 0.0
     #: how often the worker measures its consumer lag for /metrics
     lag_interval_s: float = 5.0
+    #: how long the broker waits for a worker's heartbeat before it hands the worker's
+    #: partitions to the others: the time a dead worker's partitions wait. Under a
+    #: backlog, a busy worker's heartbeats were seen 9 to 15 s late on two cores; with
+    #: 10 s the group rebalanced every half minute and redelivered what was in flight
+    session_timeout_s: float = 30.0
 
     #: publish a model snapshot after this many labels, or this long after the last
     model_publish_labels: int = 500

@@ -93,6 +93,8 @@ class Run:
             "CREDITWATCH_PARTITIONS": "4",
             "CREDITWATCH_TIMER_CLOCK": "event",  # as the demo: a past year, replayed
             "CREDITWATCH_LAG_INTERVAL_S": "0.5",
+            # a quick eviction keeps the test short; the default (30 s) suits a loaded worker
+            "CREDITWATCH_SESSION_TIMEOUT_S": "10",
         }
         for topic in ("events", "dead_letters", "warnings", "grade_changes", "fanout", "labels"):
             self.env[f"CREDITWATCH_{topic.upper()}_TOPIC"] = f"{self.prefix}.{topic}"
