@@ -1,22 +1,25 @@
 """The access log (监管留痕): every data request, who made it, what it asked, when, and
-how many records it returned, written to Redis after the response and queryable by
-admins (GET /admin/access-log)."""
+how many records it returned, recorded as its response starts and written to Redis
+off the response path (api/access_log_writer.py); queryable by admins
+(GET /admin/access-log). The same middleware counts and times every request and adds
+the rate-limit headers."""
 
 from __future__ import annotations
 
-import logging
+import functools
 import re
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from prometheus_client import Counter, Histogram
-from redis.exceptions import RedisError
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rules.store import Store
+from api.access_log_writer import ACCESS_LOG_ERRORS, AccessLogWriter
 
-log = logging.getLogger(__name__)
+__all__ = ["ACCESS_LOG_ERRORS", "AccessLogMiddleware", "install_access_log", "record_access"]
 
 REQUESTS = Counter("creditwatch_api_requests_total", "API requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -30,48 +33,96 @@ UNLOGGED = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/op
 
 
 def install_access_log(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def log_access(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    app.add_middleware(AccessLogMiddleware)
+
+
+class AccessLogMiddleware:
+    """A plain ASGI middleware: Starlette's `@app.middleware("http")` ran every request
+    through a task group and a memory stream, and the access-log write before the
+    response went out."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        REQUESTS.labels(request.method, route, response.status_code).inc()
-        LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-        rate = getattr(request.state, "rate", None)
-        if rate is not None:
-            response.headers["X-RateLimit-Limit"] = str(rate[0])
-            response.headers["X-RateLimit-Remaining"] = str(rate[1])
-        if request.url.path not in UNLOGGED:
-            await record_access(request, route, response.status_code)
-        return response
+        scope.setdefault("state", {})  # request.state: where auth leaves caller and rate
+        responded = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal responded
+            if message["type"] == "http.response.start" and not responded:
+                responded = True
+                _add_rate_headers(scope, message)
+                _response_started(scope, message["status"], started)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not responded:  # Starlette's outermost handler answers 500
+                _response_started(scope, 500, started)
+            raise
 
 
-async def record_access(request: Request, route: str, status: int) -> None:
-    """Write one access-log record for this request, as its caller stands now."""
+def _add_rate_headers(scope: Scope, message: Message) -> None:
+    rate = scope["state"].get("rate")
+    if rate is not None:
+        headers = MutableHeaders(scope=message)
+        headers["X-RateLimit-Limit"] = str(rate[0])
+        headers["X-RateLimit-Remaining"] = str(rate[1])
+
+
+# a metric's child per label values, looked up once (labels() checks its arguments)
+_requests = functools.lru_cache(maxsize=4096)(REQUESTS.labels)
+_latency = functools.lru_cache(maxsize=4096)(LATENCY.labels)
+
+
+def _response_started(scope: Scope, status: int, started: float) -> None:
+    """Count and time the request; record it unless it is a probe or a document."""
+    route = getattr(scope.get("route"), "path", "unmatched")
+    method = scope["method"]
+    _requests(method, route, status).inc()
+    _latency(method, route).observe(time.perf_counter() - started)
+    if url_path(scope) not in UNLOGGED:
+        record_access(Request(scope), route, status)
+
+
+def record_access(request: Request, route: str, status: int) -> None:
+    """Queue one access-log record for this request, as its caller stands now."""
+    writer: AccessLogWriter = request.app.state.access_log
+    writer.add(access_record(request, route, status))
+
+
+def access_record(request: Request, route: str, status: int) -> dict[str, Any]:
     caller = getattr(request.state, "caller", None)
-    record = {
+    return {
         "at": datetime.now(UTC).isoformat(),
         "account_id": caller.account_id if caller else None,
         "role": caller.role if caller else None,
         "key_id": caller.key_id if caller else None,
         "method": request.method,
-        "path": request.url.path,
+        "path": url_path(request.scope),
         "route": route,
-        "query": _redacted(request.url.query) or None,
+        "query": _redacted(request.scope.get("query_string", b"").decode()) or None,
         "status": status,
         "records": caller.records if caller else None,
         "client": request.client.host if request.client else None,
     }
-    store: Store = request.app.state.store
-    try:
-        await store.log_access(record)
-    except RedisError:
-        # the response is already made; the failure is counted and logged, not hidden
-        who = record["account_id"]
-        log.error("access log write failed: %s %s by %s", request.method, route, who)
-        ACCESS_LOG_ERRORS.inc()
+
+
+def url_path(scope: Scope) -> str:
+    """`request.url.path` without building the URL: the path with the characters
+    that would end it escaped.
+
+    >>> url_path({"path": "/enterprises/a?b#c"})
+    '/enterprises/a%3Fb%23c'
+    """
+    path: str = scope["path"]
+    return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
 def _redacted(query: str) -> str:
@@ -80,9 +131,6 @@ def _redacted(query: str) -> str:
     >>> _redacted("uscc=X&access_token=cwk_1_secret&severity=red")
     'uscc=X&access_token=REDACTED&severity=red'
     """
+    if "access_token=" not in query:
+        return query
     return re.sub(r"(^|&)access_token=[^&]*", r"\1access_token=REDACTED", query)
-
-
-ACCESS_LOG_ERRORS = Counter(
-    "creditwatch_access_log_errors_total", "Access-log records that could not be written"
-)

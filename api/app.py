@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.access_log import install_access_log
+from api.access_log_writer import AccessLogWriter
 from api.errors import COMMON_ERRORS, install_error_handlers
 from api.routers import (
     admin,
@@ -50,6 +51,8 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = Store.from_settings(store_settings)
+        app.state.access_log = AccessLogWriter(app.state.store)
+        app.state.access_log.start()
         deliveries = asyncio.create_task(run_deliveries(app)) if api.webhooks_enabled else None
         try:
             yield
@@ -58,6 +61,7 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
                 deliveries.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await deliveries
+            await app.state.access_log.close()
             await app.state.store.close()
 
     app = FastAPI(title="creditwatch", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)

@@ -15,8 +15,11 @@ from api.errors import ApiError
 from rules.store import Store
 from streams.identifiers import uscc_problem
 
+# Dependencies are `async def` even when they never await: FastAPI runs a plain `def`
+# one in a worker thread, a thread hop per dependency per request.
 
-def get_store(request: Request) -> Store:
+
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
@@ -26,6 +29,11 @@ def valid_uscc(uscc: str) -> str:
     if problem:
         raise ApiError(422, f"invalid USCC {uscc!r}: {problem}", code="invalid_uscc")
     return uscc
+
+
+async def uscc_path(uscc: str) -> str:
+    """The `{uscc}` of a path, checked."""
+    return valid_uscc(uscc)
 
 
 async def check_scope(store: Store, caller: Caller, uscc: str) -> None:
@@ -51,4 +59,4 @@ Instant = Annotated[datetime, BeforeValidator(_iso_text)]
 Day = Annotated[date, BeforeValidator(_iso_text)]
 
 StoreDep = Annotated[Store, Depends(get_store)]
-Uscc = Annotated[str, Depends(valid_uscc)]
+Uscc = Annotated[str, Depends(uscc_path)]

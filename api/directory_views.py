@@ -6,20 +6,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Response
+
 from api.auth import Caller
-from api.grades import risk_label
 from api.schemas import EnterpriseSummary
 from rules.addresses import normalize_address
+from rules.grading import GRADE_LABELS
+from rules.jsoncodec import dumpb
 
 CSV_COLUMNS = (
     "uscc", "name", "district", "industry", "status", "grade", "score", "rules", "tags",
     "registered_on", "last_inspected", "last_penalized",
 )  # fmt: skip
+#: `RiskLabel` of each grade, as its JSON
+RISK_LABELS = {g: {"zh": zh, "en": en, "colour": c} for g, (zh, en, c) in GRADE_LABELS.items()}
+#: `EnterpriseSummary`'s fields in its order, with their defaults (None if required)
+_SUMMARY_FIELDS = tuple(
+    (name, None if field.is_required() else field.get_default(call_default_factory=True))
+    for name, field in EnterpriseSummary.model_fields.items()
+)
 
 
-def summary(uscc: str, entry: dict[str, Any]) -> EnterpriseSummary:
+def summary(uscc: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """An `EnterpriseSummary` as the dict its model would dump, built without the model:
+    a batch or a page of them is serialized at once (`summaries_response`)."""
+    line = {name: entry.get(name, default) for name, default in _SUMMARY_FIELDS}
+    line["uscc"] = uscc  # a key already there keeps its place
+    line["status"] = entry["status"]  # required: no entry is without one
     grade = entry.get("grade")
-    return EnterpriseSummary(uscc=uscc, **entry, risk=risk_label(grade) if grade else None)
+    line["risk"] = RISK_LABELS[grade] if grade else None
+    return line
+
+
+def summaries_response(content: dict[str, Any]) -> Response:
+    """A batch result or a page of summaries, already in its response model's shape
+    (tests/unit/test_api_summaries.py holds them to it), serialized as is: validating
+    each line with pydantic was a third of a batch lookup's time."""
+    return Response(dumpb(content), media_type="application/json")
 
 
 def csv_row(uscc: str, entry: dict[str, Any]) -> list[Any]:

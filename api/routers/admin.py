@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import OPTIONAL_KEY, Admin, Anyone, RoleName, new_key
 from api.deps import StoreDep
@@ -146,6 +146,7 @@ async def revoke_key(key_id: str, store: StoreDep, caller: Admin) -> Response:
 
 @router.get("/admin/access-log", response_model=Page[AccessRecord])
 async def access_log(
+    request: Request,
     store: StoreDep,
     caller: Admin,
     account_id: str | None = Query(None, max_length=64),
@@ -167,4 +168,5 @@ async def access_log(
             and (status is None or r["status"] == status)
         )
 
+    await request.app.state.access_log.flush()  # this process's records so far, too
     return await stream_page(store, store.access_log, limit, cursor, since, keep, caller)

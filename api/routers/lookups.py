@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 from api.access_log import record_access
 from api.auth import Caller, Member, Regulator
 from api.deps import StoreDep
-from api.directory_views import CSV_COLUMNS, EntryFilter, csv_row, summary
+from api.directory_views import CSV_COLUMNS, EntryFilter, csv_row, summaries_response, summary
 from api.errors import ApiError
 from api.schemas import BatchRequest, BatchResult, EnterpriseSummary, Page
 from rules.store import Store
@@ -37,7 +37,7 @@ Industry = Annotated[str | None, Query(max_length=8, description="GB/T 4754 code
 SCAN_CHUNK = 2000
 
 
-def _filters(
+async def _filters(
     grade: Grades = None,
     district: District = None,
     tag: Tag = None,
@@ -62,16 +62,19 @@ async def batch_lookup(body: BatchRequest, store: StoreDep, caller: Member) -> A
     score, open rules and status, in the order asked. Invalid USCCs and unknown ones
     are listed apart; duplicates are answered once."""
     asked = list(dict.fromkeys(body.usccs))
-    invalid = [{"uscc": u, "problem": p} for u in asked if (p := uscc_problem(u))]
-    valid = [u for u in asked if not uscc_problem(u)]
+    problems = {u: uscc_problem(u) for u in asked}
+    invalid = [{"uscc": u, "problem": p} for u, p in problems.items() if p]
+    valid = [u for u, p in problems.items() if not p]
     entries = await store.directory_entries(valid)
     seen = {u: e for u, e in entries.items() if caller.sees(e.get("district"))}
     caller.saw(len(seen))
-    return {
-        "items": [summary(u, seen[u]) for u in valid if u in seen],
-        "missing": [u for u in valid if u not in seen],
-        "invalid": invalid,
-    }
+    return summaries_response(
+        {
+            "items": [summary(u, seen[u]) for u in valid if u in seen],
+            "missing": [u for u in valid if u not in seen],
+            "invalid": invalid,
+        }
+    )
 
 
 async def _scan(
@@ -81,7 +84,7 @@ async def _scan(
     if cursor is not None and not cursor.isdigit():
         raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
     position = int(cursor or 0)
-    items: list[EnterpriseSummary] = []
+    items: list[dict[str, Any]] = []
     while True:
         position, entries = await store.scan_directory(position, SCAN_CHUNK)
         items.extend(summary(u, e) for u, e in entries if where.matches(e, caller))
@@ -102,7 +105,7 @@ async def list_enterprises(
 ) -> Any:
     """Enterprises by grade, district, tag, rule with an open warning, status or
     industry, in no particular order, a page at a time."""
-    return await _scan(store, caller, where, cursor, limit)
+    return summaries_response(await _scan(store, caller, where, cursor, limit))
 
 
 @router.get(
@@ -136,11 +139,11 @@ async def search_enterprises(
             if caller.sees(e.get("district"))
         ]
         caller.saw(len(items))
-        return {"items": items, "next_cursor": None}
+        return summaries_response({"items": items, "next_cursor": None})
     if name is None and address is None:
         raise ApiError(422, "give a name, an address or a person_id to search for")
     where = EntryFilter(name=name, address=address)
-    return await _scan(store, caller, where, cursor, limit)
+    return summaries_response(await _scan(store, caller, where, cursor, limit))
 
 
 @router.get(
@@ -173,7 +176,7 @@ async def export_enterprises(
             if position == 0:
                 break
         caller.records = sent
-        await record_access(request, "/enterprises/export.csv (completed)", 200)
+        record_access(request, "/enterprises/export.csv (completed)", 200)
 
     headers = {"Content-Disposition": 'attachment; filename="enterprises.csv"'}
     return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers=headers)

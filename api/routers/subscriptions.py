@@ -50,7 +50,7 @@ From = Annotated[
 ]
 
 
-def filter_params(
+async def filter_params(
     kind: Annotated[list[Kind] | None, Query(description="record kinds")] = None,
     uscc: Annotated[list[str] | None, Query(description="enterprises")] = None,
     rule_id: Annotated[list[str] | None, Query(description="warning rules")] = None,
@@ -193,11 +193,11 @@ async def websocket(
         status = exc.status if isinstance(exc, ApiError) else 503
         reason = exc.message if isinstance(exc, ApiError) else "the state store is unavailable"
         await ws.accept()  # then close: the code and reason reach the client
-        await record_access(handshake, _WS_ROUTE, status)
+        record_access(handshake, _WS_ROUTE, status)
         await ws.close(code=1013 if status in (429, 503) else 1008, reason=reason[:120])
         return
     await ws.accept()
-    await record_access(handshake, _WS_ROUTE, 101)
+    record_access(handshake, _WS_ROUTE, 101)
     hub = hub_for(ws.app)
     from_start = not last_event_id and start == "start"
     sub = Subscription(hub, caller, wanted, position, "ws", from_start=from_start)

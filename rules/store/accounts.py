@@ -6,10 +6,9 @@ hash is enough and a leaked database gives no usable key.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from rules.jsoncodec import dumps
+from rules.jsoncodec import dumpb, dumps, loads
 from rules.store.base import StoreBase
 
 
@@ -19,11 +18,11 @@ class AccountStore(StoreBase):
 
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         raw = await self.redis.hget(self.accounts, account_id)
-        return json.loads(raw) if raw else None
+        return loads(raw) if raw else None
 
     async def list_accounts(self) -> list[dict[str, Any]]:
         found: Any = await self.redis.hvals(self.accounts)
-        return sorted((json.loads(v) for v in found), key=lambda a: a["account_id"])
+        return sorted((loads(v) for v in found), key=lambda a: a["account_id"])
 
     async def put_key(self, key_hash: str, record: dict[str, Any]) -> None:
         await self.redis.hset(self.api_keys, key_hash, dumps(record))
@@ -31,7 +30,7 @@ class AccountStore(StoreBase):
     async def list_keys(self) -> list[tuple[str, dict[str, Any]]]:
         """(key hash, record) of every key, revoked ones included."""
         found: Any = await self.redis.hgetall(self.api_keys)
-        return [(k.decode(), json.loads(v)) for k, v in found.items()]
+        return [(k.decode(), loads(v)) for k, v in found.items()]
 
     async def authenticate(
         self, key_hash: str, window_s: int, window: int
@@ -42,8 +41,8 @@ class AccountStore(StoreBase):
         keys = [self.api_keys, self.accounts, counter]
         key, account, used = await self._authenticate(keys=keys, args=[key_hash, window_s])
         return (
-            json.loads(key) if key else None,
-            json.loads(account) if account else None,
+            loads(key) if key else None,
+            loads(account) if account else None,
             int(used),
         )
 
@@ -57,5 +56,10 @@ class AccountStore(StoreBase):
         return int(used)
 
     # --- the access log (监管留痕) ----------------------------------------------------
-    async def log_access(self, record: dict[str, Any]) -> None:
-        await self.redis.xadd(self.access_log, {"data": dumps(record)}, maxlen=self.maxlen * 10)
+    async def log_access_many(self, records: list[dict[str, Any]]) -> None:
+        """Append records in order, in one round trip and one MULTI/EXEC: a batch is
+        applied whole or not at all."""
+        pipe = self.redis.pipeline(transaction=True)
+        for record in records:
+            pipe.xadd(self.access_log, {"data": dumpb(record)}, maxlen=self.maxlen * 10)
+        await pipe.execute()

@@ -3,13 +3,12 @@ directory (rules/directory.py), the index of every enterprise's filterable field
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from rules.directory import directory_entry
-from rules.jsoncodec import dumps
+from rules.jsoncodec import dumps, loads
 from rules.state import EnterpriseState
 from rules.store.base import StoreBase
 
@@ -32,7 +31,7 @@ class DirectoryStore(StoreBase):
         if not usccs:
             return {}
         found: Any = await self.redis.hmget(self.directory, list(usccs))
-        return {u: json.loads(raw) for u, raw in zip(usccs, found, strict=True) if raw}
+        return {u: loads(raw) for u, raw in zip(usccs, found, strict=True) if raw}
 
     async def districts(self, usccs: Sequence[str]) -> dict[str, str | None]:
         """USCC -> district of those with a directory entry, in one round trip."""
@@ -44,7 +43,7 @@ class DirectoryStore(StoreBase):
         """One step of a scan over the directory: the next cursor (0 when done) and
         about `count` entries."""
         reply: Any = await self.redis.hscan(self.directory, cursor, count=count)
-        return int(reply[0]), [(k.decode(), json.loads(v)) for k, v in reply[1].items()]
+        return int(reply[0]), [(k.decode(), loads(v)) for k, v in reply[1].items()]
 
     async def iter_directory(self, count: int = 2000) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """Every (USCC, entry) of the directory, in no particular order."""
