@@ -77,10 +77,9 @@ class Trainer:
         """
         events: list[dict[str, Any]] = []
         for label in record.get("labels", ()):
-            if label["label_id"] in self._recent_ids:
+            if self._seen_before(label["label_id"]):
                 self.duplicates += 1
                 continue
-            self._recent_ids.append(label["label_id"])
             y = int(label["y"])
             if label.get("p") is not None:
                 if self.quality.update(y, float(label["p"])):
@@ -96,6 +95,21 @@ class Trainer:
             self.offset = offset
         self.events = (self.events + events)[-50:]
         return events
+
+    def _seen_before(self, label_id: str) -> bool:
+        """Whether the id is among the last `_RECENT_IDS` learned; remembers it if not.
+        A set beside the deque: scanning the deque was a sixth of a busy worker's time.
+        Built on first use, so snapshots pickled before it existed still load."""
+        index: set[str] | None = self.__dict__.get("_recent_index")
+        if index is None:
+            index = self.__dict__["_recent_index"] = set(self._recent_ids)
+        if label_id in index:
+            return True
+        if len(self._recent_ids) == self._recent_ids.maxlen:
+            index.discard(self._recent_ids[0])
+        self._recent_ids.append(label_id)
+        index.add(label_id)
+        return False
 
     def _judge(self, label: dict[str, Any]) -> list[dict[str, Any]]:
         s, q = self.settings, self.quality

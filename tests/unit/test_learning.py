@@ -3,6 +3,7 @@ snapshots, the quality floor and the drift fallback, and the model indicators.""
 
 from __future__ import annotations
 
+import pickle
 import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -265,3 +266,21 @@ def test_unusual_activity_ranks_high_and_warns() -> None:
     (warning,) = recheck(state, at=T0, now=T0).warnings
     assert warning["rule_id"] == "model_anomaly" and warning["severity"] == "yellow"
     assert state.contributions["model_anomaly"] == -5
+
+
+def test_the_trainer_skips_an_id_while_it_is_among_the_recent_ones_only() -> None:
+    from rules.learning.trainer import _RECENT_IDS, Trainer, TrainerSettings
+
+    def label(i: int) -> dict[str, Any]:
+        return {"label_id": str(i), "y": 0, "p": None, "x": {"a": 1.0}}
+
+    trainer = Trainer(TrainerSettings())
+    for i in range(_RECENT_IDS + 10):
+        trainer.learn({"labels": [label(i)]})
+    trainer.learn({"labels": [label(_RECENT_IDS + 9), label(5)]})
+    assert (trainer.duplicates, trainer.labels) == (1, _RECENT_IDS + 11)  # 5 had left
+    # a snapshot from before the index existed: the index is rebuilt from the window
+    restored = pickle.loads(pickle.dumps(trainer))
+    del restored.__dict__["_recent_index"]
+    restored.learn({"labels": [label(_RECENT_IDS + 8), label(7)]})
+    assert restored.duplicates == 2 and restored.labels == trainer.labels + 1
