@@ -10,7 +10,6 @@ Delivery to Kafka is at least once; `warning_id` lets consumers drop a repeat.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
@@ -18,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from agents import metrics
+from rules.jsoncodec import loads
 from rules.store import Store
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ Send = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[object]]]
 def relay_key(stream: str, data: bytes) -> bytes | None:
     """The Kafka key of an output: its enterprise, so one firm's outputs stay in order."""
     try:
-        record = json.loads(data)
+        record = loads(data)
     except ValueError:
         return None
     key = record.get("uscc") or record.get("event_id")

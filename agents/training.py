@@ -10,13 +10,13 @@ snapshot when it hands the partition back.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from agents import metrics
+from rules.jsoncodec import loads
 from rules.learning.trainer import Trainer, TrainerSettings, figures
 from rules.store import Store
 from streams.figures import MODEL_FIGURES
@@ -66,7 +66,7 @@ class TrainerLoop:
             if _learned_before(offset, self.trainer.offset):
                 continue  # learned before the snapshot this trainer resumed from
             try:
-                record = json.loads(raw)
+                record = loads(raw)
             except ValueError:
                 log.error("unreadable learning record at %s skipped", offset)
                 continue
