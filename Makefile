@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 # re-install when pyproject.toml changes
 HASH   := $(shell sha1sum pyproject.toml | cut -c1-10)
 
-.PHONY: run test lint fmt install dev clean
+.PHONY: run test lint fmt install dev clean bench
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -30,6 +30,9 @@ run: install  ## start the embedded stack with the demo feed; Ctrl-C stops it
 
 test: dev  ## the whole suite: unit, doctests, integration against a real broker and Redis
 	$(PY) -m pytest
+
+bench: install  ## the end-to-end benchmark at full size: var/bench.json and docs/performance.md
+	$(VENV)/bin/creditwatch bench --json var/bench.json --docs docs/performance.md
 
 lint: dev
 	$(VENV)/bin/ruff check .

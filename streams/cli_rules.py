@@ -54,12 +54,36 @@ def add_commands(sub: Any) -> None:
     bt.set_defaults(run=_backtest)
 
     bench = sub.add_parser(
-        "bench", help="measure the pipeline with every rule on a synthetic city (throwaway Redis)"
+        "bench",
+        help="the whole pipeline end to end on the embedded stack: throughput, latency at a "
+        "fixed rate, Redis per enterprise, worker CPU and RSS, beside two baselines",
     )
-    bench.add_argument("--enterprises", type=int, default=5000)
-    bench.add_argument("--events", type=int, default=50000)
+    bench.add_argument("--enterprises", type=int, default=100_000)
+    bench.add_argument("--events", type=int, default=1_000_000)
+    bench.add_argument(
+        "--rate", type=float, default=5000.0, help="events/s offered in the latency phase"
+    )
+    bench.add_argument(
+        "--latency-seconds", type=float, default=20.0, help="length of the latency phase"
+    )
+    bench.add_argument(
+        "--naive-events",
+        type=int,
+        help="events replayed through the naive baseline (default: min(events, 5000))",
+    )
+    bench.add_argument(
+        "--max-seconds",
+        type=float,
+        default=180.0,
+        help="send no more of the sustained part after this long; 0: send all of it "
+        "(default: 180, so the default city's run fits in 10 minutes)",
+    )
     bench.add_argument("--seed", type=int, default=3)
-    bench.add_argument("--batch-size", type=int, default=500)
+    bench.add_argument(
+        "--batch-size", type=int, help="the worker's batch size (default: CREDITWATCH_BATCH_SIZE)"
+    )
+    bench.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    bench.add_argument("--docs", type=Path, help="write the results section of this markdown file")
     bench.add_argument("--no-progress", action="store_true")
     bench.set_defaults(run=_bench)
 
@@ -239,8 +263,19 @@ def _bench_api(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from streams.bench import run_bench
+    from streams.bench import BenchOptions, run_bench
 
-    print(run_bench(args.enterprises, args.events, args.seed, args.batch_size,
-                    not args.no_progress))  # fmt: skip
-    return 0
+    options = BenchOptions(
+        enterprises=args.enterprises,
+        events=args.events,
+        rate=args.rate,
+        latency_seconds=args.latency_seconds,
+        naive_events=args.naive_events,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        max_seconds=args.max_seconds or None,
+        json_path=args.json,
+        docs_path=args.docs,
+        progress=not args.no_progress,
+    )
+    return run_bench(options, args.log_level)

@@ -1,5 +1,6 @@
 """The rule commands as a user runs them: `rules check|load|show`, `allowlist`,
-`backtest` and `bench`, each a real process against a real Redis."""
+`backtest`, `evaluate`, each a real process against a real Redis (`bench`:
+test_bench.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from rules.catalogue import all_rules
 from streams.settings import StoreSettings
 
 pytestmark = pytest.mark.integration
@@ -107,15 +107,6 @@ def test_backtest_compares_a_candidate_with_the_rules_in_force(tmp_path: Path) -
     assert "enterprises would change grade" in result.stdout
     moves = re.findall(r"\b([ABCD]) -> ([ABCD])\b", result.stdout)
     assert moves and all(after < before for before, after in moves)  # only better grades
-
-
-def test_bench_prints_throughput_and_latency() -> None:
-    result = creditwatch(
-        "bench", "--enterprises", "200", "--events", "2000", "--seed", "2", "--no-progress"
-    )
-    assert result.returncode == 0, result.stderr
-    assert f"{len(all_rules())} rules in force" in result.stdout
-    assert "events/s" in result.stdout and "p95" in result.stdout
 
 
 def test_evaluate_prints_the_model_beside_the_rules(tmp_path: Path) -> None:
