@@ -115,6 +115,10 @@ class CityParts:
     bulk: list[tuple[int, bytes, bytes]]
     paced: list[dict[str, Any]]
 
+    def values(self, count: int) -> list[bytes]:
+        """The first `count` values of the bulk part."""
+        return [value for _, _, value in self.bulk[:count]]
+
     def paced_after(self, sent: int, count: int) -> list[dict[str, Any]]:
         """The events to pace once `sent` of the bulk part are in: those that follow in
         event time. (Pacing the city's last events after a run cut short by the time
@@ -122,18 +126,6 @@ class CityParts:
         would fire in the latency phase.)"""
         unsent = [loads(value) for _, _, value in self.bulk[sent : sent + count]]
         return unsent + self.paced[: count - len(unsent)]
-
-
-def naive_city(options: BenchOptions) -> list[bytes]:
-    """The naive baseline's input: a city of the same shape (events per enterprise, the
-    year), scaled down to `naive_count` events, so both paths see the same mix."""
-    events = options.naive_count
-    enterprises = max(1, round(options.enterprises * events / options.events))
-    city = generate_city(
-        seed=options.seed, enterprises=enterprises, events=events,
-        start=date(2025, 1, 1), days=365,
-    )  # fmt: skip
-    return [to_bytes(item) for item in city.events()]
 
 
 def make_city(options: BenchOptions, partitions: int) -> CityParts:
@@ -260,7 +252,9 @@ async def _measure(
             sustained_run.events + latency_run.events, options.progress,
         )  # fmt: skip
         timings.lap("raw consume")
-        naive_values = naive_city(options)
+        # the sustained phase's own first events: the same mix (with the time budget at
+        # the default size, that phase sends only the head of the city, registrations)
+        naive_values = parts.values(min(options.naive_count, sustained_run.events))
         with bar(options.progress, len(naive_values), "naive") as naive_bar:
             naive = await replay_naive(
                 stack.redis_url, NAIVE_PREFIX, streams.fanout_topic, naive_values,
@@ -277,6 +271,7 @@ async def _measure(
         command=options.command(),
         city=parts.city,
         naive_values=naive_values,
+        sustained_values=parts.values(sustained_run.events),
         batch_size=batch_size,
         partitions=streams.partitions,
         redis_version=str(server.get("redis_version")),

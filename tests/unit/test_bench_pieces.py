@@ -160,6 +160,7 @@ def _result(caught_up_after: float | None) -> dict:
         command="creditwatch bench --enterprises 100 --events 600",
         city=city,
         naive_values=[b'{"type":"enterprise.registered"}', b'{"type":"penalty.decided"}'],
+        sustained_values=[b'{"type":"enterprise.registered"}'] * 3 + [b'{"type":"x"}'],
         batch_size=500,
         partitions=4,
         redis_version="7.0.15",
@@ -186,6 +187,7 @@ def test_the_report_holds_every_figure_and_the_ratios_are_their_quotients() -> N
     assert result["ratios"]["naive"] == 200.0 / 40.0
     assert result["baselines"]["naive"]["round_trips_per_event"] == 15.0
     assert result["baselines"]["naive"]["registrations_share"] == 0.5
+    assert result["sustained"]["registrations_share"] == 0.75
     text = bench_report.render(result)
     assert "200 events/s" in text and "p99" in text and "above capacity" not in text
     assert text.rstrip().endswith(result["command"])
