@@ -14,7 +14,6 @@ and related-party rechecks are handed out as in the fast path.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -119,13 +118,3 @@ async def replay_naive(
         return NaiveResult(len(values), took, client.round_trips)
     finally:
         await store.close()
-
-
-def run_naive(
-    url: str,
-    prefix: str,
-    fanout_topic: str,
-    values: list[bytes],
-    progress: Callable[[int], object] | None = None,
-) -> NaiveResult:
-    return asyncio.run(replay_naive(url, prefix, fanout_topic, values, progress))
