@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -162,9 +161,9 @@ class Timings:
         self._mark = now
 
 
-def run_bench(options: BenchOptions, log_level: str = "info") -> int:
-    """Run the benchmark; print the report (and write the files asked for). Returns
-    the exit code: 0, or 130 when stopped by a signal."""
+def run_bench(options: BenchOptions, log_level: str = "info") -> dict[str, Any] | None:
+    """Run the benchmark and write the files asked for; the figures (render them with
+    `bench_report.render`), or None when a signal stopped it."""
     for chatty in ("httpx", "httpcore"):  # their INFO is one line per request
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
     timings = Timings()
@@ -187,20 +186,17 @@ def run_bench(options: BenchOptions, log_level: str = "info") -> int:
                 _measure(options, parts, streams, stack, worker, port, batch_size, timings)
             )
             result["processes"] = {p.name: p.pid for p in sup.children}
-            print("stopping the stack...", file=sys.stderr, flush=True)
+            log.info("stopping the stack")
         timings.lap("stop")
         if sup.stop_signal is not None:
-            print("creditwatch bench: interrupted; everything it started is stopped",
-                  file=sys.stderr)  # fmt: skip
-            return 130
+            return None
     result["phase_seconds"] = timings.seconds
     result["total_seconds"] = sum(timings.seconds.values())
-    print(bench_report.render(result), flush=True)
     if options.json_path is not None:
         bench_report.write_json(options.json_path, result)
     if options.docs_path is not None:
         bench_report.update_docs(options.docs_path, result)
-    return 0
+    return result
 
 
 async def _measure(

@@ -97,9 +97,9 @@ class Rig:
     async def backlog_below(self, feed: Feed, base: Scrape, base_fanout: int, limit: int) -> None:
         """Wait until at most `limit` of the events sent are still unprocessed."""
         while True:
-            committed = (await self.scrape()).processed - base.processed
-            fanout = await self.fanout_end() - base_fanout
-            if feed.sent - (committed - fanout) <= limit:
+            scrape = await self.scrape()
+            fanout = await self.fanout_end()  # after the scrape: see the module's doc
+            if feed.sent - events_processed(scrape, base, fanout - base_fanout) <= limit:
                 return
             await asyncio.sleep(1.0)  # seldom: each scrape costs the worker CPU
 
@@ -123,8 +123,7 @@ class Rig:
                 )
             fanout = await self.fanout_end()  # after the scrape: see the module's doc
             committed = scrape.processed - base.processed
-            # the events among them, about: the fan-out produced meanwhile is mostly done
-            processed = min(feed.sent, int(committed) - (fanout - base_fanout))
+            processed = min(feed.sent, events_processed(scrape, base, fanout - base_fanout))
             if processed > done:
                 bar.update(processed - done)
                 done = processed
@@ -140,6 +139,12 @@ class Rig:
             sending = feed.acked_at is None  # the end cannot come yet: read seldom
             await asyncio.sleep(1.0 if sending else _pause(scrape, previous, self.streams))
             previous = scrape
+
+
+def events_processed(scrape: Scrape, base: Scrape, fanout_produced: int) -> int:
+    """Input events processed since `base`, about: messages committed less the fan-out
+    produced meanwhile (which is mostly done by then)."""
+    return int(scrape.processed - base.processed) - fanout_produced
 
 
 def _pause(scrape: Scrape, previous: Scrape, streams: StreamSettings) -> float:

@@ -5,7 +5,6 @@ partition, messages committed) and, on Linux, its CPU time and peak RSS from /pr
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,8 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.supervisor import ChildSpec, http_ready
+from streams.cli_up import worker_child
+from streams.supervisor import ChildSpec
 
 LAG = "creditwatch_consumer_lag"
 #: observed once per message whose outputs are committed (agents/pipeline.py), so its
@@ -29,22 +29,13 @@ def worker_spec(
     """One worker, with the argv `creditwatch up` uses. Timers follow event time (the
     city is in 2025), the lag is measured every 0.25 s so the end of a phase is seen
     soon after it happens."""
-    argv = [sys.executable, "-m", "streams.cli", "--log-level", log_level, "worker"]
-    return ChildSpec(
-        "worker",
-        argv,
-        env={
-            "CREDITWATCH_TIMER_CLOCK": "event",
-            "CREDITWATCH_LAG_INTERVAL_S": "0.25",
-            "CREDITWATCH_WORKER_METRICS_PORT": str(metrics_port),
-            "CREDITWATCH_DATADIR": str(datadir),
-            "CREDITWATCH_KEY_PREFIX": key_prefix,
-            "CREDITWATCH_BATCH_SIZE": str(batch_size),
-        },
-        ready=http_ready(f"http://127.0.0.1:{metrics_port}/metrics"),
-        ready_timeout=90,
-        stop_timeout=30,
-    )
+    env = {
+        "CREDITWATCH_TIMER_CLOCK": "event",
+        "CREDITWATCH_LAG_INTERVAL_S": "0.25",
+        "CREDITWATCH_KEY_PREFIX": key_prefix,
+        "CREDITWATCH_BATCH_SIZE": str(batch_size),
+    }
+    return worker_child("worker", log_level, metrics_port, datadir, env, stop_timeout=30)
 
 
 @dataclass

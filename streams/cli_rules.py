@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +264,7 @@ def _bench_api(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from streams import bench_report
     from streams.bench import BenchOptions, run_bench
 
     options = BenchOptions(
@@ -278,4 +280,9 @@ def _bench(args: argparse.Namespace) -> int:
         docs_path=args.docs,
         progress=not args.no_progress,
     )
-    return run_bench(options, args.log_level)
+    result = run_bench(options, args.log_level)
+    if result is None:
+        print("creditwatch bench: interrupted; everything it started is stopped", file=sys.stderr)
+        return 130
+    print(bench_report.render(result), flush=True)
+    return 0

@@ -8,9 +8,13 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from streams import prometheus_server
 from streams.settings import ApiSettings, StackSettings, StreamSettings
+
+if TYPE_CHECKING:
+    from streams.supervisor import ChildSpec
 
 
 def up(args: argparse.Namespace) -> int:
@@ -42,16 +46,12 @@ def up(args: argparse.Namespace) -> int:
     def children(started: EmbeddedStack) -> list[ChildSpec]:
         prepare_store(started.redis_url, ruleset, demo_allowlist() if args.demo else [])
         specs = [
-            ChildSpec(
+            worker_child(
                 f"worker-{n}" if args.workers > 1 else "worker",
-                [*me, "worker"],
-                env={
-                    **worker_env,
-                    "CREDITWATCH_WORKER_METRICS_PORT": str(port),
-                    "CREDITWATCH_DATADIR": str(state_dir / f"worker-{n}"),
-                },
-                ready=http_ready(f"http://127.0.0.1:{port}/metrics"),
-                ready_timeout=90,
+                args.log_level,
+                port,
+                state_dir / f"worker-{n}",
+                worker_env,
             )
             for n, port in enumerate(metrics_ports, start=1)
         ]
@@ -110,3 +110,29 @@ def up(args: argparse.Namespace) -> int:
             )
 
     return run_stack(stack, stream, api, children=children, on_ready=on_ready)
+
+
+def worker_child(
+    name: str,
+    log_level: str,
+    metrics_port: int,
+    datadir: Path,
+    env: dict[str, str],
+    stop_timeout: float = 15.0,
+) -> ChildSpec:
+    """A worker process as `up` runs it (the benchmark runs its worker the same way):
+    its own metrics port and data directory, ready once /metrics answers."""
+    from streams.supervisor import ChildSpec, http_ready
+
+    return ChildSpec(
+        name,
+        [sys.executable, "-m", "streams.cli", "--log-level", log_level, "worker"],
+        env={
+            **env,
+            "CREDITWATCH_WORKER_METRICS_PORT": str(metrics_port),
+            "CREDITWATCH_DATADIR": str(datadir),
+        },
+        ready=http_ready(f"http://127.0.0.1:{metrics_port}/metrics"),
+        ready_timeout=90,
+        stop_timeout=stop_timeout,
+    )
