@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Response
 
 from api.auth import Caller
+from api.grades import risk_label
 from api.schemas import EnterpriseSummary
 from rules.addresses import normalize_address
 from rules.grading import GRADE_LABELS
@@ -19,7 +20,7 @@ CSV_COLUMNS = (
     "registered_on", "last_inspected", "last_penalized",
 )  # fmt: skip
 #: `RiskLabel` of each grade, as its JSON
-RISK_LABELS = {g: {"zh": zh, "en": en, "colour": c} for g, (zh, en, c) in GRADE_LABELS.items()}
+RISK_LABELS = {g: risk_label(g).model_dump() for g in GRADE_LABELS}
 #: `EnterpriseSummary`'s fields in its order, with their defaults (None if required)
 _SUMMARY_FIELDS = tuple(
     (name, None if field.is_required() else field.get_default(call_default_factory=True))
