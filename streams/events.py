@@ -25,7 +25,7 @@ import json
 import logging
 import operator
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal, NoReturn, cast, get_args
 
 from pydantic import (
@@ -80,7 +80,7 @@ def _bad_timestamp(message: str) -> NoReturn:
 def _timestamp(value: object) -> datetime:
     """RFC 3339 with an offset (`Z` or `+08:00`), kept in that offset; naive is refused
     because the day an event counts for depends on it. Fractions beyond microseconds
-    are truncated; leap seconds (`:60`) are refused."""
+    are truncated; leap seconds (`:60`) and years outside 1900-2100 are refused."""
     if isinstance(value, datetime):
         if value.utcoffset() is None:
             _bad_timestamp("timestamp has no UTC offset")
@@ -96,9 +96,14 @@ def _timestamp(value: object) -> datetime:
     fraction = (fraction or ".").ljust(7, "0")[:7]
     offset = "+00:00" if offset in ("Z", "z") else offset
     try:
-        return datetime.fromisoformat(f"{day}T{clock}{fraction}{offset}")
+        moment = datetime.fromisoformat(f"{day}T{clock}{fraction}{offset}")
     except ValueError:
         _bad_timestamp("timestamp is not a real date, time or offset")
+    # EVENTS.md sets no range; the rules' date arithmetic overflowed on years near 1
+    # and 9999 and crashed the worker. The bounds are those of the contract's `year`.
+    if not 1900 <= moment.year <= 2100:
+        _bad_timestamp("timestamp year is outside 1900-2100")
+    return moment
 
 
 Timestamp = Annotated[
@@ -192,18 +197,43 @@ class Rejected:
     event_id: str | None = None
 
 
-def decode(raw: bytes) -> list[Event | Rejected]:
+#: how far after it was received an event may say it happened: clocks and time zones
+#: disagree a little; more is a typo or a forged date, which would move the event clock
+MAX_AHEAD = timedelta(days=1)
+
+
+def decode(raw: bytes, received_at: datetime | None = None) -> list[Event | Rejected]:
     """One message value in, its events and rejections out, in order; never raises.
+    With `received_at` (when the broker or `ingest` got it), an event whose
+    `occurred_at` is more than `MAX_AHEAD` later is rejected as `invalid_timestamp`.
 
     >>> [r.reason for r in decode(b'{"batch": [{"type": "nope"}, 42]}')]
     ['unknown_type', 'not_an_object']
     """
     try:
-        return _decode(raw)
+        items = _decode(raw)
+        if received_at is None:
+            return items
+        return [_not_ahead(i, raw, len(items) == 1, received_at) for i in items]
     except Exception:  # a decoder bug must not stop the stream: keep the bytes
         logger.exception("decode failed unexpectedly")
         kept = bytes(raw) if isinstance(raw, bytes | bytearray | memoryview) else b""
         return [Rejected(reason="internal_error", detail="decoder error, see log", raw=kept)]
+
+
+def _not_ahead(
+    item: Event | Rejected, raw: bytes, alone: bool, received_at: datetime
+) -> Event | Rejected:
+    if isinstance(item, Rejected) or item.occurred_at - received_at <= MAX_AHEAD:
+        return item
+    days = (item.occurred_at - received_at) / timedelta(days=1)
+    return Rejected(
+        reason="invalid_timestamp",
+        detail=f"occurred_at is {days:.1f} days after the event was received",
+        raw=bytes(raw) if alone else encode_event(item),  # a batch item: its own JSON
+        field="occurred_at",
+        event_id=item.event_id,
+    )
 
 
 def _decode(raw: bytes) -> list[Event | Rejected]:
@@ -322,11 +352,14 @@ def _explain(errors: list[ErrorDetails]) -> tuple[RejectReason, str | None, str]
         tag = str(error.get("ctx", {}).get("tag", ""))[:64]
         if field is None:
             field = "type"
-            message = f"unknown event type {tag!r}" if tag else "Field required"
+            message = (
+                f"unknown event type {tag!r}" if reason == "unknown_type" else "Field required"
+            )
         else:  # the `field` tag inside a registration.changed payload
             reason = "invalid_field" if kind == "union_tag_invalid" else "missing_field"
             field += ".field"
-            message = f"must be one of {', '.join(p.CHANGE_FIELDS)}" if tag else "Field required"
+            choices = ", ".join(p.CHANGE_FIELDS)
+            message = f"must be one of {choices}" if reason == "invalid_field" else "Field required"
     elif kind == "missing":
         reason = "missing_field"
     elif kind in ("dict_type", "model_type", "model_attributes_type") and field is None:

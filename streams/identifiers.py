@@ -22,6 +22,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import random
+import re
+from collections.abc import Callable
 from datetime import date
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -85,6 +87,19 @@ def id_problem(id_no: str) -> str | None:
     if id_no[17] != expected:
         return f"check character is {id_no[17]}, expected {expected}"
     return None
+
+
+#: an 18-character run shaped like an ID number (valid or not), standing on its own
+ID_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+
+
+def replace_id_numbers(text: str, replace: Callable[[str], str]) -> str:
+    """`text` with every ID-number-like run replaced by `replace(run)`.
+
+    >>> replace_id_numbers("id 11010519491231002X, tel 13800138000", mask_id)
+    'id 110105********002X, tel 13800138000'
+    """
+    return ID_NUMBER_LIKE.sub(lambda m: replace(m.group()), text)
 
 
 def mask_id(id_no: str) -> str:

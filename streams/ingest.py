@@ -60,7 +60,7 @@ def produce(
         raw = raw.strip()
         if not raw:
             continue
-        items = decode(raw)
+        items = decode(raw, datetime.now(UTC))
         for item in items:
             if isinstance(item, Rejected):
                 summary.rejected.append((number, item.reason, item.detail))

@@ -411,3 +411,38 @@ def test_mutated_events(
     else:
         assert isinstance(framed[0], Rejected)
         assert (framed[0].reason, framed[0].field) == (alone[0].reason, alone[0].field)
+
+
+# --- events dated after they were received ---------------------------------------------
+RECEIVED = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Beijing, the samples' time
+
+
+@pytest.mark.parametrize(
+    ("occurred_at", "accepted"),
+    [
+        ("2026-03-01T10:00:00+08:00", True),
+        ("2026-03-02T09:59:59+08:00", True),  # within the day allowed for clocks
+        ("2026-03-02T10:00:01+08:00", False),
+        ("2031-03-01T10:00:00+08:00", False),
+    ],
+)
+def test_an_event_dated_more_than_a_day_after_its_receipt_is_rejected(
+    occurred_at: str, accepted: bool
+) -> None:
+    message = raw(event(occurred_at=occurred_at))
+    (item,) = decode(message, RECEIVED)
+    assert isinstance(item, Event) is accepted
+    if not accepted:
+        assert isinstance(item, Rejected)
+        assert (item.reason, item.field, item.raw) == ("invalid_timestamp", "occurred_at", message)
+        assert item.event_id == "penalty.decided-0001"
+    (unchecked,) = decode(message)  # a replay of the past: no receipt time to judge by
+    assert isinstance(unchecked, Event)
+
+
+def test_a_batch_item_dated_ahead_is_rejected_alone_with_its_own_json() -> None:
+    ahead = event(event_id="ahead", occurred_at="2027-01-01T00:00:00+08:00")
+    items = decode(raw({"batch": [event(), ahead]}), RECEIVED)
+    assert isinstance(items[0], Event)
+    assert isinstance(items[1], Rejected) and items[1].reason == "invalid_timestamp"
+    assert json.loads(items[1].raw)["event_id"] == "ahead"
