@@ -7,7 +7,6 @@ the rate-limit headers."""
 from __future__ import annotations
 
 import functools
-import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.access_log_writer import ACCESS_LOG_ERRORS, AccessLogWriter
+from api.redaction import redact_query, redact_text
 
 __all__ = ["ACCESS_LOG_ERRORS", "AccessLogMiddleware", "install_access_log", "record_access"]
 
@@ -98,16 +98,20 @@ def record_access(request: Request, route: str, status: int) -> None:
 
 
 def access_record(request: Request, route: str, status: int) -> dict[str, Any]:
+    """The record of one request: its path and query without keys, secrets or ID
+    numbers (api/redaction.py)."""
     caller = getattr(request.state, "caller", None)
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    secrets = (request.app.state.admin_key,)
     return {
         "at": datetime.now(UTC).isoformat(),
         "account_id": caller.account_id if caller else None,
         "role": caller.role if caller else None,
         "key_id": caller.key_id if caller else None,
         "method": request.method,
-        "path": url_path(request.scope),
+        "path": redact_text(url_path(request.scope), secrets),
         "route": route,
-        "query": _redacted(request.scope.get("query_string", b"").decode()) or None,
+        "query": redact_query(query, secrets) if query else None,
         "status": status,
         "records": caller.records if caller else None,
         "client": request.client.host if request.client else None,
@@ -123,14 +127,3 @@ def url_path(scope: Scope) -> str:
     """
     path: str = scope["path"]
     return path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
-
-
-def _redacted(query: str) -> str:
-    """The query string without a key passed as `access_token` (live streams).
-
-    >>> _redacted("uscc=X&access_token=cwk_1_secret&severity=red")
-    'uscc=X&access_token=REDACTED&severity=red'
-    """
-    if "access_token=" not in query:
-        return query
-    return re.sub(r"(^|&)access_token=[^&]*", r"\1access_token=REDACTED", query)

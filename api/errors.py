@@ -25,6 +25,10 @@ _CODES = {
 }
 
 
+#: what a 503 tells the client while Redis is away: the API reconnects by itself
+RETRY_LATER = {"Retry-After": "5"}
+
+
 class ErrorDetail(BaseModel):
     code: str = Field(examples=["invalid_uscc"])
     message: str = Field(examples=["invalid USCC '91440300708461136A': check character is A"])
@@ -121,5 +125,5 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("unavailable", "the state store is unavailable; retry shortly"),
             503,
-            headers={"Retry-After": "5"},
+            headers=RETRY_LATER,
         )

@@ -6,12 +6,18 @@ wrk thread sends on a fixed schedule, `--rate` in all. After a response a connec
 waits for the next slot, or goes at once when the schedule is behind, so a slow server
 lowers the rate achieved, never the rate offered; the report gives both. (A fixed pause
 after each response, as before, offered less than `--rate` whenever responses took any
-time at all.) Latency is wrk's, from the moment a request is sent."""
+time at all.) Latency is wrk's, from the moment a request is sent.
+
+A scenario fails when wrk saw any error (a non-2xx answer, a connect, read or write
+error, a timeout) or the API achieved less than 95% of the rate offered; the command
+then exits 1. The API child runs CREDITWATCH_API_WORKERS processes, as `creditwatch
+api` does."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import shutil
@@ -31,8 +37,11 @@ from agents.replay import Replayer
 from rules.ruleset import default_ruleset
 from rules.store import Store
 from streams.processes import ManagedProcess, free_port
+from streams.settings import ApiSettings
 from streams.simulation import generate_city, to_bytes
 from streams.stack import start_redis
+
+log = logging.getLogger(__name__)
 
 ADMIN_KEY = "bench-admin-key"
 PREFIX = "benchapi"
@@ -77,8 +86,11 @@ wrk.body = '%(body)s'
 
 def run_bench_api(
     enterprises: int, events: int, rate: float, duration_s: int, connections: int,
-    batch_size: int, progress: bool = True,
-) -> str:  # fmt: skip
+    batch_size: int, progress: bool = True, batch_rate: float = 100.0,
+) -> ApiBenchReport:  # fmt: skip
+    """Single lookups at `rate` requests/s, then batches of `batch_size` at
+    `batch_rate` (0: none), each for `duration_s`, against `creditwatch api` with
+    CREDITWATCH_API_WORKERS processes."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("bench-api needs wrk (Debian/Ubuntu: apt-get install wrk)")
@@ -86,6 +98,7 @@ def run_bench_api(
         seed=5, enterprises=enterprises, events=events, start=date(2025, 1, 1), days=365
     )
     values = [to_bytes(e) for e in city.events()]
+    workers = ApiSettings().api_workers  # the API child reads the same environment
     with tempfile.TemporaryDirectory(prefix="creditwatch-bench-api-") as tmp:
         redis = start_redis(Path(tmp), persist=False)
         api: ManagedProcess | None = None
@@ -95,21 +108,22 @@ def run_bench_api(
             api = _start_api(Path(tmp), redis.url or "", port)
             base = f"http://127.0.0.1:{port}"
             key = _department_key(base)
-            pacing = PACING % {"interval_ms": repr(1000 * _threads(connections) / rate)}
-            single = SINGLE % {"codes": ",".join(f'"{u}"' for u in usccs)} + pacing
-            body = json.dumps({"usccs": usccs[:batch_size]})
-            batch = BATCH % {"body": body} + pacing
             load = _Load(wrk, Path(tmp), key, connections, duration_s, api.pid)
-            return "\n".join(
-                [
-                    f"API: one uvicorn process, {len(usccs):,} enterprises in a private Redis; "
-                    f"wrk, {connections} connections, {rate:g} req/s offered on a fixed "
-                    f"schedule (achieved: what the API kept up with), {duration_s} s per "
-                    "scenario; cpu: the API process's CPU time per request",
-                    _wrk(load, "single", single, base),
-                    _wrk(load, f"batch of {batch_size}", batch, base + "/enterprises/batch"),
-                ]
+            single = SINGLE % {"codes": ",".join(f'"{u}"' for u in usccs)}
+            scenarios = [_wrk(load, "single", single, base, rate)]
+            if batch_rate > 0:
+                batch = BATCH % {"body": json.dumps({"usccs": usccs[:batch_size]})}
+                url = base + "/enterprises/batch"
+                scenarios.append(_wrk(load, f"batch of {batch_size}", batch, url, batch_rate))
+            processes = "one uvicorn process" if workers == 1 else f"{workers} uvicorn processes"
+            header = (
+                f"API: {processes}, {len(usccs):,} enterprises in a private Redis; wrk, "
+                f"{connections} connections, the rate offered on a fixed schedule (achieved: "
+                f"what the API kept up with), {duration_s} s per scenario; errors: non-2xx "
+                "responses and socket errors (connect, read, write, timeout); cpu: the API "
+                "processes' CPU time per request"
             )
+            return ApiBenchReport(header, scenarios)
         finally:
             if api is not None:
                 api.stop()
@@ -140,7 +154,7 @@ def _start_api(tmp: Path, redis_url: str, port: int) -> ManagedProcess:
     argv = [sys.executable, "-m", "streams.cli", "--log-level", "warning", "api"]
     api = ManagedProcess("api", argv, log_path=tmp / "api.log", env=env)
     api.start()
-    api.wait_until(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 30, "answering")
+    api.wait_until(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), 90, "answering")
     return api
 
 
@@ -173,36 +187,121 @@ class _Load:
     api_pid: int | None
 
 
-def _wrk(load: _Load, name: str, script: str, url: str) -> str:
+#: a scenario that achieves less than this share of the rate offered has failed
+MIN_ACHIEVED = 0.95
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What wrk measured in one scenario."""
+
+    name: str
+    offered: float
+    achieved: float
+    p50: str
+    p99: str
+    non_2xx: int
+    socket_errors: dict[str, int]
+    cpu_ms: float | None
+    took_s: float
+
+    @property
+    def errors(self) -> int:
+        return self.non_2xx + sum(self.socket_errors.values())
+
+    def problems(self) -> list[str]:
+        found = [f"{self.errors} errors"] if self.errors else []
+        if self.achieved < MIN_ACHIEVED * self.offered:
+            found.append(f"achieved {self.achieved:g} of {self.offered:g} req/s offered")
+        return found
+
+    def line(self) -> str:
+        sockets = ", ".join(f"{k} {v}" for k, v in self.socket_errors.items())
+        cpu = f"{self.cpu_ms:.2f} ms/req" if self.cpu_ms is not None else "?"
+        verdict = "; ".join(self.problems()) or "ok"
+        return (
+            f"  {self.name:<14} offered {self.offered:g}  achieved {self.achieved:g} req/s   "
+            f"p50 {self.p50}   p99 {self.p99}   errors {self.errors} (non-2xx "
+            f"{self.non_2xx}; socket: {sockets})   cpu {cpu}   ({self.took_s:.0f} s): {verdict}"
+        )
+
+
+@dataclass(frozen=True)
+class ApiBenchReport:
+    header: str
+    scenarios: list[Scenario]
+
+    @property
+    def ok(self) -> bool:
+        """No errors, and every scenario kept up with the rate it was offered."""
+        return not any(s.problems() for s in self.scenarios)
+
+    def __str__(self) -> str:
+        return "\n".join([self.header, *(s.line() for s in self.scenarios)])
+
+
+def _wrk(load: _Load, name: str, script: str, url: str, rate: float) -> Scenario:
     path = load.tmp / f"{name.replace(' ', '_')}.lua"
-    path.write_text(script)
+    path.write_text(
+        script + PACING % {"interval_ms": repr(1000 * _threads(load.connections) / rate)}
+    )
     argv = [load.wrk, f"-t{_threads(load.connections)}", f"-c{load.connections}",
             f"-d{load.duration_s}s", "--latency", "-s", str(path),
             "-H", f"Authorization: Bearer {load.key}", url]  # fmt: skip
-    started, cpu_before = time.perf_counter(), _cpu_seconds(load.api_pid)
+    started, cpu_before = time.perf_counter(), _tree_cpu_seconds(load.api_pid)
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    took, cpu_after = time.perf_counter() - started, _cpu_seconds(load.api_pid)
-    rate = _field(r"Requests/sec:\s+([\d.]+)", out)
-    p50 = _field(r"\s50%\s+([\d.]+\w+)", out)
-    p99 = _field(r"\s99%\s+([\d.]+\w+)", out)
-    errors = _field(r"Non-2xx or 3xx responses:\s+(\d+)", out) or "0"
+    took, cpu_after = time.perf_counter() - started, _tree_cpu_seconds(load.api_pid)
+    log.debug("wrk %s:\n%s", name, out)
     requests = int(_field(r"(\d+) requests in", out) or 0)
-    cpu = "?"
+    cpu_ms = None
     if cpu_before is not None and cpu_after is not None and requests:
-        cpu = f"{1000 * (cpu_after - cpu_before) / requests:.2f} ms/req"
-    return (
-        f"  {name:<14} achieved {rate} req/s   p50 {p50}   p99 {p99}   "
-        f"non-2xx {errors}   cpu {cpu}   ({took:.0f} s)"
+        cpu_ms = 1000 * (cpu_after - cpu_before) / requests
+    return Scenario(
+        name=name,
+        offered=rate,
+        achieved=float(_field(r"Requests/sec:\s+([\d.]+)", out) or 0),
+        p50=_field(r"\s50%\s+([\d.]+\w+)", out) or "?",
+        p99=_field(r"\s99%\s+([\d.]+\w+)", out) or "?",
+        non_2xx=int(_field(r"Non-2xx or 3xx responses:\s+(\d+)", out) or 0),
+        socket_errors=_socket_errors(out),
+        cpu_ms=cpu_ms,
+        took_s=took,
     )
 
 
-def _cpu_seconds(pid: int | None) -> float | None:
-    """User and system CPU time of a process so far (Linux's /proc), or None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
+def _socket_errors(out: str) -> dict[str, int]:
+    """wrk's socket errors by kind (its line is there only when there were some).
+
+    >>> _socket_errors("  Socket errors: connect 0, read 3, write 0, timeout 12")
+    {'connect': 0, 'read': 3, 'write': 0, 'timeout': 12}
+    """
+    found = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    counts = [int(n) for n in found.groups()] if found else [0, 0, 0, 0]
+    return dict(zip(("connect", "read", "write", "timeout"), counts, strict=True))
+
+
+def _tree_cpu_seconds(pid: int | None) -> float | None:
+    """User and system CPU time so far of a process and all its descendants (the API's
+    worker processes), from Linux's /proc; None if it cannot be read."""
+    if pid is None:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, CPU seconds)
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    if pid not in stats:
+        return None
+    tree, total = [pid], 0.0
+    while tree:
+        current = tree.pop()
+        total += stats[current][1]
+        tree.extend(child for child, (parent, _) in stats.items() if parent == current)
+    return total
 
 
 def _threads(connections: int) -> int:

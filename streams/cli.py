@@ -12,6 +12,7 @@ from pathlib import Path
 from streams.settings import ApiSettings, StreamSettings
 
 log = logging.getLogger("creditwatch")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -19,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=getattr(logging, args.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=LOG_FORMAT,
     )
     for chatty in ("kafka", "aiokafka"):  # their INFO is one line per connection
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
@@ -112,10 +113,11 @@ def _parser() -> argparse.ArgumentParser:
         help="after sending, wait for SIGTERM (as a supervised child)",
     )
     sim.set_defaults(run=_simulate)
-    from streams import cli_models, cli_rules
+    from streams import cli_dlq, cli_models, cli_rules
 
     cli_rules.add_commands(sub)
     cli_models.add_commands(sub)
+    cli_dlq.add_commands(sub)
     return parser
 
 
@@ -148,11 +150,28 @@ def _api(_args: argparse.Namespace) -> int:
     from api.app import create_app
 
     settings = ApiSettings()
+    app = create_app(settings)  # checks the settings before any process starts
+    several = settings.api_workers > 1
+    # several processes each build their own app from the same environment, and log
+    # as this one does (uvicorn configures logging in each from `log_config`)
+    logs = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": LOG_FORMAT}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "root": {"level": logging.root.level, "handlers": ["stderr"]},
+    }
     uvicorn.run(
-        create_app(settings),
+        "api.app:create_app" if several else app,
+        factory=several,
+        workers=settings.api_workers,
+        log_config=logs if several else uvicorn.config.LOGGING_CONFIG,
         host=settings.api_host,
         port=settings.api_port,
         log_level="warning",
+        # the API's own access log records each request without its secrets and ID
+        # numbers (api/access_log.py); uvicorn's would print paths and queries as sent
+        access_log=False,
         # open live streams never end by themselves: give them a moment, then close them
         timeout_graceful_shutdown=3,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _CONFIG = SettingsConfigDict(env_prefix="CREDITWATCH_", extra="ignore")
@@ -78,6 +78,11 @@ class StoreSettings(BaseSettings):
     redis_url: str = "redis://localhost:6379/0"
     key_prefix: str = "cw"
     stream_maxlen: int = 100_000
+    #: how long a command may wait for Redis's reply, so a request fails (503) rather
+    #: than hangs while Redis is unreachable; above the longest blocking read (the live
+    #: tailer's XREAD BLOCK, CREDITWATCH_LIVE_BLOCK_MS: 5 s), or that read times out
+    redis_socket_timeout_s: float = 10.0
+    redis_connect_timeout_s: float = 2.0
 
 
 class ApiSettings(BaseSettings):
@@ -87,6 +92,8 @@ class ApiSettings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    #: API processes sharing the port (`creditwatch api`): one uses about one core
+    api_workers: int = Field(default=1, ge=1)
     admin_key: SecretStr | None = None
     #: requests per key (anonymous callers: per address) per window, by role; an
     #: account's own `rate_limit` overrides its role's

@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from redis.exceptions import RedisError
 
 from api.deps import StoreDep
+from api.errors import RETRY_LATER
 from api.schemas import Health
 from rules.grading import GRADES
 from rules.learning.trainer import figures
@@ -23,7 +24,7 @@ async def healthz(store: StoreDep) -> Response:
     except (RedisError, OSError):
         ok = False
     body = Health(status="ok" if ok else "degraded", redis=ok)
-    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+    return JSONResponse(body.model_dump(), 200 if ok else 503, None if ok else RETRY_LATER)
 
 
 ENTERPRISES = Gauge("creditwatch_enterprises", "Enterprises at each grade now", ["grade"])

@@ -5,16 +5,18 @@ grade's history."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
-from api.auth import Regulator
-from api.deps import StoreDep, Uscc
+from api.auth import Caller, Regulator
+from api.deps import StoreDep, Uscc, check_scope
 from api.errors import ApiError
 from api.schemas import Override, OverrideRequest
 from rules.calendar import CHINA
+from rules.store import Store
 
 router = APIRouter(tags=["overrides"])
 MAX_DAYS = 731
@@ -35,6 +37,7 @@ async def set_override(
     """Put a grade in force for an enterprise until the end of `expires_on` (Beijing
     time), whatever its indicators say. The enterprise is re-evaluated at once; the
     grade change, its history and the audit record name the override and its reason."""
+    await check_scope(store, caller, uscc)
     today = _today()
     if body.expires_on < today or body.expires_on > today + timedelta(days=MAX_DAYS):
         raise ApiError(422, f"expires_on must be between {today} and {MAX_DAYS} days later")
@@ -64,6 +67,7 @@ async def lift_override(
     reason: str = Query(..., min_length=1, max_length=1000, description="why it is lifted"),
 ) -> Response:
     """Lift an override before its expiry; the enterprise is re-evaluated at once."""
+    await check_scope(store, caller, uscc)
     now = datetime.now(UTC).isoformat()
     audit = {"action": "lift", "uscc": uscc, "reason": reason, "at": now, "by": caller.account_id}
     if not await store.lift_override(uscc, audit):
@@ -72,21 +76,37 @@ async def lift_override(
 
 
 @router.get("/overrides", response_model=list[Override])
-async def overrides_in_force(store: StoreDep, _caller: Regulator) -> Any:
+async def overrides_in_force(store: StoreDep, caller: Regulator) -> Any:
     """Overrides that have not expired (by Beijing date)."""
     today = _today().isoformat()
     found = await store.overrides_in_store()
-    return [{**o, "uscc": uscc} for uscc, o in sorted(found.items()) if o["expires_on"] >= today]
+    seen = await _in_scope(store, caller, found)
+    return [
+        {**o, "uscc": u} for u, o in sorted(found.items()) if o["expires_on"] >= today and u in seen
+    ]
 
 
 @router.get("/overrides/audit", response_model=list[dict[str, Any]])
 async def override_audit(
-    store: StoreDep, _caller: Regulator, limit: int = Query(100, ge=1, le=1000)
+    store: StoreDep, caller: Regulator, limit: int = Query(100, ge=1, le=1000)
 ) -> Any:
     """Every override set or lifted, newest first: who, what, why and when."""
-    items = []
+    items: list[dict[str, Any]] = []
+    seen: dict[str, bool] = {}  # USCC -> in the caller's scope, asked once each
     async for _id, record in store.scan_stream(store.override_audit, before=None, since_ms=None):
-        items.append(record)
+        uscc = record.get("uscc", "")
+        if uscc not in seen:
+            seen[uscc] = uscc in await _in_scope(store, caller, [uscc])
+        if seen[uscc]:
+            items.append(record)
         if len(items) >= limit:
             break
     return items
+
+
+async def _in_scope(store: Store, caller: Caller, usccs: Iterable[str]) -> set[str]:
+    """Those of `usccs` in a district-scoped caller's district (all for others)."""
+    wanted = list(usccs)
+    if caller.district is None:
+        return set(wanted)
+    return {u for u, district in (await store.districts(wanted)).items() if caller.sees(district)}
