@@ -3,6 +3,7 @@ agents/pipeline.py). Risk logic stays in rules/; this is the bookkeeping around 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import defaultdict
@@ -23,7 +24,6 @@ from rules.ruleset import RuleSet
 from rules.state import EnterpriseState, key_people_of
 from rules.store import Commit, LinkUpdate, Store
 from streams.events import Event
-from streams.internal import encode_recheck
 
 if TYPE_CHECKING:
     from agents.pipeline import BatchResult
@@ -101,12 +101,11 @@ class EnterpriseBatch:
 
         commits: list[Commit] = []
         link_updates: list[LinkUpdate] = []
-        peers: dict[str, dict[str, datetime]] = {}
         counted: dict[str, list[tuple[str, str]]] = defaultdict(list)
         #: USCC -> when the events that raised its warnings were reported (epoch s)
         reported: dict[str, list[float]] = defaultdict(list)
         late: dict[str, str] = {}
-        for uscc, items in by_uscc.items():
+        for uscc, items in sorted(by_uscc.items(), key=lambda e: _first_new(e, loaded.seen)):
             if loaded.states[uscc] is None and not any(isinstance(i, Event) for i in items):
                 continue  # a recheck of a firm we know nothing about
             state, applied = fresh[uscc], loaded.seen[uscc]
@@ -174,9 +173,10 @@ class EnterpriseBatch:
                 (linked_early[uscc], moved_early[uscc]),
             )
             if changed and state.clock:
-                # from the earliest event of the batch that may have changed the links
+                # from the earliest event of the batch that may have changed the links;
+                # written with the commit, so a crash after it cannot lose them
                 since = min((e[0] for e in commit.journal if e[1] in _LINKING), default=state.clock)
-                peers[uscc] = dict.fromkeys(changed, datetime.fromisoformat(since))
+                commit.related_rechecks = dict.fromkeys(changed, since)
 
         if late:
             await self._rebuild_timelines(late, commits, data)
@@ -194,9 +194,6 @@ class EnterpriseBatch:
             _count(commit, counted[commit.uscc], result)
             for when in reported[commit.uscc]:
                 metrics.END_TO_END_SECONDS.observe(max(0.0, committed - when))
-            for peer, at in peers.get(commit.uscc, {}).items():
-                result.fanout.append((peer, encode_recheck(peer, at, rebuild=True)))
-                metrics.RECHECKS.labels("related").inc()
         return conflicts
 
     async def _rebuild_timelines(
@@ -205,7 +202,13 @@ class EnterpriseBatch:
         """An event older than its enterprise's clock: replay the journal from its time
         to the clock now (related parties as they are now) and replace the timeline."""
         with metrics.redis_timer("journals"):
-            journals = await self.store.load_journals(late)
+            # and the entry each stretch follows: a first snapshot that says the same
+            # is no change (as when the enterprise was evaluated there before)
+            journals, *entries = await asyncio.gather(
+                self.store.load_journals(late),
+                *(self.store.as_of(uscc, since, inclusive=False) for uscc, since in late.items()),
+            )
+        previous = dict(zip(late, entries, strict=True))
         for commit in commits:
             since = late.get(commit.uscc)
             if since is None:
@@ -219,7 +222,8 @@ class EnterpriseBatch:
                 ruleset=self.ruleset,
                 override=commit.state.override,
             )
-            commit.timeline, commit.replace_from = timeline.compact(snaps), since
+            commit.timeline = timeline.compact(snaps, previous[commit.uscc])
+            commit.replace_from = since
             metrics.TIMELINE_REBUILDS.inc()
 
     def _apply(
@@ -245,6 +249,15 @@ def _day_of(event: Event) -> str:
 
 def _when(item: Item) -> datetime:
     return item.at if isinstance(item, Recheck) else item.occurred_at
+
+
+def _first_new(entry: tuple[str, list[Item]], seen: dict[str, set[str]]) -> tuple[str, str]:
+    """The order firms are evaluated in: by the time of the first item each has to
+    apply. The indexes hold the links of the firms evaluated before it, so this, not
+    arrival order, which a redelivered event changes, decides what a firm sees."""
+    uscc, items = entry
+    new = [_when(i) for i in items if isinstance(i, Recheck) or i.event_id not in seen[uscc]]
+    return (min(new).astimezone(UTC).isoformat() if new else "~", uscc)
 
 
 def _journaled(model: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,10 @@ GRADE_CHANGES = Counter(
 RULE_ERRORS = Counter("creditwatch_rule_errors_total", "Rule evaluations that raised", ["rule_id"])
 FANOUT = Counter("creditwatch_fanout_total", "Person events fanned out to their enterprises")
 RELAYED = Counter("creditwatch_relayed_total", "Outputs published to Kafka", ["stream"])
+RELAY_SKIPPED = Counter(
+    "creditwatch_relay_skipped_total",
+    "Outputs in doubt after a crash found already published, so not sent again",
+)
 BATCH_SECONDS = Histogram(
     "creditwatch_batch_seconds",
     "Time to process one batch (decode to outputs committed in Redis)",
@@ -41,7 +45,7 @@ WARNINGS_CLOSED = Counter(
 )
 RECHECKS = Counter(
     "creditwatch_rechecks_total",
-    "Re-evaluations without an event, by cause (timer due, related party changed)",
+    "Rechecks handed out, by cause (timer due, operator nudge, related party changed)",
     ["cause"],
 )
 TIMERS_FIRED = Counter("creditwatch_timers_fired_total", "Due timers handed to the pipeline")
@@ -98,3 +102,15 @@ def redis_timer(op: str) -> Iterator[None]:
 #: partition handed to another worker stops being reported here
 CONSUMER_LAG = FiguresCollector()
 REGISTRY.register(CONSUMER_LAG)
+
+#: agents/retry.py: a step (`what`: batch, fanout, relay) repeated through an outage
+RETRIES = Counter(
+    "creditwatch_dependency_retries_total",
+    "Steps retried because Redis or the broker was unavailable, by step",
+    ["what"],
+)
+WAITING = Gauge(
+    "creditwatch_dependency_waiting",
+    "1 while a step waits for Redis or the broker to come back, by step",
+    ["what"],
+)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
@@ -21,6 +22,7 @@ from typing import Any
 
 from agents import metrics
 from agents.batch import EnterpriseBatch, Recheck
+from agents.retry import OUTAGES
 from rules.learning.scorer import Scorer
 from rules.ruleset import RuleSet, default_ruleset
 from rules.store import Store
@@ -68,6 +70,12 @@ class BatchResult(Counts):
     #: input partition -> latest event time seen in this batch (epoch seconds)
     event_times: dict[int, float] = field(default_factory=dict)
 
+    def merge(self, other: BatchResult) -> None:
+        self.add(other)
+        self.fanout += other.fanout
+        for partition, at in other.event_times.items():
+            self.event_times[partition] = max(at, self.event_times.get(partition, at))
+
 
 class Pipeline:
     """`ruleset` is where it starts; with `follow_published` it switches to the rule
@@ -105,7 +113,12 @@ class Pipeline:
             if derived and (recheck := parse_recheck(message.value)) is not None:
                 by_uscc[recheck[0]].append(Recheck(recheck[1], recheck[2]))
                 continue
-            for index, item in enumerate(decode(message.value)):
+            received = (
+                datetime.fromtimestamp(message.timestamp, UTC)
+                if message.timestamp is not None and not derived
+                else None
+            )
+            for index, item in enumerate(decode(message.value, received)):
                 if isinstance(item, Rejected):
                     await self._dead_letter(message, index, item, now, result)
                     continue
@@ -119,17 +132,54 @@ class Pipeline:
                     by_uscc[item.uscc].append(item)
         if person_events:
             await self._person_events(person_events, result)
-        for attempt in range(3):
+        for _ in range(3):
             if not by_uscc:
                 break
-            # first optimistically; a retry looks up which events were applied before
-            batch = EnterpriseBatch(self.store, self.ruleset, now, check_seen=attempt > 0)
+            # what was applied before is looked up at once (in the load's round trip): a
+            # duplicate found only by the commit's guard would be retried after the rest
+            # of the batch committed, seeing links it did not see the first time
+            batch = EnterpriseBatch(self.store, self.ruleset, now, check_seen=True)
             conflicts = await batch.run(by_uscc, result, self._follow)
             by_uscc = {u: by_uscc[u] for u in conflicts}
         if by_uscc:
             raise RuntimeError(f"commit conflicts persist for {sorted(by_uscc)}")
         metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
         self._committed(messages)
+        return result
+
+    async def handle_isolating(self, messages: list[Message]) -> BatchResult:
+        """`handle`; but a batch that fails other than by an outage (a bug some input
+        trips) is applied message by message, and a message that fails on its own is
+        dead-lettered as `internal_error` with its exact bytes, to replay once the bug
+        is fixed: one such input cannot stop its partition. Outages are raised, for
+        the caller to retry."""
+        try:
+            return await self.handle(messages)
+        except OUTAGES:
+            raise
+        except Exception:
+            if len(messages) == 1:
+                return await self._failed(messages[0])
+            log.exception("a batch of %d failed; applying its messages one by one", len(messages))
+        result = BatchResult()
+        for message in messages:
+            try:
+                one = await self.handle([message])
+            except OUTAGES:
+                raise
+            except Exception:
+                one = await self._failed(message)
+            result.merge(one)
+        return result
+
+    async def _failed(self, message: Message) -> BatchResult:
+        log.exception("message %s:%d:%d failed", message.topic, message.partition, message.offset)
+        exc = sys.exc_info()[1]
+        detail = f"processing failed ({type(exc).__name__}); see the worker log"
+        result = BatchResult()
+        rejected = Rejected(reason="internal_error", detail=detail, raw=message.value)
+        await self._dead_letter(message, 0, rejected, datetime.now(UTC), result)
+        self._committed([message])
         return result
 
     def _committed(self, messages: list[Message]) -> None:

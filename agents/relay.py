@@ -4,7 +4,9 @@ The worker writes warnings, grade changes and dead letters to Redis streams in t
 atomic step as the state; this loop reads them through a Redis consumer group, produces
 them, waits for the broker's acknowledgement, then acknowledges them in Redis. A relay
 that dies leaves its entries pending; another (or itself after a restart) claims them.
-Delivery to Kafka is at least once; `warning_id` lets consumers drop a repeat.
+Those pending entries are in doubt: before sending them again the relay reads the
+topics back and skips what is already there (agents/published.py), so a crash does
+not publish a warning twice.
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ import time
 from collections.abc import Awaitable, Callable
 
 from agents import metrics
+from agents.published import CLOCK_SKEW_MS, OUTBOX_HEADER, outbox_ref, written_ms
 from rules.jsoncodec import loads
 from rules.store import Store
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[object]]]
+Headers = list[tuple[str, bytes]]
+#: produces (topic, key, value, headers); returns the broker's acknowledgement to await
+Send = Callable[[str, bytes | None, bytes, Headers], Awaitable[Awaitable[object]]]
+#: (topic -> outbox references, since epoch ms) -> the references found on the topics
+Published = Callable[[dict[str, set[bytes]], int], Awaitable[set[bytes]]]
 
 
 def relay_key(stream: str, data: bytes) -> bytes | None:
@@ -36,41 +43,81 @@ def relay_key(stream: str, data: bytes) -> bytes | None:
 
 
 class Relay:
-    def __init__(self, store: Store, send: Send, topic_for: dict[str, str]):
+    def __init__(
+        self,
+        store: Store,
+        send: Send,
+        topic_for: dict[str, str],
+        published: Published | None = None,
+    ):
         self.store = store
         self.send = send
         self.topic_for = topic_for
+        #: without it, entries in doubt are sent again (at least once)
+        self.published = published
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
         self._last_claim = 0.0
 
     async def run(self, stopping: Callable[[], bool], block_ms: int = 200) -> None:
-        await self.store.ensure_outbox_group()
-        await self.pump(pending=True)
+        started, failing_since = False, None
         while not stopping():
             try:
+                if not started:  # Redis may not be up yet when the worker starts
+                    await self.store.ensure_outbox_group()
+                    await self.pump(pending=True)
+                    started = True
                 if time.monotonic() - self._last_claim > 15:
                     self._last_claim = time.monotonic()
                     await self.store.claim_stale_outbox(self.consumer, 30_000, 1000)
                     await self.pump(pending=True)
                 await self.pump(block_ms=block_ms)
+                if failing_since is not None:
+                    took = time.monotonic() - failing_since
+                    log.info("relay resumed after %.1f s", took)
+                    failing_since = None
             except asyncio.CancelledError:
                 raise
             except Exception:  # Redis or broker down: keep the entries, retry
-                log.exception("relay failed; retrying in 1 s")
+                if failing_since is None:  # once per outage, not every second
+                    log.exception("relay failed; retrying every second")
+                    failing_since = time.monotonic()
                 await asyncio.sleep(1)
 
     async def pump(self, pending: bool = False, block_ms: int = 200, count: int = 1000) -> int:
-        """Relay one chunk; the number of entries published."""
+        """Relay one chunk (with `pending`, the entries in doubt); the number of entries
+        published."""
         entries = await self.store.read_outbox(self.consumer, count, block_ms, pending=pending)
         if not entries:
             return 0
+        to_send = await self._unpublished(entries) if pending else entries
         futures = [
-            await self.send(self.topic_for[stream], relay_key(stream, data), data)
-            for stream, _entry_id, data in entries
+            await self.send(
+                self.topic_for[stream],
+                relay_key(stream, data),
+                data,
+                [(OUTBOX_HEADER, outbox_ref(stream, entry_id))],
+            )
+            for stream, entry_id, data in to_send
         ]
         await asyncio.gather(*futures)
         with metrics.redis_timer("outbox"):  # the read blocks by design: the ack is timed
             await self.store.ack_outbox((stream, entry_id) for stream, entry_id, _ in entries)
-        for stream, _, _ in entries:
+        for stream, _, _ in to_send:
             metrics.RELAYED.labels(stream).inc()
-        return len(entries)
+        metrics.RELAY_SKIPPED.inc(len(entries) - len(to_send))
+        return len(to_send)
+
+    async def _unpublished(
+        self, entries: list[tuple[str, bytes, bytes]]
+    ) -> list[tuple[str, bytes, bytes]]:
+        """The entries in doubt that are not on their topic yet."""
+        if self.published is None:
+            return entries
+        wanted: dict[str, set[bytes]] = {}
+        for stream, entry_id, _ in entries:
+            wanted.setdefault(self.topic_for[stream], set()).add(outbox_ref(stream, entry_id))
+        since = min(written_ms(entry_id) for _, entry_id, _ in entries) - CLOCK_SKEW_MS
+        found = await self.published(wanted, since)
+        if found:
+            log.warning("%d outputs in doubt were already published; not resent", len(found))
+        return [e for e in entries if outbox_ref(e[0], e[1]) not in found]

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from agents import metrics
 from rules.store import Store
+from rules.store.worker import RecheckQueue
 from streams.internal import encode_recheck
 
 #: sends (key, value) messages to the fan-out topic and returns once they are acknowledged
@@ -22,24 +23,30 @@ SendAll = Callable[[list[tuple[str, bytes]]], Awaitable[None]]
 
 
 async def fire_due(store: Store, now: float, send_all: SendAll, limit: int = 1000) -> int:
-    """Send a recheck for every timer due at `now` (epoch seconds) and for every
-    operator's nudge (due at once, whatever the clock), `limit` at a time; each is
-    cleared only after its recheck was sent. Returns how many were sent."""
+    """Send a recheck for every timer due at `now` (epoch seconds), for every
+    operator's nudge and every related recheck (both due at once, whatever the clock),
+    `limit` at a time; each is cleared only after its recheck was sent. Returns how
+    many were sent."""
     fired = 0
-    for nudges in (False, True):
+    queues: tuple[RecheckQueue, ...] = ("timer", "nudge", "related")
+    for queue in queues:
         sent = 0
         while True:
             with metrics.redis_timer("timers"):
-                due = await store.due_timers(now, limit, nudges=nudges)
+                due = await store.due_timers(now, limit, queue)
             if due:
+                rebuild = queue == "related"
                 await send_all(
-                    [(u, encode_recheck(u, datetime.fromtimestamp(at, UTC))) for u, at in due]
+                    [
+                        (u, encode_recheck(u, datetime.fromtimestamp(at, UTC), rebuild))
+                        for u, at in due
+                    ]
                 )
-            await store.clear_timers(due, nudges=nudges)
+            await store.clear_timers(due, queue)
             sent += len(due)
             if len(due) < limit:
                 break
-        metrics.RECHECKS.labels("nudge" if nudges else "timer").inc(sent)
+        metrics.RECHECKS.labels(queue).inc(sent)
         fired += sent
     metrics.TIMERS_FIRED.inc(fired)
     return fired

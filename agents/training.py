@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from agents import metrics
+from agents.retry import until_done
 from rules.jsoncodec import loads
 from rules.learning.trainer import Trainer, TrainerSettings, figures
 from rules.store import Store
@@ -135,7 +136,9 @@ async def consume_labels(
         async def on_partitions_assigned(self, assigned: Any) -> None:
             if not assigned:
                 return
-            await loop.resume()
+            # without the snapshot the trainer would learn from a blank model and
+            # publish it over the good one: wait for Redis rather than go on
+            await until_done(loop.resume, stopping=stopping, what="trainer")
             for partition in assigned:
                 if isinstance(loop.trainer.offset, int):
                     consumer.seek(partition, loop.trainer.offset + 1)

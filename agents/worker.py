@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import faust
+from faust.types import EventT
 from prometheus_client import start_http_server
 
 from agents import metrics
 from agents.lag import consumer_lag
 from agents.pipeline import Message, Pipeline
+from agents.published import find_published
 from agents.relay import Relay
+from agents.retry import Stopping, until_done
 from agents.timers import EventClock, WallClock, fire_due
 from agents.training import TrainerLoop, consume_labels
 from rules.store import Store
@@ -42,14 +47,19 @@ def build_worker(
         stream.labels_topic: topics.labels,
     }
 
-    async def send(topic: str, key: bytes | None, value: bytes) -> Any:
+    async def send(
+        topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]] | None = None
+    ) -> Any:
         # force=True: publish now, not when the current input event is acknowledged
-        return await by_name[topic].send(key=key, value=value, force=True)
+        return await by_name[topic].send(key=key, value=value, headers=headers, force=True)
 
     async def send_fanout(items: list[tuple[str, bytes]]) -> None:
         futures = [await send(stream.fanout_topic, key.encode(), value) for key, value in items]
         for future in futures:
             await future
+
+    def stopping() -> bool:
+        return bool(app.should_stop)
 
     @app.agent(topics.inputs, name="creditwatch.process")
     async def process(events: faust.StreamT) -> None:
@@ -68,10 +78,25 @@ def build_worker(
                 )
                 for e in batch
             ]
-            result = await pipeline.handle(messages)
-            clock.observe(result.event_times)
-            if result.fanout:
-                await send_fanout(result.fanout)
+            # through an outage of Redis or the broker the batch waits: applied in full
+            # (a commit is idempotent by event_id, so a partial one is re-run safely),
+            # then acknowledged, never skipped
+            try:
+                result = await until_done(
+                    partial(pipeline.handle_isolating, messages), stopping=stopping, what="batch"
+                )
+                clock.observe(result.event_times)
+                if result.fanout:
+                    await until_done(
+                        partial(send_fanout, result.fanout), stopping=stopping, what="fanout"
+                    )
+            except Stopping:
+                # the batch and the event the take buffer holds besides it: not applied
+                withhold([*batch, events.current_event])
+                log.warning(
+                    "stopped before a batch of %d was applied: not acknowledged", len(batch)
+                )
+                return
 
     relay = Relay(
         store,
@@ -82,6 +107,7 @@ def build_worker(
             store.dead_letters_stream: stream.dead_letters_topic,
             store.learning_stream: stream.labels_topic,
         },
+        published=partial(find_published, stream.kafka_bootstrap),
     )
     trainer = TrainerLoop(
         store,
@@ -101,7 +127,7 @@ def build_worker(
 
     @app.task
     async def relay_outputs() -> None:
-        await relay.run(lambda: app.should_stop)
+        await relay.run(stopping)
 
     @app.timer(interval=stream.timer_interval_s)
     async def fire_timers() -> None:
@@ -128,6 +154,17 @@ def build_worker(
         log.info("worker metrics on port %d", server.server_port)
 
     return app
+
+
+def withhold(events: Iterable[EventT | None]) -> None:
+    """The app stops while a batch waits for Redis or the broker: settle the events
+    not applied without acknowledging them. Faust would otherwise wait for their
+    acknowledgement on its way out (until killed), and acknowledging them would commit
+    the offsets of events never applied; unacknowledged, they go to the partition's
+    next owner."""
+    for event in events:
+        if event is not None:
+            event.message.acked = True  # Faust skips an acked message: no offset recorded
 
 
 def run_worker(loglevel: str = "info") -> None:

@@ -98,6 +98,12 @@ def process_event(
     outcome.merge(evaluated)
     if learner is not None:
         outcome.observed.append(learner.keep_sample(state, at, ruleset.model))
+        # the rules asked when to look again before this sample was kept: its label
+        # is due at its horizon's end, not at whichever evaluation comes next
+        expiry = learner.next_expiry(state)
+        due = day_start(expiry) if expiry is not None else None
+        if due is not None and (state.recheck_at is None or due < state.recheck_at):
+            state.recheck_at = due
     return outcome
 
 

@@ -64,7 +64,14 @@ def compact(
 ) -> list[dict[str, Any]]:
     """The snapshots worth keeping, in time order: the last one of each instant, and
     only where it differs from the one before. `previous` is the entry already stored
-    before these; one at the same instant as the first is replaced, so it is kept."""
+    before these: one at its instant that says the same leaves it in place, cause and
+    all (a recheck redelivered, or come due behind the enterprise's clock, re-evaluates
+    as of that instant and must not take the credit for its grade).
+
+    >>> a = {"at": "1", "grade": "A", "score": 100, "indicators": {}, "cause": "e1"}
+    >>> compact([{**a, "cause": "recheck:0"}], previous=a)
+    []
+    """
     by_time: dict[str, dict[str, Any]] = {}
     for snap in snapshots:
         if snap["at"]:
@@ -73,8 +80,7 @@ def compact(
     before = previous
     for at in sorted(by_time):
         snap = by_time[at]
-        replaces = before is not None and before is previous and before["at"] == at
-        if not same(before, snap) or replaces:
+        if not same(before, snap):
             kept.append(snap)
         before = snap
     return kept

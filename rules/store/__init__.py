@@ -15,6 +15,9 @@ Cluster slot):
   cw:timers            USCC -> when its rules must look again (epoch seconds)
   cw:nudges            USCC -> re-evaluate at once, as of that time (0: its own clock);
                        an operator's action (allow-list, override), never moved by a commit
+  cw:related-rechecks  USCC -> rebuild its timeline from that time (epoch seconds): a
+                       related party's links changed; written by the commit that changed
+                       them, so a worker that dies before handing them on loses none
   cw:overrides         USCC -> a regulator's grade override in force (JSON)
   cw:override-audit    every override set or lifted: who, what, why, when
   cw:ruleset           the rule set published to the workers {version, body}
@@ -42,6 +45,8 @@ deployment needs them split by slot (see the scale-out notes).
 from __future__ import annotations
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rules.store.accounts import AccountStore
 from rules.store.directory import DirectoryStore
@@ -54,7 +59,11 @@ from rules.store.webhooks import WebhookStore
 from rules.store.worker import Commit, LinkUpdate, Loaded, WorkerStore
 from streams.settings import StoreSettings
 
-__all__ = ["OUTBOX_GROUP", "Commit", "LinkUpdate", "Loaded", "Store"]
+__all__ = ["OUTBOX_GROUP", "UNAVAILABLE", "Commit", "LinkUpdate", "Loaded", "Store"]
+
+#: what a store call raises while Redis is away: refused or reset, timed out, or
+#: -LOADING while a restarted Redis replays its AOF (BusyLoadingError, a ConnectionError)
+UNAVAILABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 
 
 class Store(
@@ -70,7 +79,12 @@ class Store(
 ):
     @classmethod
     def from_settings(cls, settings: StoreSettings) -> Store:
-        return cls.from_url(settings.redis_url, settings.key_prefix, settings.stream_maxlen)
+        client = aioredis.from_url(
+            settings.redis_url,
+            socket_timeout=settings.redis_socket_timeout_s,
+            socket_connect_timeout=settings.redis_connect_timeout_s,
+        )
+        return cls(client, settings.key_prefix, settings.stream_maxlen)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "cw", stream_maxlen: int = 100_000) -> Store:

@@ -28,6 +28,7 @@ class StoreBase:
         self.grade_counts_key = f"{prefix}:grade-counts"
         self.timers = f"{prefix}:timers"
         self.nudges = f"{prefix}:nudges"
+        self.related_rechecks = f"{prefix}:related-rechecks"
         self.overrides = f"{prefix}:overrides"
         self.override_audit = f"{prefix}:override-audit"
         self.allowlist = f"{prefix}:address-allowlist"

@@ -6,13 +6,14 @@
 # The journal keeps every event applied (to rebuild the timeline after a late one);
 # the timeline is replaced from the first instant the batch re-evaluated.
 # The labels log gets the batch's learning record for the trainer, if any.
+# Related firms whose links it changed get a recheck, kept at the earliest time asked.
 # The count of enterprises per grade follows the directory entry's grade (the entries
 # are JSON written by dumps: a name cannot fake the pattern, its quotes are escaped).
 # KEYS: seen, state, enterprise warnings, warnings stream, grades stream, directory,
-#       timers, journal, timeline, labels log, grade counts
+#       timers, journal, timeline, labels log, grade counts, related rechecks
 # ARGV: n_events, event_ids..., state, maxlen, uscc, directory entry, recheck score ('' = none),
 #       n_warnings, warnings..., n_grade_changes, grade changes..., n_journal,
-#       journal entries..., learning record ('' = none),
+#       journal entries..., n_related, (score, uscc)..., learning record ('' = none),
 #       replace-from score ('' = nothing to replace), (score, timeline entry)...
 COMMIT = """
 local n = tonumber(ARGV[1])
@@ -52,6 +53,11 @@ i = i + ng + 1
 local nj = tonumber(ARGV[i])
 if nj > 0 then redis.call('RPUSH', KEYS[8], unpack(ARGV, i + 1, i + nj)) end
 i = i + nj + 1
+local nr = tonumber(ARGV[i])
+for j = i + 1, i + 2 * nr, 2 do
+  redis.call('ZADD', KEYS[12], 'LT', ARGV[j], ARGV[j + 1])
+end
+i = i + 2 * nr + 1
 if ARGV[i] ~= '' then
   redis.call('XADD', KEYS[10], 'MAXLEN', '~', maxlen, '*', 'data', ARGV[i])
 end
@@ -66,8 +72,11 @@ return 1
 """
 
 # A person's dishonest listing or removal; returns the firms linked to the person,
-# whether or not the event was new, so a redelivered event fans out again.
-# KEYS: seen, listings (case -> "event_id|listed at"), removed (case -> event_id), firms
+# whether or not the event was new, so a redelivered event fans out again: to the
+# firms of its first time (kept), not to firms linked since, which would each count a
+# second effect of the one event.
+# KEYS: seen, listings (case -> "event_id|listed at"), removed (case -> event_id), firms,
+#       fanned out (event_id -> "uscc,uscc...")
 # ARGV: event_id, 'list' | 'remove', case_no, "event_id|listed at"
 PERSON_LISTING = """
 if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
@@ -79,8 +88,15 @@ if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
     redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
     redis.call('HDEL', KEYS[2], ARGV[3])
   end
+  local firms = redis.call('HKEYS', KEYS[4])
+  redis.call('HSET', KEYS[5], ARGV[1], table.concat(firms, ','))
+  return firms
 end
-return redis.call('HKEYS', KEYS[4])
+local fanned = redis.call('HGET', KEYS[5], ARGV[1])
+if not fanned then return redis.call('HKEYS', KEYS[4]) end
+local firms = {}
+for uscc in string.gmatch(fanned, '[^,]+') do firms[#firms + 1] = uscc end
+return firms
 """
 
 # KEYS: seen identities, stream; ARGV: identity, record, maxlen

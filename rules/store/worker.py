@@ -8,13 +8,16 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from rules.directory import directory_entry
 from rules.jsoncodec import dumpb
 from rules.related import RelatedData
 from rules.state import EnterpriseState
 from rules.store.base import StoreBase, epoch
+
+#: the sorted sets of enterprises waiting to be rechecked (see rules/store/__init__.py)
+RecheckQueue = Literal["timer", "nudge", "related"]
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Commit:
     #: for the trainer (rules/learning/): labels resolved, features of samples taken
     labels: list[dict[str, Any]] = field(default_factory=list)
     observed: list[dict[str, float]] = field(default_factory=list)
+    #: related firms to recheck -> the instant (UTC ISO) to rebuild their timeline from
+    related_rechecks: dict[str, str] = field(default_factory=dict)
 
     def learning_record(self) -> bytes:
         """The entry of the labels log, or b'' when there is nothing to learn."""
@@ -108,9 +113,9 @@ class WorkerStore(StoreBase):
         pipe.hget(self.model_key, "version")
         pipe.mget([self._ent(uscc, "state") for uscc in usccs])
         pipe.hmget(self.overrides, usccs)
-        if check_seen:
-            for uscc in usccs:
-                pipe.smismember(self._ent(uscc, "seen"), event_ids[uscc])
+        checked = [uscc for uscc in usccs if event_ids[uscc]] if check_seen else []
+        for uscc in checked:  # (a recheck alone has no event id to look up)
+            pipe.smismember(self._ent(uscc, "seen"), event_ids[uscc])
         replies = (await pipe.execute())[skip:]
         version, model_version, raw_states, raw_overrides = replies[:4]
         flags = replies[4:]
@@ -119,7 +124,7 @@ class WorkerStore(StoreBase):
             for uscc, raw in zip(usccs, raw_states, strict=True)
         }
         seen: dict[str, set[str]] = {uscc: set() for uscc in usccs}
-        for uscc, found in zip(usccs, flags, strict=False):
+        for uscc, found in zip(checked, flags, strict=True):
             seen[uscc] = {eid for eid, flag in zip(event_ids[uscc], found, strict=True) if flag}
         overrides = {
             uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
@@ -198,6 +203,7 @@ class WorkerStore(StoreBase):
                 self._ent(c.uscc, "timeline"),
                 self.learning_stream,
                 self.grade_counts_key,
+                self.related_rechecks,
             ]
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
             args: list[Any] = [
@@ -214,6 +220,8 @@ class WorkerStore(StoreBase):
                 *(dumpb(g) for g in c.grade_changes),
                 len(c.journal),
                 *(dumpb(e) for e in c.journal),
+                len(c.related_rechecks),
+                *(x for peer, at in c.related_rechecks.items() for x in (epoch(at), peer)),
                 c.learning_record(),
                 epoch(replace_from) if replace_from else "",
                 *(x for s in c.timeline for x in (epoch(s["at"]), dumpb(s))),
@@ -244,8 +252,9 @@ class WorkerStore(StoreBase):
     ) -> list[str]:
         """Record a person's listing (with its UTC event time `at`, so a firm evaluated
         as of an earlier time does not see it) or removal; the USCCs linked to the
-        person."""
-        keys = [self._person(pkey, part) for part in ("seen", "listings", "removed", "firms")]
+        person when it was first recorded."""
+        parts = ("seen", "listings", "removed", "firms", "fanned")
+        keys = [self._person(pkey, part) for part in parts]
         args = [event_id, "list" if listed else "remove", case_no, f"{event_id}|{at}"]
         firms = await self._person_listing(keys=keys, args=args)
         return sorted(f.decode() for f in firms)
@@ -255,27 +264,31 @@ class WorkerStore(StoreBase):
         keys = [f"{self.prefix}:dead-letters:seen", self.dead_letters_stream]
         return bool(await self._dead_letter(keys=keys, args=[identity, record, self.maxlen]))
 
-    # --- timers and nudges -----------------------------------------------------------
+    # --- timers, nudges and related rechecks -----------------------------------------
+    def _queue(self, queue: RecheckQueue) -> str:
+        return {"timer": self.timers, "nudge": self.nudges, "related": self.related_rechecks}[queue]
+
     async def due_timers(
-        self, now: float, limit: int, nudges: bool = False
+        self, now: float, limit: int, queue: RecheckQueue = "timer"
     ) -> list[tuple[str, float]]:
-        """Up to `limit` (USCC, due time in epoch seconds) due at `now`, earliest first;
-        with `nudges`, the operators' nudges instead, which are due at once (their time
-        is the moment to re-evaluate at). They stay until `clear_timers`, so a worker
-        that dies before handing them on loses nothing."""
-        key = self.nudges if nudges else self.timers
-        upper = "+inf" if nudges else now
+        """Up to `limit` (USCC, time in epoch seconds) of a queue, earliest first: the
+        timers due at `now`; or, due at once, the operators' nudges (their time is the
+        moment to re-evaluate at) or the related rechecks (the time to rebuild from).
+        They stay until `clear_timers`, so a worker that dies before handing them on
+        loses nothing."""
+        upper = now if queue == "timer" else "+inf"
         due: Any = await self.redis.zrangebyscore(
-            key, "-inf", upper, start=0, num=limit, withscores=True
+            self._queue(queue), "-inf", upper, start=0, num=limit, withscores=True
         )
         return [(uscc.decode(), score) for uscc, score in due]
 
-    async def clear_timers(self, handed_out: list[tuple[str, float]], nudges: bool = False) -> int:
+    async def clear_timers(
+        self, handed_out: list[tuple[str, float]], queue: RecheckQueue = "timer"
+    ) -> int:
         if not handed_out:
             return 0
         args = [x for uscc, score in handed_out for x in (uscc, repr(score))]
-        key = self.nudges if nudges else self.timers
-        return int(await self._clear_timers(keys=[key], args=args))
+        return int(await self._clear_timers(keys=[self._queue(queue)], args=args))
 
 
 def _epoch(iso: str | None) -> str:
