@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from streams.processes import ManagedProcess, free_port, port_open
 from streams.settings import ApiSettings, StoreSettings
+from streams.stack import start_redis
 
 ADMIN_KEY = "test-admin-key"
 _ids = itertools.count()
@@ -105,3 +106,27 @@ def tansu(tmp_path: Path) -> Iterator[str]:
         yield f"127.0.0.1:{port}"
     finally:
         proc.stop()
+
+
+class OwnRedis:
+    """A Redis this test may stop and start again on the same port and data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir, self.port = data_dir, free_port()
+        self.proc: ManagedProcess = start_redis(data_dir, self.port)
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+    def start(self) -> None:
+        self.proc = start_redis(self.data_dir, self.port)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    server = OwnRedis(tmp_path / "redis")
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,39 +16,13 @@ from agents.pipeline import Pipeline
 from agents.replay import Replayer
 from api.app import create_app
 from rules.store import Store
-from streams.processes import ManagedProcess, free_port
 from streams.settings import LiveSettings, StoreSettings
-from streams.stack import start_redis
 from tests import factories as f
-from tests.integration.conftest import ADMIN_KEY, ApiClient, api_settings, serve
+from tests.integration.conftest import ADMIN_KEY, ApiClient, OwnRedis, api_settings, serve
 
 pytestmark = pytest.mark.integration
 #: a call answered within this while Redis is down is an answer, not a hang
 PROMPT_S = 3.0
-
-
-class OwnRedis:
-    """A Redis this test may stop and start again on the same port and data dir."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir, self.port = data_dir, free_port()
-        self.proc: ManagedProcess = start_redis(data_dir, self.port)
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def stop(self) -> None:
-        self.proc.stop()
-
-    def start(self) -> None:
-        self.proc = start_redis(self.data_dir, self.port)
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path / "redis")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def _seed(settings: StoreSettings) -> str:

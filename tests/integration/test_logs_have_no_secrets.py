@@ -29,7 +29,7 @@ from streams.identifiers import uscc_problem
 from streams.processes import ManagedProcess, free_port
 from streams.settings import StoreSettings
 from tests import factories as f
-from tests.integration.test_api_redis_outage import OwnRedis
+from tests.integration.conftest import OwnRedis
 
 pytestmark = pytest.mark.integration
 PREFIX = "nosecrets"
@@ -82,15 +82,6 @@ def live_api(own_redis: OwnRedis, tmp_path: Path) -> Iterator[tuple[ManagedProce
         yield api, base
     finally:
         api.stop()
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path / "redis")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def _seed(url: str, person: dict[str, str]) -> str:
