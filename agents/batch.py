@@ -51,8 +51,8 @@ Follow = Callable[[str | None, str | None], Awaitable[tuple[RuleSet, Scorer | No
 
 
 class EnterpriseBatch:
-    def __init__(self, store: Store, ruleset: RuleSet, now: datetime, check_seen: bool):
-        self.store, self.ruleset, self.now, self.check_seen = store, ruleset, now, check_seen
+    def __init__(self, store: Store, ruleset: RuleSet, now: datetime):
+        self.store, self.ruleset, self.now = store, ruleset, now
         self.learner = Learner()
 
     async def run(
@@ -75,7 +75,6 @@ class EnterpriseBatch:
                 },
                 early_people,
                 {akey: arrivals for akey, (_, arrivals) in early_addresses.items()},
-                self.check_seen,
             )
         self.ruleset, scorer = await follow(loaded.ruleset_version, loaded.model_version)
         self.learner = Learner(scorer)

@@ -138,7 +138,7 @@ class Pipeline:
             # what was applied before is looked up at once (in the load's round trip): a
             # duplicate found only by the commit's guard would be retried after the rest
             # of the batch committed, seeing links it did not see the first time
-            batch = EnterpriseBatch(self.store, self.ruleset, now, check_seen=True)
+            batch = EnterpriseBatch(self.store, self.ruleset, now)
             conflicts = await batch.run(by_uscc, result, self._follow)
             by_uscc = {u: by_uscc[u] for u in conflicts}
         if by_uscc:

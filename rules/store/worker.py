@@ -66,7 +66,7 @@ class LinkUpdate:
 @dataclass
 class Loaded:
     states: dict[str, EnterpriseState | None]
-    #: per USCC, the batch's event ids applied before (only with check_seen)
+    #: per USCC, the batch's event ids applied before
     seen: dict[str, set[str]]
     ruleset_version: str | None
     #: USCC -> the regulator's grade override in force, if any
@@ -92,11 +92,10 @@ class WorkerStore(StoreBase):
         event_ids: Mapping[str, list[str]],
         early_people: Mapping[str, set[str]],
         early_addresses: Mapping[str, Mapping[str, str]],
-        check_seen: bool = False,
     ) -> Loaded:
         """States of the batch's enterprises in one round trip, the version of the rule
-        set published, and, with `check_seen`, which of their events were applied before
-        (otherwise the commit's guard finds out and the caller retries with it).
+        set published, and which of their events were applied before (the commit's guard
+        still refuses them if another worker applies them meanwhile).
 
         The people and addresses the batch's events name are linked first, so that a
         firm processed concurrently elsewhere either sees the link or has linked itself
@@ -113,7 +112,7 @@ class WorkerStore(StoreBase):
         pipe.hget(self.model_key, "version")
         pipe.mget([self._ent(uscc, "state") for uscc in usccs])
         pipe.hmget(self.overrides, usccs)
-        checked = [uscc for uscc in usccs if event_ids[uscc]] if check_seen else []
+        checked = [uscc for uscc in usccs if event_ids[uscc]]
         for uscc in checked:  # (a recheck alone has no event id to look up)
             pipe.smismember(self._ent(uscc, "seen"), event_ids[uscc])
         replies = (await pipe.execute())[skip:]
