@@ -41,8 +41,8 @@ from tests.integration.worker_runs import Run, committed_events, ready, settled,
 
 pytestmark = pytest.mark.integration
 
-EVENTS = int(os.environ.get("CREDITWATCH_CRASH_EVENTS", "3000"))
-KILLS = int(os.environ.get("CREDITWATCH_CRASH_KILLS", "3"))
+EVENTS = int(os.environ.get("CREDITWATCH_CRASH_EVENTS", "1500"))
+KILLS = int(os.environ.get("CREDITWATCH_CRASH_KILLS", "2"))
 
 
 def _topic_records(bootstrap: str, topic: str) -> list[Any]:
