@@ -26,8 +26,9 @@ from agents.retry import OUTAGES
 from rules.learning.scorer import Scorer
 from rules.ruleset import RuleSet, default_ruleset
 from rules.store import Store
-from streams.events import Event, Rejected, dead_letter_record, decode, encode_event
+from streams.events import Event, decode, encode_event
 from streams.internal import parse_recheck
+from streams.rejections import Rejected, dead_letter_record
 
 log = logging.getLogger(__name__)
 

@@ -86,7 +86,7 @@ def _read(
 
 def _check_reason(reason: str | None) -> str | None:
     """An error message for a reason decode never gives, else None."""
-    from streams.events import REASONS
+    from streams.rejections import REASONS
 
     if reason is None or reason in REASONS:
         return None

@@ -1,32 +1,20 @@
-"""The event envelope, `decode()` and the dead-letter record: EVENTS.md as code.
+"""The event envelope and `decode()`: EVENTS.md as code.
 
 One Kafka message value (or JSONL line, or HTTP body) in, its events out. Each type has
 its own model (envelope + typed payload, built at import); a valid one-event message costs
 one `validate_json` over their union, discriminated on `type`. Anything else parses once
 with `json.loads`, unpacks `{"batch": [...]}` frames and names what is wrong. Nothing is
 dropped: a rejection carries a reason code and the original bytes for the dead letters.
-
-Reason codes (`Rejected.reason`), a fixed set:
-- `invalid_json`: not UTF-8, not JSON, NaN/Infinity, lone surrogate escapes, too deep
-- `not_an_object`: valid JSON that is not an object (also for batch items)
-- `too_large`: an event over MAX_EVENT_BYTES or a message over MAX_MESSAGE_BYTES
-- `invalid_batch`: `batch` is not a list; `empty_batch`: `batch` is `[]`
-- `unknown_type`: `type` is not a contract type
-- `missing_field`: a required field is absent (incl. `type`, `uscc` on enterprise events)
-- `invalid_field`: a field has the wrong shape or value (dates, money, enums, lengths)
-- `invalid_uscc`, `invalid_id_number`, `invalid_timestamp`: kept apart (fixed elsewhere)
-- `internal_error`: a bug in this module (logged); the event is kept for replay
+The reasons and the dead-letter record are in streams/rejections.py.
 """
 
-import base64
-import dataclasses
 import functools
 import json
 import logging
 import operator
 import re
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, ClassVar, Literal, NoReturn, cast, get_args
+from typing import Annotated, Any, ClassVar, Literal, NoReturn, cast
 
 from pydantic import (
     BaseModel,
@@ -43,6 +31,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from streams import payloads as p
 from streams import values as v
 from streams.identifiers import person_key
+from streams.rejections import Rejected, RejectReason
 
 logger = logging.getLogger(__name__)
 
@@ -50,22 +39,6 @@ MAX_EVENT_BYTES = 1 << 20
 """One event's JSON may not exceed 1 MiB (in a batch: its compact re-encoding)."""
 MAX_MESSAGE_BYTES = 16 << 20
 """A whole message (a batch frame) may not exceed 16 MiB; nothing bigger is parsed."""
-
-RejectReason = Literal[
-    "invalid_json",
-    "not_an_object",
-    "too_large",
-    "invalid_batch",
-    "empty_batch",
-    "unknown_type",
-    "missing_field",
-    "invalid_field",
-    "invalid_uscc",
-    "invalid_id_number",
-    "invalid_timestamp",
-    "internal_error",
-]
-REASONS: frozenset[str] = frozenset(get_args(RejectReason))
 
 _RFC3339 = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]+)?"
@@ -178,23 +151,6 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(
     cast(Any, Annotated[_UNION, Field(discriminator="type")])
 )
 """Validates one event (a dict, or JSON bytes) into its Event subclass, in one pass."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Rejected:
-    """An input that broke the contract: why, where, and the exact bytes to replay.
-
-    `field` is the dotted path (`payload.legal_rep.id_no`) when known; `event_id` is
-    set when the input had a usable one (a string of 1-128 characters). `raw` is the
-    message value, or for a batch item its compact JSON re-encoding; it is left out of
-    repr because it may hold personal data.
-    """
-
-    reason: RejectReason
-    detail: str
-    raw: bytes = dataclasses.field(repr=False)
-    field: str | None = None
-    event_id: str | None = None
 
 
 #: how far after it was received an event may say it happened: clocks and time zones
@@ -390,28 +346,6 @@ def _json_kind(value: object) -> str:
         return "a boolean"
     names = {list: "an array", str: "a string", int: "a number", float: "a number"}
     return names.get(type(value), "null")
-
-
-def dead_letter_record(rejected: Rejected, now: datetime) -> bytes:
-    """The value written to `creditwatch.dead-letters`: the rejection plus the exact
-    original bytes (`original_b64`) and, when they are UTF-8, their text (`original`)
-    for people reading the topic. `now` must be timezone-aware."""
-    if now.utcoffset() is None:
-        raise ValueError("dead_at needs a timezone-aware datetime")
-    try:
-        original: str | None = rejected.raw.decode("utf-8")
-    except UnicodeDecodeError:
-        original = None
-    record = {
-        "reason": rejected.reason,
-        "detail": rejected.detail,
-        "field": rejected.field,
-        "event_id": rejected.event_id,
-        "original_b64": base64.b64encode(rejected.raw).decode("ascii"),
-        "original": original,
-        "dead_at": now.isoformat(),
-    }
-    return _encode(record) or json.dumps(record, separators=(",", ":")).encode()
 
 
 def _json_default(value: object) -> object:

@@ -17,7 +17,8 @@ from typing import IO, Any
 
 from kafka import KafkaProducer
 
-from streams.events import Event, Rejected, dead_letter_record, decode, encode_event
+from streams.events import Event, decode, encode_event
+from streams.rejections import Rejected, dead_letter_record
 from streams.settings import StreamSettings
 
 log = logging.getLogger(__name__)

@@ -11,9 +11,10 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from streams.cli import main
-from streams.events import Event, Rejected, dead_letter_record, decode
+from streams.events import Event, decode
 from streams.identifiers import mask_id, person_key
 from streams.ingest import make_producer
+from streams.rejections import Rejected, dead_letter_record
 from streams.settings import StreamSettings
 from tests import factories as f
 

@@ -12,15 +12,13 @@ from streams.events import (
     EVENT_MODELS,
     MAX_EVENT_BYTES,
     MAX_MESSAGE_BYTES,
-    REASONS,
     Event,
-    Rejected,
-    dead_letter_record,
     decode,
     encode_event,
 )
 from streams.identifiers import person_key
 from streams.payloads import PAYLOADS, PenaltyDecided
+from streams.rejections import REASONS, Rejected, dead_letter_record
 from tests.unit.event_samples import ID_NO, USCC, event, raw
 
 EXAMPLE = """{"event_id": "samr-pen-2026-000123", "type": "penalty.decided",

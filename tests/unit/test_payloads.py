@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from streams.events import Event, Rejected, decode
+from streams.events import Event, decode
 from streams.identifiers import make_id_number
 from streams.payloads import (
     CHANGE_FIELDS,
@@ -18,6 +18,7 @@ from streams.payloads import (
     PhoneChange,
     ShareholdersChange,
 )
+from streams.rejections import Rejected
 from tests.unit.event_samples import (
     ID_NO,
     OTHER_USCC,

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from streams.events import Rejected, decode
+from streams.events import decode
+from streams.rejections import Rejected
 from streams.simulation import City, generate_city, to_bytes
 from streams.simulation.clocks import add_months
 from tests.unit.test_simulate import BIG, START, Event, bigger_city, day, reference, valid
