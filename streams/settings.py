@@ -102,6 +102,10 @@ class ApiSettings(BaseSettings):
     rate_limit_regulator: int = 1200
     rate_limit_department: int = 600
     rate_limit_public: int = 60
+    #: request bodies: at most this many bytes (413 beyond); the routes that take lists
+    #: or documents (batch lookups, inspection plans, the rule set) take the larger figure
+    max_body_bytes: int = Field(default=64 * 1024, ge=1)
+    max_large_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
     #: deliver webhooks from this API process (several processes share the work)
     webhooks_enabled: bool = True
     #: webhooks: a failed delivery is retried after base, 2x base, 4x base... (at most

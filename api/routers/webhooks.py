@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import Caller, Member
 from api.deps import StoreDep
-from api.errors import ApiError
+from api.errors import ApiError, clip
 from api.schemas_webhooks import Delivery, NewWebhook, Notice, Webhook, WebhookRequest
 
 router = APIRouter(tags=["webhooks"])
@@ -28,7 +28,7 @@ async def _owned(store: StoreDep, caller: Caller, webhook_id: str) -> dict[str, 
     """The webhook, if the caller may manage it; others' are 404, as if unknown."""
     webhook = await store.get_webhook(webhook_id)
     if webhook is None or (caller.role != "admin" and webhook["account_id"] != caller.account_id):
-        raise ApiError(404, f"no webhook {webhook_id!r}")
+        raise ApiError(404, f"no webhook {clip(webhook_id)!r}")
     return webhook
 
 
@@ -92,7 +92,7 @@ async def resume_webhook(webhook_id: str, store: StoreDep, caller: Member) -> An
     """Un-pause: delivery starts again from the record that failed, so nothing is lost."""
     await _owned(store, caller, webhook_id)
     if not await store.resume_webhook(webhook_id):
-        raise ApiError(404, f"no webhook {webhook_id!r}")
+        raise ApiError(404, f"no webhook {clip(webhook_id)!r}")
     return _public(await _owned(store, caller, webhook_id))
 
 
