@@ -27,6 +27,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from api.auth import MEMBER_ROLES
 from api.filters import OutputFilter
 from api.signing import sign
+from api.webhook_policy import DestinationPolicy, DestinationRefused, Resolver, resolver_of
 from rules.jsoncodec import dumps
 from rules.store import Store
 from rules.store.live import stream_id
@@ -84,13 +85,17 @@ async def run_deliveries(app: FastAPI) -> None:
     """Deliver webhooks until cancelled."""
     settings: ApiSettings = app.state.settings
     timeout = httpx.Timeout(settings.webhook_timeout_s)
+    # redirects are never followed: a 3xx is a failed attempt, so a receiver cannot
+    # send a delivery on to where the policy would not
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
-        await Deliverer(app.state.store, settings, http).run()
+        await Deliverer(app.state.store, settings, http, resolver_of(app)).run()
 
 
 class Deliverer:
-    def __init__(self, store: Store, settings: ApiSettings, http: httpx.AsyncClient):
-        self.store, self.settings, self.http = store, settings, http
+    def __init__(
+        self, store: Store, settings: ApiSettings, http: httpx.AsyncClient, resolve: Resolver
+    ):
+        self.store, self.settings, self.http, self.resolve = store, settings, http, resolve
         self.token = uuid.uuid4().hex  # this process's name on the leases it holds
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.lease_ms = settings.webhook_lease_ms
@@ -259,8 +264,17 @@ class Deliverer:
         }
         started = time.perf_counter()
         try:
-            response = await self.http.post(webhook["url"], content=body, headers=headers)
+            # checked again now, as the settings and the name's addresses stand, and the
+            # request sent to the very address checked
+            policy = DestinationPolicy.from_settings(self.settings)
+            to = await policy.check(webhook["url"], self.resolve)
+            headers["Host"] = to.host_header()
+            response = await self.http.post(
+                to.request_url(), content=body, headers=headers, extensions=to.extensions()
+            )
             result = Attempt(response.status_code, None, 0.0)
+        except DestinationRefused as exc:
+            result = Attempt(None, f"destination refused: {exc}"[:300], 0.0)
         except Exception as exc:  # no answer (refused, timeout, a bad URL): a failed attempt
             result = Attempt(None, f"{type(exc).__name__}: {exc}"[:300], 0.0)
         result.seconds = time.perf_counter() - started

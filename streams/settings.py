@@ -7,10 +7,10 @@ the `up` supervisor can set the environment first.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _CONFIG = SettingsConfigDict(env_prefix="CREDITWATCH_", extra="ignore")
 
@@ -124,6 +124,18 @@ class ApiSettings(BaseSettings):
     #: entries kept in each webhook's delivery log
     webhook_log_maxlen: int = 1000
     webhook_max_per_account: int = 50
+    #: webhook destinations (api/webhook_policy.py): https only unless http is allowed;
+    #: non-public addresses only where this list names the host or a CIDR covers them
+    #: (comma-separated, e.g. "hooks.internal.example,10.20.0.0/16")
+    webhook_allow_http: bool = False
+    webhook_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("webhook_allow", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 class LiveSettings(BaseSettings):

@@ -31,6 +31,8 @@ class Receiver:
         self.received: list[Received] = []
         self.fail_next = 0
         self.failing = False
+        #: answer 302 to this location instead of 200
+        self.redirect_to: str | None = None
         self._lock = threading.Lock()
         receiver = self
 
@@ -40,10 +42,13 @@ class Receiver:
                 with receiver._lock:
                     fail = receiver.failing or receiver.fail_next > 0
                     receiver.fail_next = max(0, receiver.fail_next - 1)
-                    status = 500 if fail else 200
+                    redirect = receiver.redirect_to
+                    status = 500 if fail else 302 if redirect else 200
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     receiver.received.append(Received(self.path, headers, body, status))
                 self.send_response(status)
+                if status == 302 and redirect:
+                    self.send_header("Location", redirect)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

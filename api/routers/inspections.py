@@ -326,7 +326,7 @@ async def blind_spots(
         since = add_months(today, -months)  # before year 1 is a ValueError too
     except ValueError:
         raise ApiError(
-            422, f"as_of {clip(as_of)!r} is not a date (YYYY-MM-DD) after year 1"
+            422, f"as_of {clip(str(as_of))!r} is not a date (YYYY-MM-DD) after year 1"
         ) from None
     found = []
     async for uscc, entry in store.iter_directory():

@@ -5,6 +5,7 @@ response may be a server error, and every response must match the document."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from collections.abc import Iterator
 
@@ -36,12 +37,17 @@ async def _seed(settings: StoreSettings) -> None:
         await store.close()
 
 
+async def _no_names(host: str, port: int) -> list[str]:
+    raise socket.gaierror(socket.EAI_NONAME, f"{host} is not looked up in tests")
+
+
 @pytest.fixture(scope="module")
 def live_api(redis_server: str) -> Iterator[str]:
     store = StoreSettings(redis_url=redis_server, key_prefix=f"contract{uuid.uuid4().hex[:8]}")
     asyncio.run(_seed(store))
     unlimited = {"rate_limit_admin": 10**9, "rate_limit_public": 10**9}
     app = create_app(api_settings(webhooks_enabled=False, **unlimited), store)
+    app.state.resolver = _no_names  # generated webhook URLs: no name lookup leaves here
     with serve(app) as base:
         yield base
 
