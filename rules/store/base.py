@@ -47,6 +47,7 @@ class StoreBase:
         self._related = client.register_script(scripts.RELATED)
         self._override = client.register_script(scripts.OVERRIDE)
         self._authenticate = client.register_script(scripts.AUTHENTICATE)
+        self._admit = client.register_script(scripts.ADMIT)
         self._wh_update = client.register_script(scripts.WEBHOOK_UPDATE)
         self._wh_renew = client.register_script(scripts.LEASE_RENEW)
         self._wh_release = client.register_script(scripts.LEASE_RELEASE)
