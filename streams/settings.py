@@ -154,6 +154,11 @@ class LiveSettings(BaseSettings):
     #: the tailer's pause after a Redis error, doubled per failure up to the cap
     backoff_s: float = 0.5
     backoff_cap_s: float = 10.0
+    #: live subscriptions (SSE and WebSocket together) an account may hold at once
+    max_per_account: int = Field(default=10, ge=1)
+    #: each holds an expiring lease, renewed every third of it while it lasts: the slot
+    #: of one whose API process died frees itself after this long
+    lease_ms: int = Field(default=30_000, ge=100)
 
 
 class StackSettings(BaseSettings):

@@ -48,6 +48,8 @@ class StoreBase:
         self._override = client.register_script(scripts.OVERRIDE)
         self._authenticate = client.register_script(scripts.AUTHENTICATE)
         self._admit = client.register_script(scripts.ADMIT)
+        self._live_claim = client.register_script(scripts.LIVE_CLAIM)
+        self._live_renew = client.register_script(scripts.LIVE_RENEW)
         self._wh_update = client.register_script(scripts.WEBHOOK_UPDATE)
         self._wh_renew = client.register_script(scripts.LEASE_RENEW)
         self._wh_release = client.register_script(scripts.LEASE_RELEASE)

@@ -252,3 +252,27 @@ LEASE_RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+# An account's live subscriptions (rules/store/live.py): a sorted set of subscription
+# id -> lease expiry (Redis's clock, ms). Expired leases (their process died) are
+# dropped before counting; a subscription renews its own while it lasts.
+# KEYS: the account's slots; ARGV: subscription id, lease ms, cap
+LIVE_CLAIM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local held = redis.call('ZCARD', KEYS[1])
+if held >= tonumber(ARGV[3]) then return {0, held} end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {1, held + 1}
+"""
+# Renewed even if it lapsed meanwhile (a Redis outage): the subscription is still live.
+# KEYS: the account's slots; ARGV: subscription id, lease ms
+LIVE_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
