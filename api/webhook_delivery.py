@@ -83,23 +83,46 @@ def _stop_if_cancelled() -> None:
 
 async def run_deliveries(app: FastAPI) -> None:
     """Deliver webhooks until cancelled."""
-    settings: ApiSettings = app.state.settings
-    timeout = httpx.Timeout(settings.webhook_timeout_s)
-    # redirects are never followed: a 3xx is a failed attempt, so a receiver cannot
-    # send a delivery on to where the policy would not
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
-        await Deliverer(app.state.store, settings, http, resolver_of(app)).run()
+    deliverer = Deliverer(app.state.store, app.state.settings, resolver_of(app))
+    try:
+        await deliverer.run()
+    finally:
+        await deliverer.close_clients()
+
+
+#: connection pools kept, one per destination host name (the oldest closed beyond)
+_MAX_CLIENTS = 256
 
 
 class Deliverer:
-    def __init__(
-        self, store: Store, settings: ApiSettings, http: httpx.AsyncClient, resolve: Resolver
-    ):
-        self.store, self.settings, self.http, self.resolve = store, settings, http, resolve
+    def __init__(self, store: Store, settings: ApiSettings, resolve: Resolver):
+        self.store, self.settings, self.resolve = store, settings, resolve
         self.token = uuid.uuid4().hex  # this process's name on the leases it holds
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.lease_ms = settings.webhook_lease_ms
         self.poll_s = settings.webhook_poll_interval_s
+        self.clients: dict[str, httpx.AsyncClient] = {}
+
+    async def _client(self, host: str) -> httpx.AsyncClient:
+        """The host name's own connection pool: requests go to checked addresses, so a
+        pool keyed by address alone could let a TLS connection verified for one name
+        carry another name's deliveries. Redirects are never followed: a 3xx is a failed
+        attempt, so a receiver cannot send a delivery on to where the policy would not."""
+        client = self.clients.pop(host, None)
+        if client is None:
+            timeout = httpx.Timeout(self.settings.webhook_timeout_s)
+            client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+            if len(self.clients) >= _MAX_CLIENTS:
+                with contextlib.suppress(Exception):
+                    await self.clients.pop(next(iter(self.clients))).aclose()
+        self.clients[host] = client  # the most recently used last
+        return client
+
+    async def close_clients(self) -> None:
+        clients, self.clients = list(self.clients.values()), {}
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     async def run(self) -> None:
         try:
@@ -269,7 +292,8 @@ class Deliverer:
             policy = DestinationPolicy.from_settings(self.settings)
             to = await policy.check(webhook["url"], self.resolve)
             headers["Host"] = to.host_header()
-            response = await self.http.post(
+            http = await self._client(to.host)
+            response = await http.post(
                 to.request_url(), content=body, headers=headers, extensions=to.extensions()
             )
             result = Attempt(response.status_code, None, 0.0)

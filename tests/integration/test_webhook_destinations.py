@@ -7,7 +7,10 @@ injected resolver answers only the names the test gives and `localhost`."""
 from __future__ import annotations
 
 import socket
+import ssl
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -205,3 +208,50 @@ async def test_redirects_are_not_followed(
     paused = await _paused(api, key, webhook_id)
     assert "HTTP 302" in str(paused["paused_reason"])
     assert receiver.got("/elsewhere") == [] and receiver.got(status=302)
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+    """An https receiver on 127.0.0.1 with a certificate for HOOK_NAME only, which the
+    API's client trusts (SSL_CERT_FILE) and nothing else does."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", f"/CN={HOOK_NAME}",
+         "-addext", f"subjectAltName=DNS:{HOOK_NAME}"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with Receiver(tls=context) as r:
+        yield r
+
+
+async def test_https_goes_to_the_checked_address_and_verifies_the_name(
+    store: Store, store_settings: StoreSettings, names: Names, tls_receiver: Receiver
+) -> None:
+    """The connection goes to the address checked, while TLS's server name and
+    certificate check follow the URL's name: a name the certificate is not for fails."""
+    port = tls_receiver.server.server_address[1]
+    names.names[HOOK_NAME] = ["127.0.0.1"]
+    names.names["other.creditwatch.test"] = ["127.0.0.1"]
+    settings = {**FAST, "webhook_allow_http": False}
+    with _client(store_settings, names, **settings) as client:
+        api = ApiClient(client)
+        key = api.account("department")
+        hooks = []
+        for host in (HOOK_NAME, "other.creditwatch.test"):
+            body = {"url": f"https://{host}:{port}/{host}", "filters": {"kinds": ["warning"]}}
+            created = client.post("/webhooks", json=body, headers=api.auth(key))
+            assert created.status_code == 201, created.text
+            hooks.append(created.json()["webhook_id"])
+        await dishonest_firm(store)
+        got = await until(lambda: tls_receiver.got(f"/{HOOK_NAME}", status=200), "https")
+        assert got[0].headers["host"] == f"{HOOK_NAME}:{port}"
+        paused = await _paused(api, key, hooks[1])
+        assert (
+            "CERTIFICATE_VERIFY_FAILED" in str(paused["paused_reason"])
+            or "certificate" in str(paused["paused_reason"]).lower()
+        ), paused
+        assert tls_receiver.got("/other.creditwatch.test") == []
