@@ -40,7 +40,9 @@ evidence, live subscriptions, webhooks and risk-weighted random inspections.
 Send an API key as `Authorization: Bearer <key>` (streams also take `?access_token=`).
 Without a key you are the public and see the disclosure view (`/public/...`) only.
 Roles: admin, regulator, department, public; an account may be scoped to a district.
-Every error has one shape: `{"error": {"code", "message", "details"}}`."""
+Every error has one shape: `{"error": {"code", "message", "details"}}`.
+Request bodies are bounded (413), requests per key rate-limited over a sliding window and
+live subscriptions per account capped (429)."""
 
 
 def create_app(api: ApiSettings | None = None, store: StoreSettings | None = None) -> FastAPI:
