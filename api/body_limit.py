@@ -17,6 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import BodyLimitDetails, error_body
 
+#: the rest of a refused body is never read: the connection cannot carry another request
+CLOSE = {"Connection": "close"}
 #: `openapi_extra` of a route that may take the larger body (batch lookups, rule sets)
 LARGE_BODY: dict[str, str] = {"x-body-limit": "large"}
 
@@ -26,7 +28,7 @@ class BodyTooLarge(StarletteHTTPException):
     HTTPExceptions from body reading through to the app's error handler."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, too_large_message(limit))
+        super().__init__(413, too_large_message(limit), headers=dict(CLOSE))
         self.details = BodyLimitDetails(limit_bytes=limit)
 
 
@@ -36,8 +38,7 @@ def too_large_message(limit: int) -> str:
 
 def too_large_response(limit: int) -> JSONResponse:
     body = error_body("payload_too_large", too_large_message(limit), {"limit_bytes": limit})
-    # the rest of the body is never read: the connection cannot carry another request
-    return JSONResponse(body, 413, headers={"Connection": "close"})
+    return JSONResponse(body, 413, headers=dict(CLOSE))
 
 
 class BodyLimitMiddleware:

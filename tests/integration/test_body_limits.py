@@ -68,6 +68,7 @@ def _padded(limit: int) -> bytes:
 
 def _assert_413(response: httpx.Response, limit: int) -> None:
     assert response.status_code == 413, response.text
+    assert response.headers["connection"] == "close"
     assert response.json() == {
         "error": {
             "code": "payload_too_large",
