@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from api.access_log import install_access_log
 from api.access_log_writer import AccessLogWriter
+from api.body_limit import BodyLimitMiddleware
 from api.errors import COMMON_ERRORS, install_error_handlers
 from api.routers import (
     admin,
@@ -39,7 +40,9 @@ evidence, live subscriptions, webhooks and risk-weighted random inspections.
 Send an API key as `Authorization: Bearer <key>` (streams also take `?access_token=`).
 Without a key you are the public and see the disclosure view (`/public/...`) only.
 Roles: admin, regulator, department, public; an account may be scoped to a district.
-Every error has one shape: `{"error": {"code", "message", "details"}}`."""
+Every error has one shape: `{"error": {"code", "message", "details"}}`.
+Request bodies are bounded (413), requests per key rate-limited over a sliding window and
+live subscriptions per account capped (429)."""
 
 
 def create_app(api: ApiSettings | None = None, store: StoreSettings | None = None) -> FastAPI:
@@ -68,6 +71,13 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
     app.state.admin_key = api.admin_key.get_secret_value()
     app.state.settings = api
     install_error_handlers(app)
+    # inside the access log (a middleware added later wraps it): refusals are logged too
+    app.add_middleware(
+        BodyLimitMiddleware,
+        document=app.openapi,
+        small=api.max_body_bytes,
+        large=api.max_large_body_bytes,
+    )
     install_access_log(app)
     for module in (
         health,

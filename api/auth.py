@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -23,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
 from rules.store import Store
+from rules.store.accounts import Admission
 
 RoleName = Literal["admin", "regulator", "department", "public"]
 ROLES: tuple[RoleName, ...] = ("admin", "regulator", "department", "public")
@@ -70,18 +71,18 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _limit(request: Request, role: str, account: dict[str, Any] | None) -> int:
-    if account and account.get("rate_limit"):
-        return int(account["rate_limit"])
-    limit: int = getattr(request.app.state.settings, f"rate_limit_{role}")
-    return limit
+def _role_limits(request: Request) -> dict[str, int]:
+    settings = request.app.state.settings
+    return {role: int(getattr(settings, f"rate_limit_{role}")) for role in ROLES}
 
 
-def _check_rate(request: Request, used: int, limit: int) -> None:
+def _check_rate(request: Request, admission: Admission) -> None:
+    """Record the rate headers; refuse (429) a request over its caller's limit."""
     window_s: int = request.app.state.settings.rate_window_s
-    request.state.rate = (limit, max(0, limit - used))
-    if used > limit:
-        retry = window_s - int(time.time()) % window_s
+    request.state.rate = (admission.limit, admission.remaining)
+    if not admission.admitted:
+        retry = max(1, math.ceil(admission.wait_us / 1e6))
+        limit = admission.limit
         raise ApiError(
             429,
             f"rate limit of {limit} requests per {window_s} s exceeded; retry in {retry} s",
@@ -93,11 +94,13 @@ def _check_rate(request: Request, used: int, limit: int) -> None:
 async def authenticate(
     request: Request, credentials: HTTPAuthorizationCredentials | None, anonymous: bool = True
 ) -> Caller:
-    """The caller of this request, rate-limited. Without a key the caller is the
-    public where `anonymous` callers are admitted, else refused (401) at once."""
+    """The caller of this request, rate-limited: at most its limit of requests in any
+    `rate_window_s` (a sliding window, so a burst at a window's edge gains nothing).
+    Without a key the caller is the public where `anonymous` callers are admitted, else
+    refused (401) at once."""
     store: Store = request.app.state.store
     window_s: int = request.app.state.settings.rate_window_s
-    window = int(time.time()) // window_s
+    limits = _role_limits(request)
     token = credentials.credentials if credentials else request.query_params.get("access_token")
     if not token:
         if not anonymous:
@@ -105,17 +108,15 @@ async def authenticate(
         host = request.client.host if request.client else "unknown"
         caller = Caller(role="public")
         request.state.caller = caller
-        used = await store.count_request(host, window_s, window)
-        _check_rate(request, used, _limit(request, "public", None))
+        _check_rate(request, await store.admit_request(host, limits["public"], window_s))
         return caller
     admin_key: str = request.app.state.admin_key
     if hmac.compare_digest(token.encode(), admin_key.encode()):
         caller = Caller(role="admin", account_id="admin", key_id="admin")
         request.state.caller = caller
-        used = await store.count_request("admin-key", window_s, window)
-        _check_rate(request, used, _limit(request, "admin", None))
+        _check_rate(request, await store.admit_request("admin-key", limits["admin"], window_s))
         return caller
-    key, account, used = await store.authenticate(hash_key(token), window_s, window)
+    key, account, admission = await store.authenticate(hash_key(token), window_s, limits)
     if key is None or account is None or key.get("revoked_at") or account.get("disabled"):
         raise ApiError(401, "invalid or revoked API key")
     caller = Caller(
@@ -126,7 +127,7 @@ async def authenticate(
         department=account.get("department"),
     )
     request.state.caller = caller
-    _check_rate(request, used, _limit(request, caller.role, account))
+    _check_rate(request, admission)
     return caller
 
 

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from pydantic import BeforeValidator
 
 from api.auth import Caller
-from api.errors import ApiError
+from api.errors import ApiError, clip
 from rules.store import Store
 from streams.identifiers import uscc_problem
 
@@ -27,7 +27,7 @@ async def get_store(request: Request) -> Store:
 def valid_uscc(uscc: str) -> str:
     problem = uscc_problem(uscc)
     if problem:
-        raise ApiError(422, f"invalid USCC {uscc!r}: {problem}", code="invalid_uscc")
+        raise ApiError(422, f"invalid USCC {clip(uscc)!r}: {problem}", code="invalid_uscc")
     return uscc
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,10 +19,31 @@ _CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    413: "payload_too_large",
     422: "invalid_request",
     429: "rate_limited",
     503: "unavailable",
 }
+
+
+#: how much of a caller's value an error or a result may echo back
+ECHO_CHARS = 64
+#: how long one message of a validation error may be
+MESSAGE_CHARS = 500
+
+
+def clip(value: str, chars: int = ECHO_CHARS) -> str:
+    """A value as far as an answer may echo it: a client must not be able to make the
+    API hold and send back whatever it sent.
+
+    >>> clip("x" * 100, 8)
+    'xxxxxxxx… (100 characters)'
+    """
+    return value if len(value) <= chars else f"{value[:chars]}… ({len(value)} characters)"
+
+
+class BodyLimitDetails(TypedDict):
+    limit_bytes: int
 
 
 #: what a 503 tells the client while Redis is away: the API reconnects by itself
@@ -51,8 +72,9 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     401: _error("no API key where one is needed, or an invalid or revoked one"),
     403: _error("the caller's role may not do this"),
     404: _error("no such record (or not in the caller's district)"),
+    413: _error("the request body is larger than this route takes (details.limit_bytes)"),
     422: _error("invalid input: a malformed USCC, parameter, body, cursor or time"),
-    429: _error("rate limit exceeded: see Retry-After"),
+    429: _error("rate limit exceeded, or too many live subscriptions: see Retry-After"),
     503: _error("the state store is unavailable: see Retry-After"),
 }
 
@@ -94,9 +116,9 @@ def invalid_request(errors: Sequence[Any], field: Callable[[Any], str] | None = 
     """A 422 from pydantic's validation errors: each field (its location joined by dots,
     unless `field` names it) with its message."""
     name = field or (lambda e: ".".join(str(p) for p in e["loc"]))
-    details = [{"field": name(e), "message": e["msg"]} for e in errors]
+    details = [{"field": clip(name(e)), "message": clip(e["msg"], MESSAGE_CHARS)} for e in errors]
     message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-    return ApiError(422, message, details)
+    return ApiError(422, clip(message, 4 * MESSAGE_CHARS), details)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -113,7 +135,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             # Starlette names the methods of the first route that matched the path only
             headers["Allow"] = ", ".join(sorted(_methods_of(request)))
-        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers)
+        details = getattr(exc, "details", None)  # api/body_limit.py's BodyTooLarge has some
+        return JSONResponse(
+            error_body(code, str(exc.detail), details), exc.status_code, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

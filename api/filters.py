@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from api.errors import clip
 from streams.identifiers import uscc_problem
 
 Kind = Literal["warning", "grade_change"]
@@ -47,7 +48,7 @@ class OutputFilter(BaseModel):
         for uscc in usccs or []:
             problem = uscc_problem(uscc)
             if problem:
-                raise ValueError(f"invalid USCC {uscc!r}: {problem}")
+                raise ValueError(f"invalid USCC {clip(uscc)!r}: {problem}")
         return usccs
 
     @field_validator("districts")
@@ -55,7 +56,9 @@ class OutputFilter(BaseModel):
     def _valid_districts(cls, districts: list[str] | None) -> list[str] | None:
         for d in districts or []:
             if not (d.isdigit() and 2 <= len(d) <= 6):
-                raise ValueError(f"district {d!r} is not a 2- to 6-digit division-code prefix")
+                raise ValueError(
+                    f"district {clip(d)!r} is not a 2- to 6-digit division-code prefix"
+                )
         return districts
 
     @property

@@ -6,7 +6,7 @@ import functools
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from api.errors import ApiError
+from api.errors import ApiError, clip
 from api.schemas import GradeAsOf, HistoryEntry, Indicator, Reason, RiskLabel
 from rules.calendar import day_start
 from rules.catalogue import all_rules
@@ -27,9 +27,11 @@ def parse_as_of(text: str) -> tuple[str, bool]:
             return day_start(date.fromisoformat(text) + timedelta(days=1)), False
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ApiError(422, f"as_of {text!r} is neither a date nor an RFC 3339 time") from None
+        raise ApiError(
+            422, f"as_of {clip(text)!r} is neither a date nor an RFC 3339 time"
+        ) from None
     if moment.tzinfo is None:
-        raise ApiError(422, f"as_of {text!r} needs a UTC offset, e.g. +08:00")
+        raise ApiError(422, f"as_of {clip(text)!r} needs a UTC offset, e.g. +08:00")
     return moment.isoformat(), True
 
 

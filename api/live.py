@@ -165,6 +165,7 @@ def hub_for(app: FastAPI) -> LiveHub:
     hub: LiveHub | None = getattr(app.state, "live_hub", None)
     if hub is None:
         settings = getattr(app.state, "live_settings", None) or LiveSettings()
+        app.state.live_settings = settings  # the slots' cap and leases read it too
         hub = app.state.live_hub = LiveHub(app.state.store, settings)
     return hub
 

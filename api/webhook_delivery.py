@@ -27,6 +27,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from api.auth import MEMBER_ROLES
 from api.filters import OutputFilter
 from api.signing import sign
+from api.webhook_policy import DestinationPolicy, DestinationRefused, Resolver, resolver_of
 from rules.jsoncodec import dumps
 from rules.store import Store
 from rules.store.live import stream_id
@@ -82,19 +83,46 @@ def _stop_if_cancelled() -> None:
 
 async def run_deliveries(app: FastAPI) -> None:
     """Deliver webhooks until cancelled."""
-    settings: ApiSettings = app.state.settings
-    timeout = httpx.Timeout(settings.webhook_timeout_s)
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
-        await Deliverer(app.state.store, settings, http).run()
+    deliverer = Deliverer(app.state.store, app.state.settings, resolver_of(app))
+    try:
+        await deliverer.run()
+    finally:
+        await deliverer.close_clients()
+
+
+#: connection pools kept, one per destination host name (the oldest closed beyond)
+_MAX_CLIENTS = 256
 
 
 class Deliverer:
-    def __init__(self, store: Store, settings: ApiSettings, http: httpx.AsyncClient):
-        self.store, self.settings, self.http = store, settings, http
+    def __init__(self, store: Store, settings: ApiSettings, resolve: Resolver):
+        self.store, self.settings, self.resolve = store, settings, resolve
         self.token = uuid.uuid4().hex  # this process's name on the leases it holds
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.lease_ms = settings.webhook_lease_ms
         self.poll_s = settings.webhook_poll_interval_s
+        self.clients: dict[str, httpx.AsyncClient] = {}
+
+    async def _client(self, host: str) -> httpx.AsyncClient:
+        """The host name's own connection pool: requests go to checked addresses, so a
+        pool keyed by address alone could let a TLS connection verified for one name
+        carry another name's deliveries. Redirects are never followed: a 3xx is a failed
+        attempt, so a receiver cannot send a delivery on to where the policy would not."""
+        client = self.clients.pop(host, None)
+        if client is None:
+            timeout = httpx.Timeout(self.settings.webhook_timeout_s)
+            client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+            if len(self.clients) >= _MAX_CLIENTS:
+                with contextlib.suppress(Exception):
+                    await self.clients.pop(next(iter(self.clients))).aclose()
+        self.clients[host] = client  # the most recently used last
+        return client
+
+    async def close_clients(self) -> None:
+        clients, self.clients = list(self.clients.values()), {}
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     async def run(self) -> None:
         try:
@@ -259,8 +287,18 @@ class Deliverer:
         }
         started = time.perf_counter()
         try:
-            response = await self.http.post(webhook["url"], content=body, headers=headers)
+            # checked again now, as the settings and the name's addresses stand, and the
+            # request sent to the very address checked
+            policy = DestinationPolicy.from_settings(self.settings)
+            to = await policy.check(webhook["url"], self.resolve)
+            headers["Host"] = to.host_header()
+            http = await self._client(to.host)
+            response = await http.post(
+                to.request_url(), content=body, headers=headers, extensions=to.extensions()
+            )
             result = Attempt(response.status_code, None, 0.0)
+        except DestinationRefused as exc:
+            result = Attempt(None, f"destination refused: {exc}"[:300], 0.0)
         except Exception as exc:  # no answer (refused, timeout, a bad URL): a failed attempt
             result = Attempt(None, f"{type(exc).__name__}: {exc}"[:300], 0.0)
         result.seconds = time.perf_counter() - started

@@ -7,10 +7,10 @@ the `up` supervisor can set the environment first.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _CONFIG = SettingsConfigDict(env_prefix="CREDITWATCH_", extra="ignore")
 
@@ -102,6 +102,10 @@ class ApiSettings(BaseSettings):
     rate_limit_regulator: int = 1200
     rate_limit_department: int = 600
     rate_limit_public: int = 60
+    #: request bodies: at most this many bytes (413 beyond); the routes that take lists
+    #: or documents (batch lookups, inspection plans, the rule set) take the larger figure
+    max_body_bytes: int = Field(default=64 * 1024, ge=1)
+    max_large_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1)
     #: deliver webhooks from this API process (several processes share the work)
     webhooks_enabled: bool = True
     #: webhooks: a failed delivery is retried after base, 2x base, 4x base... (at most
@@ -120,6 +124,18 @@ class ApiSettings(BaseSettings):
     #: entries kept in each webhook's delivery log
     webhook_log_maxlen: int = 1000
     webhook_max_per_account: int = 50
+    #: webhook destinations (api/webhook_policy.py): https only unless http is allowed;
+    #: non-public addresses only where this list names the host or a CIDR covers them
+    #: (comma-separated, e.g. "hooks.internal.example,10.20.0.0/16")
+    webhook_allow_http: bool = False
+    webhook_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("webhook_allow", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 class LiveSettings(BaseSettings):
@@ -138,6 +154,11 @@ class LiveSettings(BaseSettings):
     #: the tailer's pause after a Redis error, doubled per failure up to the cap
     backoff_s: float = 0.5
     backoff_cap_s: float = 10.0
+    #: live subscriptions (SSE and WebSocket together) an account may hold at once
+    max_per_account: int = Field(default=10, ge=1)
+    #: each holds an expiring lease, renewed every third of it while it lasts: the slot
+    #: of one whose API process died frees itself after this long
+    lease_ms: int = Field(default=30_000, ge=100)
 
 
 class StackSettings(BaseSettings):

@@ -4,6 +4,7 @@ POST and can be told to fail."""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,10 +28,12 @@ class Receiver:
     """A real HTTP server in a thread that records every POST; it answers 500 to the
     next `fail_next` requests, or to all while `failing`."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.received: list[Received] = []
         self.fail_next = 0
         self.failing = False
+        #: answer 302 to this location instead of 200
+        self.redirect_to: str | None = None
         self._lock = threading.Lock()
         receiver = self
 
@@ -40,10 +43,13 @@ class Receiver:
                 with receiver._lock:
                     fail = receiver.failing or receiver.fail_next > 0
                     receiver.fail_next = max(0, receiver.fail_next - 1)
-                    status = 500 if fail else 200
+                    redirect = receiver.redirect_to
+                    status = 500 if fail else 302 if redirect else 200
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     receiver.received.append(Received(self.path, headers, body, status))
                 self.send_response(status)
+                if status == 302 and redirect:
+                    self.send_header("Location", redirect)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -51,6 +57,8 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:  # an https receiver
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str = "/hook") -> str:

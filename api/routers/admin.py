@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import OPTIONAL_KEY, Admin, Anyone, RoleName, new_key
 from api.deps import StoreDep
-from api.errors import ApiError
+from api.errors import ApiError, clip
 from api.paging import Cursor, Limit, Since, stream_page
 from api.schemas import Page
 from api.schemas_admin import (
@@ -33,7 +33,7 @@ def _now() -> str:
 async def _account(store: StoreDep, account_id: str) -> dict[str, Any]:
     account = await store.get_account(account_id)
     if account is None:
-        raise ApiError(404, f"no account {account_id!r}")
+        raise ApiError(404, f"no account {clip(account_id)!r}")
     return account
 
 
@@ -60,7 +60,7 @@ async def who_am_i(caller: Anyone) -> Any:
 async def create_account(body: AccountRequest, store: StoreDep, caller: Admin) -> Any:
     """Open an account for a department or a person's role; then create its keys."""
     if await store.get_account(body.account_id) is not None:
-        raise ApiError(409, f"account {body.account_id!r} exists", code="conflict")
+        raise ApiError(409, f"account {clip(body.account_id)!r} exists", code="conflict")
     account = {**body.model_dump(), "created_at": _now(), "created_by": caller.account_id}
     account["disabled"] = False
     await store.put_account(account)
@@ -141,7 +141,7 @@ async def revoke_key(key_id: str, store: StoreDep, caller: Admin) -> Response:
                 record["revoked_at"], record["revoked_by"] = _now(), caller.account_id
                 await store.put_key(key_hash, record)
             return Response(status_code=204)
-    raise ApiError(404, f"no key {key_id!r}")
+    raise ApiError(404, f"no key {clip(key_id)!r}")
 
 
 @router.get("/admin/access-log", response_model=Page[AccessRecord])

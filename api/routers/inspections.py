@@ -17,8 +17,9 @@ from fastapi import APIRouter, Path, Query
 from prometheus_client import Counter
 
 from api.auth import OPTIONAL_KEY, Admin, Anyone, Caller, Member
+from api.body_limit import LARGE_BODY
 from api.deps import StoreDep
-from api.errors import ApiError
+from api.errors import ApiError, clip
 from api.schemas_inspections import (
     BlindSpots,
     Plan,
@@ -109,6 +110,7 @@ def _with_results(plan: dict[str, Any], results: dict[str, dict[str, str]]) -> d
         403: {"description": "the districts asked for are outside the caller's scope"},
         422: {"description": "invalid parameters, or an empty inspector pool"},
     },
+    openapi_extra=LARGE_BODY,  # up to 10,000 inspectors
 )
 async def draw_plan(body: PlanRequest, store: StoreDep, caller: Member) -> Any:
     """Draw a plan: random targets by grade (ceil(ratio x eligible)), random
@@ -316,12 +318,16 @@ async def blind_spots(
     then the lowest score. Only the caller's district scope is searched."""
     wanted = sorted({g.strip().upper() for g in grades.split(",") if g.strip()})
     if not wanted or any(g not in ins.GRADES for g in wanted):
-        raise ApiError(422, f"grades must be a comma-separated subset of A,B,C,D, not {grades!r}")
+        raise ApiError(
+            422, f"grades must be a comma-separated subset of A,B,C,D, not {clip(grades)!r}"
+        )
     try:  # a date in the calendar: the pattern alone lets 2026-13-01 through
         today = date.fromisoformat(as_of) if as_of else datetime.now(CHINA).date()
         since = add_months(today, -months)  # before year 1 is a ValueError too
     except ValueError:
-        raise ApiError(422, f"as_of {as_of!r} is not a date (YYYY-MM-DD) after year 1") from None
+        raise ApiError(
+            422, f"as_of {clip(str(as_of))!r} is not a date (YYYY-MM-DD) after year 1"
+        ) from None
     found = []
     async for uscc, entry in store.iter_directory():
         where = entry.get("district") or ""

@@ -16,9 +16,10 @@ from fastapi.responses import StreamingResponse
 
 from api.access_log import record_access
 from api.auth import Caller, Member, Regulator
+from api.body_limit import LARGE_BODY
 from api.deps import StoreDep
 from api.directory_views import CSV_COLUMNS, EntryFilter, csv_row, summaries_response, summary
-from api.errors import ApiError
+from api.errors import ApiError, clip
 from api.schemas import BatchRequest, BatchResult, EnterpriseSummary, Page
 from rules.store import Store
 from streams.identifiers import id_problem, person_key, uscc_problem
@@ -55,6 +56,7 @@ Filters = Annotated[EntryFilter, Depends(_filters)]
 @router.post(
     "/batch",
     response_model=BatchResult,
+    openapi_extra=LARGE_BODY,
     responses={422: {"description": "more than 1,000 USCCs, or none"}},
 )
 async def batch_lookup(body: BatchRequest, store: StoreDep, caller: Member) -> Any:
@@ -63,7 +65,7 @@ async def batch_lookup(body: BatchRequest, store: StoreDep, caller: Member) -> A
     are listed apart; duplicates are answered once."""
     asked = list(dict.fromkeys(body.usccs))
     problems = {u: uscc_problem(u) for u in asked}
-    invalid = [{"uscc": u, "problem": p} for u, p in problems.items() if p]
+    invalid = [{"uscc": clip(u), "problem": p} for u, p in problems.items() if p]
     valid = [u for u, p in problems.items() if not p]
     entries = await store.directory_entries(valid)
     seen = {u: e for u, e in entries.items() if caller.sees(e.get("district"))}

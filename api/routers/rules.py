@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from api.auth import Admin, Member, Regulator
+from api.body_limit import LARGE_BODY
 from api.deps import StoreDep
 from api.errors import ApiError
 from api.schemas import AllowedAddress, RulesDocument, RuleSetView
@@ -34,7 +35,12 @@ async def get_rules(store: StoreDep, _caller: Member) -> Any:
     return _view(published or default_ruleset(), published is not None)
 
 
-@router.put("/rules", response_model=RuleSetView, responses={422: {"description": "invalid"}})
+@router.put(
+    "/rules",
+    response_model=RuleSetView,
+    responses={422: {"description": "invalid"}},
+    openapi_extra=LARGE_BODY,
+)
 async def put_rules(document: RulesDocument, store: StoreDep, _caller: Admin) -> Any:
     """Publish a rule set (the rules-file structure as JSON). Running workers switch to
     it at their next batch; nothing changes if it is invalid."""

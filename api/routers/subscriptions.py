@@ -23,6 +23,7 @@ from api.auth import MEMBER_ROLES, Member, allow, bearer
 from api.errors import ApiError, invalid_request
 from api.filters import Direction, Kind, OutputFilter
 from api.live import EVENTS_SENT, Subscription, close_hub, hub_for, start_position
+from api.live_slots import SlotLease, claim_slot
 from rules.jsoncodec import dumps
 
 log = logging.getLogger(__name__)
@@ -130,19 +131,29 @@ async def stream(
     from_start = not cursor and start == "start"
     sub = Subscription(hub, caller, wanted, position, "sse", from_start=from_start)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    lease = await claim_slot(request.app, caller)  # last: a refusal above takes no slot
     return _EventStream(
-        _sse(request, sub, hub.settings.retry_ms), media_type="text/event-stream", headers=headers
+        lease,
+        _sse(request, sub, hub.settings.retry_ms),
+        media_type="text/event-stream",
+        headers=headers,
     )
 
 
 class _EventStream(StreamingResponse):
-    """A StreamingResponse that always closes its body: when the client goes, Starlette
-    cancels the stream but leaves the generator suspended, and its subscriber would be
-    let go only whenever the garbage collector finalizes it."""
+    """A StreamingResponse that holds its subscription's slot while it streams, and
+    always closes its body: when the client goes, Starlette cancels the stream but
+    leaves the generator suspended, and its subscriber would be let go only whenever
+    the garbage collector finalizes it."""
+
+    def __init__(self, lease: SlotLease, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lease = lease
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            async with self.lease.held():
+                await super().__call__(scope, receive, send)
         finally:
             body = self.body_iterator
             if isinstance(body, AsyncGenerator):
@@ -189,6 +200,7 @@ async def websocket(
         wanted = build_filter(fields)
         # before accepting: a client that sees the connection open is already subscribed
         position = await start_position(ws.app.state.store, last_event_id, start)
+        lease = await claim_slot(ws.app, caller)
     except (ApiError, RedisError) as exc:
         status = exc.status if isinstance(exc, ApiError) else 503
         reason = exc.message if isinstance(exc, ApiError) else "the state store is unavailable"
@@ -196,20 +208,21 @@ async def websocket(
         record_access(handshake, _WS_ROUTE, status)
         await ws.close(code=1013 if status in (429, 503) else 1008, reason=reason[:120])
         return
-    await ws.accept()
-    record_access(handshake, _WS_ROUTE, 101)
-    hub = hub_for(ws.app)
-    from_start = not last_event_id and start == "start"
-    sub = Subscription(hub, caller, wanted, position, "ws", from_start=from_start)
-    pump = asyncio.create_task(_pump(ws, sub))
-    listen = asyncio.create_task(_until_disconnect(ws))
-    try:
-        await asyncio.wait({pump, listen}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (pump, listen):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, *_GONE):
-                await task
+    async with lease.held():
+        await ws.accept()
+        record_access(handshake, _WS_ROUTE, 101)
+        hub = hub_for(ws.app)
+        from_start = not last_event_id and start == "start"
+        sub = Subscription(hub, caller, wanted, position, "ws", from_start=from_start)
+        pump = asyncio.create_task(_pump(ws, sub))
+        listen = asyncio.create_task(_until_disconnect(ws))
+        try:
+            await asyncio.wait({pump, listen}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (pump, listen):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, *_GONE):
+                    await task
     if not listen.cancelled() and listen.exception() is None:
         return  # the client left
     with contextlib.suppress(*_GONE):

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import Caller, Member
 from api.deps import StoreDep
-from api.errors import ApiError
+from api.errors import ApiError, clip
 from api.schemas_webhooks import Delivery, NewWebhook, Notice, Webhook, WebhookRequest
+from api.webhook_policy import DestinationPolicy, DestinationRefused, resolver_of
 
 router = APIRouter(tags=["webhooks"])
 Limit = Annotated[int, Query(ge=1, le=500, description="entries, newest first")]
@@ -28,21 +29,39 @@ async def _owned(store: StoreDep, caller: Caller, webhook_id: str) -> dict[str, 
     """The webhook, if the caller may manage it; others' are 404, as if unknown."""
     webhook = await store.get_webhook(webhook_id)
     if webhook is None or (caller.role != "admin" and webhook["account_id"] != caller.account_id):
-        raise ApiError(404, f"no webhook {webhook_id!r}")
+        raise ApiError(404, f"no webhook {clip(webhook_id)!r}")
     return webhook
 
 
-@router.post("/webhooks", response_model=NewWebhook, status_code=201, responses={409: {}})
+_CREATE_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "the account has as many webhooks as it may"},
+    422: {"description": "invalid, or a destination the policy refuses (docs/webhooks.md)"},
+}
+
+
+@router.post("/webhooks", response_model=NewWebhook, status_code=201, responses=_CREATE_ERRORS)
 async def create_webhook(
     body: WebhookRequest, request: Request, store: StoreDep, caller: Member
 ) -> Any:
     """Register a URL: warnings and grade changes appended from now on that pass
     `filters` (and lie in the caller's district, for a scoped account) are POSTed to
-    it. The secret is in this response only."""
+    it. The secret is in this response only. The URL must be https and reach a public
+    address, unless the operator allows otherwise (docs/webhooks.md)."""
     account_id = caller.account_id or "admin"
-    limit: int = request.app.state.settings.webhook_max_per_account
+    settings = request.app.state.settings
+    limit: int = settings.webhook_max_per_account
     if len(await store.list_webhooks(account_id)) >= limit:
         raise ApiError(409, f"an account may have at most {limit} webhooks", code="conflict")
+    try:
+        policy = DestinationPolicy.from_settings(settings)
+        await policy.check(body.url, resolver_of(request.app))
+    except DestinationRefused as exc:
+        raise ApiError(
+            422,
+            f"webhook destination refused: {exc}",
+            details=[{"field": "body.url", "message": str(exc)}],
+            code="destination_refused",
+        ) from None
     webhook: dict[str, Any] = {
         "webhook_id": f"wh_{secrets.token_hex(8)}",
         "account_id": account_id,
@@ -92,7 +111,7 @@ async def resume_webhook(webhook_id: str, store: StoreDep, caller: Member) -> An
     """Un-pause: delivery starts again from the record that failed, so nothing is lost."""
     await _owned(store, caller, webhook_id)
     if not await store.resume_webhook(webhook_id):
-        raise ApiError(404, f"no webhook {webhook_id!r}")
+        raise ApiError(404, f"no webhook {clip(webhook_id)!r}")
     return _public(await _owned(store, caller, webhook_id))
 
 

@@ -35,7 +35,9 @@ Cluster slot):
   cw:grade-counts      grade -> enterprises at it (the directory's, for /metrics)
   cw:accounts, cw:api-keys
                        accounts (JSON) and API keys by SHA-256 (the key is never stored)
-  cw:rate:KEY:WINDOW   requests of a key in a rate-limit window (expires)
+  cw:rate:KEY          a sliding-window log of a key's admitted requests (times, us;
+                       cw:rate:anon:ADDRESS for callers without a key; expires)
+  cw:live:ACCOUNT      an account's live subscriptions: id -> lease expiry (ms)
   cw:access-log        every data access: who, what, when, how many records
 
 Batch reads (MGET of states) and the global keys span slots: a Redis Cluster

@@ -1,4 +1,4 @@
-"""Accounts, API keys (hashed at rest), rate-limit counters and the access log.
+"""Accounts, API keys (hashed at rest), rate-limit logs and the access log.
 
 An API key is only ever stored as its SHA-256: keys are long random strings, so a fast
 hash is enough and a leaked database gives no usable key.
@@ -6,10 +6,29 @@ hash is enough and a leaked database gives no usable key.
 
 from __future__ import annotations
 
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from rules.jsoncodec import dumpb, dumps, loads
 from rules.store.base import StoreBase
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A request against its caller's rate limit: admitted or not, the requests in the
+    window (this one included if admitted), and how long until one more would be."""
+
+    admitted: bool
+    limit: int
+    used: int
+    wait_us: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
 
 
 class AccountStore(StoreBase):
@@ -33,27 +52,30 @@ class AccountStore(StoreBase):
         return [(k.decode(), loads(v)) for k, v in found.items()]
 
     async def authenticate(
-        self, key_hash: str, window_s: int, window: int
-    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, int]:
-        """(key record, account, requests of this key in the window so far, this one
-        included); (None, None, 0) for an unknown key."""
-        counter = f"{self.prefix}:rate:{key_hash[:16]}:{window}"
-        keys = [self.api_keys, self.accounts, counter]
-        key, account, used = await self._authenticate(keys=keys, args=[key_hash, window_s])
+        self, key_hash: str, window_s: float, role_limits: Mapping[str, int]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, Admission]:
+        """(key record, account, whether this request is admitted by the key's sliding
+        window of `window_s`); the limit is the account's `rate_limit`, else its role's
+        in `role_limits`. An unknown key, or one without an account, is not counted."""
+        log = f"{self.prefix}:rate:{key_hash[:16]}"
+        found = await self._authenticate(
+            keys=[self.api_keys, self.accounts, log],
+            args=[key_hash, int(window_s * 1e6), secrets.token_hex(8), json.dumps(role_limits)],
+        )
+        key, account, (admitted, used, wait_us), limit = found
         return (
             loads(key) if key else None,
             loads(account) if account else None,
-            int(used),
+            Admission(bool(admitted), int(limit), int(used), int(wait_us)),
         )
 
-    async def count_request(self, who: str, window_s: int, window: int) -> int:
-        """Count an anonymous caller's request (by address) in the rate window."""
-        counter = f"{self.prefix}:rate:anon:{who}:{window}"
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.incr(counter)
-        pipe.expire(counter, window_s * 2, nx=True)
-        used, _ = await pipe.execute()
-        return int(used)
+    async def admit_request(self, who: str, limit: int, window_s: float) -> Admission:
+        """Count a request of a caller without an account key (by address, or the
+        bootstrap admin key) in its sliding window, unless it is over `limit`."""
+        log = f"{self.prefix}:rate:anon:{who}"
+        args: list[int | str] = [limit, int(window_s * 1e6), secrets.token_hex(8)]
+        admitted, used, wait_us = await self._admit(keys=[log], args=args)
+        return Admission(bool(admitted), limit, int(used), int(wait_us))
 
     # --- the access log (监管留痕) ----------------------------------------------------
     async def log_access_many(self, records: list[dict[str, Any]]) -> None:

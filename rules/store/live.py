@@ -1,5 +1,6 @@
 """What live subscriptions read (api/live.py): the heads of the two output streams, a
-blocking wait for news on them, and one subscriber's next entries after its position."""
+blocking wait for news on them, and one subscriber's next entries after its position;
+and the leases that count an account's live subscriptions (api/live_slots.py)."""
 
 from __future__ import annotations
 
@@ -83,3 +84,23 @@ class LiveStore(StoreBase):
         # position's successor and its oldest entry.
         ms, seq = stream_id(position)
         return length >= self.maxlen and (ms, seq + 1) < stream_id(first)
+
+    # --- an account's live subscriptions: one expiring lease each -----------------------
+    def _live_slots(self, account_id: str) -> str:
+        return f"{self.prefix}:live:{account_id}"
+
+    async def claim_live_slot(
+        self, account_id: str, subscription_id: str, lease_ms: int, cap: int
+    ) -> tuple[bool, int]:
+        """Take a slot for a subscription unless the account holds `cap` live leases:
+        (taken, leases held now)."""
+        args: list[int | str] = [subscription_id, lease_ms, cap]
+        taken, held = await self._live_claim(keys=[self._live_slots(account_id)], args=args)
+        return bool(taken), int(held)
+
+    async def renew_live_slot(self, account_id: str, subscription_id: str, lease_ms: int) -> None:
+        args: list[int | str] = [subscription_id, lease_ms]
+        await self._live_renew(keys=[self._live_slots(account_id)], args=args)
+
+    async def release_live_slot(self, account_id: str, subscription_id: str) -> None:
+        await self.redis.zrem(self._live_slots(account_id), subscription_id)

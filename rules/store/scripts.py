@@ -190,15 +190,46 @@ return 1
 # The caller of a request in one round trip: the key's record, its account, and the
 # count of the key's requests in the current rate window (incremented here).
 # KEYS: keys hash, accounts hash, rate counter; ARGV: key hash, window seconds
-AUTHENTICATE = """
+# A sliding-window log of one caller's requests (rules/store/accounts.py): the times
+# (Redis's clock, microseconds) of those admitted within the last window, so no
+# window-long stretch, wherever it starts, holds more than the limit. A refused request
+# is not logged: a client that keeps knocking is let in as soon as the oldest ages out.
+# Returns {admitted 0/1, requests in the window, microseconds until a slot frees}.
+_ADMIT = """
+local function admit(log, limit, window, nonce)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  redis.call('ZREMRANGEBYSCORE', log, '-inf', now - window)
+  local used = redis.call('ZCARD', log)
+  if used < limit then
+    redis.call('ZADD', log, now, nonce)
+    redis.call('PEXPIRE', log, math.ceil(window / 1000))
+    return {1, used + 1, 0}
+  end
+  local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
+  return {0, used, math.max(1, tonumber(oldest[2]) + window - now)}
+end
+"""
+# KEYS: log; ARGV: limit, window (us), nonce
+ADMIT = _ADMIT + "return admit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3])"
+
+# A key, its account and the request admitted or not, in one round trip. The limit is
+# the account's own `rate_limit`, else its role's (ARGV[4], JSON role -> limit).
+# KEYS: api keys, accounts, log; ARGV: key hash, window (us), nonce, role limits
+AUTHENTICATE = (
+    _ADMIT
+    + """
 local key = redis.call('HGET', KEYS[1], ARGV[1])
-if not key then return {false, false, 0} end
+if not key then return {false, false, {1, 0, 0}, 0} end
 local record = cjson.decode(key)
 local account = redis.call('HGET', KEYS[2], record['account_id'])
-local used = redis.call('INCR', KEYS[3])
-if used == 1 then redis.call('EXPIRE', KEYS[3], ARGV[2] * 2) end
-return {key, account, used}
+if not account then return {key, false, {1, 0, 0}, 0} end
+local fields = cjson.decode(account)
+local limit = tonumber(fields['rate_limit'])
+if not limit or limit < 1 then limit = tonumber(cjson.decode(ARGV[4])[fields['role']]) or 0 end
+return {key, account, admit(KEYS[3], limit, tonumber(ARGV[2]), ARGV[3]), limit}
 """
+)
 
 # A webhook's delivery state and log entry (rules/store/webhooks.py), written only while
 # the webhook exists: one deleted mid-delivery is not brought back as a stray cursor.
@@ -220,4 +251,28 @@ return 0
 LEASE_RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"""
+
+# An account's live subscriptions (rules/store/live.py): a sorted set of subscription
+# id -> lease expiry (Redis's clock, ms). Expired leases (their process died) are
+# dropped before counting; a subscription renews its own while it lasts.
+# KEYS: the account's slots; ARGV: subscription id, lease ms, cap
+LIVE_CLAIM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local held = redis.call('ZCARD', KEYS[1])
+if held >= tonumber(ARGV[3]) then return {0, held} end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {1, held + 1}
+"""
+# Renewed even if it lapsed meanwhile (a Redis outage): the subscription is still live.
+# KEYS: the account's slots; ARGV: subscription id, lease ms
+LIVE_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
 """

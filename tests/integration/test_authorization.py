@@ -4,6 +4,7 @@ policy; an operation missing from it fails the test, so a new endpoint must be p
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 import uuid
@@ -13,7 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from streams.settings import StoreSettings
+from api.auth import new_key
+from rules.store import Store
+from streams.settings import LiveSettings, StoreSettings
 from tests import factories as f
 from tests.integration.conftest import ADMIN_KEY, ApiClient, api_settings
 
@@ -133,3 +136,95 @@ def test_each_role_is_admitted_or_refused_as_the_policy_says(
         assert status not in (401, 403), f"{role} refused {operation}: {status}"
     else:
         assert status == (401 if role == "anonymous" else 403), f"{role} {operation}: {status}"
+
+
+# --- refusals that come before or beside the role check ---------------------------------
+#: every operation that takes a request body, from the document
+BODY_OPERATIONS = [
+    f"{m.upper()} {path}"
+    for path, ops in create_app(api_settings()).openapi()["paths"].items()
+    for m, op in ops.items()
+    if "requestBody" in op
+]
+TIGHT = 3  # every role's requests per window in the `tight` app
+#: the client, each role's headers (the rate test's, and the live cap test's), the store
+Tight = tuple[TestClient, dict[str, dict[str, str]], dict[str, dict[str, str]], StoreSettings]
+
+
+async def _accounts(settings: StoreSettings, name: str) -> dict[str, dict[str, str]]:
+    """An account and key of each role, written to the store directly: making them
+    through the admin API would spend the admin key's few requests."""
+    store = Store.from_settings(settings)
+    headers = {}
+    try:
+        for role in ("public", "department", "regulator"):
+            key_id, key, key_hash = new_key()
+            account = {"account_id": f"{name}-{role}", "role": role, "name": role}
+            await store.put_account({**account, "department": "samr", "disabled": False})
+            await store.put_key(key_hash, {"key_id": key_id, "account_id": f"{name}-{role}"})
+            headers[role] = ApiClient.auth(key)
+    finally:
+        await store.close()
+    return headers
+
+
+@pytest.fixture(scope="module")
+def tight(redis_server: str) -> Iterator[Tight]:
+    """An app with small bodies, a few requests per window for every role, and one live
+    subscription per account."""
+    store = StoreSettings(redis_url=redis_server, key_prefix=f"tight{uuid.uuid4().hex[:8]}")
+    limits = {f"rate_limit_{role}": TIGHT for role in ("admin", "regulator", "department")}
+    settings = api_settings(
+        webhooks_enabled=False,
+        max_body_bytes=1024,
+        max_large_body_bytes=4096,
+        rate_limit_public=TIGHT,
+        **limits,
+    )
+    app = create_app(settings, store)
+    app.state.live_settings = LiveSettings(max_per_account=1)
+    rate, live = asyncio.run(_accounts(store, "rate")), asyncio.run(_accounts(store, "live"))
+    with TestClient(app) as client:
+        yield client, {"anonymous": {}, "admin": ApiClient.auth(ADMIN_KEY), **rate}, live, store
+
+
+@pytest.mark.parametrize(("operation", "role"), list(itertools.product(BODY_OPERATIONS, ROLES)))
+def test_an_oversized_body_is_refused_whoever_sends_it(
+    tight: Tight, operation: str, role: str
+) -> None:
+    """413 before the key is even looked at: a body is never read past its limit, and
+    the refusal tells nothing about the caller's rights."""
+    client, headers, _, _ = tight
+    method, template = operation.split(" ", 1)
+    path = re.sub(r"\{[^}]+\}", "no-such-id", template.replace("{uscc}", f.uscc()))
+    body = b"{" + b" " * 4096 + b"}"
+    reply = client.request(
+        method, path, content=body, headers={**headers[role], "Content-Type": "application/json"}
+    )
+    assert reply.status_code == 413, f"{role} {operation}: {reply.status_code}"
+    assert reply.json()["error"]["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_is_rate_limited(tight: Tight, role: str) -> None:
+    client, headers, _, _ = tight
+    codes = [client.get("/me", headers=headers[role]).status_code for _ in range(TIGHT + 1)]
+    assert codes == [200] * TIGHT + [429], codes
+
+
+@pytest.mark.parametrize("role", ["department", "regulator"])
+def test_a_member_over_its_live_cap_is_refused(tight: Tight, role: str) -> None:
+    """The slot held here as a serving process would hold it."""
+    client, _, headers, settings = tight
+
+    async def hold() -> None:
+        store = Store.from_settings(settings)
+        try:
+            assert (await store.claim_live_slot(f"live-{role}", "held", 60_000, 1))[0]
+        finally:
+            await store.close()
+
+    asyncio.run(hold())
+    reply = client.get("/subscriptions/stream", headers=headers[role])
+    assert reply.status_code == 429, reply.text
+    assert reply.json()["error"]["code"] == "too_many_subscriptions"

@@ -57,6 +57,8 @@ def running(kafka_broker: str, redis_server: str, tmp_path_factory) -> Iterator[
         "CREDITWATCH_DATADIR": str(logs / "worker"),
         "CREDITWATCH_ADMIN_KEY": key,
         "CREDITWATCH_API_PORT": str(api_port),
+        "CREDITWATCH_WEBHOOK_ALLOW_HTTP": "true",  # the test's receiver: http on loopback
+        "CREDITWATCH_WEBHOOK_ALLOW": "127.0.0.1",
     }
     for name in ("events", "dead_letters", "warnings", "grade_changes", "fanout"):
         env[f"CREDITWATCH_{name.upper()}_TOPIC"] = f"{prefix}.{name}"

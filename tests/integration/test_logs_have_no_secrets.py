@@ -73,6 +73,8 @@ def live_api(own_redis: OwnRedis, tmp_path: Path) -> Iterator[tuple[ManagedProce
         "CREDITWATCH_ADMIN_KEY": ADMIN_KEY,
         "CREDITWATCH_API_PORT": str(port),
         "CREDITWATCH_API_WORKERS": "1",
+        "CREDITWATCH_WEBHOOK_ALLOW_HTTP": "true",
+        "CREDITWATCH_WEBHOOK_ALLOW": "127.0.0.1",
     }
     argv = [sys.executable, "-m", "streams.cli", "--log-level", "debug", "api"]
     api = ManagedProcess("api", argv, log_path=tmp_path / "api.log", env=env).start()

@@ -168,12 +168,12 @@ def test_rate_limit_answers_429_with_retry_after(api: ApiClient) -> None:
     key = api.auth(api.account("department", rate_limit=3))
     codes = [api.client.get("/me", headers=key).status_code for _ in range(5)]
     assert codes[:3] == [200, 200, 200]
-    assert set(codes[3:]) == {429}  # a window edge can only reset it, never let 4 through
+    assert set(codes[3:]) == {429}  # a sliding window: no edge lets a fourth through
     reply = api.client.get("/me", headers=key)
-    if reply.status_code == 429:
-        assert int(reply.headers["Retry-After"]) >= 1
-        assert reply.json()["error"]["code"] == "rate_limited"
-        assert reply.json()["error"]["details"]["limit"] == 3
+    assert reply.status_code == 429
+    assert 1 <= int(reply.headers["Retry-After"]) <= 60
+    assert reply.json()["error"]["code"] == "rate_limited"
+    assert reply.json()["error"]["details"]["limit"] == 3
 
 
 def test_every_data_access_is_in_the_access_log(api: ApiClient, city: dict[str, Any]) -> None:
