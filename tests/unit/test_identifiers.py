@@ -84,8 +84,7 @@ def test_generated_codes_look_like_todays() -> None:
     codes = [make_uscc(rng, "440305") for _ in range(2000)]
     assert all(uscc_problem(code) is None for code in codes)
     kinds = Counter(
-        "MA" if code[8:10] == "MA" else "digits" if code[8:16].isdigit() else "?"
-        for code in codes
+        "MA" if code[8:10] == "MA" else "digits" if code[8:16].isdigit() else "?" for code in codes
     )
     assert kinds.keys() == {"MA", "digits"}
     assert 0.75 < kinds["MA"] / len(codes) < 0.85
