@@ -13,7 +13,10 @@ import pytest
 
 from streams.identifiers import (
     USCC_ALPHABET,
+    id_birth_date,
+    id_check_char,
     id_problem,
+    make_id_number,
     make_uscc,
     org_code_check_char,
     uscc_problem,
@@ -77,6 +80,16 @@ def test_the_standards_id_examples_are_accepted(id_no: str) -> None:
 def test_the_standards_id_examples_with_one_character_changed_are_refused(id_no: str) -> None:
     accepted = [v for v in one_character_changed(id_no, "0123456789X") if id_problem(v) is None]
     assert accepted == []
+
+
+def test_the_id_generator_agrees_with_the_standards_examples() -> None:
+    for id_no in GB11643_EXAMPLES:
+        assert id_check_char(id_no[:17]) == id_no[17]
+    rng = random.Random(19)
+    for example in GB11643_EXAMPLES:
+        born = id_birth_date(example)
+        made = make_id_number(rng, born, example[:6])
+        assert id_problem(made) is None and made[:14] == example[:14]
 
 
 def test_generated_codes_look_like_todays() -> None:
