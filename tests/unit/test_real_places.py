@@ -47,6 +47,7 @@ def test_the_simulators_household_divisions_are_real_gb2260_codes() -> None:
         (KEFA, "深圳市南山区科发路3号，长城电脑大厦2号楼（112室）"),  # punctuation
         (HUAWEI, "深圳市龙岗区坂田街道华为基地（华为总部办公楼）"),
     ],
+    ids=["full-width-and-spaces", "country-and-province", "punctuation", "brackets"],
 )
 def test_one_place_in_the_spellings_used_is_one_address(one: str, other: str) -> None:
     assert normalize_address(one) == normalize_address(other)
@@ -60,6 +61,7 @@ def test_one_place_in_the_spellings_used_is_one_address(one: str, other: str) ->
         ("福建省福州市鼓楼区中山路1号", "河南省开封市鼓楼区中山路1号"),
         (KEFA, KEFA.replace("112室", "113室")),
     ],
+    ids=["two-buildings", "two-gulou-districts", "two-rooms"],
 )
 def test_different_places_stay_apart(one: str, other: str) -> None:
     assert normalize_address(one) != normalize_address(other)
@@ -68,7 +70,11 @@ def test_different_places_stay_apart(one: str, other: str) -> None:
 # Gaps found with real spellings, left open: fixing them changes the address index keys
 # already stored in Redis (and the allow-list's normalized texts), which needs a re-index.
 @pytest.mark.xfail(strict=True, reason="traditional forms (號, 區, 廣東) are not folded")
-@pytest.mark.parametrize(("one", "other"), [(KEFA, KEFA.replace("号", "號")), (HUAWEI, HUAWEI_HK)])
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [(KEFA, KEFA.replace("号", "號")), (HUAWEI, HUAWEI_HK)],
+    ids=["hao", "whole-address"],
+)
 def test_traditional_characters_are_the_same_place(one: str, other: str) -> None:
     assert normalize_address(one) == normalize_address(other)
 
@@ -85,6 +91,7 @@ def test_a_province_without_its_suffix_is_the_same_place() -> None:
         (CHANGFU, CHANGFU.replace("4102-3", "410-23")),  # room 4102-3 is not 410-23
         (FEIYADA, FEIYADA.replace("5-10楼", "510楼")),  # floors 5 to 10 are not floor 510
     ],
+    ids=["room-4102-3", "floors-5-10"],
 )
 def test_a_dash_between_digits_keeps_places_apart(one: str, other: str) -> None:
     assert normalize_address(one) != normalize_address(other)
