@@ -2,7 +2,9 @@
 
 USCC, GB 32100-2015: 18 characters from a 31-symbol alphabet (no I O S V Z);
 positions 9-17 are a GB 11714 organisation code with its own check character,
-position 18 checks the whole.
+position 18 checks the whole. The two checks value letters differently: GB 11714
+gives the 26 letters A=10 ... Z=35 (J=19, M=22), GB 32100 numbers its 31 symbols
+0..30 (J=18, M=21). Codes issued since the 2015 reform (`MA...`) carry later letters.
 
 Resident ID number, GB 11643-1999: 6-digit address code, 8-digit birth date,
 3-digit sequence, ISO 7064 MOD 11-2 check character.
@@ -11,6 +13,8 @@ Resident ID number, GB 11643-1999: 6-digit address code, 8-digit birth date,
 True
 >>> uscc_problem("91440300708461136A")
 'check character is A, expected T'
+>>> uscc_problem("91310000MA1K35Y38P") is None  # an organisation code issued in 2015+
+True
 >>> id_problem("11010519491231002X") is None
 True
 >>> id_birth_date("11010519491231002X")
@@ -30,6 +34,8 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+# GB 11714 values: digits as themselves, the 26 Latin letters A=10 ... Z=35
+_ORG_VALUE = {c: int(c, 36) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -41,8 +47,17 @@ def uscc_check_char(first17: str) -> str:
 
 
 def org_code_check_char(first8: str) -> str:
-    """The 9th character of a GB 11714 organisation code (USCC positions 9-17)."""
-    total = sum(_USCC_VALUE[c] * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
+    """The 9th character of a GB 11714 organisation code (USCC positions 9-17).
+
+    Letters weigh with their GB 11714 values (M=22, A=10), not their place in the
+    USCC alphabet. Positions 9-17 of 锤子科贸（上海）有限公司's 91310000MA1K35Y38P:
+
+    >>> org_code_check_char("MA1K35Y3")
+    '8'
+    >>> org_code_check_char("19220382")  # 华为技术有限公司, 914403001922038216
+    '1'
+    """
+    total = sum(_ORG_VALUE[c] * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
     value = 11 - total % 11
     return {10: "X", 11: "0"}.get(value, str(value))
 
@@ -111,9 +126,34 @@ def mask_id(id_no: str) -> str:
     return id_no[:6] + "*" * 8 + id_no[14:]
 
 
-def make_uscc(rng: random.Random, division: str = "440300", prefix: str = "91") -> str:
-    """A random valid USCC in administrative `division` (for simulations and tests)."""
-    org8 = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(8))
+#: share of simulated firms with an organisation code issued since the 2015 reform
+MODERN_ORG_CODE_SHARE = 0.8
+
+
+def make_uscc(
+    rng: random.Random,
+    division: str = "440300",
+    prefix: str = "91",
+    *,
+    modern: bool | None = None,
+) -> str:
+    """A random valid USCC in administrative `division` (for simulations and tests),
+    shaped like the codes registries issue: most (`MODERN_ORG_CODE_SHARE`) with a
+    post-2015 organisation code, `MA` and six characters of the USCC alphabet, the
+    rest with an older all-digit one. `modern` forces one or the other.
+
+    >>> code = make_uscc(random.Random(7), modern=True)
+    >>> code[:10], uscc_problem(code) is None
+    ('91440300MA', True)
+    >>> make_uscc(random.Random(7), modern=False)[8:16].isdigit()
+    True
+    """
+    if modern is None:
+        modern = rng.random() < MODERN_ORG_CODE_SHARE
+    if modern:
+        org8 = "MA" + "".join(rng.choice(USCC_ALPHABET) for _ in range(6))
+    else:
+        org8 = "".join(rng.choice("0123456789") for _ in range(8))
     first17 = prefix + division + org8 + org_code_check_char(org8)
     return first17 + uscc_check_char(first17)
 
@@ -124,7 +164,6 @@ def make_id_number(rng: random.Random, birth: date, division: str = "440300") ->
     return first17 + id_check_char(first17)
 
 
-@functools.lru_cache(maxsize=1 << 16)  # the same people recur in every batch
 # hashed for every key person at every evaluation: the same few IDs each time
 @functools.lru_cache(maxsize=1 << 16)
 def person_key(id_no: str) -> str:

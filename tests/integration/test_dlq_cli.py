@@ -1,24 +1,34 @@
 """`creditwatch dlq list|replay` against the test broker: dead letters written as the
 worker and `ingest` write them (`dead_letter_record`), listed by reason without personal
-data, and replayed byte for byte to the input topic with ingest's keys."""
+data, and replayed byte for byte to the input topic with ingest's keys. Last, the events
+the former GB 11714 check refused, replayed to a real worker (test_end_to_end.py's rig)
+that now applies them."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+import streams.identifiers as identifiers
 from streams.cli import main
 from streams.events import Event, decode
 from streams.identifiers import mask_id, person_key
 from streams.ingest import make_producer
 from streams.rejections import Rejected, dead_letter_record
 from streams.settings import StreamSettings
+from streams.values import _uscc_verdict
 from tests import factories as f
+from tests.integration.test_end_to_end import Running, enterprise, eventually, running
+from tests.integration.test_real_codes import visible
+from tests.unit.test_identifiers import REAL_USCCS
 
 pytestmark = pytest.mark.integration
+__all__ = ["running"]  # test_end_to_end.py's module-scoped rig, shared by import
 EARLY, LATE = datetime(2026, 3, 1, 10, 0, tzinfo=UTC), datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
 
 
@@ -204,3 +214,57 @@ def test_a_missing_topic_is_named_and_not_created(env, monkeypatch, capsys) -> N
     for _ in range(2):  # the first look must not have created it
         status, _, err = dlq(capsys, "list")
         assert status == 1 and f"topic {missing} does not exist" in err
+
+
+# ---- codes the former GB 11714 check refused, replayed to a real worker --------------
+_USCC_VALUE = {c: i for i, c in enumerate(identifiers.USCC_ALPHABET)}
+
+
+def former_org_code_check_char(first8: str) -> str:
+    """The check this product shipped before: letters weighed with their place in the
+    USCC alphabet (J=18, M=21) instead of their GB 11714 values (J=19, M=22)."""
+    total = sum(_USCC_VALUE[c] * w for c, w in zip(first8, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
+    value = 11 - total % 11
+    return {10: "X", 11: "0"}.get(value, str(value))
+
+
+@contextmanager
+def former_check(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """decode() as the former worker ran it (its verdicts are cached: cleared both ways)."""
+    _uscc_verdict.cache_clear()
+    monkeypatch.setattr(identifiers, "org_code_check_char", former_org_code_check_char)
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        _uscc_verdict.cache_clear()
+
+
+def test_dead_letters_of_the_former_check_are_replayed_and_applied(
+    running: Running, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = {code: f.registered(code) for code in REAL_USCCS}
+    with former_check(monkeypatch):
+        refused = {code: decode(f.encode(event))[0] for code, event in events.items()}
+    letters = {code: item for code, item in refused.items() if isinstance(item, Rejected)}
+    # every real code with a letter after H in positions 9-16 was refused, and only those
+    assert 10 <= len(letters) < len(REAL_USCCS)
+    assert all(item.reason == "invalid_uscc" and item.field == "uscc" for item in letters.values())
+    assert all("organisation code check" in item.detail for item in letters.values())
+    when = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    write_letters(running.settings, [(item, when) for item in letters.values()])
+    codes = sorted(letters)
+    assert all(enterprise(running, code) is None for code in codes)
+
+    for name in ("KAFKA_BOOTSTRAP", "EVENTS_TOPIC", "DEAD_LETTERS_TOPIC"):
+        monkeypatch.setenv(f"CREDITWATCH_{name}", running.env[f"CREDITWATCH_{name}"])
+    args = ["--log-level", "warning", "dlq"]
+    assert main([*args, "list", "--json", "--reason", "invalid_uscc", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"] == len(codes)
+    assert main([*args, "replay", "--reason", "invalid_uscc", "--no-progress"]) == 0
+    assert f"replayed {len(codes)} events" in capsys.readouterr().out
+
+    shown = eventually(lambda: (got := visible(running, codes)) == set(codes) and got)
+    assert shown == set(codes)
+    for code in codes:
+        assert enterprise(running, code)["profile"]["address"] == events[code]["payload"]["address"]

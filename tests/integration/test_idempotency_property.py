@@ -572,14 +572,14 @@ def test_any_delivery_keeps_what_timing_cannot_change(redis_server: str) -> None
 def test_a_redelivered_related_recheck_rebuilds_with_today_s_person_links(
     redis_server: str,
 ) -> None:
-    """Seed 5: a person becomes legal representative of a fifth firm on 12 February
-    2025, and the five get person_many_firms about then. A rewind of the fan-out topic
-    re-delivers related rechecks dated 1 January (their registrations): each rebuilds
-    its firm's timeline from 1 January with the index as it is now, and the grade
-    history shows the deduction from 1 January, six weeks before its cause. The states
-    and warnings stay right; only the rebuilt timelines are wrong."""
+    """Seed 5: the firms of a person who becomes legal representative of further firms
+    get person_many_firms in May and June 2025. A rewind of the fan-out topic after the
+    fourth batch re-delivers related rechecks dated 1 January (their registrations):
+    each rebuilds its firm's timeline from 1 January with the index as it is now, and
+    the grade history shows the deduction from 1 January, months before its cause. The
+    states and warnings stay right; only the rebuilt timelines are wrong."""
     c = city(5)
     clean = clean_run(redis_server, 5, 60, WITHOUT_MODELS)
-    faults = Faults(rewinds=[(2, PARTITIONS, 93, False)])
+    faults = Faults(rewinds=[(3, PARTITIONS, 20, False)])
     run = asyncio.run(replay(redis_server, c, held_delivery(c, 60, faults), WITHOUT_MODELS))
     assert run.final["timelines"] == clean.final["timelines"]
