@@ -22,8 +22,8 @@ from rules.learning.scorer import Scorer
 from rules.related import Links, RelatedData, floors, peers_to_recheck, view
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState, key_people_of
-from rules.store import Commit, LinkUpdate, Store
-from streams.events import Event
+from streams.contract.events import Event
+from streams.store import Commit, LinkUpdate, Store
 
 if TYPE_CHECKING:
     from agents.pipeline import BatchResult

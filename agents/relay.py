@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from agents import metrics
 from agents.published import CLOCK_SKEW_MS, OUTBOX_HEADER, outbox_ref, written_ms
 from rules.jsoncodec import loads
-from rules.store import Store
+from streams.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
 from agents import metrics
-from rules.store import UNAVAILABLE
+from streams.store import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 

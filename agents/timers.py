@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from agents import metrics
-from rules.store import Store
-from rules.store.worker import RecheckQueue
-from streams.internal import encode_recheck
+from streams.contract.internal import encode_recheck
+from streams.store import Store
+from streams.store.state_io import RecheckQueue
 
 #: sends (key, value) messages to the fan-out topic and returns once they are acknowledged
 SendAll = Callable[[list[tuple[str, bytes]]], Awaitable[None]]

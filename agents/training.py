@@ -19,9 +19,9 @@ from agents import metrics
 from agents.retry import until_done
 from rules.jsoncodec import loads
 from rules.learning.trainer import Trainer, TrainerSettings, figures
-from rules.store import Store
 from streams.figures import MODEL_FIGURES
 from streams.settings import StreamSettings
+from streams.store import Store
 
 log = logging.getLogger(__name__)
 

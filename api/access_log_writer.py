@@ -19,7 +19,7 @@ from typing import Any
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
-from rules.store import Store
+from streams.store import Store
 
 log = logging.getLogger(__name__)
 

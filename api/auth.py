@@ -22,7 +22,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
-from rules.store import Store
+from streams.store import Store
 
 RoleName = Literal["admin", "regulator", "department", "public"]
 ROLES: tuple[RoleName, ...] = ("admin", "regulator", "department", "public")

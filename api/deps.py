@@ -12,8 +12,8 @@ from pydantic import BeforeValidator
 
 from api.auth import Caller
 from api.errors import ApiError
-from rules.store import Store
-from streams.identifiers import uscc_problem
+from streams.contract.identifiers import uscc_problem
+from streams.store import Store
 
 # Dependencies are `async def` even when they never await: FastAPI runs a plain `def`
 # one in a worker thread, a thread hop per dependency per request.

@@ -25,9 +25,9 @@ from redis.exceptions import RedisError
 from api.auth import Caller
 from api.errors import ApiError
 from api.filters import Kind, OutputFilter
-from rules.store import Store
-from rules.store.live import stream_id
 from streams.settings import LiveSettings
+from streams.store import Store
+from streams.store.live import stream_id
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from fastapi import Query
 from api.auth import Caller
 from api.deps import Instant
 from api.errors import ApiError
-from rules.store import Store
+from streams.store import Store
 
 _CURSOR = re.compile(r"^\d{1,20}-\d{1,20}$")
 Limit = Annotated[int, Query(ge=1, le=500, description="items per page")]

@@ -28,10 +28,10 @@ from api.auth import MEMBER_ROLES
 from api.filters import OutputFilter
 from api.signing import sign
 from rules.jsoncodec import dumps
-from rules.store import Store
-from rules.store.live import stream_id
-from rules.store.webhooks import KINDS, WebhookKind
 from streams.settings import ApiSettings
+from streams.store import Store
+from streams.store.live import stream_id
+from streams.store.webhooks import KINDS, WebhookKind
 
 log = logging.getLogger(__name__)
 

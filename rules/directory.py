@@ -1,7 +1,7 @@
 """An enterprise's directory entry: the few fields that lookups, lists, search and the
 inspection draw filter on, kept beside the state so they need not parse it.
 
-The worker writes the entry with every commit (rules/store/worker.py), so it is always
+The worker writes the entry with every commit (streams/store/state_io.py), so it is always
 as fresh as the state.
 """
 

@@ -2,7 +2,7 @@
 and blind spots (监管盲区): low-grade firms nobody has inspected or penalised.
 
 The draw is rules/inspections.py (pure); this module gathers its population from the
-directory, records the plan with its snapshot and seed (rules/store/inspections.py)
+directory, records the plan with its snapshot and seed (streams/store/inspections.py)
 and reads each target's result from its state (`plan_results`, filled when an
 `inspection.completed` event with the plan's id is processed).
 """
@@ -29,7 +29,7 @@ from api.schemas_inspections import (
 )
 from rules import inspections as ins
 from rules.calendar import CHINA, add_months
-from rules.store import Store
+from streams.store import Store
 
 router = APIRouter(tags=["inspections"])
 PLANS = Counter("creditwatch_inspection_plans_total", "Inspection plans drawn")

@@ -20,8 +20,8 @@ from api.deps import StoreDep
 from api.directory_views import CSV_COLUMNS, EntryFilter, csv_row, summaries_response, summary
 from api.errors import ApiError
 from api.schemas import BatchRequest, BatchResult, EnterpriseSummary, Page
-from rules.store import Store
-from streams.identifiers import id_problem, person_key, uscc_problem
+from streams.contract.identifiers import id_problem, person_key, uscc_problem
+from streams.store import Store
 
 router = APIRouter(prefix="/enterprises", tags=["lookups"])
 

@@ -16,7 +16,7 @@ from api.deps import StoreDep, Uscc, check_scope
 from api.errors import ApiError
 from api.schemas import Override, OverrideRequest
 from rules.calendar import CHINA
-from rules.store import Store
+from streams.store import Store
 
 router = APIRouter(tags=["overrides"])
 MAX_DAYS = 731

@@ -47,10 +47,10 @@ from typing import Any, TypeVar, cast
 
 from tqdm import tqdm
 
-from streams.identifiers import person_key
-from streams.simulation.clocks import HISTORY_SHARE, plan_histories
+from streams.contract.identifiers import person_key
 from streams.simulation.invalid import INVALID_KINDS
 from streams.simulation.patterns import CLEAN, PATTERNS, Plan, plan_city
+from streams.simulation.statutory import HISTORY_SHARE, plan_histories
 from streams.simulation.stream import Emitter, timestamp
 
 __all__ = [

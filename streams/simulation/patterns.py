@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from streams.identifiers import make_uscc
+from streams.contract.identifiers import make_uscc
 from streams.simulation.data import (
     DISTRICT_CODES,
     DISTRICT_WEIGHTS,
@@ -223,7 +223,7 @@ def plan_city(
     pl = _Planter(plan, rng)
     if enterprises >= MIN_ENTERPRISES_TO_PLANT:
         # the later planters use _Planter from this module
-        from streams.simulation.planters_more import MORE_PLANTERS
+        from streams.simulation.registry_patterns import MORE_PLANTERS
 
         k = max(1, round(enterprises * 0.004))  # firms per single-firm pattern
         kd = max(1, round(enterprises * 0.002))  # decoys per variant
@@ -243,7 +243,7 @@ def plan_city(
                 industry = INDUSTRY_INDEX[plan.profiles[e]["industry"]]
             if INDUSTRIES[industry][3] is not None:
                 plan.new_permits.add(e)
-    from streams.simulation.clocks import establish, plan_reports
+    from streams.simulation.statutory import establish, plan_reports
 
     establish(plan)
     plan_reports(plan)

@@ -25,7 +25,7 @@ from streams.simulation.data import (
     company_profile,
 )
 from streams.simulation.patterns import DAY, Plan
-from streams.simulation.payloads import Built, Payloads
+from streams.simulation.payload_makers import Built, Payloads
 from streams.simulation.risk_plan import LOAD_END, Firm, Stub
 from streams.simulation.stream import timestamp
 

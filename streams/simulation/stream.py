@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from streams.simulation.clocks import deadlines
 from streams.simulation.data import (
     COMMENDATIONS,
     COMPLAINT_CATEGORIES,
@@ -42,7 +41,8 @@ from streams.simulation.patterns import (
     office_time,
     permit_window,
 )
-from streams.simulation.payloads import Built, Payloads
+from streams.simulation.payload_makers import Built, Payloads
+from streams.simulation.statutory import deadlines
 
 # background kinds: (name, weight January-June, weight July-December)
 _BACKGROUND = (

@@ -12,8 +12,8 @@ import pytest
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
 from rules.catalogue import all_rules
-from rules.store import Store
 from streams.simulation import PATTERNS, generate_city, to_bytes
+from streams.store import Store
 
 pytestmark = pytest.mark.integration
 

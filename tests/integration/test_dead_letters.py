@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from rules.store import Store
-from streams.ingest import make_producer
 from streams.simulation import to_bytes
+from streams.store import Store
+from streams.topics.ingest import make_producer
 from tests import factories as f
 from tests.integration.test_dlq_cli import read_topic
 from tests.integration.worker_runs import Run, ready, samples

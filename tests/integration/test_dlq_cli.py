@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from streams.cli import main
-from streams.events import Event, decode
-from streams.identifiers import mask_id, person_key
-from streams.ingest import make_producer
-from streams.rejections import Rejected, dead_letter_record
+from streams.cli.main import main
+from streams.contract.events import Event, decode
+from streams.contract.identifiers import mask_id, person_key
+from streams.contract.rejections import Rejected, dead_letter_record
 from streams.settings import StreamSettings
+from streams.topics.ingest import make_producer
 from tests import factories as f
 
 pytestmark = pytest.mark.integration
@@ -188,7 +188,7 @@ def test_bad_selections_are_refused_and_send_nothing(env, capsys) -> None:
 
 
 def test_an_unreachable_broker_is_one_clear_message(monkeypatch, capsys) -> None:
-    from streams.processes import free_port
+    from streams.stack.processes import free_port
 
     address = f"127.0.0.1:{free_port()}"  # nothing listens there
     monkeypatch.setenv("CREDITWATCH_KAFKA_BOOTSTRAP", address)

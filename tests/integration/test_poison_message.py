@@ -13,7 +13,7 @@ import pytest
 
 import agents.batch
 from agents.pipeline import Message, Pipeline
-from rules.store import Store
+from streams.store import Store
 from tests import factories as f
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from rules.catalogue import all_rules
-from rules.store import Store
 from streams.settings import StoreSettings
+from streams.store import Store
 from tests import factories as f
 from tests.factories import address as place
 from tests.factories import annual_report as report

@@ -9,7 +9,7 @@ from typing import Any, cast
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from api.access_log_writer import ACCESS_LOG_ERRORS, AccessLogWriter
-from rules.store import Store
+from streams.store import Store
 
 
 class FakeStore:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.app import create_app
+from agents.faust_app import create_app
 from streams.settings import StreamSettings
 
 

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from streams import bench_report
-from streams.bench import BenchOptions
-from streams.bench_baselines import RawConsume
-from streams.bench_latency import Latencies, SendLog, match_warnings, summarize
-from streams.bench_naive import NaiveResult
-from streams.bench_phases import LatencyPhase, Sustained
-from streams.bench_redis import KeyCensus, key_kind
-from streams.bench_report import END, START, update_docs
-from streams.bench_worker import cpu_seconds, parse_metrics, peak_rss_bytes
+from streams.bench import report as bench_report
+from streams.bench.baselines import RawConsume
+from streams.bench.latency import Latencies, SendLog, match_warnings, summarize
+from streams.bench.naive import NaiveResult
+from streams.bench.phases import LatencyPhase, Sustained
+from streams.bench.pipeline import BenchOptions
+from streams.bench.redis_memory import KeyCensus, key_kind
+from streams.bench.report import END, START, update_docs
+from streams.bench.worker_under_test import cpu_seconds, parse_metrics, peak_rss_bytes
 from streams.simulation import generate_city
 
 USCC = "91440300708461136T"
@@ -207,7 +207,7 @@ def test_bulk_messages_go_to_the_partition_the_key_would_get_from_either_client(
     from aiokafka.partitioner import DefaultPartitioner
     from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 
-    from streams.bench_rig import partition_of
+    from streams.bench.rig import partition_of
 
     cache: dict[bytes, int] = {}
     for key in (USCC.encode(), b"426695a0efdb59b9eaedaf0b5ca3eddf", b"a", "某".encode()):

@@ -235,7 +235,7 @@ def test_creditwatch_variables_are_settings(services: dict[str, Any]) -> None:
 def test_commands_are_cli_subcommands(
     services: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from streams.cli import main
+    from streams.cli.main import main
 
     for name, service in services.items():
         if service["image"] not in BUILT:

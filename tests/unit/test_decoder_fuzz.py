@@ -20,14 +20,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streams.events import EVENT_TYPES, MAX_EVENT_BYTES, MAX_MESSAGE_BYTES, Event, decode
-from streams.identifiers import (
+from streams.contract.events import EVENT_TYPES, MAX_EVENT_BYTES, MAX_MESSAGE_BYTES, Event, decode
+from streams.contract.identifiers import (
     USCC_ALPHABET,
     make_id_number,
     make_uscc,
     uscc_problem,
 )
-from streams.rejections import REASONS, Rejected, dead_letter_record
+from streams.contract.rejections import REASONS, Rejected, dead_letter_record
 from tests.unit.event_samples import PAYLOADS, event, id_with_birth, raw
 
 EXAMPLES = 300

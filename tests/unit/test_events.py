@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streams.events import (
+from streams.contract.events import (
     EVENT_MODELS,
     MAX_EVENT_BYTES,
     MAX_MESSAGE_BYTES,
@@ -16,9 +16,9 @@ from streams.events import (
     decode,
     encode_event,
 )
-from streams.identifiers import person_key
-from streams.payloads import PAYLOADS, PenaltyDecided
-from streams.rejections import REASONS, Rejected, dead_letter_record
+from streams.contract.identifiers import person_key
+from streams.contract.payloads import PAYLOADS, PenaltyDecided
+from streams.contract.rejections import REASONS, Rejected, dead_letter_record
 from tests.unit.event_samples import ID_NO, USCC, event, raw
 
 EXAMPLE = """{"event_id": "samr-pen-2026-000123", "type": "penalty.decided",

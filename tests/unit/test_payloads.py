@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from streams.events import Event, decode
-from streams.identifiers import make_id_number
-from streams.payloads import (
+from streams.contract.events import Event, decode
+from streams.contract.identifiers import make_id_number
+from streams.contract.payloads import (
     CHANGE_FIELDS,
     AnnualReportFiled,
     EnterpriseRegistered,
@@ -18,7 +18,7 @@ from streams.payloads import (
     PhoneChange,
     ShareholdersChange,
 )
-from streams.rejections import Rejected
+from streams.contract.rejections import Rejected
 from tests.unit.event_samples import (
     ID_NO,
     OTHER_USCC,

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from streams.events import decode
-from streams.rejections import Rejected
+from streams.contract.events import decode
+from streams.contract.rejections import Rejected
 from streams.simulation import to_bytes
 from streams.simulation.risk import RiskCity, generate_risk_city
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from streams.identifiers import id_birth_date, id_problem, person_key, uscc_problem
+from streams.contract.identifiers import id_birth_date, id_problem, person_key, uscc_problem
 from streams.simulation import (
     DEMO_PRESET,
     PATTERNS,
@@ -307,7 +307,7 @@ def test_invalid_items_are_bytes_and_rejected() -> None:
     broken = [i for i in items if isinstance(i, bytes)]
     assert len(broken) == made.truth.invalid == made.n_invalid == 120
     assert all(b"\n" not in b for b in broken)
-    events = pytest.importorskip("streams.events")
+    events = pytest.importorskip("streams.contract.events")
     for item in items:
         out = events.decode(to_bytes(item))
         assert len(out) == 1

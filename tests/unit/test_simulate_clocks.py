@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from streams.events import decode
-from streams.rejections import Rejected
+from streams.contract.events import decode
+from streams.contract.rejections import Rejected
 from streams.simulation import City, generate_city, to_bytes
-from streams.simulation.clocks import add_months
+from streams.simulation.statutory import add_months
 from tests.unit.test_simulate import BIG, START, Event, bigger_city, day, reference, valid
 
 LONG = {"seed": 7, "enterprises": 300, "events": 6_000, "start": START, "days": 1_100,
