@@ -17,9 +17,8 @@ from collections import deque
 from typing import Any
 
 from prometheus_client import Counter
-from redis.exceptions import RedisError
 
-from streams.store import Store
+from streams.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ class AccessLogWriter:
                 batch = [self._pending.popleft() for _ in range(count)]
                 try:
                     await self.store.log_access_many(batch)
-                except (RedisError, asyncio.CancelledError) as exc:
+                except (StoreError, asyncio.CancelledError) as exc:
                     self._pending.extendleft(reversed(batch))
                     if isinstance(exc, asyncio.CancelledError):
                         raise

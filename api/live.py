@@ -20,13 +20,12 @@ from typing import Any, Literal
 
 from fastapi import FastAPI
 from prometheus_client import Counter, Gauge
-from redis.exceptions import RedisError
 
 from api.auth import Caller
 from api.errors import ApiError
 from api.filters import Kind, OutputFilter
 from streams.settings import LiveSettings
-from streams.store import Store
+from streams.store import Store, StoreError
 from streams.store.live import stream_id
 
 log = logging.getLogger(__name__)
@@ -151,7 +150,7 @@ class LiveHub:
                     heads = None
                 pause = self.settings.backoff_s
             except Exception as exc:  # a dead tailer would leave its subscribers polling
-                if isinstance(exc, RedisError | OSError):
+                if isinstance(exc, StoreError | OSError):
                     log.warning("live tailer: Redis failed (%s); retrying in %.1f s", exc, pause)
                 else:
                     log.exception("live tailer failed; retrying in %.1f s", pause)
@@ -209,7 +208,7 @@ class Subscription:
                 changed = hub.changed
                 try:
                     found, again = await self._next_batch()
-                except (RedisError, OSError) as exc:
+                except (StoreError, OSError) as exc:
                     # the tailer logs the outage and wakes everyone when Redis is back
                     log.debug("live subscriber: read failed: %s", exc)
                     found, again = [], None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
-from redis.exceptions import RedisError
 
 from api.deps import StoreDep
 from api.errors import RETRY_LATER
@@ -13,6 +12,7 @@ from api.schemas import Health
 from rules.grading import GRADES
 from rules.learning.trainer import figures
 from streams.figures import MODEL_FIGURES
+from streams.store import StoreError
 
 router = APIRouter(tags=["operations"])
 
@@ -21,7 +21,7 @@ router = APIRouter(tags=["operations"])
 async def healthz(store: StoreDep) -> Response:
     try:
         ok = await store.ping()
-    except (RedisError, OSError):
+    except (StoreError, OSError):
         ok = False
     body = Health(status="ok" if ok else "degraded", redis=ok)
     return JSONResponse(body.model_dump(), 200 if ok else 503, None if ok else RETRY_LATER)
@@ -37,7 +37,7 @@ async def metrics(store: StoreDep) -> Response:
     try:
         meta = await store.model_meta()
         counts = await store.grade_counts()
-    except (RedisError, OSError):
+    except (StoreError, OSError):
         pass
     else:
         if meta is not None:

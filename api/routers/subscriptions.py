@@ -14,7 +14,6 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
-from redis.exceptions import RedisError
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
@@ -24,6 +23,7 @@ from api.errors import ApiError, invalid_request
 from api.filters import Direction, Kind, OutputFilter
 from api.live import EVENTS_SENT, Subscription, close_hub, hub_for, start_position
 from rules.jsoncodec import dumps
+from streams.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ async def websocket(
         wanted = build_filter(fields)
         # before accepting: a client that sees the connection open is already subscribed
         position = await start_position(ws.app.state.store, last_event_id, start)
-    except (ApiError, RedisError) as exc:
+    except (ApiError, StoreError) as exc:
         status = exc.status if isinstance(exc, ApiError) else 503
         reason = exc.message if isinstance(exc, ApiError) else "the state store is unavailable"
         await ws.accept()  # then close: the code and reason reach the client

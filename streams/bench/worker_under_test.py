@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.cli.up import worker_child
+from streams.stack.children import worker_child
 from streams.stack.supervisor import ChildSpec
 
 LAG = "creditwatch_consumer_lag"

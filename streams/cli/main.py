@@ -1,15 +1,24 @@
-"""The `creditwatch` command: up, worker, api, ingest, simulate."""
+"""The `creditwatch` command: up, worker, api, ingest, simulate; the parser of every
+subcommand.
+
+What a command runs is imported when it runs: this module is loaded at every start of
+the command (each child process of `up` too), and the worker (faust), the API
+(fastapi), the producers (kafka) and the simulator cost seconds to load."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from streams.cli import bench, directory, dlq, offline, rules
 from streams.settings import ApiSettings, StreamSettings
+from streams.stack.processes import ProcessError
+from streams.topics.admin import TopicMismatchError, ensure_stream_topics
 
 log = logging.getLogger("creditwatch")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -24,10 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for chatty in ("kafka", "aiokafka"):  # their INFO is one line per connection
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
-    from kafka.errors import KafkaError
-
-    from streams.stack.processes import ProcessError
-    from streams.topics.admin import TopicMismatchError
+    from kafka.errors import KafkaError  # start-up cost: not for --help
 
     try:
         return int(args.run(args) or 0)
@@ -113,13 +119,8 @@ def _parser() -> argparse.ArgumentParser:
         help="after sending, wait for SIGTERM (as a supervised child)",
     )
     sim.set_defaults(run=_simulate)
-    from streams.cli import directory as cli_models
-    from streams.cli import dlq as cli_dlq
-    from streams.cli import rules as cli_rules
-
-    cli_rules.add_commands(sub)
-    cli_models.add_commands(sub)
-    cli_dlq.add_commands(sub)
+    for commands in (rules, offline, bench, directory, dlq):
+        commands.add_commands(sub)
     return parser
 
 
@@ -131,8 +132,6 @@ def _positive(text: str) -> int:
 
 
 def _topics(_args: argparse.Namespace) -> int:
-    from streams.topics.admin import ensure_stream_topics
-
     settings = StreamSettings()
     ensure_stream_topics(settings.kafka_bootstrap, settings)
     print(f"topics ready on {settings.kafka_bootstrap} ({settings.partitions} partitions)")
@@ -196,8 +195,6 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    import time
-
     from streams.simulation import DEMO_PRESET, generate_city, paced, reported_now, write_jsonl
     from streams.topics.ingest import make_producer, send_unchecked
 

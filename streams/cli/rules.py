@@ -1,11 +1,14 @@
-"""The rule commands of `creditwatch`: rules (show, check, load), allowlist, backtest."""
+"""The rule commands of `creditwatch`: rules (show, check, load) and allowlist.
+
+The store, the rules and the simulator are imported inside the commands that use them:
+the parser is built at every start of the command (each child process of `up` too), and
+loading them there would cost every other command their start-up time."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -38,73 +41,6 @@ def add_commands(sub: Any) -> None:
     aload.add_argument("file", type=Path)
     aload.set_defaults(run=_allow_load)
 
-    bt = sub.add_parser(
-        "backtest", help="replay events through a candidate rule set beside the one in force"
-    )
-    bt.add_argument("events", type=Path, help="a JSONL file of events (one per line)")
-    bt.add_argument("--rules", type=Path, required=True, help="the candidate rules file")
-    bt.add_argument(
-        "--baseline",
-        type=Path,
-        help="rules file to compare against (default: the set published in Redis if "
-        "reachable, else the built-in defaults)",
-    )
-    bt.add_argument("--allowlist", type=Path, help="approved addresses, one per line")
-    bt.add_argument("--show", type=int, default=20, help="grade changes to list")
-    bt.add_argument("--no-progress", action="store_true")
-    bt.set_defaults(run=_backtest)
-
-    bench = sub.add_parser(
-        "bench",
-        help="the whole pipeline end to end on the embedded stack: throughput, latency at a "
-        "fixed rate, Redis per enterprise, worker CPU and RSS, beside two baselines",
-    )
-    bench.add_argument("--enterprises", type=int, default=100_000)
-    bench.add_argument("--events", type=int, default=1_000_000)
-    bench.add_argument(
-        "--rate", type=float, default=5000.0, help="events/s offered in the latency phase"
-    )
-    bench.add_argument(
-        "--latency-seconds", type=float, default=20.0, help="length of the latency phase"
-    )
-    bench.add_argument(
-        "--naive-events",
-        type=int,
-        help="events replayed through the naive baseline (default: min(events, 5000))",
-    )
-    bench.add_argument(
-        "--max-seconds",
-        type=float,
-        default=180.0,
-        help="send no more of the sustained part after this long; 0: send all of it "
-        "(default: 180, so the default city's run fits in 10 minutes)",
-    )
-    bench.add_argument("--seed", type=int, default=3)
-    bench.add_argument(
-        "--batch-size", type=int, help="the worker's batch size (default: CREDITWATCH_BATCH_SIZE)"
-    )
-    bench.add_argument("--json", type=Path, help="write the figures to this JSON file")
-    bench.add_argument("--docs", type=Path, help="write the results section of this markdown file")
-    bench.add_argument("--no-progress", action="store_true")
-    bench.set_defaults(run=_bench)
-
-    load = sub.add_parser(
-        "bench-api", help="lookup latency under a stated request rate, measured with wrk"
-    )
-    load.add_argument("--enterprises", type=int, default=5000)
-    load.add_argument("--events", type=int, default=20000)
-    load.add_argument(
-        "--rate", type=float, default=500.0, help="at most this many requests per second"
-    )
-    load.add_argument("--duration", type=int, default=20, help="seconds per scenario")
-    load.add_argument("--connections", type=int, default=10)
-    load.add_argument("--batch-size", type=int, default=100, help="USCCs per batch lookup")
-    load.add_argument(
-        "--batch-rate", type=float, default=100.0, help="batch lookups per second (0: none)"
-    )
-    load.add_argument("--no-progress", action="store_true")
-    load.set_defaults(run=_bench_api)
-
 
 def _store() -> Any:
     from streams.store import Store
@@ -112,7 +48,7 @@ def _store() -> Any:
     return Store.from_settings(StoreSettings())
 
 
-async def _with_store(action: Any) -> Any:
+async def with_store(action: Any) -> Any:
     store = _store()
     try:
         return await action(store)
@@ -152,7 +88,7 @@ def _rules_show(args: argparse.Namespace) -> int:
     from rules.ruleset import default_ruleset, load_rules_file
 
     if args.published:
-        ruleset = asyncio.run(_with_store(lambda s: s.get_ruleset())) or default_ruleset()
+        ruleset = asyncio.run(with_store(lambda s: s.get_ruleset())) or default_ruleset()
     else:
         ruleset = load_rules_file(args.file) if args.file else default_ruleset()
     rules = ruleset.describe()
@@ -189,7 +125,7 @@ def _rules_load(args: argparse.Namespace) -> int:
     from rules.ruleset import load_rules_file
 
     ruleset = load_rules_file(args.file)  # nothing is published unless it is valid
-    previous = asyncio.run(_with_store(lambda s: _publish(s, ruleset)))
+    previous = asyncio.run(with_store(lambda s: _publish(s, ruleset)))
     print(f"rule set {ruleset.version} published (was {previous}); running workers switch "
           "at their next batch")  # fmt: skip
     return 0
@@ -202,7 +138,7 @@ async def _publish(store: Any, ruleset: Any) -> str:
 
 
 def _allow_list(_args: argparse.Namespace) -> int:
-    for address in asyncio.run(_with_store(lambda s: s.allowed_addresses())):
+    for address in asyncio.run(with_store(lambda s: s.allowed_addresses())):
         print(address)
     return 0
 
@@ -211,7 +147,7 @@ def _allow_change(args: argparse.Namespace) -> int:
     if not args.address.strip():
         raise ValueError("the address is empty")
     method = "allow_address" if args.adding else "disallow_address"
-    changed = asyncio.run(_with_store(lambda s: getattr(s, method)(args.address)))
+    changed = asyncio.run(with_store(lambda s: getattr(s, method)(args.address)))
     verb = "approved" if args.adding else "withdrawn"
     print(f"{verb}: {args.address}" if changed else f"no change: {args.address}")
     return 0
@@ -228,64 +164,6 @@ def _allow_load(args: argparse.Namespace) -> int:
     async def load(store: Any) -> int:
         return sum([await store.allow_address(a) for a in addresses])
 
-    added = asyncio.run(_with_store(load))
+    added = asyncio.run(with_store(load))
     print(f"{added} new of {len(addresses)} addresses approved")
-    return 0
-
-
-def _backtest(args: argparse.Namespace) -> int:
-    from redis.exceptions import RedisError
-
-    from rules.ruleset import default_ruleset, load_rules_file
-    from streams.offline.backtest import run_backtest
-
-    if not args.events.is_file():
-        raise FileNotFoundError(f"no such events file: {args.events}")
-    candidate = load_rules_file(args.rules)
-    if args.baseline:
-        baseline = load_rules_file(args.baseline)
-    else:
-        try:
-            baseline = asyncio.run(_with_store(lambda s: s.get_ruleset())) or default_ruleset()
-        except (RedisError, OSError):
-            baseline = default_ruleset()
-    allowlist = read_addresses(args.allowlist) if args.allowlist else []
-    report = run_backtest(args.events, candidate, baseline, allowlist, not args.no_progress)
-    print(report.render(args.show))
-    return 0
-
-
-def _bench_api(args: argparse.Namespace) -> int:
-    from streams.bench.api_load import run_bench_api
-
-    report = run_bench_api(
-        args.enterprises, args.events, args.rate, args.duration, args.connections,
-        args.batch_size, progress=not args.no_progress, batch_rate=args.batch_rate,
-    )  # fmt: skip
-    print(report)
-    return 0 if report.ok else 1  # errors, or the rate offered not kept up with
-
-
-def _bench(args: argparse.Namespace) -> int:
-    from streams.bench import report as bench_report
-    from streams.bench.pipeline import BenchOptions, run_bench
-
-    options = BenchOptions(
-        enterprises=args.enterprises,
-        events=args.events,
-        rate=args.rate,
-        latency_seconds=args.latency_seconds,
-        naive_events=args.naive_events,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        max_seconds=args.max_seconds or None,
-        json_path=args.json,
-        docs_path=args.docs,
-        progress=not args.no_progress,
-    )
-    result = run_bench(options, args.log_level)
-    if result is None:
-        print("creditwatch bench: interrupted; everything it started is stopped", file=sys.stderr)
-        return 130
-    print(bench_report.render(result), flush=True)
     return 0

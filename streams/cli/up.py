@@ -8,22 +8,18 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from rules.ruleset import load_rules_file
+from streams.cli.rules import demo_allowlist, prepare_store
 from streams.settings import ApiSettings, StackSettings, StreamSettings
 from streams.stack import prometheus_server
-
-if TYPE_CHECKING:
-    from streams.stack.supervisor import ChildSpec
+from streams.stack.children import worker_child
+from streams.stack.embedded import EmbeddedStack, run_stack
+from streams.stack.processes import free_port
+from streams.stack.supervisor import ChildSpec, http_ready
 
 
 def up(args: argparse.Namespace) -> int:
-    from rules.ruleset import load_rules_file
-    from streams.cli.rules import demo_allowlist, prepare_store
-    from streams.stack.embedded import EmbeddedStack, run_stack
-    from streams.stack.processes import free_port
-    from streams.stack.supervisor import ChildSpec, http_ready
-
     stack, stream, api = StackSettings(), StreamSettings(), ApiSettings()
     admin_key = api.admin_key.get_secret_value() if api.admin_key else secrets.token_urlsafe(24)
     api_port = api.api_port or free_port()
@@ -110,29 +106,3 @@ def up(args: argparse.Namespace) -> int:
             )
 
     return run_stack(stack, stream, api, children=children, on_ready=on_ready)
-
-
-def worker_child(
-    name: str,
-    log_level: str,
-    metrics_port: int,
-    datadir: Path,
-    env: dict[str, str],
-    stop_timeout: float = 15.0,
-) -> ChildSpec:
-    """A worker process as `up` runs it (the benchmark runs its worker the same way):
-    its own metrics port and data directory, ready once /metrics answers."""
-    from streams.stack.supervisor import ChildSpec, http_ready
-
-    return ChildSpec(
-        name,
-        [sys.executable, "-m", "streams.cli", "--log-level", log_level, "worker"],
-        env={
-            **env,
-            "CREDITWATCH_WORKER_METRICS_PORT": str(metrics_port),
-            "CREDITWATCH_DATADIR": str(datadir),
-        },
-        ready=http_ready(f"http://127.0.0.1:{metrics_port}/metrics"),
-        ready_timeout=90,
-        stop_timeout=stop_timeout,
-    )

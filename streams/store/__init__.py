@@ -45,12 +45,11 @@ deployment needs them split by slot (see the scale-out notes).
 from __future__ import annotations
 
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from streams.settings import StoreSettings
 from streams.store.accounts import AccountStore
 from streams.store.directory import DirectoryStore
+from streams.store.errors import StoreError, StoreUnavailable, guard_errors
 from streams.store.inspections import InspectionStore
 from streams.store.live import LiveStore
 from streams.store.models import ModelStore
@@ -59,13 +58,18 @@ from streams.store.reads import ReadStore
 from streams.store.state_io import Commit, LinkUpdate, Loaded, WorkerStore
 from streams.store.webhooks import WebhookStore
 
-__all__ = ["OUTBOX_GROUP", "UNAVAILABLE", "Commit", "LinkUpdate", "Loaded", "Store"]
+__all__ = [
+    "OUTBOX_GROUP",
+    "Commit",
+    "LinkUpdate",
+    "Loaded",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+]
 
-#: what a store call raises while Redis is away: refused or reset, timed out, or
-#: -LOADING while a restarted Redis replays its AOF (BusyLoadingError, a ConnectionError)
-UNAVAILABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 
-
+@guard_errors  # every call raises StoreError / StoreUnavailable, never Redis' own errors
 class Store(
     WorkerStore,
     OutboxStore,

@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-
 from api.access_log_writer import ACCESS_LOG_ERRORS, AccessLogWriter
-from streams.store import Store
+from streams.store import Store, StoreUnavailable
 
 
 class FakeStore:
@@ -23,7 +21,7 @@ class FakeStore:
         self.round_trips += 1
         await asyncio.sleep(self.latency_s)
         if self.failing:
-            raise RedisConnectionError("Redis is down")
+            raise StoreUnavailable("ConnectionError: Redis is down")
         self.written.extend(records)
 
 

@@ -11,6 +11,7 @@ from redis.exceptions import BusyLoadingError, ConnectionError
 
 from agents import metrics
 from agents.retry import Stopping, until_done
+from streams.store.errors import translated
 
 
 class Flaky:
@@ -38,7 +39,7 @@ def counter(what: str) -> float:
 async def test_an_outage_is_waited_out_with_growing_pauses_and_logged_twice(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    step = Flaky(6, BusyLoadingError("Redis is loading the dataset in memory"))
+    step = Flaky(6, translated(BusyLoadingError("Redis is loading the dataset in memory")))
     before = counter("unit-outage")
     with caplog.at_level(logging.INFO, logger="agents.retry"):
         result = await until_done(
@@ -56,7 +57,7 @@ async def test_an_outage_is_waited_out_with_growing_pauses_and_logged_twice(
 
 
 async def test_the_gauge_shows_a_step_waiting() -> None:
-    step = Flaky(1000, ConnectionError("refused"))
+    step = Flaky(1000, translated(ConnectionError("refused")))
     task = asyncio.create_task(
         until_done(step, stopping=lambda: False, what="unit-gauge", first_delay_s=0.01)
     )
@@ -77,7 +78,7 @@ async def test_anything_but_an_outage_is_not_retried() -> None:
 
 
 async def test_stopping_ends_the_wait_without_the_step_done() -> None:
-    step = Flaky(1000, ConnectionError("refused"))
+    step = Flaky(1000, translated(ConnectionError("refused")))
     stop_at = time.monotonic() + 0.3
     started = time.monotonic()
     with pytest.raises(Stopping):
