@@ -31,7 +31,9 @@ def broker_urls(bootstrap: str) -> list[str]:
     return [f"kafka://{h.strip()}" for h in bootstrap.split(",") if h.strip()]
 
 
-def create_app(settings: StreamSettings, datadir: Path | None = None) -> tuple[faust.App, Topics]:
+def create_faust_app(
+    settings: StreamSettings, datadir: Path | None = None
+) -> tuple[faust.App, Topics]:
     app = faust.App(
         settings.consumer_group,
         broker=broker_urls(settings.kafka_bootstrap),

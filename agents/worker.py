@@ -18,7 +18,7 @@ from faust.types import EventT
 from prometheus_client import start_http_server
 
 from agents import metrics
-from agents.faust_app import create_app
+from agents.faust_app import create_faust_app
 from agents.lag import consumer_lag
 from agents.pipeline import Message, Pipeline
 from agents.published import find_published
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 def build_worker(
     stream: StreamSettings, store_settings: StoreSettings, datadir: Path | None = None
 ) -> faust.App:
-    app, topics = create_app(stream, datadir)
+    app, topics = create_faust_app(stream, datadir)
     store = Store.from_settings(store_settings)
     pipeline = Pipeline(store, stream.fanout_topic)
     clock = EventClock(stream.allowed_lateness_s) if stream.timer_clock == "event" else WallClock()
