@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from agents import metrics
-from rules import timeline
+from rules import rebuild, timeline
 from rules.addresses import address_key, normalize_address
 from rules.calendar import local_day
 from rules.engine import Outcome, process_event, recheck
@@ -212,7 +212,7 @@ class EnterpriseBatch:
             since = late.get(commit.uscc)
             if since is None:
                 continue
-            _, snaps = timeline.replay(
+            _, snaps = rebuild.replay(
                 commit.uscc,
                 journals[commit.uscc] + commit.journal,
                 since=since,

@@ -6,7 +6,10 @@ every start of the command)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
+
+from streams.settings import StoreSettings
 
 
 def add_commands(sub: Any) -> None:
@@ -22,11 +25,8 @@ def add_commands(sub: Any) -> None:
 
 
 def _rebuild_directory(args: argparse.Namespace) -> int:
-    import asyncio
-
     from tqdm import tqdm
 
-    from streams.settings import StoreSettings
     from streams.store import Store
 
     async def rebuild() -> int:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from streams.contract.rejections import REASONS
 from streams.settings import StreamSettings
 
 if TYPE_CHECKING:
@@ -86,8 +87,6 @@ def _read(
 
 def _check_reason(reason: str | None) -> str | None:
     """An error message for a reason decode never gives, else None."""
-    from streams.contract.rejections import REASONS
-
     if reason is None or reason in REASONS:
         return None
     return f"unknown reason {reason!r}; one of {', '.join(sorted(REASONS))}"

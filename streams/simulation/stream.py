@@ -1,7 +1,7 @@
 """Turns a city plan (simulation/patterns.py) into contract events, in time order.
 
 Five sorted sources are merged on `(t, priority, seq)`: registrations, planted stubs
-(and the credit histories of simulation/clocks.py), the annual reports due,
+(and the credit histories of simulation/statutory.py), the annual reports due,
 background times and broken-item times; a sixth, a heap of events scheduled on the fly
 (the permit of a new firm, 1-25 days after its registration), is merged in by hand.
 Everything that depends on what was emitted before (who is registered, current legal

@@ -20,6 +20,7 @@ from kafka import KafkaProducer
 from streams.contract.events import Event, decode, encode_event
 from streams.contract.rejections import Rejected, dead_letter_record
 from streams.settings import StreamSettings
+from streams.simulation import event_key, to_bytes
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +117,6 @@ def send_unchecked(
 ) -> int:
     """Send generated items as they are, broken ones included, so the worker's own
     validation and dead-lettering are exercised (the simulator and the demo use this)."""
-    from streams.simulation import event_key, to_bytes
-
     sent = 0
     for item in items:
         key = None if isinstance(item, bytes) else event_key(item).encode()

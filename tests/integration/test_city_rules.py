@@ -11,7 +11,7 @@ import pytest
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
-from rules.catalogue import all_rules
+from rules.indicators import all_rules
 from streams.simulation import PATTERNS, generate_city, to_bytes
 from streams.store import Store
 

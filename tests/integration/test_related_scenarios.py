@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.catalogue import all_rules
+from rules.indicators import all_rules
 from streams.settings import StoreSettings
 from streams.store import Store
 from tests import factories as f

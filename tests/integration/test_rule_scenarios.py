@@ -15,7 +15,7 @@ import pytest
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
-from rules.catalogue import get_rule
+from rules.indicators import get_rule
 from streams.settings import StoreSettings
 from streams.store import Store
 from tests import factories as f

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from rules.calendar import add_months, day_start, local_day
 from rules.engine import process_event, recheck
+from rules.rebuild import replay
 from rules.ruleset import RuleSet, RulesFileError
 from rules.state import EnterpriseState
-from rules.timeline import compact, replay
+from rules.timeline import compact
 
 USCC = "91440300708461136T"
 

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rules.catalogue import ASPECTS, RuleInput, all_rules
+from rules.catalogue import ASPECTS, RuleInput
 from rules.engine import process_event, recheck
 from rules.grading import GRADES, GradingModel, grade
+from rules.indicators import all_rules
 from rules.ruleset import RuleSet, default_ruleset
 from rules.state import EnterpriseState
 
