@@ -23,7 +23,8 @@ from rules.related import Links, RelatedData, floors, peers_to_recheck, view
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState, key_people_of
 from streams.contract.events import Event
-from streams.store import Commit, LinkUpdate, Store
+from streams.store import Commit, LinkUpdate
+from streams.store.ports import WorkerPort
 
 if TYPE_CHECKING:
     from agents.pipeline import BatchResult
@@ -51,7 +52,7 @@ Follow = Callable[[str | None, str | None], Awaitable[tuple[RuleSet, Scorer | No
 
 
 class EnterpriseBatch:
-    def __init__(self, store: Store, ruleset: RuleSet, now: datetime):
+    def __init__(self, store: WorkerPort, ruleset: RuleSet, now: datetime):
         self.store, self.ruleset, self.now = store, ruleset, now
         self.learner = Learner()
 

@@ -28,7 +28,7 @@ from rules.ruleset import RuleSet, default_ruleset
 from streams.contract.events import Event, decode, encode_event
 from streams.contract.internal import parse_recheck
 from streams.contract.rejections import Rejected, dead_letter_record
-from streams.store import Store
+from streams.store.ports import WorkerPort
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Pipeline:
 
     def __init__(
         self,
-        store: Store,
+        store: WorkerPort,
         fanout_topic: str,
         ruleset: RuleSet | None = None,
         follow_published: bool = True,

@@ -18,7 +18,8 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from streams.store import Store, StoreError
+from streams.store import StoreError
+from streams.store.ports import ApiOwns
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ ACCESS_LOG_ERRORS = Counter(
 class AccessLogWriter:
     def __init__(
         self,
-        store: Store,
+        store: ApiOwns,
         *,
         linger_s: float = 0.01,
         max_batch: int = 500,

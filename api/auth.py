@@ -22,7 +22,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
-from streams.store import Store
+from streams.store.ports import ApiOwns
 
 RoleName = Literal["admin", "regulator", "department", "public"]
 ROLES: tuple[RoleName, ...] = ("admin", "regulator", "department", "public")
@@ -95,7 +95,7 @@ async def authenticate(
 ) -> Caller:
     """The caller of this request, rate-limited. Without a key the caller is the
     public where `anonymous` callers are admitted, else refused (401) at once."""
-    store: Store = request.app.state.store
+    store: ApiOwns = request.app.state.store
     window_s: int = request.app.state.settings.rate_window_s
     window = int(time.time()) // window_s
     token = credentials.credentials if credentials else request.query_params.get("access_token")

@@ -25,8 +25,9 @@ from api.auth import Caller
 from api.errors import ApiError
 from api.filters import Kind, OutputFilter
 from streams.settings import LiveSettings
-from streams.store import Store, StoreError
+from streams.store import StoreError
 from streams.store.live import stream_id
+from streams.store.ports import ApiReads
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def format_cursor(position: Position) -> str:
     return "_".join(position)
 
 
-async def start_position(store: Store, cursor: str | None, start: str | None) -> Position:
+async def start_position(store: ApiReads, cursor: str | None, start: str | None) -> Position:
     """Where a subscription starts: after `cursor`, at the oldest entry still held
     (`start` "start") or at the streams' current ends (live only)."""
     if cursor:
@@ -92,7 +93,7 @@ class LiveItem:
 class LiveHub:
     """The process's tailer and the subscribers' wake-up call."""
 
-    def __init__(self, store: Store, settings: LiveSettings):
+    def __init__(self, store: ApiReads, settings: LiveSettings):
         self.store = store
         self.settings = settings
         self.closed = False

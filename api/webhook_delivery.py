@@ -29,8 +29,8 @@ from api.filters import OutputFilter
 from api.signing import sign
 from rules.jsoncodec import dumps
 from streams.settings import ApiSettings
-from streams.store import Store
 from streams.store.live import stream_id
+from streams.store.ports import ApiStore
 from streams.store.webhooks import KINDS, WebhookKind
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ async def run_deliveries(app: FastAPI) -> None:
 
 
 class Deliverer:
-    def __init__(self, store: Store, settings: ApiSettings, http: httpx.AsyncClient):
+    def __init__(self, store: ApiStore, settings: ApiSettings, http: httpx.AsyncClient):
         self.store, self.settings, self.http = store, settings, http
         self.token = uuid.uuid4().hex  # this process's name on the leases it holds
         self.tasks: dict[str, asyncio.Task[None]] = {}

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
-from api.deps import StoreDep
+from api.deps import ReadsDep
 from api.errors import RETRY_LATER
 from api.schemas import Health
 from rules.grading import GRADES
@@ -18,7 +18,7 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
-async def healthz(store: StoreDep) -> Response:
+async def healthz(store: ReadsDep) -> Response:
     try:
         ok = await store.ping()
     except (StoreError, OSError):
@@ -31,7 +31,7 @@ ENTERPRISES = Gauge("creditwatch_enterprises", "Enterprises at each grade now", 
 
 
 @router.get("/metrics", response_class=Response)
-async def metrics(store: StoreDep) -> Response:
+async def metrics(store: ReadsDep) -> Response:
     # the state's figures are read at each scrape; with Redis away the API's own
     # figures still answer and these are left as they were
     try:

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Path, Query
 from prometheus_client import Counter
 
 from api.auth import OPTIONAL_KEY, Admin, Anyone, Caller, Member
-from api.deps import StoreDep
+from api.deps import ReadsDep, StoreDep
 from api.errors import ApiError
 from api.schemas_inspections import (
     BlindSpots,
@@ -29,7 +29,7 @@ from api.schemas_inspections import (
 )
 from rules import inspections as ins
 from rules.calendar import CHINA, add_months
-from streams.store import Store
+from streams.store.ports import ApiOwns, ApiReads
 
 router = APIRouter(tags=["inspections"])
 PLANS = Counter("creditwatch_inspection_plans_total", "Inspection plans drawn")
@@ -58,7 +58,7 @@ def _filters(population: dict[str, Any]) -> ins.Filters:
     )
 
 
-async def _visible_plan(store: Store, caller: Caller, plan_id: str) -> dict[str, Any]:
+async def _visible_plan(store: ApiOwns, caller: Caller, plan_id: str) -> dict[str, Any]:
     """The plan, or 404 if missing or outside the caller's district scope (as if
     missing, so a scoped account cannot probe other districts' plans)."""
     plan = await store.get_plan(plan_id)
@@ -68,7 +68,7 @@ async def _visible_plan(store: Store, caller: Caller, plan_id: str) -> dict[str,
     return plan_
 
 
-async def _results(store: Store, plan: dict[str, Any]) -> dict[str, dict[str, str]]:
+async def _results(store: ApiReads, plan: dict[str, Any]) -> dict[str, dict[str, str]]:
     """USCC -> {result, at, event_id} of this plan's targets, from their states (one
     round trip)."""
     states = await store.get_enterprises([t["uscc"] for t in plan["targets"]])
@@ -301,7 +301,7 @@ async def public_plan(store: StoreDep, caller: Anyone, plan_id: str = PlanId) ->
     responses={422: {"description": "invalid grades, district or date"}},
 )
 async def blind_spots(
-    store: StoreDep,
+    store: ReadsDep,
     caller: Member,
     months: int = Query(12, ge=1, le=120, description="look back this many months"),
     grades: str = Query("C,D", description="comma-separated grades", examples=["C,D"]),
