@@ -15,6 +15,7 @@ from rules.jsoncodec import dumpb
 from rules.related import RelatedData
 from rules.state import EnterpriseState
 from streams.store.base import StoreBase, epoch
+from streams.store.scripts import CommitArgs, CommitKeys
 
 #: the sorted sets of enterprises waiting to be rechecked (see streams/store/__init__.py)
 RecheckQueue = Literal["timer", "nudge", "related"]
@@ -190,42 +191,37 @@ class WorkerStore(StoreBase):
         it took effect."""
         pipe = self.redis.pipeline(transaction=False)
         for c in commits:
-            keys = [
-                self._ent(c.uscc, "seen"),
-                self._ent(c.uscc, "state"),
-                self._ent(c.uscc, "warnings"),
-                self.warnings_stream,
-                self.grades_stream,
-                self.directory,
-                self.timers,
-                self._ent(c.uscc, "journal"),
-                self._ent(c.uscc, "timeline"),
-                self.learning_stream,
-                self.grade_counts_key,
-                self.related_rechecks,
-            ]
+            keys = CommitKeys(
+                seen=self._ent(c.uscc, "seen"),
+                state=self._ent(c.uscc, "state"),
+                enterprise_warnings=self._ent(c.uscc, "warnings"),
+                warnings_stream=self.warnings_stream,
+                grades_stream=self.grades_stream,
+                directory=self.directory,
+                timers=self.timers,
+                journal=self._ent(c.uscc, "journal"),
+                timeline=self._ent(c.uscc, "timeline"),
+                learning=self.learning_stream,
+                grade_counts=self.grade_counts_key,
+                related_rechecks=self.related_rechecks,
+            )
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
-            args: list[Any] = [
-                len(c.event_ids),
-                *c.event_ids,
-                c.state.to_json(),
-                self.maxlen,
-                c.uscc,
-                dumpb(directory_entry(c.state)),
-                _epoch(c.state.recheck_at),
-                len(c.warnings),
-                *(dumpb(w) for w in c.warnings),
-                len(c.grade_changes),
-                *(dumpb(g) for g in c.grade_changes),
-                len(c.journal),
-                *(dumpb(e) for e in c.journal),
-                len(c.related_rechecks),
-                *(x for peer, at in c.related_rechecks.items() for x in (epoch(at), peer)),
-                c.learning_record(),
-                epoch(replace_from) if replace_from else "",
-                *(x for s in c.timeline for x in (epoch(s["at"]), dumpb(s))),
-            ]
-            await self._commit(keys=keys, args=args, client=pipe)
+            args = CommitArgs(
+                event_ids=c.event_ids,
+                state=c.state.to_json(),
+                maxlen=self.maxlen,
+                uscc=c.uscc,
+                directory_entry=dumpb(directory_entry(c.state)),
+                recheck_at=_epoch(c.state.recheck_at),
+                warnings=[dumpb(w) for w in c.warnings],
+                grade_changes=[dumpb(g) for g in c.grade_changes],
+                journal=[dumpb(e) for e in c.journal],
+                related_rechecks=[(epoch(at), peer) for peer, at in c.related_rechecks.items()],
+                learning_record=c.learning_record(),
+                replace_from=epoch(replace_from) if replace_from else "",
+                timeline=[(epoch(s["at"]), dumpb(s)) for s in c.timeline],
+            )
+            await self._commit(keys=list(keys), args=args.argv(), client=pipe)
         for link in links:
             self._write_links(pipe, link)
         replies = await pipe.execute()
