@@ -4,7 +4,7 @@ topic (worker -> Redis outbox -> relay -> Kafka) with its reason and its exact b
 the good events after them are applied, and the worker stays up.
 
 The far-future and far-past timestamps are the ones that crashed the worker's rules
-before decode refused them (tests/unit/test_decoder_fuzz.py has the regression)."""
+before decode refused them (tests/unit/contract/test_decoder_fuzz.py has the regression)."""
 
 from __future__ import annotations
 

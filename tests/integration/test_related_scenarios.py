@@ -146,7 +146,7 @@ def _shell() -> Case:
 
 
 #: judged on the models' view, which events alone do not decide: their scenarios are in
-#: tests/unit/test_learning.py and tests/integration/test_learning.py
+#: tests/unit/rules/test_learning.py and tests/integration/test_learning.py
 MODEL_DRIVEN = {"model_risk", "model_anomaly"}
 
 

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from pydantic_settings import BaseSettings
 
-from tests.unit.test_ops_files import load_yaml, promtool_path, run_promtool
+from tests.unit.deploy.test_ops_files import load_yaml, promtool_path, run_promtool
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DOCKER = ROOT / "docker"
 COMPOSE = DOCKER / "compose.yaml"
 DOCKERFILE = DOCKER / "Dockerfile"

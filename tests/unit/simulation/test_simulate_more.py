@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from streams.simulation import generate_city, to_bytes
-from tests.unit.test_simulate import (
+from tests.unit.simulation.test_simulate import (
     BIG,
     PERMIT_KIND,
     START,

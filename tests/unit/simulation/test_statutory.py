@@ -17,7 +17,15 @@ from streams.contract.events import decode
 from streams.contract.rejections import Rejected
 from streams.simulation import City, generate_city, to_bytes
 from streams.simulation.statutory import add_months
-from tests.unit.test_simulate import BIG, START, Event, bigger_city, day, reference, valid
+from tests.unit.simulation.test_simulate import (
+    BIG,
+    START,
+    Event,
+    bigger_city,
+    day,
+    reference,
+    valid,
+)
 
 LONG = {"seed": 7, "enterprises": 300, "events": 6_000, "start": START, "days": 1_100,
         "invalid_rate": 0.01}  # fmt: skip

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 OPS = ROOT / "ops"
 ALERTS = OPS / "alerts.yml"
 ALERT_TESTS = OPS / "alerts.test.yml"
