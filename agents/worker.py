@@ -1,7 +1,7 @@
 """The worker: the Faust agent over the input topics, and the outbox relay task.
 
 Thin by design: it moves batches between Kafka and `Pipeline`, and outputs between the
-store and Kafka. The rules live in rules/, the Redis code in streams/store.py.
+store and Kafka. The rules live in rules/, the Redis code in streams/store/.
 """
 
 from __future__ import annotations

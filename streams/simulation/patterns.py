@@ -65,7 +65,7 @@ class Plan:
     skip_reports: set[tuple[int, int]] = field(default_factory=set)  # (year, e) never due
     closes: dict[int, int] = field(default_factory=dict)  # planted deregistration times
     established: list[int] = field(default_factory=list)  # ordinal day, every enterprise
-    reports: list[Stub] = field(default_factory=list)  # annual reports due (clocks.py)
+    reports: list[Stub] = field(default_factory=list)  # annual reports due (statutory.py)
     history_firms: set[int] = field(default_factory=set)  # NOISY firms with a credit history
     noise: dict[str, set[int]] = field(default_factory=dict)  # rule -> NOISY firms it hits
     industry: dict[int, int] = field(default_factory=dict)  # of ordinary new firms

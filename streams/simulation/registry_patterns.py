@@ -103,7 +103,7 @@ def _lists_and_arrears(pl: _Planter, k: int, kd: int, kg: int) -> None:
 
 def _report(pl: _Planter, e: int, t: int, figures: str, year: int | None = None) -> None:
     """An annual report for `year` (default: the year before `t`), and no background
-    one for that year; made by the deadline, it counts as the one due (clocks.py)."""
+    one for that year; made by the deadline, it counts as the one due (statutory.py)."""
     if year is None:
         year = pl.plan.day(t).year - 1
     pl.plan.prefiled[(year, e)] = t

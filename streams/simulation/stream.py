@@ -106,7 +106,7 @@ class Emitter(Payloads):
             self._yearly("annual", year)[e] = 1
         self.count = 0
         # January-June, July-December, and January-June when last year's reports are due
-        # in the period (clocks.py files them all: no background ones)
+        # in the period (statutory.py files them all: no background ones)
         self.weights = (_cumulative(1), _cumulative(2), _cumulative(1, "annual"))
         self.due_years = {year for year, _ in deadlines(plan.start, plan.period // DAY)}
         self.kinds: dict[str, Callable[[int, int, dict[str, Any]], Built]] = {
@@ -240,7 +240,7 @@ class Emitter(Payloads):
         return self.permit(e, t, p)
 
     def report(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        """An annual report due (clocks.py); a firm deregistered meanwhile owes none, and
+        """An annual report due (statutory.py); a firm deregistered meanwhile owes none, and
         a background event takes its place."""
         if self.gone[e]:
             return self.background_event(t)
