@@ -29,6 +29,7 @@ from api.schemas_inspections import (
 )
 from rules import inspections as ins
 from rules.calendar import CHINA, add_months
+from rules.grading import GRADES
 from streams.store.ports import ApiOwns, ApiReads
 
 router = APIRouter(tags=["inspections"])
@@ -315,7 +316,7 @@ async def blind_spots(
     `months` months before `as_of` (by their latest dates), worst first: D before C,
     then the lowest score. Only the caller's district scope is searched."""
     wanted = sorted({g.strip().upper() for g in grades.split(",") if g.strip()})
-    if not wanted or any(g not in ins.GRADES for g in wanted):
+    if not wanted or any(g not in GRADES for g in wanted):
         raise ApiError(422, f"grades must be a comma-separated subset of A,B,C,D, not {grades!r}")
     try:  # a date in the calendar: the pattern alone lets 2026-13-01 through
         today = date.fromisoformat(as_of) if as_of else datetime.now(CHINA).date()
