@@ -19,6 +19,7 @@ from rules.calendar import local_day
 from rules.engine import Outcome, process_event, recheck
 from rules.learning.learner import Learner
 from rules.learning.scorer import Scorer
+from rules.records import Snapshot
 from rules.related import Links, RelatedData, floors, peers_to_recheck, view
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState, key_people_of
@@ -113,7 +114,7 @@ class EnterpriseBatch:
             clock_before = state.clock
             previous = timeline.snapshot(state, "") if clock_before else None
             commit = Commit(uscc, [], state)
-            snapshots: list[dict[str, Any]] = []
+            snapshots: list[Snapshot] = []
             stale: list[str] = []  # instants from which the stored timeline may be wrong
             # in time order, so the timeline is written in event time
             for item in sorted(items, key=_when):

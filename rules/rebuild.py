@@ -12,6 +12,7 @@ from typing import Any
 from rules.catalogue import NOTHING_RELATED, Related
 from rules.engine import catch_up, process_event, recheck
 from rules.folding import apply_event
+from rules.records import Snapshot
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
 from rules.timeline import JournalEntry
@@ -26,7 +27,7 @@ def replay(
     related: Callable[[EnterpriseState], Related] | Related = NOTHING_RELATED,
     ruleset: RuleSet | None = None,
     override: dict[str, Any] | None = None,
-) -> tuple[EnterpriseState, list[dict[str, Any]]]:
+) -> tuple[EnterpriseState, list[Snapshot]]:
     """Rebuild an enterprise from its journal: the state with every event up to
     `until` (UTC ISO; default all), and the snapshots from `since` on (default: from
     the first event). Events before `since` are folded without evaluating; from
@@ -38,7 +39,7 @@ def replay(
     ('D', [('2026-03-01T02:00:00+00:00', 'D')])
     """
     state = EnterpriseState(uscc, override=override)
-    snaps: list[dict[str, Any]] = []
+    snaps: list[Snapshot] = []
     entries = sorted((e for e in journal if until is None or e[0] <= until), key=_order)
     pending = since
     for at, etype, event_id, payload, *model in entries:

@@ -14,9 +14,10 @@ store holds the journal and the timeline.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from rules.records import Reason, Snapshot
 from rules.state import EnterpriseState
 
 #: [occurred_at (UTC ISO), type, event_id, payload]: an event as the journal keeps it
@@ -25,7 +26,7 @@ JournalEntry = list[Any]
 _VALUE = ("grade", "score", "indicators", "override")
 
 
-def snapshot(state: EnterpriseState, cause: str) -> dict[str, Any]:
+def snapshot(state: EnterpriseState, cause: str) -> Snapshot:
     """The enterprise's grade as of its clock."""
     return {
         "at": state.clock,
@@ -38,11 +39,11 @@ def snapshot(state: EnterpriseState, cause: str) -> dict[str, Any]:
     }
 
 
-def same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
+def same(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> bool:
     return a is not None and all(a.get(k) == b.get(k) for k in _VALUE)
 
 
-def reasons(before: dict[str, int], after: dict[str, int]) -> list[dict[str, Any]]:
+def reasons(before: dict[str, int], after: dict[str, int]) -> list[Reason]:
     """The indicator contributions that moved, as a regulator reads them.
 
     >>> reasons({"penalty_record": -10}, {"penalty_record": -10, "abnormal_list": -10})
@@ -56,8 +57,8 @@ def reasons(before: dict[str, int], after: dict[str, int]) -> list[dict[str, Any
 
 
 def compact(
-    snapshots: Iterable[dict[str, Any]], previous: dict[str, Any] | None = None
-) -> list[dict[str, Any]]:
+    snapshots: Iterable[Snapshot], previous: Mapping[str, Any] | None = None
+) -> list[Snapshot]:
     """The snapshots worth keeping, in time order: the last one of each instant, and
     only where it differs from the one before. `previous` is the entry already stored
     before these: one at its instant that says the same leaves it in place, cause and
@@ -68,12 +69,12 @@ def compact(
     >>> compact([{**a, "cause": "recheck:0"}], previous=a)
     []
     """
-    by_time: dict[str, dict[str, Any]] = {}
+    by_time: dict[str, Snapshot] = {}
     for snap in snapshots:
         if snap["at"]:
             by_time[snap["at"]] = snap
-    kept: list[dict[str, Any]] = []
-    before = previous
+    kept: list[Snapshot] = []
+    before: Mapping[str, Any] | None = previous
     for at in sorted(by_time):
         snap = by_time[at]
         if not same(before, snap):

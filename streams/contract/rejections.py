@@ -16,7 +16,7 @@ import base64
 import dataclasses
 import json
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Literal, TypedDict, get_args
 
 RejectReason = Literal[
     "invalid_json",
@@ -52,6 +52,21 @@ class Rejected:
     event_id: str | None = None
 
 
+class DeadLetterRecord(TypedDict):
+    """A dead letter as `creditwatch.dead-letters` carries it (JSON); read back as
+    streams/topics/dead_letters.py's DeadLetter."""
+
+    reason: str
+    detail: str
+    field: str | None
+    event_id: str | None
+    #: the exact original bytes, base64
+    original_b64: str
+    #: the same, as text when they are UTF-8
+    original: str | None
+    dead_at: str
+
+
 def dead_letter_record(rejected: Rejected, now: datetime) -> bytes:
     """The value written to `creditwatch.dead-letters`: the rejection plus the exact
     original bytes (`original_b64`) and, when they are UTF-8, their text (`original`)
@@ -62,7 +77,7 @@ def dead_letter_record(rejected: Rejected, now: datetime) -> bytes:
         original: str | None = rejected.raw.decode("utf-8")
     except UnicodeDecodeError:
         original = None
-    record = {
+    record: DeadLetterRecord = {
         "reason": rejected.reason,
         "detail": rejected.detail,
         "field": rejected.field,

@@ -8,10 +8,11 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from rules.directory import directory_entry
 from rules.jsoncodec import dumpb
+from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.related import RelatedData
 from rules.state import EnterpriseState
 from streams.store.base import StoreBase, epoch
@@ -28,13 +29,13 @@ class Commit:
     uscc: str
     event_ids: list[str]
     state: EnterpriseState
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    grade_changes: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[WarningRecord] = field(default_factory=list)
+    grade_changes: list[GradeChange] = field(default_factory=list)
     #: the events applied, as the journal keeps them
     journal: list[list[Any]] = field(default_factory=list)
     #: timeline snapshots to write, replacing what is stored from the first one's time
     #: (or from `replace_from`, when a late event rebuilt the timeline)
-    timeline: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[Snapshot] = field(default_factory=list)
     replace_from: str | None = None
     #: for the trainer (rules/learning/): labels resolved, features of samples taken
     labels: list[dict[str, Any]] = field(default_factory=list)
@@ -219,7 +220,8 @@ class WorkerStore(StoreBase):
                 related_rechecks=[(epoch(at), peer) for peer, at in c.related_rechecks.items()],
                 learning_record=c.learning_record(),
                 replace_from=epoch(replace_from) if replace_from else "",
-                timeline=[(epoch(s["at"]), dumpb(s)) for s in c.timeline],
+                # compacted snapshots all have their instant (rules/timeline.py)
+                timeline=[(epoch(cast(str, s["at"])), dumpb(s)) for s in c.timeline],
             )
             await self._commit(keys=list(keys), args=args.argv(), client=pipe)
         for link in links:
