@@ -15,9 +15,9 @@ from rules.ruleset import default_ruleset
 
 if TYPE_CHECKING:
     from streams.bench.baselines import RawConsume
+    from streams.bench.end_to_end import BenchOptions
     from streams.bench.naive import NaiveResult
     from streams.bench.phases import LatencyPhase, Sustained
-    from streams.bench.pipeline import BenchOptions
     from streams.simulation import City
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"

@@ -78,7 +78,7 @@ def _bench_api(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from streams.bench import report as bench_report
-    from streams.bench.pipeline import BenchOptions, run_bench
+    from streams.bench.end_to_end import BenchOptions, run_bench
 
     options = BenchOptions(
         enterprises=args.enterprises,

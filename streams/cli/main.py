@@ -18,7 +18,7 @@ from pathlib import Path
 from streams.cli import bench, directory, dlq, offline, rules
 from streams.settings import ApiSettings, StreamSettings
 from streams.stack.processes import ProcessError
-from streams.topics.admin import TopicMismatchError, ensure_stream_topics
+from streams.topics.create import TopicMismatchError, ensure_stream_topics
 
 log = logging.getLogger("creditwatch")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

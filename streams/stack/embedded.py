@@ -28,7 +28,7 @@ from pathlib import Path
 from streams.settings import ApiSettings, StackSettings, StreamSettings
 from streams.stack.processes import ManagedProcess, ProcessError, free_port, port_open
 from streams.stack.supervisor import ChildSpec, ShutdownRequested, Supervisor, http_ready
-from streams.topics.admin import TopicMismatchError, ensure_stream_topics, ensure_topics
+from streams.topics.create import TopicMismatchError, ensure_stream_topics, ensure_topics
 
 __all__ = [
     "ChildSpec",

@@ -13,10 +13,10 @@ import pytest
 
 from streams.bench import report as bench_report
 from streams.bench.baselines import RawConsume
+from streams.bench.end_to_end import BenchOptions
 from streams.bench.latency import Latencies, SendLog, match_warnings, summarize
 from streams.bench.naive import NaiveResult
 from streams.bench.phases import LatencyPhase, Sustained
-from streams.bench.pipeline import BenchOptions
 from streams.bench.redis_memory import KeyCensus, key_kind
 from streams.bench.report import END, START, update_docs
 from streams.bench.worker_under_test import cpu_seconds, parse_metrics, peak_rss_bytes
