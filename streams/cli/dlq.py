@@ -1,5 +1,8 @@
 """`creditwatch dlq`: list the dead letters by reason, and replay chosen ones to the input
-topic once their producer or the contract is fixed (streams/topics/dead_letters.py)."""
+topic once their producer or the contract is fixed (streams/topics/dead_letters.py).
+
+The Kafka reader is imported when a command runs (start-up cost: the parser is built at
+every start of the command)."""
 
 from __future__ import annotations
 
