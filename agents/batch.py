@@ -13,17 +13,19 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from agents import metrics
-from rules import timeline
+from rules import rebuild, timeline
 from rules.addresses import address_key, normalize_address
 from rules.calendar import local_day
 from rules.engine import Outcome, process_event, recheck
 from rules.learning.learner import Learner
 from rules.learning.scorer import Scorer
+from rules.records import Snapshot
 from rules.related import Links, RelatedData, floors, peers_to_recheck, view
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState, key_people_of
-from rules.store import Commit, LinkUpdate, Store
-from streams.events import Event
+from streams.contract.events import Event
+from streams.store import Commit, LinkUpdate
+from streams.store.ports import WorkerPort
 
 if TYPE_CHECKING:
     from agents.pipeline import BatchResult
@@ -51,7 +53,7 @@ Follow = Callable[[str | None, str | None], Awaitable[tuple[RuleSet, Scorer | No
 
 
 class EnterpriseBatch:
-    def __init__(self, store: Store, ruleset: RuleSet, now: datetime):
+    def __init__(self, store: WorkerPort, ruleset: RuleSet, now: datetime):
         self.store, self.ruleset, self.now = store, ruleset, now
         self.learner = Learner()
 
@@ -112,7 +114,7 @@ class EnterpriseBatch:
             clock_before = state.clock
             previous = timeline.snapshot(state, "") if clock_before else None
             commit = Commit(uscc, [], state)
-            snapshots: list[dict[str, Any]] = []
+            snapshots: list[Snapshot] = []
             stale: list[str] = []  # instants from which the stored timeline may be wrong
             # in time order, so the timeline is written in event time
             for item in sorted(items, key=_when):
@@ -212,7 +214,7 @@ class EnterpriseBatch:
             since = late.get(commit.uscc)
             if since is None:
                 continue
-            _, snaps = timeline.replay(
+            _, snaps = rebuild.replay(
                 commit.uscc,
                 journals[commit.uscc] + commit.journal,
                 since=since,

@@ -5,7 +5,7 @@ in tests against a real Redis, and in benchmarks. Three Redis round trips per ba
 load states (after linking the people and addresses the batch names), load the
 related-party indexes, commit.
 
-Besides contract events, the fan-out topic carries rechecks (streams/internal.py): a
+Besides contract events, the fan-out topic carries rechecks (streams/contract/internal.py): a
 timer came due, or a related party changed; they re-evaluate without an event.
 """
 
@@ -25,10 +25,10 @@ from agents.batch import EnterpriseBatch, Recheck
 from agents.retry import OUTAGES
 from rules.learning.scorer import Scorer
 from rules.ruleset import RuleSet, default_ruleset
-from rules.store import Store
-from streams.events import Event, decode, encode_event
-from streams.internal import parse_recheck
-from streams.rejections import Rejected, dead_letter_record
+from streams.contract.events import Event, decode, encode_event
+from streams.contract.internal import parse_recheck
+from streams.contract.rejections import Rejected, dead_letter_record
+from streams.store.ports import WorkerPort
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Pipeline:
 
     def __init__(
         self,
-        store: Store,
+        store: WorkerPort,
         fanout_topic: str,
         ruleset: RuleSet | None = None,
         follow_published: bool = True,

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from agents import metrics
 from agents.published import CLOCK_SKEW_MS, OUTBOX_HEADER, outbox_ref, written_ms
 from rules.jsoncodec import loads
-from rules.store import Store
+from streams.store.ports import OutboxPort
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def relay_key(stream: str, data: bytes) -> bytes | None:
 class Relay:
     def __init__(
         self,
-        store: Store,
+        store: OutboxPort,
         send: Send,
         topic_for: dict[str, str],
         published: Published | None = None,

@@ -19,16 +19,22 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 
 from agents import metrics
-from rules.store import UNAVAILABLE
+from streams.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: what a Redis restart (refused, reset, -LOADING while it replays its AOF, a timeout)
+#: what the store raises while Redis restarts (StoreUnavailable: refused, reset, -LOADING
+#: while it replays its AOF, a timeout)
 #: and a broker away (a send that timed out or was refused) raise; anything else is a
 #: bug and is not retried
-OUTAGES: tuple[type[BaseException], ...] = (*UNAVAILABLE, KafkaError, ProducerSendError, OSError)
+OUTAGES: tuple[type[BaseException], ...] = (
+    StoreUnavailable,
+    KafkaError,
+    ProducerSendError,
+    OSError,
+)
 FIRST_DELAY_S = 0.2
 MAX_DELAY_S = 10.0
 

@@ -14,15 +14,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from agents import metrics
-from rules.store import Store
-from rules.store.worker import RecheckQueue
-from streams.internal import encode_recheck
+from streams.contract.internal import encode_recheck
+from streams.store.ports import TimerPort
+from streams.store.state_io import RecheckQueue
 
 #: sends (key, value) messages to the fan-out topic and returns once they are acknowledged
 SendAll = Callable[[list[tuple[str, bytes]]], Awaitable[None]]
 
 
-async def fire_due(store: Store, now: float, send_all: SendAll, limit: int = 1000) -> int:
+async def fire_due(store: TimerPort, now: float, send_all: SendAll, limit: int = 1000) -> int:
     """Send a recheck for every timer due at `now` (epoch seconds), for every
     operator's nudge and every related recheck (both due at once, whatever the clock),
     `limit` at a time; each is cleared only after its recheck was sent. Returns how

@@ -19,9 +19,9 @@ from agents import metrics
 from agents.retry import until_done
 from rules.jsoncodec import loads
 from rules.learning.trainer import Trainer, TrainerSettings, figures
-from rules.store import Store
 from streams.figures import MODEL_FIGURES
 from streams.settings import StreamSettings
+from streams.store.ports import TrainerPort
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ Record = tuple[Any, bytes]
 class TrainerLoop:
     def __init__(
         self,
-        store: Store,
+        store: TrainerPort,
         settings: TrainerSettings | None = None,
         publish_labels: int = 500,
         publish_interval_s: float = 30.0,

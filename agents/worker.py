@@ -1,7 +1,7 @@
 """The worker: the Faust agent over the input topics, and the outbox relay task.
 
 Thin by design: it moves batches between Kafka and `Pipeline`, and outputs between the
-store and Kafka. The rules live in rules/, the Redis code in rules/store.py.
+store and Kafka. The rules live in rules/, the Redis code in streams/store/.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from faust.types import EventT
 from prometheus_client import start_http_server
 
 from agents import metrics
+from agents.faust_app import create_faust_app
 from agents.lag import consumer_lag
 from agents.pipeline import Message, Pipeline
 from agents.published import find_published
@@ -25,9 +26,8 @@ from agents.relay import Relay
 from agents.retry import Stopping, until_done
 from agents.timers import EventClock, WallClock, fire_due
 from agents.training import TrainerLoop, consume_labels
-from rules.store import Store
-from streams.app import create_app
 from streams.settings import StoreSettings, StreamSettings
+from streams.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 def build_worker(
     stream: StreamSettings, store_settings: StoreSettings, datadir: Path | None = None
 ) -> faust.App:
-    app, topics = create_app(stream, datadir)
+    app, topics = create_faust_app(stream, datadir)
     store = Store.from_settings(store_settings)
     pipeline = Pipeline(store, stream.fanout_topic)
     clock = EventClock(stream.allowed_lateness_s) if stream.timer_clock == "event" else WallClock()

@@ -17,9 +17,9 @@ from collections import deque
 from typing import Any
 
 from prometheus_client import Counter
-from redis.exceptions import RedisError
 
-from rules.store import Store
+from streams.store import StoreError
+from streams.store.ports import ApiOwns
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ ACCESS_LOG_ERRORS = Counter(
 class AccessLogWriter:
     def __init__(
         self,
-        store: Store,
+        store: ApiOwns,
         *,
         linger_s: float = 0.01,
         max_batch: int = 500,
@@ -89,7 +89,7 @@ class AccessLogWriter:
                 batch = [self._pending.popleft() for _ in range(count)]
                 try:
                     await self.store.log_access_many(batch)
-                except (RedisError, asyncio.CancelledError) as exc:
+                except (StoreError, asyncio.CancelledError) as exc:
                     self._pending.extendleft(reversed(batch))
                     if isinstance(exc, asyncio.CancelledError):
                         raise

@@ -31,8 +31,8 @@ from api.routers import (
     webhooks,
 )
 from api.webhook_delivery import run_deliveries
-from rules.store import Store
 from streams.settings import ApiSettings, StoreSettings
+from streams.store import Store
 
 DESCRIPTION = """Real-time credit-risk monitor: enterprise grades, warnings and their
 evidence, live subscriptions, webhooks and risk-weighted random inspections.

@@ -22,8 +22,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
-from rules.store import Store
-from rules.store.accounts import Admission
+from streams.store.accounts import Admission
+from streams.store.ports import ApiOwns
 
 RoleName = Literal["admin", "regulator", "department", "public"]
 ROLES: tuple[RoleName, ...] = ("admin", "regulator", "department", "public")
@@ -98,7 +98,7 @@ async def authenticate(
     `rate_window_s` (a sliding window, so a burst at a window's edge gains nothing).
     Without a key the caller is the public where `anonymous` callers are admitted, else
     refused (401) at once."""
-    store: Store = request.app.state.store
+    store: ApiOwns = request.app.state.store
     window_s: int = request.app.state.settings.rate_window_s
     limits = _role_limits(request)
     token = credentials.credentials if credentials else request.query_params.get("access_token")

@@ -12,15 +12,15 @@ from pydantic import BeforeValidator
 
 from api.auth import Caller
 from api.errors import ApiError, clip
-from rules.store import Store
-from streams.identifiers import uscc_problem
+from streams.contract.identifiers import uscc_problem
+from streams.store.ports import ApiOwns, ApiReads, ApiStore
 
 # Dependencies are `async def` even when they never await: FastAPI runs a plain `def`
 # one in a worker thread, a thread hop per dependency per request.
 
 
-async def get_store(request: Request) -> Store:
-    store: Store = request.app.state.store
+async def get_store(request: Request) -> ApiStore:
+    store: ApiStore = request.app.state.store
     return store
 
 
@@ -36,7 +36,7 @@ async def uscc_path(uscc: str) -> str:
     return valid_uscc(uscc)
 
 
-async def check_scope(store: Store, caller: Caller, uscc: str) -> None:
+async def check_scope(store: ApiReads, caller: Caller, uscc: str) -> None:
     """Refuse an enterprise outside a district-scoped caller's district, as if unknown
     (404), so a scoped account cannot probe which enterprises exist elsewhere."""
     if caller.district is None:
@@ -58,5 +58,8 @@ def _iso_text(value: Any) -> Any:
 Instant = Annotated[datetime, BeforeValidator(_iso_text)]
 Day = Annotated[date, BeforeValidator(_iso_text)]
 
-StoreDep = Annotated[Store, Depends(get_store)]
+#: the store as a route sees it: what the API reads, what it owns, or both
+ReadsDep = Annotated[ApiReads, Depends(get_store)]
+OwnsDep = Annotated[ApiOwns, Depends(get_store)]
+StoreDep = Annotated[ApiStore, Depends(get_store)]
 Uscc = Annotated[str, Depends(uscc_path)]

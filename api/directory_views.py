@@ -41,7 +41,7 @@ def summary(uscc: str, entry: dict[str, Any]) -> dict[str, Any]:
 
 def summaries_response(content: dict[str, Any]) -> Response:
     """A batch result or a page of summaries, already in its response model's shape
-    (tests/unit/test_api_summaries.py holds them to it), serialized as is: validating
+    (tests/unit/api/test_summaries.py holds them to it), serialized as is: validating
     each line with pydantic was a third of a batch lookup's time."""
     return Response(dumpb(content), media_type="application/json")
 

@@ -10,8 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from streams.store import StoreError
 
 _CODES = {
     400: "bad_request",
@@ -145,8 +146,8 @@ def install_error_handlers(app: FastAPI) -> None:
         error = invalid_request(exc.errors())
         return JSONResponse(error_body(error.code, error.message, error.details), 422)
 
-    @app.exception_handler(RedisError)
-    async def _redis_down(_: Request, exc: RedisError) -> JSONResponse:
+    @app.exception_handler(StoreError)
+    async def _store_down(_: Request, exc: StoreError) -> JSONResponse:
         return JSONResponse(
             error_body("unavailable", "the state store is unavailable; retry shortly"),
             503,

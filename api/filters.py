@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from api.errors import clip
-from streams.identifiers import uscc_problem
+from streams.contract.identifiers import uscc_problem
 
 Kind = Literal["warning", "grade_change"]
 Direction = Literal["worse", "better", "new"]

@@ -9,8 +9,8 @@ from typing import Any
 from api.errors import ApiError, clip
 from api.schemas import GradeAsOf, HistoryEntry, Indicator, Reason, RiskLabel
 from rules.calendar import day_start
-from rules.catalogue import all_rules
 from rules.grading import GRADE_LABELS
+from rules.indicators import all_rules
 from rules.timeline import history
 
 

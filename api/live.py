@@ -20,14 +20,14 @@ from typing import Any, Literal
 
 from fastapi import FastAPI
 from prometheus_client import Counter, Gauge
-from redis.exceptions import RedisError
 
 from api.auth import Caller
 from api.errors import ApiError
 from api.filters import Kind, OutputFilter
-from rules.store import Store
-from rules.store.live import stream_id
 from streams.settings import LiveSettings
+from streams.store import StoreError
+from streams.store.live import stream_id
+from streams.store.ports import ApiReads
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def format_cursor(position: Position) -> str:
     return "_".join(position)
 
 
-async def start_position(store: Store, cursor: str | None, start: str | None) -> Position:
+async def start_position(store: ApiReads, cursor: str | None, start: str | None) -> Position:
     """Where a subscription starts: after `cursor`, at the oldest entry still held
     (`start` "start") or at the streams' current ends (live only)."""
     if cursor:
@@ -93,7 +93,7 @@ class LiveItem:
 class LiveHub:
     """The process's tailer and the subscribers' wake-up call."""
 
-    def __init__(self, store: Store, settings: LiveSettings):
+    def __init__(self, store: ApiReads, settings: LiveSettings):
         self.store = store
         self.settings = settings
         self.closed = False
@@ -151,7 +151,7 @@ class LiveHub:
                     heads = None
                 pause = self.settings.backoff_s
             except Exception as exc:  # a dead tailer would leave its subscribers polling
-                if isinstance(exc, RedisError | OSError):
+                if isinstance(exc, StoreError | OSError):
                     log.warning("live tailer: Redis failed (%s); retrying in %.1f s", exc, pause)
                 else:
                     log.exception("live tailer failed; retrying in %.1f s", pause)
@@ -210,7 +210,7 @@ class Subscription:
                 changed = hub.changed
                 try:
                     found, again = await self._next_batch()
-                except (RedisError, OSError) as exc:
+                except (StoreError, OSError) as exc:
                     # the tailer logs the outage and wakes everyone when Redis is back
                     log.debug("live subscriber: read failed: %s", exc)
                     found, again = [], None

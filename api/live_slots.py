@@ -20,8 +20,8 @@ from fastapi import FastAPI
 
 from api.auth import Caller
 from api.errors import ApiError
-from rules.store import Store
 from streams.settings import LiveSettings
+from streams.store.ports import ApiOwns
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def live_settings(app: FastAPI) -> LiveSettings:
 class SlotLease:
     """One subscription's slot among its account's."""
 
-    def __init__(self, store: Store, account_id: str, lease_ms: int) -> None:
+    def __init__(self, store: ApiOwns, account_id: str, lease_ms: int) -> None:
         self.store, self.account_id, self.lease_ms = store, account_id, lease_ms
         self.subscription_id = secrets.token_hex(8)
 

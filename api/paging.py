@@ -13,7 +13,7 @@ from fastapi import Query
 from api.auth import Caller
 from api.deps import Instant
 from api.errors import ApiError
-from rules.store import Store
+from streams.store.ports import ApiReads
 
 _CURSOR = re.compile(r"^\d{1,20}-\d{1,20}$")
 Limit = Annotated[int, Query(ge=1, le=500, description="items per page")]
@@ -24,7 +24,7 @@ Since = Annotated[
 
 
 async def stream_page(
-    store: Store,
+    store: ApiReads,
     stream: str,
     limit: int,
     cursor: str | None,

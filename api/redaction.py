@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from urllib.parse import quote, unquote_plus
 
 from api.auth import KEY_PREFIX
-from streams.identifiers import id_problem, person_key, replace_id_numbers, uscc_problem
+from streams.contract.identifiers import id_problem, person_key, replace_id_numbers, uscc_problem
 
 REDACTED = "REDACTED"
 #: the shortest literal secret (the admin key) looked for

@@ -29,10 +29,10 @@ from api.filters import OutputFilter
 from api.signing import sign
 from api.webhook_policy import DestinationPolicy, DestinationRefused, Resolver, resolver_of
 from rules.jsoncodec import dumps
-from rules.store import Store
-from rules.store.live import stream_id
-from rules.store.webhooks import KINDS, WebhookKind
 from streams.settings import ApiSettings
+from streams.store.live import stream_id
+from streams.store.ports import ApiStore
+from streams.store.webhooks import KINDS, WebhookKind
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ _MAX_CLIENTS = 256
 
 
 class Deliverer:
-    def __init__(self, store: Store, settings: ApiSettings, resolve: Resolver):
+    def __init__(self, store: ApiStore, settings: ApiSettings, resolve: Resolver):
         self.store, self.settings, self.resolve = store, settings, resolve
         self.token = uuid.uuid4().hex  # this process's name on the leases it holds
         self.tasks: dict[str, asyncio.Task[None]] = {}

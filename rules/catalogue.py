@@ -165,24 +165,12 @@ class Rule:
         return self.bonus > 0
 
 
-_REGISTRY: dict[str, Rule] = {}
+#: every rule by id, as `register` recorded it (rules/indicators/ registers them on import)
+REGISTRY: dict[str, Rule] = {}
 
 
 def register(rule: Rule) -> Rule:
-    if rule.rule_id in _REGISTRY:
+    if rule.rule_id in REGISTRY:
         raise ValueError(f"rule {rule.rule_id} registered twice")
-    _REGISTRY[rule.rule_id] = rule
+    REGISTRY[rule.rule_id] = rule
     return rule
-
-
-def all_rules() -> list[Rule]:
-    """Every registered rule, in evaluation order: combinations, which read the
-    verdicts of the others, last."""
-    import rules.indicators  # noqa: F401  (registers on import)
-
-    return sorted(_REGISTRY.values(), key=lambda rule: rule.category == "combination")
-
-
-def get_rule(rule_id: str) -> Rule:
-    all_rules()
-    return _REGISTRY[rule_id]

@@ -1,18 +1,17 @@
 """An enterprise's directory entry: the few fields that lookups, lists, search and the
 inspection draw filter on, kept beside the state so they need not parse it.
 
-The worker writes the entry with every commit (rules/store/worker.py), so it is always
+The worker writes the entry with every commit (streams/store/state_io.py), so it is always
 as fresh as the state.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
+from rules.records import DirectoryEntry
 from rules.state import EnterpriseState
 
 
-def directory_entry(state: EnterpriseState) -> dict[str, Any]:
+def directory_entry(state: EnterpriseState) -> DirectoryEntry:
     """
     >>> s = EnterpriseState("91110000MA00000000", status="active", grade="C", score=64)
     >>> s.profile = {"name": "某某科技有限公司", "district": "110105", "tags": ["high_tech"],

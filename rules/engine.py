@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from rules import repair, timeline
 from rules.calendar import day_start
@@ -23,6 +23,7 @@ from rules.catalogue import NOTHING_RELATED, Hit, Related, RuleInput
 from rules.folding import advance_clock, apply_event
 from rules.grading import GRADES, grade
 from rules.learning.learner import Learner
+from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.ruleset import ActiveRule, RuleSet, default_ruleset
 from rules.state import EnterpriseState
 
@@ -33,13 +34,13 @@ log = logging.getLogger(__name__)
 class Outcome:
     state: EnterpriseState
     #: warning records to publish: newly raised ones (status open) and closed ones
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[WarningRecord] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
-    grade_changes: list[dict[str, Any]] = field(default_factory=list)
+    grade_changes: list[GradeChange] = field(default_factory=list)
     #: (rule_id, error) for rules that raised; their previous status is kept
     rule_errors: list[tuple[str, str]] = field(default_factory=list)
     #: one per evaluation, in time order (rules/timeline.py)
-    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
     #: for the trainer: labels resolved, and the features of the samples taken
     labels: list[dict[str, Any]] = field(default_factory=list)
     observed: list[dict[str, float]] = field(default_factory=list)
@@ -221,9 +222,8 @@ def _evaluate(
     for rule_id in [r for r in state.open_warnings if r not in warning]:
         closed = state.open_warnings.pop(rule_id)
         outcome.closed.append(rule_id)
-        outcome.warnings.append(
-            {**closed, "status": "closed", "closed_at": now.isoformat(), "closed_by": cause}
-        )
+        record = {**closed, "status": "closed", "closed_at": now.isoformat(), "closed_by": cause}
+        outcome.warnings.append(cast(WarningRecord, record))
     overridden = _override_in_force(data)
     today = data.today
     later = [day for day in data.rechecks if today is None or day > today]
@@ -267,7 +267,7 @@ def _raise_or_update(
         if hit.details is not None:
             open_warning["details"] = dict(hit.details)
         return
-    warning = {
+    warning: WarningRecord = {
         "warning_id": warning_id(state.uscc, active.rule.rule_id, cause),
         "uscc": state.uscc,
         "rule_id": active.rule.rule_id,
@@ -282,7 +282,8 @@ def _raise_or_update(
     }
     if hit.details is not None:
         warning["details"] = dict(hit.details)
-    state.open_warnings[active.rule.rule_id] = warning
+    # the state keeps it as the plain dict it is (the state's internals are untyped)
+    state.open_warnings[active.rule.rule_id] = cast(dict[str, Any], warning)
     outcome.warnings.append(warning)
 
 
@@ -305,7 +306,7 @@ def _regrade(
     state.computed_grade, state.overridden = computed, overridden
     if old_grade is None or old_grade == new_grade:
         return
-    change = {
+    change: GradeChange = {
         "uscc": state.uscc,
         "from_grade": old_grade,
         "to_grade": new_grade,

@@ -14,7 +14,7 @@ from typing import Any
 from rules import counters
 from rules.calendar import local_day
 from rules.state import EnterpriseState
-from streams.payloads import CHANGE_FIELDS
+from streams.contract.payloads import CHANGE_FIELDS
 
 #: Profile fields copied from `enterprise.registered`.
 PROFILE_FIELDS = (

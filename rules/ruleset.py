@@ -36,8 +36,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from rules.catalogue import SEVERITIES, Rule, all_rules
+from rules.catalogue import SEVERITIES, Rule
 from rules.grading import GRADING_DEFAULTS, GradingModel
+from rules.indicators import all_rules
 
 DEFAULT_VERSION = "2026.1"
 _RULE_KEYS = ("enabled", "severity", "deduction", "bonus")

@@ -14,7 +14,7 @@ from typing import Any
 
 from rules import jsoncodec
 from rules.addresses import normalize_address
-from streams.identifiers import person_key
+from streams.contract.identifiers import person_key
 
 
 @dataclass

@@ -5,22 +5,19 @@ between two consecutive snapshots).
 
 Snapshots are written in event time, so the timeline of an enterprise whose events
 arrive in order is complete as it is written. An event that arrives late (older than
-the enterprise's clock) invalidates what was written after its time: `replay` rebuilds
-that stretch from the enterprise's journal (every event applied to it), evaluating at
-each event and at each day a rule asked to be looked at again, exactly as a replay of
-the stream cut at any of those dates would. Pure: the store holds the journal and the
-timeline.
+the enterprise's clock) invalidates what was written after its time: `replay`
+(rules/rebuild.py) rebuilds that stretch from the enterprise's journal (every event
+applied to it), evaluating at each event and at each day a rule asked to be looked at
+again, exactly as a replay of the stream cut at any of those dates would. Pure: the
+store holds the journal and the timeline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rules.catalogue import NOTHING_RELATED, Related
-from rules.folding import apply_event
-from rules.ruleset import RuleSet
+from rules.records import Reason, Snapshot
 from rules.state import EnterpriseState
 
 #: [occurred_at (UTC ISO), type, event_id, payload]: an event as the journal keeps it
@@ -29,7 +26,7 @@ JournalEntry = list[Any]
 _VALUE = ("grade", "score", "indicators", "override")
 
 
-def snapshot(state: EnterpriseState, cause: str) -> dict[str, Any]:
+def snapshot(state: EnterpriseState, cause: str) -> Snapshot:
     """The enterprise's grade as of its clock."""
     return {
         "at": state.clock,
@@ -42,11 +39,11 @@ def snapshot(state: EnterpriseState, cause: str) -> dict[str, Any]:
     }
 
 
-def same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
+def same(a: Mapping[str, Any] | None, b: Mapping[str, Any]) -> bool:
     return a is not None and all(a.get(k) == b.get(k) for k in _VALUE)
 
 
-def reasons(before: dict[str, int], after: dict[str, int]) -> list[dict[str, Any]]:
+def reasons(before: dict[str, int], after: dict[str, int]) -> list[Reason]:
     """The indicator contributions that moved, as a regulator reads them.
 
     >>> reasons({"penalty_record": -10}, {"penalty_record": -10, "abnormal_list": -10})
@@ -60,8 +57,8 @@ def reasons(before: dict[str, int], after: dict[str, int]) -> list[dict[str, Any
 
 
 def compact(
-    snapshots: Iterable[dict[str, Any]], previous: dict[str, Any] | None = None
-) -> list[dict[str, Any]]:
+    snapshots: Iterable[Snapshot], previous: Mapping[str, Any] | None = None
+) -> list[Snapshot]:
     """The snapshots worth keeping, in time order: the last one of each instant, and
     only where it differs from the one before. `previous` is the entry already stored
     before these: one at its instant that says the same leaves it in place, cause and
@@ -72,12 +69,12 @@ def compact(
     >>> compact([{**a, "cause": "recheck:0"}], previous=a)
     []
     """
-    by_time: dict[str, dict[str, Any]] = {}
+    by_time: dict[str, Snapshot] = {}
     for snap in snapshots:
         if snap["at"]:
             by_time[snap["at"]] = snap
-    kept: list[dict[str, Any]] = []
-    before = previous
+    kept: list[Snapshot] = []
+    before: Mapping[str, Any] | None = previous
     for at in sorted(by_time):
         snap = by_time[at]
         if not same(before, snap):
@@ -112,67 +109,3 @@ def history(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             )
         before = entry
     return changes
-
-
-def replay(
-    uscc: str,
-    journal: Iterable[JournalEntry],
-    *,
-    since: str | None = None,
-    until: str | None = None,
-    related: Callable[[EnterpriseState], Related] | Related = NOTHING_RELATED,
-    ruleset: RuleSet | None = None,
-    override: dict[str, Any] | None = None,
-) -> tuple[EnterpriseState, list[dict[str, Any]]]:
-    """Rebuild an enterprise from its journal: the state with every event up to
-    `until` (UTC ISO; default all), and the snapshots from `since` on (default: from
-    the first event). Events before `since` are folded without evaluating; from
-    `since`, it evaluates at each event time and at each recheck due by `until`.
-
-    >>> j = [["2026-03-01T02:00:00+00:00", "court.dishonest_listed", "e1", {"case_no": "C1"}]]
-    >>> state, snaps = replay("91440300708461136T", j)
-    >>> state.grade, [(s["at"], s["grade"]) for s in snaps]
-    ('D', [('2026-03-01T02:00:00+00:00', 'D')])
-    """
-    from rules.engine import catch_up, process_event, recheck  # (the engine imports this)
-
-    state = EnterpriseState(uscc, override=override)
-    snaps: list[dict[str, Any]] = []
-    entries = sorted((e for e in journal if until is None or e[0] <= until), key=_order)
-    pending = since
-    for at, etype, event_id, payload, *model in entries:
-        # the models' view as it was at the event (a replay never re-scores)
-        state.model = model[0] if model else None
-        moment = datetime.fromisoformat(at)
-        if pending is not None and at < pending:
-            apply_event(state, etype, payload, event_id, at)
-            continue
-        if pending is not None and state.clock is not None:
-            # the stretch starts at `since` itself (a related party changed then)
-            start = datetime.fromisoformat(pending)
-            snaps += recheck(state, at=start, now=start, related=related, ruleset=ruleset).snapshots
-        pending = None
-        out = process_event(
-            state, etype=etype, payload=payload, event_id=event_id, occurred_at=moment,
-            now=moment, related=related, ruleset=ruleset,
-        )  # fmt: skip
-        snaps += out.snapshots
-    if pending is not None and state.clock is not None:  # nothing at or after `since`
-        start = datetime.fromisoformat(pending)
-        snaps += recheck(state, at=start, now=start, related=related, ruleset=ruleset).snapshots
-    if until is not None and state.clock is not None:
-        out = catch_up(
-            state, _after(until), now=datetime.fromisoformat(until), related=related,
-            ruleset=ruleset,
-        )  # fmt: skip
-        snaps += out.snapshots
-    return state, snaps
-
-
-def _order(entry: JournalEntry) -> tuple[str, str]:
-    return entry[0], entry[2]
-
-
-def _after(at: str) -> str:
-    """A bound just past `at`, so a recheck due exactly at `at` is caught up."""
-    return at + "\x7f"

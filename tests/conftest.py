@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from rules.store import Store
 from streams.settings import StoreSettings, StreamSettings
-from streams.stack import ensure_stream_topics, ensure_topics, start_broker, start_redis
+from streams.stack.embedded import ensure_stream_topics, ensure_topics, start_broker, start_redis
+from streams.store import Store
 
 MakeTopics = Callable[..., list[str]]
 

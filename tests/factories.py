@@ -8,7 +8,7 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from streams.identifiers import make_id_number, make_uscc
+from streams.contract.identifiers import make_id_number, make_uscc
 
 _rng = random.Random(20260301)
 _ids = itertools.count(1)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import OPTIONAL_KEY, Admin, Anyone, RoleName, new_key
-from api.deps import StoreDep
+from api.deps import OwnsDep, StoreDep
 from api.errors import ApiError, clip
 from api.paging import Cursor, Limit, Since, stream_page
 from api.schemas import Page
@@ -30,7 +30,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-async def _account(store: StoreDep, account_id: str) -> dict[str, Any]:
+async def _account(store: OwnsDep, account_id: str) -> dict[str, Any]:
     account = await store.get_account(account_id)
     if account is None:
         raise ApiError(404, f"no account {clip(account_id)!r}")
@@ -57,7 +57,7 @@ async def who_am_i(caller: Anyone) -> Any:
     status_code=201,
     responses={409: {"description": "the account exists"}},
 )
-async def create_account(body: AccountRequest, store: StoreDep, caller: Admin) -> Any:
+async def create_account(body: AccountRequest, store: OwnsDep, caller: Admin) -> Any:
     """Open an account for a department or a person's role; then create its keys."""
     if await store.get_account(body.account_id) is not None:
         raise ApiError(409, f"account {clip(body.account_id)!r} exists", code="conflict")
@@ -68,20 +68,20 @@ async def create_account(body: AccountRequest, store: StoreDep, caller: Admin) -
 
 
 @router.get("/admin/accounts", response_model=list[Account])
-async def list_accounts(store: StoreDep, caller: Admin) -> Any:
+async def list_accounts(store: OwnsDep, caller: Admin) -> Any:
     accounts = await store.list_accounts()
     caller.saw(len(accounts))
     return accounts
 
 
 @router.get("/admin/accounts/{account_id}", response_model=Account, responses={404: {}})
-async def get_account(account_id: str, store: StoreDep, _caller: Admin) -> Any:
+async def get_account(account_id: str, store: OwnsDep, _caller: Admin) -> Any:
     return await _account(store, account_id)
 
 
 @router.patch("/admin/accounts/{account_id}", response_model=Account, responses={404: {}})
 async def change_account(
-    account_id: str, body: AccountChange, store: StoreDep, caller: Admin
+    account_id: str, body: AccountChange, store: OwnsDep, caller: Admin
 ) -> Any:
     """Change an account's role, scope or rate limit, or disable it (its keys stop
     working at once) or enable it again."""
@@ -100,7 +100,7 @@ async def change_account(
 )
 async def create_key(
     account_id: str,
-    store: StoreDep,
+    store: OwnsDep,
     caller: Admin,
     label: str | None = Query(None, max_length=200, description="what the key is for"),
 ) -> Any:
@@ -121,7 +121,7 @@ async def create_key(
 
 @router.get("/admin/keys", response_model=list[ApiKey])
 async def list_keys(
-    store: StoreDep, caller: Admin, account_id: str | None = Query(None, max_length=64)
+    store: OwnsDep, caller: Admin, account_id: str | None = Query(None, max_length=64)
 ) -> Any:
     keys = [
         record
@@ -133,7 +133,7 @@ async def list_keys(
 
 
 @router.delete("/admin/keys/{key_id}", status_code=204, responses={404: {}})
-async def revoke_key(key_id: str, store: StoreDep, caller: Admin) -> Response:
+async def revoke_key(key_id: str, store: OwnsDep, caller: Admin) -> Response:
     """Revoke a key: it stops working at the next request."""
     for key_hash, record in await store.list_keys():
         if record["key_id"] == key_id:

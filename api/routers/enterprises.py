@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 
 from api.auth import Member
-from api.deps import StoreDep, Uscc, check_scope
+from api.deps import ReadsDep, Uscc, check_scope
 from api.errors import ApiError
 from api.grades import as_of_view, parse_as_of, risk_label
 from api.privacy import masked_profile
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 async def get_enterprise(
     caller: Member,  # first: the key is checked before the input
     uscc: Uscc,
-    store: StoreDep,
+    store: ReadsDep,
     as_of: str | None = Query(
         None,
         description="a date (YYYY-MM-DD: as at the end of that day, Beijing time) or an "
@@ -76,7 +76,7 @@ async def get_enterprise(
 async def enterprise_warnings(
     caller: Member,
     uscc: Uscc,
-    store: StoreDep,
+    store: ReadsDep,
     status: Literal["open", "closed"] | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> Any:

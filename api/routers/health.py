@@ -5,23 +5,23 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
-from redis.exceptions import RedisError
 
-from api.deps import StoreDep
+from api.deps import ReadsDep
 from api.errors import RETRY_LATER
 from api.schemas import Health
 from rules.grading import GRADES
 from rules.learning.trainer import figures
 from streams.figures import MODEL_FIGURES
+from streams.store import StoreError
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
-async def healthz(store: StoreDep) -> Response:
+async def healthz(store: ReadsDep) -> Response:
     try:
         ok = await store.ping()
-    except (RedisError, OSError):
+    except (StoreError, OSError):
         ok = False
     body = Health(status="ok" if ok else "degraded", redis=ok)
     return JSONResponse(body.model_dump(), 200 if ok else 503, None if ok else RETRY_LATER)
@@ -31,13 +31,13 @@ ENTERPRISES = Gauge("creditwatch_enterprises", "Enterprises at each grade now", 
 
 
 @router.get("/metrics", response_class=Response)
-async def metrics(store: StoreDep) -> Response:
+async def metrics(store: ReadsDep) -> Response:
     # the state's figures are read at each scrape; with Redis away the API's own
     # figures still answer and these are left as they were
     try:
         meta = await store.model_meta()
         counts = await store.grade_counts()
-    except (RedisError, OSError):
+    except (StoreError, OSError):
         pass
     else:
         if meta is not None:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from api.auth import Member
-from api.deps import StoreDep, Uscc, check_scope
+from api.deps import ReadsDep, Uscc, check_scope
 from api.errors import ApiError
 from api.grades import history_view
 from api.schemas import HistoryEntry
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/enterprises", tags=["enterprises"])
     responses={404: {"description": "no record of this enterprise"}},
 )
 async def grade_history(
-    caller: Member, uscc: Uscc, store: StoreDep, limit: int = Query(100, ge=1, le=1000)
+    caller: Member, uscc: Uscc, store: ReadsDep, limit: int = Query(100, ge=1, le=1000)
 ) -> Any:
     """Every grade change, newest first, in event time: when it took effect, what caused
     it (an event id, `recheck:TIME` when a statutory clock ran out, or an override), and

@@ -2,7 +2,7 @@
 and blind spots (监管盲区): low-grade firms nobody has inspected or penalised.
 
 The draw is rules/inspections.py (pure); this module gathers its population from the
-directory, records the plan with its snapshot and seed (rules/store/inspections.py)
+directory, records the plan with its snapshot and seed (streams/store/inspections.py)
 and reads each target's result from its state (`plan_results`, filled when an
 `inspection.completed` event with the plan's id is processed).
 """
@@ -18,7 +18,7 @@ from prometheus_client import Counter
 
 from api.auth import OPTIONAL_KEY, Admin, Anyone, Caller, Member
 from api.body_limit import LARGE_BODY
-from api.deps import StoreDep
+from api.deps import ReadsDep, StoreDep
 from api.errors import ApiError, clip
 from api.schemas_inspections import (
     BlindSpots,
@@ -30,7 +30,8 @@ from api.schemas_inspections import (
 )
 from rules import inspections as ins
 from rules.calendar import CHINA, add_months
-from rules.store import Store
+from rules.grading import GRADES
+from streams.store.ports import ApiOwns, ApiReads
 
 router = APIRouter(tags=["inspections"])
 PLANS = Counter("creditwatch_inspection_plans_total", "Inspection plans drawn")
@@ -59,7 +60,7 @@ def _filters(population: dict[str, Any]) -> ins.Filters:
     )
 
 
-async def _visible_plan(store: Store, caller: Caller, plan_id: str) -> dict[str, Any]:
+async def _visible_plan(store: ApiOwns, caller: Caller, plan_id: str) -> dict[str, Any]:
     """The plan, or 404 if missing or outside the caller's district scope (as if
     missing, so a scoped account cannot probe other districts' plans)."""
     plan = await store.get_plan(plan_id)
@@ -69,7 +70,7 @@ async def _visible_plan(store: Store, caller: Caller, plan_id: str) -> dict[str,
     return plan_
 
 
-async def _results(store: Store, plan: dict[str, Any]) -> dict[str, dict[str, str]]:
+async def _results(store: ApiReads, plan: dict[str, Any]) -> dict[str, dict[str, str]]:
     """USCC -> {result, at, event_id} of this plan's targets, from their states (one
     round trip)."""
     states = await store.get_enterprises([t["uscc"] for t in plan["targets"]])
@@ -303,7 +304,7 @@ async def public_plan(store: StoreDep, caller: Anyone, plan_id: str = PlanId) ->
     responses={422: {"description": "invalid grades, district or date"}},
 )
 async def blind_spots(
-    store: StoreDep,
+    store: ReadsDep,
     caller: Member,
     months: int = Query(12, ge=1, le=120, description="look back this many months"),
     grades: str = Query("C,D", description="comma-separated grades", examples=["C,D"]),
@@ -317,7 +318,7 @@ async def blind_spots(
     `months` months before `as_of` (by their latest dates), worst first: D before C,
     then the lowest score. Only the caller's district scope is searched."""
     wanted = sorted({g.strip().upper() for g in grades.split(",") if g.strip()})
-    if not wanted or any(g not in ins.GRADES for g in wanted):
+    if not wanted or any(g not in GRADES for g in wanted):
         raise ApiError(
             422, f"grades must be a comma-separated subset of A,B,C,D, not {clip(grades)!r}"
         )

@@ -17,12 +17,12 @@ from fastapi.responses import StreamingResponse
 from api.access_log import record_access
 from api.auth import Caller, Member, Regulator
 from api.body_limit import LARGE_BODY
-from api.deps import StoreDep
+from api.deps import ReadsDep
 from api.directory_views import CSV_COLUMNS, EntryFilter, csv_row, summaries_response, summary
 from api.errors import ApiError, clip
 from api.schemas import BatchRequest, BatchResult, EnterpriseSummary, Page
-from rules.store import Store
-from streams.identifiers import id_problem, person_key, uscc_problem
+from streams.contract.identifiers import id_problem, person_key, uscc_problem
+from streams.store.ports import ApiReads
 
 router = APIRouter(prefix="/enterprises", tags=["lookups"])
 
@@ -59,7 +59,7 @@ Filters = Annotated[EntryFilter, Depends(_filters)]
     openapi_extra=LARGE_BODY,
     responses={422: {"description": "more than 1,000 USCCs, or none"}},
 )
-async def batch_lookup(body: BatchRequest, store: StoreDep, caller: Member) -> Any:
+async def batch_lookup(body: BatchRequest, store: ReadsDep, caller: Member) -> Any:
     """Up to 1,000 enterprises in one call and one Redis round trip: their grade,
     score, open rules and status, in the order asked. Invalid USCCs and unknown ones
     are listed apart; duplicates are answered once."""
@@ -80,7 +80,7 @@ async def batch_lookup(body: BatchRequest, store: StoreDep, caller: Member) -> A
 
 
 async def _scan(
-    store: Store, caller: Caller, where: EntryFilter, cursor: str | None, limit: int
+    store: ApiReads, caller: Caller, where: EntryFilter, cursor: str | None, limit: int
 ) -> dict[str, Any]:
     """One page of the directory scan: the cursor is the scan's own (opaque)."""
     if cursor is not None and not cursor.isdigit():
@@ -99,7 +99,7 @@ async def _scan(
 
 @router.get("", response_model=Page[EnterpriseSummary])
 async def list_enterprises(
-    store: StoreDep,
+    store: ReadsDep,
     caller: Member,
     where: Filters,
     limit: int = Query(100, ge=1, le=1000, description="about this many per page"),
@@ -116,7 +116,7 @@ async def list_enterprises(
     responses={422: {"description": "no search term, or an invalid ID number"}},
 )
 async def search_enterprises(
-    store: StoreDep,
+    store: ReadsDep,
     caller: Regulator,
     name: str | None = Query(None, min_length=2, max_length=100, examples=["某某科技"]),
     address: str | None = Query(None, min_length=2, max_length=200, examples=["科技园路1号"]),
@@ -154,7 +154,7 @@ async def search_enterprises(
     responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 with a BOM"}},
 )
 async def export_enterprises(
-    request: Request, store: StoreDep, caller: Member, where: Filters
+    request: Request, store: ReadsDep, caller: Member, where: Filters
 ) -> StreamingResponse:
     """The list's filters, every match, as CSV (with a byte-order mark, so spreadsheet
     programs read the Chinese names right), streamed as the directory is scanned. The

@@ -8,14 +8,14 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.auth import Member
-from api.deps import StoreDep
+from api.deps import ReadsDep
 from api.schemas import ModelView
 
 router = APIRouter(tags=["model"])
 
 
 @router.get("/model", response_model=ModelView)
-async def get_model(store: StoreDep, _caller: Member) -> Any:
+async def get_model(store: ReadsDep, _caller: Member) -> Any:
     """The model snapshot the workers score with: whether the forecaster weighs on the
     grades (`in_force`), what it learned, its quality (ROC AUC and log loss since the
     start and over the recent window, calibration by band, drifts) and the latest

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 
 from api.auth import Member, Regulator
-from api.deps import StoreDep, valid_uscc
+from api.deps import ReadsDep, valid_uscc
 from api.paging import Cursor, Limit, Since, stream_page
 from api.schemas import GradeChange, Page, Warning
 
@@ -17,7 +17,7 @@ router = APIRouter(tags=["outputs"])
 
 @router.get("/warnings", response_model=Page[Warning])
 async def list_warnings(
-    store: StoreDep,
+    store: ReadsDep,
     caller: Member,
     uscc: str | None = None,
     rule_id: str | None = None,
@@ -48,7 +48,7 @@ async def list_warnings(
 
 @router.get("/grade-changes", response_model=Page[GradeChange])
 async def list_grade_changes(
-    store: StoreDep,
+    store: ReadsDep,
     caller: Member,
     uscc: str | None = None,
     since: Since = None,
@@ -71,7 +71,7 @@ async def list_grade_changes(
 
 @router.get("/dead-letters", response_model=Page[dict[str, Any]])
 async def list_dead_letters(
-    store: StoreDep,
+    store: ReadsDep,
     caller: Regulator,
     reason: str | None = None,
     since: Since = None,

@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from api.auth import Caller, Regulator
-from api.deps import StoreDep, Uscc, check_scope
+from api.deps import ReadsDep, StoreDep, Uscc, check_scope
 from api.errors import ApiError
 from api.schemas import Override, OverrideRequest
 from rules.calendar import CHINA
-from rules.store import Store
+from streams.store.ports import ApiReads
 
 router = APIRouter(tags=["overrides"])
 MAX_DAYS = 731
@@ -76,7 +76,7 @@ async def lift_override(
 
 
 @router.get("/overrides", response_model=list[Override])
-async def overrides_in_force(store: StoreDep, caller: Regulator) -> Any:
+async def overrides_in_force(store: ReadsDep, caller: Regulator) -> Any:
     """Overrides that have not expired (by Beijing date)."""
     today = _today().isoformat()
     found = await store.overrides_in_store()
@@ -104,7 +104,7 @@ async def override_audit(
     return items
 
 
-async def _in_scope(store: Store, caller: Caller, usccs: Iterable[str]) -> set[str]:
+async def _in_scope(store: ApiReads, caller: Caller, usccs: Iterable[str]) -> set[str]:
     """Those of `usccs` in a district-scoped caller's district (all for others)."""
     wanted = list(usccs)
     if caller.district is None:

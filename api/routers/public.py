@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.auth import OPTIONAL_KEY, Anyone
-from api.deps import StoreDep, Uscc
+from api.deps import ReadsDep, Uscc
 from api.errors import ApiError
 from api.grades import risk_label
 from api.privacy import mask_name
@@ -65,7 +65,7 @@ def public_categories(rules_in_force: list[str]) -> list[PublicCategory]:
     openapi_extra=OPTIONAL_KEY,
     responses={404: {"description": "no record of this enterprise"}},
 )
-async def public_enterprise(caller: Anyone, uscc: Uscc, store: StoreDep) -> Any:
+async def public_enterprise(caller: Anyone, uscc: Uscc, store: ReadsDep) -> Any:
     """An enterprise as the public may see it."""
     state = await store.get_enterprise(uscc)
     if state is None or state.status == "unregistered":

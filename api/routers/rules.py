@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.auth import Admin, Member, Regulator
 from api.body_limit import LARGE_BODY
-from api.deps import StoreDep
+from api.deps import ReadsDep, StoreDep
 from api.errors import ApiError
 from api.schemas import AllowedAddress, RulesDocument, RuleSetView
 from rules.addresses import normalize_address
@@ -28,7 +28,7 @@ def _view(ruleset: RuleSet, published: bool) -> dict[str, Any]:
 
 
 @router.get("/rules", response_model=RuleSetView)
-async def get_rules(store: StoreDep, _caller: Member) -> Any:
+async def get_rules(store: ReadsDep, _caller: Member) -> Any:
     """The rule set in force: its version (recorded on every warning), and every
     indicator with its aspect, category, severity, deduction and thresholds."""
     published = await store.get_ruleset()
@@ -53,7 +53,7 @@ async def put_rules(document: RulesDocument, store: StoreDep, _caller: Admin) ->
 
 
 @router.get("/address-allowlist", response_model=list[str])
-async def list_allowed(store: StoreDep, _caller: Regulator) -> Any:
+async def list_allowed(store: ReadsDep, _caller: Regulator) -> Any:
     """Approved cluster addresses (normalized): 一址多照 never fires there."""
     return await store.allowed_addresses()
 

@@ -14,7 +14,6 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
-from redis.exceptions import RedisError
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
@@ -25,6 +24,7 @@ from api.filters import Direction, Kind, OutputFilter
 from api.live import EVENTS_SENT, Subscription, close_hub, hub_for, start_position
 from api.live_slots import SlotLease, claim_slot
 from rules.jsoncodec import dumps
+from streams.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ async def websocket(
         # before accepting: a client that sees the connection open is already subscribed
         position = await start_position(ws.app.state.store, last_event_id, start)
         lease = await claim_slot(ws.app, caller)
-    except (ApiError, RedisError) as exc:
+    except (ApiError, StoreError) as exc:
         status = exc.status if isinstance(exc, ApiError) else 503
         reason = exc.message if isinstance(exc, ApiError) else "the state store is unavailable"
         await ws.accept()  # then close: the code and reason reach the client

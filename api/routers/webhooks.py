@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from api.auth import Caller, Member
-from api.deps import StoreDep
+from api.deps import OwnsDep
 from api.errors import ApiError, clip
 from api.schemas_webhooks import Delivery, NewWebhook, Notice, Webhook, WebhookRequest
 from api.webhook_policy import DestinationPolicy, DestinationRefused, resolver_of
@@ -25,7 +25,7 @@ def _public(webhook: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in webhook.items() if k != "secret"}
 
 
-async def _owned(store: StoreDep, caller: Caller, webhook_id: str) -> dict[str, Any]:
+async def _owned(store: OwnsDep, caller: Caller, webhook_id: str) -> dict[str, Any]:
     """The webhook, if the caller may manage it; others' are 404, as if unknown."""
     webhook = await store.get_webhook(webhook_id)
     if webhook is None or (caller.role != "admin" and webhook["account_id"] != caller.account_id):
@@ -41,7 +41,7 @@ _CREATE_ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/webhooks", response_model=NewWebhook, status_code=201, responses=_CREATE_ERRORS)
 async def create_webhook(
-    body: WebhookRequest, request: Request, store: StoreDep, caller: Member
+    body: WebhookRequest, request: Request, store: OwnsDep, caller: Member
 ) -> Any:
     """Register a URL: warnings and grade changes appended from now on that pass
     `filters` (and lie in the caller's district, for a scoped account) are POSTed to
@@ -78,7 +78,7 @@ async def create_webhook(
 
 
 @router.get("/webhooks", response_model=list[Webhook])
-async def list_webhooks(store: StoreDep, caller: Member) -> Any:
+async def list_webhooks(store: OwnsDep, caller: Member) -> Any:
     """The caller's webhooks (an admin's: everyone's), oldest first."""
     found = await store.list_webhooks(None if caller.role == "admin" else caller.account_id)
     caller.saw(len(found))
@@ -86,7 +86,7 @@ async def list_webhooks(store: StoreDep, caller: Member) -> Any:
 
 
 @router.get("/webhooks/notices", response_model=list[Notice])
-async def list_notices(store: StoreDep, caller: Member, limit: Limit = 50) -> Any:
+async def list_notices(store: OwnsDep, caller: Member, limit: Limit = 50) -> Any:
     """Notices for the caller's account, newest first: e.g. a webhook paused after its
     deliveries kept failing."""
     found = await store.webhook_notices(caller.account_id or "admin", limit)
@@ -95,19 +95,19 @@ async def list_notices(store: StoreDep, caller: Member, limit: Limit = 50) -> An
 
 
 @router.get("/webhooks/{webhook_id}", response_model=Webhook, responses=_NOT_FOUND)
-async def get_webhook(webhook_id: str, store: StoreDep, caller: Member) -> Any:
+async def get_webhook(webhook_id: str, store: OwnsDep, caller: Member) -> Any:
     return _public(await _owned(store, caller, webhook_id))
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, responses=_NOT_FOUND)
-async def delete_webhook(webhook_id: str, store: StoreDep, caller: Member) -> Response:
+async def delete_webhook(webhook_id: str, store: OwnsDep, caller: Member) -> Response:
     await _owned(store, caller, webhook_id)
     await store.delete_webhook(webhook_id)
     return Response(status_code=204)
 
 
 @router.post("/webhooks/{webhook_id}/resume", response_model=Webhook, responses=_NOT_FOUND)
-async def resume_webhook(webhook_id: str, store: StoreDep, caller: Member) -> Any:
+async def resume_webhook(webhook_id: str, store: OwnsDep, caller: Member) -> Any:
     """Un-pause: delivery starts again from the record that failed, so nothing is lost."""
     await _owned(store, caller, webhook_id)
     if not await store.resume_webhook(webhook_id):
@@ -119,7 +119,7 @@ async def resume_webhook(webhook_id: str, store: StoreDep, caller: Member) -> An
     "/webhooks/{webhook_id}/deliveries", response_model=list[Delivery], responses=_NOT_FOUND
 )
 async def list_deliveries(
-    webhook_id: str, store: StoreDep, caller: Member, limit: Limit = 50
+    webhook_id: str, store: OwnsDep, caller: Member, limit: Limit = 50
 ) -> Any:
     """The delivery log, newest first: one entry per record delivered or given up on,
     with its attempts and the last answer."""

@@ -41,7 +41,7 @@ def dishonest_legal_rep(data: RuleInput, _p: Params) -> Hit | None:
 
     >>> from rules.state import EnterpriseState
     >>> from rules.catalogue import Related
-    >>> from streams.identifiers import person_key
+    >>> from streams.contract.identifiers import person_key
     >>> s = EnterpriseState("91440300708461136T")
     >>> s.profile["legal_rep"] = {"name": "张三", "id_no": "11010519491231002X"}
     >>> dishonest_legal_rep(RuleInput(s), {}) is None

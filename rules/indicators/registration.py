@@ -7,7 +7,7 @@ from datetime import date
 from rules.calendar import local_day
 from rules.catalogue import Hit, Params, Rule, RuleInput, register
 from rules.indicators.windowed import recent
-from streams.identifiers import id_birth_date
+from streams.contract.identifiers import id_birth_date
 
 
 def _age_on(birth: date, day: date) -> int:

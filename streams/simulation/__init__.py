@@ -21,10 +21,10 @@ How a city is made (simulation/patterns.py plans, simulation/stream.py emits):
   `planted_within_days` days (default: anywhere in the period);
 - every enterprise files the annual reports due in the period: for each year Y whose
   deadline (30 June of Y + 1) falls inside it, by that deadline, if the rule judges it
-  (simulation/clocks.py; `Truth` says exactly when);
+  (simulation/statutory.py; `Truth` says exactly when);
 - a few NOISY firms (neither clean, planted nor decoys) get a multi-year credit
   history: ordinary penalties, revocations, credit repairs in time and premature,
-  abnormal listings removed, repaired or left in force (simulation/clocks.py; about 1%
+  abnormal listings removed, repaired or left in force (simulation/statutory.py; about 1%
   of the budget, `Truth.noise`);
 - the rest of the `events` budget is a background mix (annual reports in January-June
   for a year whose deadline is outside the period, inspections, complaints,
@@ -47,10 +47,11 @@ from typing import Any, TypeVar, cast
 
 from tqdm import tqdm
 
-from streams.identifiers import person_key
-from streams.simulation.clocks import HISTORY_SHARE, plan_histories
+from streams.contract.identifiers import person_key
 from streams.simulation.invalid import INVALID_KINDS
-from streams.simulation.patterns import CLEAN, PATTERNS, Plan, plan_city
+from streams.simulation.patterns import CLEAN, PATTERNS, Plan
+from streams.simulation.planning import plan_city
+from streams.simulation.statutory import HISTORY_SHARE, plan_histories
 from streams.simulation.stream import Emitter, timestamp
 
 __all__ = [

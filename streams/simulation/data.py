@@ -13,7 +13,7 @@ import random
 from datetime import date
 from typing import Any
 
-from streams.identifiers import make_id_number
+from streams.contract.identifiers import make_id_number
 
 # Shenzhen districts (GB/T 2260 codes): name, sub-district -> streets
 DISTRICTS: dict[str, tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]] = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from streams.identifiers import USCC_ALPHABET, id_check_char
+from streams.contract.identifiers import USCC_ALPHABET, id_check_char
 from streams.simulation.data import (
     COMPLAINT_CATEGORIES,
     COMPLAINT_CHANNELS,

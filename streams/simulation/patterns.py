@@ -1,12 +1,13 @@
 """The plan of a synthetic city: which enterprises exist, when they register, and which
 risk patterns are planted on whom (with decoys that look close but must not fire).
 
-`plan_city` is pure bookkeeping: it decides USCCs, registration times, roles and the
-planted events as small stubs `(t, 1, seq, kind, enterprise, params)`, where `t` is
-seconds since the start of the simulated period. simulation/stream.py turns stubs into
-contract events. Ordinary (non-planted) enterprises get their profiles only when the
-stream is generated, so planning 100,000 enterprises stays cheap. The planters after
-`_ages` are in simulation/planters_more.py.
+Planning (simulation/planning.py) is pure bookkeeping: it decides USCCs, registration
+times, roles and the planted events as small stubs `(t, 1, seq, kind, enterprise,
+params)`, where `t` is seconds since the start of the simulated period.
+simulation/stream.py turns stubs into contract events. Ordinary (non-planted)
+enterprises get their profiles only when the stream is generated, so planning 100,000
+enterprises stays cheap. This module holds the plan, the planters' toolkit and the
+first planters; the planters of registry records are in simulation/registry_patterns.py.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from streams.identifiers import make_uscc
+from streams.contract.identifiers import make_uscc
 from streams.simulation.data import (
     DISTRICT_CODES,
     DISTRICT_WEIGHTS,
-    INDUSTRIES,
-    INDUSTRY_INDEX,
     Addresses,
     People,
     Phones,
@@ -41,7 +40,7 @@ PATTERNS = (
 MIN_ENTERPRISES_TO_PLANT = 80  # some 60 planted firms at most below 200 enterprises
 NEW_FIRM_SHARE = 0.08  # ordinary firms registered during the period (the rest: initial load)
 CLEAN_SHARE = 0.55  # of ordinary firms; the others (NOISY) get low-grade noise (complaints,
-# and for a few a credit history: simulation/clocks.py)
+# and for a few a credit history: simulation/statutory.py)
 
 Stub = tuple[int, int, int, str, int, dict[str, Any]]
 
@@ -66,7 +65,7 @@ class Plan:
     skip_reports: set[tuple[int, int]] = field(default_factory=set)  # (year, e) never due
     closes: dict[int, int] = field(default_factory=dict)  # planted deregistration times
     established: list[int] = field(default_factory=list)  # ordinal day, every enterprise
-    reports: list[Stub] = field(default_factory=list)  # annual reports due (clocks.py)
+    reports: list[Stub] = field(default_factory=list)  # annual reports due (statutory.py)
     history_firms: set[int] = field(default_factory=set)  # NOISY firms with a credit history
     noise: dict[str, set[int]] = field(default_factory=dict)  # rule -> NOISY firms it hits
     industry: dict[int, int] = field(default_factory=dict)  # of ordinary new firms
@@ -210,44 +209,6 @@ class _Planter:
                 plan.industry[len(plan.usccs)] = draw_industry(rng, shop=shop)
             plan.usccs.append(self.uscc(self.district(), "92" if shop else "91"))
             plan.roles.append(CLEAN if rng.random() < CLEAN_SHARE else NOISY)
-
-
-def plan_city(
-    *, seed: int, enterprises: int, start: date, days: int, planted_within_days: int | None
-) -> Plan:
-    period = days * DAY
-    load_end = min(8 * 3600, period // 4)
-    window = period if planted_within_days is None else min(period, planted_within_days * DAY)
-    plan = Plan(seed, start, period, load_end, max(window, load_end + 3600))
-    rng = random.Random(f"creditwatch-sim-{seed}-plan")
-    pl = _Planter(plan, rng)
-    if enterprises >= MIN_ENTERPRISES_TO_PLANT:
-        # the later planters use _Planter from this module
-        from streams.simulation.planters_more import MORE_PLANTERS
-
-        k = max(1, round(enterprises * 0.004))  # firms per single-firm pattern
-        kd = max(1, round(enterprises * 0.002))  # decoys per variant
-        kg = max(1, round(enterprises * 0.0008))  # groups per multi-firm pattern
-        pl.big = enterprises >= 200
-        for plant in (*_PLANTERS, *MORE_PLANTERS):
-            plant(pl, k, kd, kg)
-        if len(plan.usccs) > enterprises:
-            raise ValueError(f"{enterprises} enterprises are too few for the planted patterns")
-    pl.fill(enterprises)
-    plan.order = sorted(range(enterprises), key=plan.reg_t.__getitem__)
-    plan.stubs.sort()
-    for e, t in enumerate(plan.reg_t):  # new firms needing a permit get it within 25 days
-        if t >= load_end and e not in plan.own_permits and permit_window(t, period):
-            industry = plan.industry.get(e)
-            if industry is None:
-                industry = INDUSTRY_INDEX[plan.profiles[e]["industry"]]
-            if INDUSTRIES[industry][3] is not None:
-                plan.new_permits.add(e)
-    from streams.simulation.clocks import establish, plan_reports
-
-    establish(plan)
-    plan_reports(plan)
-    return plan
 
 
 def _penalties(pl: _Planter, k: int, kd: int, kg: int) -> None:

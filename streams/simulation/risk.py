@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from streams.identifiers import make_uscc
+from streams.contract.identifiers import make_uscc
 from streams.simulation.risk_emit import RiskEmitter
 from streams.simulation.risk_plan import (
     BASE,

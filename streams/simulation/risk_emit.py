@@ -1,5 +1,5 @@
 """Turns the risk city's stubs (simulation/risk_plan.py) into contract events, in time
-order. Payload shapes are those of the planted city (simulation/payloads.py); what
+order. Payload shapes are those of the planted city (simulation/payload_makers.py); what
 depends on earlier events (current legal rep, shareholders, address and phone, case and
 decision numbers, the period of arrears to clear) is decided here, in stream order, so
 the stream before a `drift_day` does not depend on what comes after it.
@@ -25,7 +25,7 @@ from streams.simulation.data import (
     company_profile,
 )
 from streams.simulation.patterns import DAY, Plan
-from streams.simulation.payloads import Built, Payloads
+from streams.simulation.payload_makers import Built, Payloads
 from streams.simulation.risk_plan import LOAD_END, Firm, Stub
 from streams.simulation.stream import timestamp
 

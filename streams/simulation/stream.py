@@ -1,7 +1,7 @@
 """Turns a city plan (simulation/patterns.py) into contract events, in time order.
 
 Five sorted sources are merged on `(t, priority, seq)`: registrations, planted stubs
-(and the credit histories of simulation/clocks.py), the annual reports due,
+(and the credit histories of simulation/statutory.py), the annual reports due,
 background times and broken-item times; a sixth, a heap of events scheduled on the fly
 (the permit of a new firm, 1-25 days after its registration), is merged in by hand.
 Everything that depends on what was emitted before (who is registered, current legal
@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from streams.simulation.clocks import deadlines
 from streams.simulation.data import (
     COMMENDATIONS,
     COMPLAINT_CATEGORIES,
@@ -42,7 +41,8 @@ from streams.simulation.patterns import (
     office_time,
     permit_window,
 )
-from streams.simulation.payloads import Built, Payloads
+from streams.simulation.payload_makers import Built, Payloads
+from streams.simulation.statutory import deadlines
 
 # background kinds: (name, weight January-June, weight July-December)
 _BACKGROUND = (
@@ -106,7 +106,7 @@ class Emitter(Payloads):
             self._yearly("annual", year)[e] = 1
         self.count = 0
         # January-June, July-December, and January-June when last year's reports are due
-        # in the period (clocks.py files them all: no background ones)
+        # in the period (statutory.py files them all: no background ones)
         self.weights = (_cumulative(1), _cumulative(2), _cumulative(1, "annual"))
         self.due_years = {year for year, _ in deadlines(plan.start, plan.period // DAY)}
         self.kinds: dict[str, Callable[[int, int, dict[str, Any]], Built]] = {
@@ -240,7 +240,7 @@ class Emitter(Payloads):
         return self.permit(e, t, p)
 
     def report(self, e: int, t: int, p: dict[str, Any]) -> Built:
-        """An annual report due (clocks.py); a firm deregistered meanwhile owes none, and
+        """An annual report due (statutory.py); a firm deregistered meanwhile owes none, and
         a background event takes its place."""
         if self.gone[e]:
             return self.background_event(t)

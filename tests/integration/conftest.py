@@ -19,9 +19,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from streams.processes import ManagedProcess, free_port, port_open
 from streams.settings import ApiSettings, StoreSettings
-from streams.stack import start_redis
+from streams.stack.embedded import start_redis
+from streams.stack.processes import ManagedProcess, free_port, port_open
 
 ADMIN_KEY = "test-admin-key"
 _ids = itertools.count()

@@ -15,8 +15,8 @@ import pytest
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
 from api.app import create_app
-from rules.store import Store
 from streams.settings import LiveSettings, StoreSettings
+from streams.store import Store
 from tests import factories as f
 from tests.integration.conftest import ADMIN_KEY, ApiClient, OwnRedis, api_settings, serve
 

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import new_key
-from rules.store import Store
 from streams.settings import LiveSettings, StoreSettings
+from streams.store import Store
 from tests import factories as f
 from tests.integration.conftest import ADMIN_KEY, ApiClient, api_settings
 

@@ -18,11 +18,11 @@ from redis.asyncio.connection import AbstractConnection
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
-from rules.store import Store
-from streams.bench_naive import NaiveRedis, naive_store
-from streams.processes import pid_alive
+from streams.bench.naive import NaiveRedis, naive_store
 from streams.settings import StoreSettings
 from streams.simulation import generate_city, to_bytes
+from streams.stack.processes import pid_alive
+from streams.store import Store
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""`creditwatch bench-api`'s pacing (streams/bench_api.py): wrk, driven by its Lua
+"""`creditwatch bench-api`'s pacing (streams/bench/api_load.py): wrk, driven by its Lua
 schedule, offers the rate asked for whatever the response time, against a local HTTP
 server. Needs wrk (Debian: apt-get install wrk), which .ci/run installs: skipped
 without it, except in CI."""
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.bench_api import PACING, THREADS
+from streams.bench.api_load import PACING, THREADS
 
 pytestmark = pytest.mark.integration
 

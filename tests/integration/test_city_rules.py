@@ -11,9 +11,9 @@ import pytest
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
-from rules.catalogue import all_rules
-from rules.store import Store
+from rules.indicators import all_rules
 from streams.simulation import PATTERNS, generate_city, to_bytes
+from streams.store import Store
 
 pytestmark = pytest.mark.integration
 

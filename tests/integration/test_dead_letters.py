@@ -4,7 +4,7 @@ topic (worker -> Redis outbox -> relay -> Kafka) with its reason and its exact b
 the good events after them are applied, and the worker stays up.
 
 The far-future and far-past timestamps are the ones that crashed the worker's rules
-before decode refused them (tests/unit/test_decoder_fuzz.py has the regression)."""
+before decode refused them (tests/unit/contract/test_decoder_fuzz.py has the regression)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from rules.store import Store
-from streams.ingest import make_producer
 from streams.simulation import to_bytes
+from streams.store import Store
+from streams.topics.ingest import make_producer
 from tests import factories as f
 from tests.integration.test_dlq_cli import read_topic
 from tests.integration.worker_runs import Run, ready, samples

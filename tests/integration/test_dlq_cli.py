@@ -14,18 +14,18 @@ from datetime import UTC, datetime
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-import streams.identifiers as identifiers
-from streams.cli import main
-from streams.events import Event, decode
-from streams.identifiers import mask_id, person_key
-from streams.ingest import make_producer
-from streams.rejections import Rejected, dead_letter_record
+import streams.contract.identifiers as identifiers
+from streams.cli.main import main
+from streams.contract.events import Event, decode
+from streams.contract.identifiers import mask_id, person_key
+from streams.contract.rejections import Rejected, dead_letter_record
+from streams.contract.values import _uscc_verdict
 from streams.settings import StreamSettings
-from streams.values import _uscc_verdict
+from streams.topics.ingest import make_producer
 from tests import factories as f
 from tests.integration.test_end_to_end import Running, enterprise, eventually, running
 from tests.integration.test_real_codes import visible
-from tests.unit.test_identifiers import REAL_USCCS
+from tests.unit.contract.test_identifiers import REAL_USCCS
 
 pytestmark = pytest.mark.integration
 __all__ = ["running"]  # test_end_to_end.py's module-scoped rig, shared by import
@@ -198,7 +198,7 @@ def test_bad_selections_are_refused_and_send_nothing(env, capsys) -> None:
 
 
 def test_an_unreachable_broker_is_one_clear_message(monkeypatch, capsys) -> None:
-    from streams.processes import free_port
+    from streams.stack.processes import free_port
 
     address = f"127.0.0.1:{free_port()}"  # nothing listens there
     monkeypatch.setenv("CREDITWATCH_KAFKA_BOOTSTRAP", address)

@@ -22,11 +22,11 @@ import redis
 from kafka import KafkaConsumer
 
 from api.signing import verify
-from streams.ingest import make_producer, send_unchecked
-from streams.processes import ManagedProcess, free_port
 from streams.settings import StreamSettings
-from streams.stack import ensure_stream_topics
-from streams.supervisor import http_ready
+from streams.stack.embedded import ensure_stream_topics
+from streams.stack.processes import ManagedProcess, free_port
+from streams.stack.supervisor import http_ready
+from streams.topics.ingest import make_producer, send_unchecked
 from tests import factories as f
 from tests.http_receiver import Receiver
 

@@ -17,10 +17,10 @@ from agents.replay import Replayer
 from api.app import create_app
 from rules.calendar import day_start
 from rules.ruleset import RuleSet
-from rules.store import Store
-from streams.internal import encode_recheck
+from streams.contract.internal import encode_recheck
 from streams.settings import ApiSettings, StoreSettings
 from streams.simulation import generate_city, to_bytes
+from streams.store import Store
 from tests import factories as f
 
 pytestmark = pytest.mark.integration

@@ -50,10 +50,10 @@ from agents.replay import Replayer
 from rules.addresses import address_key, normalize_address
 from rules.ruleset import RuleSet
 from rules.state import key_people_of
-from rules.store import Store
-from streams.bench_rig import partition_of
-from streams.identifiers import person_key
+from streams.bench.rig import partition_of
+from streams.contract.identifiers import person_key
 from streams.simulation import event_key, generate_city, to_bytes
+from streams.store import Store
 from tests.integration.worker_runs import WITHOUT_MODELS, comparable
 
 pytestmark = pytest.mark.integration

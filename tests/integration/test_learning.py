@@ -21,10 +21,10 @@ from agents.training import TrainerLoop, consume_labels
 from api.app import create_app
 from rules.learning.trainer import TrainerSettings
 from rules.ruleset import default_ruleset
-from rules.store import Store
 from streams.settings import ApiSettings, StoreSettings, StreamSettings
 from streams.simulation import to_bytes
 from streams.simulation.risk import generate_risk_city
+from streams.store import Store
 
 pytestmark = pytest.mark.integration
 KEY = "learning-test-key"

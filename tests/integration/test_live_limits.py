@@ -16,8 +16,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from api.app import create_app
-from rules.store import Store
 from streams.settings import LiveSettings, StoreSettings
+from streams.store import Store
 from tests.integration.conftest import ADMIN_KEY, ApiClient, api_settings, serve
 
 pytestmark = pytest.mark.integration

@@ -24,10 +24,10 @@ import redis
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
-from rules.store import Store
-from streams.identifiers import uscc_problem
-from streams.processes import ManagedProcess, free_port
+from streams.contract.identifiers import uscc_problem
 from streams.settings import StoreSettings
+from streams.stack.processes import ManagedProcess, free_port
+from streams.store import Store
 from tests import factories as f
 from tests.integration.conftest import OwnRedis
 

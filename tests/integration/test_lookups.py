@@ -13,7 +13,7 @@ import pytest
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
 from rules.ruleset import RuleSet
-from rules.store import Store
+from streams.store import Store
 from tests import factories as f
 from tests.integration.conftest import ApiClient
 

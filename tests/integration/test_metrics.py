@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 
 from agents.lag import consumer_lag
 from agents.pipeline import Message, Pipeline
-from rules.store import Store
+from streams.store import Store
 from tests import factories as f
 from tests.integration.conftest import ApiClient
 

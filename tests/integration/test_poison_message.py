@@ -13,7 +13,7 @@ import pytest
 
 import agents.batch
 from agents.pipeline import Message, Pipeline
-from rules.store import Store
+from streams.store import Store, StoreUnavailable
 from tests import factories as f
 
 pytestmark = pytest.mark.integration
@@ -59,12 +59,10 @@ async def test_a_message_that_trips_a_bug_is_dead_lettered_and_the_rest_applied(
 async def test_an_outage_is_raised_for_the_caller_to_retry(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
     async def down(*args: Any, **kwargs: Any) -> Any:
-        raise RedisConnectionError("Connection refused")
+        raise StoreUnavailable("ConnectionError: Connection refused")
 
     monkeypatch.setattr(store, "load_enterprises", down)
-    with pytest.raises(RedisConnectionError):
+    with pytest.raises(StoreUnavailable):
         await Pipeline(store, "fanout").handle_isolating(_messages([f.registered(f.uscc())]))
     assert await store.redis.xlen(store.dead_letters_stream) == 0

@@ -22,7 +22,7 @@ import httpx
 import pytest
 import yaml
 
-from streams import prometheus_server
+from streams.stack import prometheus_server
 from tests.integration.test_up_command import ROOT, up_running
 
 pytestmark = pytest.mark.integration

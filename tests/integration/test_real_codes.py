@@ -8,7 +8,7 @@ import pytest
 
 from tests import factories as f
 from tests.integration.test_end_to_end import Running, enterprise, eventually, produce, running
-from tests.unit.test_identifiers import REAL_USCCS
+from tests.unit.contract.test_identifiers import REAL_USCCS
 
 pytestmark = pytest.mark.integration
 __all__ = ["running"]  # the module-scoped rig, shared by import

@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
 from api.app import create_app
-from rules.store import Store
 from streams.settings import StoreSettings
+from streams.store import Store
 from tests import factories as f
 from tests.integration.conftest import ADMIN_KEY, ApiClient, api_settings
 from tests.integration.test_authorization import OPERATIONS, _call

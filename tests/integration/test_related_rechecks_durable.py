@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agents.pipeline import Message
-from rules.store import Store
+from streams.store import Store
 from tests import factories as f
 from tests.factories import address as place
 from tests.integration.test_related_scenarios import cluster

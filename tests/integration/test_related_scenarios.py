@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from rules.catalogue import all_rules
-from rules.store import Store
+from rules.indicators import all_rules
 from streams.settings import StoreSettings
+from streams.store import Store
 from tests import factories as f
 from tests.factories import address as place
 from tests.factories import annual_report as report
@@ -146,7 +146,7 @@ def _shell() -> Case:
 
 
 #: judged on the models' view, which events alone do not decide: their scenarios are in
-#: tests/unit/test_learning.py and tests/integration/test_learning.py
+#: tests/unit/rules/test_learning.py and tests/integration/test_learning.py
 MODEL_DRIVEN = {"model_risk", "model_anomaly"}
 
 

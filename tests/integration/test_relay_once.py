@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from agents.published import OUTBOX_HEADER, find_published
 from agents.relay import Headers, Relay
-from rules.store import Store
+from streams.store import Store
 from tests.conftest import MakeTopics
 
 pytestmark = pytest.mark.integration

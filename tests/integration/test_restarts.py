@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from rules.store import Store
-from streams.processes import ManagedProcess, free_port
 from streams.simulation import generate_city
-from streams.stack import start_broker, start_redis
+from streams.stack.embedded import start_broker, start_redis
+from streams.stack.processes import ManagedProcess, free_port
+from streams.store import Store
 from tests.integration.worker_runs import (
     Run,
     committed_events,

@@ -15,9 +15,9 @@ import pytest
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
-from rules.catalogue import get_rule
-from rules.store import Store
+from rules.indicators import get_rule
 from streams.settings import StoreSettings
+from streams.store import Store
 from tests import factories as f
 from tests.factories import annual_report as report
 from tests.factories import changed as change

@@ -21,8 +21,7 @@ import redis
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
-from streams.processes import ManagedProcess, ProcessError, pid_alive
-from streams.stack import (
+from streams.stack.embedded import (
     ChildSpec,
     Supervisor,
     TopicMismatchError,
@@ -31,6 +30,7 @@ from streams.stack import (
     start_broker,
     start_redis,
 )
+from streams.stack.processes import ManagedProcess, ProcessError, pid_alive
 
 pytestmark = pytest.mark.integration
 
@@ -236,7 +236,7 @@ def test_stop_escalates_to_sigkill(tmp_path: Path) -> None:
 SUPERVISOR_SCRIPT = """
 import json, logging, os, sys
 from pathlib import Path
-from streams.stack import ChildSpec, Supervisor
+from streams.stack.embedded import ChildSpec, Supervisor
 
 logging.basicConfig(level=logging.INFO)
 out, grandchild_file = Path(sys.argv[1]), Path(sys.argv[2])
@@ -338,9 +338,9 @@ def test_child_dying_before_ready_shows_its_log(tmp_path: Path) -> None:
 STACK_SCRIPT = """
 import json, os, sys
 from pathlib import Path
-from streams.processes import free_port
+from streams.stack.processes import free_port
 from streams.settings import ApiSettings, StackSettings, StreamSettings
-from streams.stack import ChildSpec, http_ready, run_stack
+from streams.stack.embedded import ChildSpec, http_ready, run_stack
 
 state_dir, out = Path(sys.argv[1]), Path(sys.argv[2])
 SERVE = (
@@ -407,7 +407,7 @@ STARTUP_SCRIPT = """
 import json, sys
 from pathlib import Path
 from streams.settings import StackSettings, StreamSettings
-from streams.stack import ChildSpec, run_stack
+from streams.stack.embedded import ChildSpec, run_stack
 
 state_dir, out = Path(sys.argv[1]), Path(sys.argv[2])
 

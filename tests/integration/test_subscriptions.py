@@ -24,10 +24,10 @@ from agents.pipeline import Pipeline
 from agents.replay import Replayer
 from api.app import create_app
 from rules.ruleset import RuleSet
-from rules.store import Store
-from rules.store.live import stream_id
 from streams.settings import LiveSettings, StoreSettings
-from streams.stack import start_redis
+from streams.stack.embedded import start_redis
+from streams.store import Store
+from streams.store.live import stream_id
 from tests import factories as f
 from tests.integration.conftest import ADMIN_KEY, ApiClient, api_settings, serve
 

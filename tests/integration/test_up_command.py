@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from streams.processes import free_port, pid_alive
+from streams.stack.processes import free_port, pid_alive
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

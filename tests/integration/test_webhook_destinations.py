@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.webhook_policy import system_resolver
-from rules.store import Store
 from streams.settings import StoreSettings
+from streams.store import Store
 from tests.http_receiver import Receiver
 from tests.integration.conftest import ADMIN_KEY, ApiClient, api_settings
 from tests.integration.test_webhooks import FAST, dishonest_firm, log_of, until

@@ -16,8 +16,8 @@ from agents.replay import Replayer
 from api.app import create_app
 from api.signing import verify
 from rules.ruleset import RuleSet
-from rules.store import Store
 from streams.settings import StoreSettings
+from streams.store import Store
 from tests import factories as f
 from tests.http_receiver import Receiver
 from tests.integration.conftest import ADMIN_KEY, ApiClient, api_settings

@@ -35,8 +35,8 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from agents.published import OUTBOX_HEADER
-from rules.store import Store
 from streams.simulation import generate_city
+from streams.store import Store
 from tests.integration.worker_runs import Run, committed_events, ready, settled, wait_done
 
 pytestmark = pytest.mark.integration

@@ -17,12 +17,12 @@ from kafka import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from rules.ruleset import RuleSet
-from rules.store import Store
-from streams.ingest import make_producer, send_unchecked
-from streams.processes import ManagedProcess, free_port
 from streams.settings import StreamSettings
-from streams.stack import ensure_stream_topics
-from streams.supervisor import http_ready
+from streams.stack.embedded import ensure_stream_topics
+from streams.stack.processes import ManagedProcess, free_port
+from streams.stack.supervisor import http_ready
+from streams.store import Store
+from streams.topics.ingest import make_producer, send_unchecked
 
 ROOT = Path(__file__).resolve().parents[2]
 #: what the timing of a run may change without the outcome being different: when the

@@ -5,7 +5,7 @@ import random
 from datetime import date
 from typing import Any
 
-from streams.identifiers import id_check_char, make_id_number, make_uscc
+from streams.contract.identifiers import id_check_char, make_id_number, make_uscc
 
 RNG = random.Random(20260301)
 USCC = make_uscc(RNG)

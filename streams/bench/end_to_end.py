@@ -1,0 +1,280 @@
+"""`creditwatch bench`: the whole pipeline, end to end, on the embedded stack.
+
+A synthetic city goes through a real broker into one real worker process (started as
+`creditwatch up` starts it, every rule and the models on) writing to a real Redis:
+- sustained: the first events as fast as they can be produced; events/s from the first
+  send until the worker shows everything processed (streams/bench/phases.py);
+- Redis memory per enterprise, in total and by kind of key (streams/bench/redis_memory.py);
+- latency: the last `rate * latency_seconds` events paced at `rate`; produce-to-warning
+  latency from the warnings outbox (streams/bench/latency.py);
+- the worker's CPU time and peak RSS (streams/bench/worker_under_test.py);
+- two baselines: a consumer that only decodes, and the pipeline with one Redis round
+  trip per operation (streams/bench/baselines.py, streams/bench/naive.py).
+The report goes to stdout, and optionally to a JSON file and a markdown section
+(streams/bench/report.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from tqdm import tqdm
+
+from rules.jsoncodec import loads
+from streams.bench import report as bench_report
+from streams.bench.baselines import raw_consume
+from streams.bench.naive import replay_naive
+from streams.bench.phases import latency, sustained
+from streams.bench.redis_memory import memory_breakdown, used_memory
+from streams.bench.rig import Rig, bar, partition_of
+from streams.bench.worker_under_test import MetricsProbe, peak_rss_bytes, worker_spec
+from streams.settings import StackSettings, StreamSettings
+from streams.simulation import City, event_key, generate_city, to_bytes
+from streams.stack.embedded import EmbeddedStack, start_stack
+from streams.stack.processes import ManagedProcess, free_port
+from streams.stack.supervisor import Supervisor
+from streams.store import Store
+
+log = logging.getLogger(__name__)
+
+#: the worker's keys, and the naive baseline's beside them in the same Redis
+PREFIX = "bench"
+NAIVE_PREFIX = "bench-naive"
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    enterprises: int = 100_000
+    events: int = 1_000_000
+    rate: float = 5000.0
+    latency_seconds: float = 20.0
+    #: None: min(events, 20,000)
+    naive_events: int | None = None
+    seed: int = 3
+    #: None: the worker's default (CREDITWATCH_BATCH_SIZE)
+    batch_size: int | None = None
+    #: no more of the sustained part is sent after this many seconds (None: all of it)
+    max_seconds: float | None = 180.0
+    json_path: Path | None = None
+    docs_path: Path | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.enterprises < 1 or self.events < 2:
+            raise ValueError("--enterprises must be >= 1 and --events >= 2")
+        if self.rate <= 0 or self.latency_seconds <= 0:
+            raise ValueError("--rate and --latency-seconds must be positive")
+        if self.naive_events is not None and self.naive_events < 1:
+            raise ValueError("--naive-events must be >= 1")
+        if self.max_seconds is not None and self.max_seconds <= 0:
+            raise ValueError("--max-seconds must be positive")
+
+    @property
+    def latency_events(self) -> int:
+        """The paced part: rate x seconds, but the sustained part keeps at least half."""
+        return max(1, min(round(self.rate * self.latency_seconds), self.events // 2))
+
+    @property
+    def naive_count(self) -> int:
+        return min(self.events, self.naive_events or 5_000)
+
+    def command(self) -> str:
+        """The command line that repeats this run, every size spelled out."""
+        parts = [
+            "creditwatch", "bench",
+            "--enterprises", str(self.enterprises), "--events", str(self.events),
+            "--rate", f"{self.rate:g}", "--latency-seconds", f"{self.latency_seconds:g}",
+            "--naive-events", str(self.naive_count), "--seed", str(self.seed),
+        ]  # fmt: skip
+        if self.batch_size is not None:
+            parts += ["--batch-size", str(self.batch_size)]
+        parts += ["--max-seconds", f"{self.max_seconds:g}" if self.max_seconds else "0"]
+        if self.json_path is not None:
+            parts += ["--json", str(self.json_path)]
+        if self.docs_path is not None:
+            parts += ["--docs", str(self.docs_path)]
+        return shlex.join(parts)
+
+
+@dataclass
+class CityParts:
+    """The city split for the phases: messages (key, value) to produce as fast as
+    possible, then events to pace (stamped with `reported_at` when sent)."""
+
+    city: City
+    bulk: list[tuple[int, bytes, bytes]]
+    paced: list[dict[str, Any]]
+
+    def values(self, count: int) -> list[bytes]:
+        """The first `count` values of the bulk part."""
+        return [value for _, _, value in self.bulk[:count]]
+
+    def paced_after(self, sent: int, count: int) -> list[dict[str, Any]]:
+        """The events to pace once `sent` of the bulk part are in: those that follow in
+        event time. (Pacing the city's last events after a run cut short by the time
+        budget would move the event clock months on at once, and every timer between
+        would fire in the latency phase.)"""
+        unsent = [loads(value) for _, _, value in self.bulk[sent : sent + count]]
+        return unsent + self.paced[: count - len(unsent)]
+
+
+def make_city(options: BenchOptions, partitions: int) -> CityParts:
+    city = generate_city(
+        seed=options.seed, enterprises=options.enterprises, events=options.events,
+        start=date(2025, 1, 1), days=365,
+    )  # fmt: skip
+    split = city.total - options.latency_events
+    bulk: list[tuple[int, bytes, bytes]] = []
+    paced: list[dict[str, Any]] = []
+    cache: dict[bytes, int] = {}
+    items = tqdm(
+        city.events(), total=city.total, desc="generate", unit="ev", unit_scale=True,
+        disable=not options.progress,
+    )  # fmt: skip
+    for n, item in enumerate(items):
+        assert isinstance(item, dict)  # no invalid_rate: every item is an event
+        if n < split:
+            key = event_key(item).encode()
+            bulk.append((partition_of(key, partitions, cache), key, to_bytes(item)))
+        else:
+            paced.append(item)
+    return CityParts(city, bulk, paced)
+
+
+@dataclass
+class Timings:
+    seconds: dict[str, float] = field(default_factory=dict)
+    _mark: float = field(default_factory=time.monotonic)
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds[name] = now - self._mark
+        self._mark = now
+
+
+def run_bench(options: BenchOptions, log_level: str = "info") -> dict[str, Any] | None:
+    """Run the benchmark and write the files asked for; the figures (render them with
+    `bench_report.render`), or None when a signal stopped it."""
+    for chatty in ("httpx", "httpcore"):  # their INFO is one line per request
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
+    timings = Timings()
+    streams = StreamSettings()
+    parts = make_city(options, streams.partitions)
+    timings.lap("generate")
+    batch_size = options.batch_size or streams.batch_size
+    with tempfile.TemporaryDirectory(prefix="creditwatch-bench-") as tmp:
+        state_dir = Path(tmp)
+        with Supervisor(state_dir / "logs") as sup:
+            stack_settings = StackSettings(state_dir=state_dir, kafka_port=0, redis_port=0)
+            stack = start_stack(sup, stack_settings, streams)
+            streams = streams.model_copy(update={"kafka_bootstrap": stack.kafka_bootstrap})
+            timings.lap("stack")
+            port = free_port()
+            spec = worker_spec(port, state_dir / "worker", PREFIX, log_level, batch_size)
+            worker = sup.spawn(spec, base_env=stack.child_env())
+            timings.lap("worker start")
+            result = asyncio.run(
+                _measure(options, parts, streams, stack, worker, port, batch_size, timings)
+            )
+            result["processes"] = {p.name: p.pid for p in sup.children}
+            log.info("stopping the stack")
+        timings.lap("stop")
+        if sup.stop_signal is not None:
+            return None
+    result["phase_seconds"] = timings.seconds
+    result["total_seconds"] = sum(timings.seconds.values())
+    if options.json_path is not None:
+        bench_report.write_json(options.json_path, result)
+    if options.docs_path is not None:
+        bench_report.update_docs(options.docs_path, result)
+    return result
+
+
+async def _measure(
+    options: BenchOptions,
+    parts: CityParts,
+    streams: StreamSettings,
+    stack: EmbeddedStack,
+    worker: ManagedProcess,
+    metrics_port: int,
+    batch_size: int,
+    timings: Timings,
+) -> dict[str, Any]:
+    store = Store.from_url(stack.redis_url, PREFIX)
+    probe = MetricsProbe(metrics_port)
+    offsets = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap.split(","))
+    await offsets.start()
+    rig = Rig(streams, worker, probe, store, offsets, options.progress)
+    try:
+        await rig.assigned()
+        timings.lap("worker assigned")
+        before = await used_memory(store.redis)
+        sustained_run = await sustained(rig, parts.bulk, options.max_seconds)
+        timings.lap("sustained")
+        after = await used_memory(store.redis)
+        stored = int(await store.redis.hlen(store.directory))
+        breakdown = await memory_breakdown(store.redis, PREFIX, stored)
+        timings.lap("redis memory")
+        paced = parts.paced_after(sustained_run.events, options.latency_events)
+        latency_run = await latency(rig, paced, options.rate)
+        timings.lap("latency")
+        final = await rig.scrape()
+        worker_figures = {
+            "pid": rig.pid,
+            "cpu_seconds": sustained_run.cpu_seconds,
+            "cpu_percent": (
+                100 * sustained_run.cpu_seconds / sustained_run.seconds
+                if sustained_run.cpu_seconds is not None
+                else None
+            ),
+            "peak_rss_bytes": peak_rss_bytes(rig.pid),
+            "events_applied": final.events_applied,
+            "warnings_raised": final.warnings,
+        }
+        # the baselines run on a quiet machine: the worker goes first
+        await asyncio.to_thread(worker.stop)
+        timings.lap("worker stop")
+        raw = await raw_consume(
+            stack.kafka_bootstrap, streams.events_topic, streams.partitions,
+            sustained_run.events + latency_run.events, options.progress,
+        )  # fmt: skip
+        timings.lap("raw consume")
+        # the sustained phase's own first events: the same mix (with the time budget at
+        # the default size, that phase sends only the head of the city, registrations)
+        naive_values = parts.values(min(options.naive_count, sustained_run.events))
+        with bar(options.progress, len(naive_values), "naive") as naive_bar:
+            naive = await replay_naive(
+                stack.redis_url, NAIVE_PREFIX, streams.fanout_topic, naive_values,
+                naive_bar.update,
+            )  # fmt: skip
+        timings.lap("naive")
+        server: Any = await store.redis.info("server")
+    finally:
+        await offsets.stop()
+        await probe.close()
+        await store.close()
+    return bench_report.build(
+        options=options,
+        command=options.command(),
+        city=parts.city,
+        naive_values=naive_values,
+        sustained_values=parts.values(sustained_run.events),
+        batch_size=batch_size,
+        partitions=streams.partitions,
+        redis_version=str(server.get("redis_version")),
+        sustained=sustained_run,
+        latency=latency_run,
+        memory={"before": before, "after": after, "enterprises": stored, "kinds": breakdown},
+        worker=worker_figures,
+        raw=raw,
+        naive=naive,
+    )

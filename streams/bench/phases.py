@@ -1,0 +1,259 @@
+"""The two measured phases of `creditwatch bench`, against one running worker.
+
+Sustained: the first part of the city produced as fast as the producer goes; the clock
+runs from just before the first send to the first moment the worker shows every
+partition of the input and fan-out topics processed (streams/bench/rig.py). Latency:
+the rest of the city paced at a fixed rate, each event stamped `reported_at` as it is
+sent; the latency of a warning is its commit time in Redis less its event's send time
+(streams/bench/latency.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from streams.bench.latency import Latencies, SendLog, match_warnings
+from streams.bench.rig import Feed, Rig, bar, producer
+from streams.bench.worker_under_test import cpu_seconds
+from streams.simulation import event_key, to_bytes
+from streams.store import Store
+
+#: a phase whose worker took longer than this after the last send to catch up was
+#: offered more than it can take
+BEHIND_S = 2.0
+#: events at most waiting for the worker in the sustained phase: enough that it never
+#: waits for the producer, few enough that the phase ends soon after its time budget
+BACKLOG = 10_000
+
+
+# -- sustained ------------------------------------------------------------------------
+@dataclass
+class Sustained:
+    events: int
+    seconds: float
+    #: the time spent sending (and having acknowledged) the chunks, waits excluded
+    produce_seconds: float
+    cpu_seconds: float | None
+    #: the events the phase had to offer (more than `events` when the budget ran out)
+    offered: int = 0
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.seconds
+
+    @property
+    def produce_events_per_second(self) -> float:
+        return self.events / self.produce_seconds
+
+
+async def sustained(
+    rig: Rig,
+    messages: Sequence[tuple[int, bytes, bytes]],
+    budget_s: float | None = None,
+    backlog: int = BACKLOG,
+) -> Sustained:
+    """`messages`: (partition, key, value), the partition already chosen by the key
+    (`partition_of`), so the clock times sending, not hashing.
+
+    Sent in chunks that keep at most `backlog` events waiting for the worker, so it is
+    never idle and never far behind; no chunk is started once `budget_s` has passed
+    (the phase then ends when what was sent is processed, a backlog's time later)."""
+    feed = Feed()
+    out = producer(rig.streams.kafka_bootstrap, bulk=True)
+    await out.start()
+    producing = 0.0
+    try:
+        base, base_fanout = await rig.scrape(), await rig.fanout_end()
+        with (
+            bar(rig.progress, len(messages), "produce", 0) as sent_bar,
+            bar(rig.progress, len(messages), "process", 1) as done_bar,
+        ):
+            cpu0 = cpu_seconds(rig.pid)
+            t0 = time.time()
+            feed.first_at = t0
+            waiter = asyncio.ensure_future(rig.wait_caught_up(feed, base, base_fanout, done_bar))
+            try:
+                for start in range(0, len(messages), backlog // 2):
+                    await rig.backlog_below(feed, base, base_fanout, backlog // 2)
+                    if budget_s is not None and time.time() - t0 > budget_s:
+                        break
+                    chunk_started = time.time()
+                    chunk = messages[start : start + backlog // 2]
+                    await _send_bulk(out, rig.streams.events_topic, chunk, feed, sent_bar)
+                    await out.flush()
+                    producing += time.time() - chunk_started
+                await _acknowledged(out, feed)
+                end = await waiter
+            finally:
+                waiter.cancel()
+        cpu1 = cpu_seconds(rig.pid)
+    finally:
+        await out.stop()
+    assert end is not None and feed.acked_at is not None
+    cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
+    return Sustained(feed.sent, end.at - t0, max(producing, 1e-6), cpu, len(messages))
+
+
+async def _acknowledged(out: AIOKafkaProducer, feed: Feed) -> None:
+    """Wait for every send's acknowledgement; note when the last came."""
+    feed.last_at = feed.last_at or time.time()
+    await out.flush()
+    while feed.acked < feed.sent:  # flush returns once sent; the acks follow
+        await asyncio.sleep(0.01)
+    feed.acked_at = time.time()
+    if feed.error is not None:
+        raise RuntimeError(f"producing failed: {feed.error!r}")
+
+
+async def _send_bulk(
+    out: AIOKafkaProducer,
+    topic: str,
+    messages: Sequence[tuple[int, bytes, bytes]],
+    feed: Feed,
+    sent_bar: Any,
+) -> None:
+    """Fill one record batch per partition and hand each over when full: the cheapest
+    way through aiokafka (its send() hashes and wraps every message)."""
+    builders: dict[int, Any] = {}
+
+    async def submit(partition: int, builder: Any) -> None:
+        count = builder.record_count()
+        future = await out.send_batch(builder, topic, partition=partition)
+        future.add_done_callback(partial(feed.on_ack, count=count))
+        sent_bar.update(count)
+        await asyncio.sleep(0)  # let the watcher read the metrics meanwhile
+
+    for partition, key, value in messages:
+        builder = builders.get(partition)
+        if builder is None:
+            builder = builders[partition] = out.create_batch()
+        if builder.append(key=key, value=value, timestamp=None) is None:  # full
+            await submit(partition, builder)
+            builder = builders[partition] = out.create_batch()
+            builder.append(key=key, value=value, timestamp=None)
+        feed.sent += 1
+    for partition, builder in builders.items():
+        if builder.record_count():
+            await submit(partition, builder)
+
+
+# -- latency --------------------------------------------------------------------------
+@dataclass
+class LatencyPhase:
+    events: int
+    target_rate: float
+    offered_rate: float
+    latencies: Latencies
+    #: seconds from the last send until the worker had processed everything (None:
+    #: not within the timeout)
+    caught_up_after: float | None
+    behind_at_last_send: float
+
+    @property
+    def above_capacity(self) -> bool:
+        return self.caught_up_after is None or self.caught_up_after > BEHIND_S
+
+
+class WarningsReader:
+    """Reads the warnings outbox from where it ended when the phase started."""
+
+    def __init__(self, store: Store, sends: SendLog) -> None:
+        self.store, self.sends = store, sends
+        self.latencies = Latencies()
+        self.after = "0-0"
+
+    async def start(self) -> None:
+        last: Any = await self.store.redis.xrevrange(self.store.warnings_stream, count=1)
+        if last:
+            self.after = last[0][0].decode()
+
+    async def read(self) -> None:
+        while True:
+            ms, seq = self.after.split("-")
+            entries: Any = await self.store.redis.xrange(
+                self.store.warnings_stream, min=f"{ms}-{int(seq) + 1}", max="+", count=5000
+            )
+            if not entries:
+                return
+            match_warnings(entries, self.sends, self.latencies)
+            self.after = entries[-1][0].decode()
+
+    async def follow(self, interval: float = 0.5) -> None:
+        """Read as it grows, so entries trimmed by the stream's MAXLEN are not missed."""
+        while True:
+            await self.read()
+            await asyncio.sleep(interval)
+
+
+async def latency(
+    rig: Rig, items: Sequence[dict[str, Any]], rate: float, timeout: float = 60.0
+) -> LatencyPhase:
+    sends, feed = SendLog(), Feed()
+    reader = WarningsReader(rig.store, sends)
+    await reader.start()
+    out = producer(rig.streams.kafka_bootstrap, bulk=False)
+    await out.start()
+    try:
+        base, base_fanout = await rig.scrape(), await rig.fanout_end()
+        following = asyncio.ensure_future(reader.follow())
+        with (
+            bar(rig.progress, len(items), f"paced {rate:,.0f}/s", 0) as sent_bar,
+            bar(rig.progress, len(items), "process", 1) as done_bar,
+        ):
+            waiter = asyncio.ensure_future(
+                rig.wait_caught_up(feed, base, base_fanout, done_bar, timeout)
+            )
+            try:
+                await _send_paced(out, rig.streams.events_topic, items, rate, sends, feed, sent_bar)
+                behind = (await rig.scrape()).lag(rig.streams.events_topic)
+                await _acknowledged(out, feed)
+                end = await waiter
+            finally:
+                waiter.cancel()
+                following.cancel()
+        await reader.read()
+    finally:
+        await out.stop()
+    assert feed.first_at is not None and feed.last_at is not None
+    span = feed.last_at - feed.first_at
+    offered = (feed.sent - 1) / span if feed.sent > 1 and span > 0 else float(feed.sent)
+    caught_up_after = max(0.0, end.at - feed.last_at) if end is not None else None
+    return LatencyPhase(len(items), rate, offered, reader.latencies, caught_up_after, behind)
+
+
+async def _send_paced(
+    out: AIOKafkaProducer,
+    topic: str,
+    items: Sequence[dict[str, Any]],
+    rate: float,
+    sends: SendLog,
+    feed: Feed,
+    sent_bar: Any,
+) -> None:
+    """Event k is due k / rate s after the first (as `streams.simulation.paced`); one
+    that falls behind goes at once. Each is stamped `reported_at` as it is sent, as
+    `reported_now` does, so the worker's own end-to-end metric agrees."""
+    begin = time.monotonic()
+    for k, item in enumerate(items):
+        wait = begin + k / rate - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        sent_at = time.time()
+        event = {**item, "reported_at": datetime.fromtimestamp(sent_at, UTC).isoformat()}
+        sends.record(event, sent_at)
+        future = await out.send(topic, to_bytes(event), key=event_key(event).encode())
+        future.add_done_callback(feed.on_ack)
+        feed.sent = k + 1
+        feed.first_at = feed.first_at or sent_at
+        feed.last_at = sent_at
+        if feed.sent % 500 == 0:
+            sent_bar.update(500)
+    sent_bar.update(feed.sent - sent_bar.n)

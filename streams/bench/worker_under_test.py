@@ -1,0 +1,124 @@
+"""The worker under `creditwatch bench`: how it is started (as `creditwatch up` starts
+one), and what the benchmark reads of it from outside: its /metrics (consumer lag per
+partition, messages committed) and, on Linux, its CPU time and peak RSS from /proc."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from streams.stack.children import worker_child
+from streams.stack.supervisor import ChildSpec
+
+LAG = "creditwatch_consumer_lag"
+#: observed once per message whose outputs are committed (agents/pipeline.py), so its
+#: count is the number of messages (events and fan-out) the worker has finished
+PROCESSED = "creditwatch_processing_seconds"
+EVENTS = "creditwatch_events_total"
+WARNINGS = "creditwatch_warnings_total"
+
+
+def worker_spec(
+    metrics_port: int, datadir: Path, key_prefix: str, log_level: str, batch_size: int
+) -> ChildSpec:
+    """One worker, with the argv `creditwatch up` uses. Timers follow event time (the
+    city is in 2025), the lag is measured every 0.25 s so the end of a phase is seen
+    soon after it happens."""
+    env = {
+        "CREDITWATCH_TIMER_CLOCK": "event",
+        "CREDITWATCH_LAG_INTERVAL_S": "0.25",
+        "CREDITWATCH_KEY_PREFIX": key_prefix,
+        "CREDITWATCH_BATCH_SIZE": str(batch_size),
+    }
+    return worker_child("worker", log_level, metrics_port, datadir, env, stop_timeout=30)
+
+
+@dataclass
+class Scrape:
+    """One reading of the worker's /metrics, taken at `at` (time.time())."""
+
+    at: float
+    #: (topic, partition) -> messages not yet processed
+    lags: dict[tuple[str, int], float] = field(default_factory=dict)
+    #: messages whose outputs are committed, since the worker started
+    processed: float = 0.0
+    events_applied: float = 0.0
+    warnings: float = 0.0
+
+    def lag(self, topic: str) -> float:
+        return sum(v for (t, _), v in self.lags.items() if t == topic)
+
+    def caught_up(self, topics: list[str], partitions: int) -> bool:
+        """Every partition of every topic is reported, with lag 0."""
+        wanted = {(t, p) for t in topics for p in range(partitions)}
+        return wanted <= set(self.lags) and all(self.lags[tp] == 0 for tp in wanted)
+
+
+def parse_metrics(text: str, at: float) -> Scrape:
+    """The figures the benchmark needs from a Prometheus exposition.
+
+    >>> s = parse_metrics('''creditwatch_consumer_lag{partition="0",topic="ev"} 3.0
+    ... creditwatch_processing_seconds_count 7.0
+    ... ''', at=1.0)
+    >>> s.lags, s.processed
+    ({('ev', 0): 3.0}, 7.0)
+    """
+    scrape = Scrape(at)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == LAG:
+                key = (sample.labels["topic"], int(sample.labels["partition"]))
+                scrape.lags[key] = sample.value
+            elif sample.name == f"{PROCESSED}_count":
+                scrape.processed = sample.value
+            elif sample.name == EVENTS:
+                scrape.events_applied += sample.value
+            elif sample.name == WARNINGS:
+                scrape.warnings += sample.value
+    return scrape
+
+
+class MetricsProbe:
+    """Reads a worker's /metrics."""
+
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}/metrics"
+        self.client = httpx.AsyncClient(timeout=10.0)
+
+    async def scrape(self) -> Scrape:
+        at = time.time()
+        response = await self.client.get(self.url)
+        response.raise_for_status()
+        return parse_metrics(response.text, at)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+# -- /proc (Linux) ------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (None where /proc is missing)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # the name may hold spaces: cut after it
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_bytes(pid: int) -> int | None:
+    """The process's peak resident set size (VmHWM), or None where /proc is missing."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024  # reported in kB
+    return None

@@ -1,0 +1,2 @@
+"""Offline runs through the pipeline on a throwaway Redis: `creditwatch backtest` and
+`creditwatch evaluate`."""

@@ -1,0 +1,71 @@
+"""The store's connection, key names and scripts, shared by its parts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import redis.asyncio as aioredis
+
+from streams.store import scripts
+
+
+def epoch(iso: str) -> str:
+    """A timeline score: the instant in epoch seconds, exact to the microsecond."""
+    return repr(datetime.fromisoformat(iso).timestamp())
+
+
+class StoreBase:
+    def __init__(self, client: aioredis.Redis, prefix: str = "cw", stream_maxlen: int = 100_000):
+        self.redis = client
+        self.prefix = prefix
+        self.maxlen = stream_maxlen
+        self.warnings_stream = f"{prefix}:warnings"
+        self.grades_stream = f"{prefix}:grade-changes"
+        self.dead_letters_stream = f"{prefix}:dead-letters"
+        #: USCC -> directory entry (rules/directory.py)
+        self.directory = f"{prefix}:directory"
+        #: grade -> how many directory entries have it (kept by the commit script)
+        self.grade_counts_key = f"{prefix}:grade-counts"
+        self.timers = f"{prefix}:timers"
+        self.nudges = f"{prefix}:nudges"
+        self.related_rechecks = f"{prefix}:related-rechecks"
+        self.overrides = f"{prefix}:overrides"
+        self.override_audit = f"{prefix}:override-audit"
+        self.allowlist = f"{prefix}:address-allowlist"
+        self.ruleset_key = f"{prefix}:ruleset"
+        self.learning_stream = f"{prefix}:learning"
+        self.model_key = f"{prefix}:model"
+        self.model_events = f"{prefix}:model-events"
+        self.accounts = f"{prefix}:accounts"
+        self.api_keys = f"{prefix}:api-keys"
+        self.access_log = f"{prefix}:access-log"
+        self._commit = client.register_script(scripts.COMMIT)
+        self._person_listing = client.register_script(scripts.PERSON_LISTING)
+        self._dead_letter = client.register_script(scripts.DEAD_LETTER)
+        self._clear_timers = client.register_script(scripts.CLEAR_TIMERS)
+        self._allow_address = client.register_script(scripts.ALLOW_ADDRESS)
+        self._related = client.register_script(scripts.RELATED)
+        self._override = client.register_script(scripts.OVERRIDE)
+        self._authenticate = client.register_script(scripts.AUTHENTICATE)
+        self._admit = client.register_script(scripts.ADMIT)
+        self._live_claim = client.register_script(scripts.LIVE_CLAIM)
+        self._live_renew = client.register_script(scripts.LIVE_RENEW)
+        self._wh_update = client.register_script(scripts.WEBHOOK_UPDATE)
+        self._wh_renew = client.register_script(scripts.LEASE_RENEW)
+        self._wh_release = client.register_script(scripts.LEASE_RELEASE)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
+
+    # hash tags keep one enterprise's keys, one person's or one address's in one slot
+    def _ent(self, uscc: str, part: str) -> str:
+        return f"{self.prefix}:{{{uscc}}}:{part}"
+
+    def _person(self, pkey: str, part: str) -> str:
+        return f"{self.prefix}:{{p:{pkey}}}:{part}"
+
+    def _address(self, akey: str) -> str:
+        return f"{self.prefix}:{{a:{akey}}}:firms"

@@ -1,0 +1,53 @@
+-- One enterprise's events of a batch, all or nothing, and nothing if any of them was
+-- applied before (another worker got there first: the caller reloads and retries).
+-- Rechecks carry no event ids: re-evaluating twice gives the same state.
+-- The journal keeps every event applied (to rebuild the timeline after a late one);
+-- the timeline is replaced from the first instant the batch re-evaluated.
+-- The labels log gets the batch's learning record for the trainer, if any.
+-- Related firms whose links it changed get a recheck, kept at the earliest time asked.
+-- The count of enterprises per grade follows the directory entry's grade (the entries
+-- are JSON written by dumps: a name cannot fake the pattern, its quotes are escaped).
+--
+-- Keys and arguments by name: K_* and the upper-case locals are defined by the header
+-- that streams/store/scripts.py generates from CommitKeys and CommitArgs (the one
+-- place their order is written) and puts before this text.
+for _, event_id in ipairs(EVENT_IDS) do
+  if redis.call('SISMEMBER', K_SEEN, event_id) == 1 then return 0 end
+end
+if #EVENT_IDS > 0 then redis.call('SADD', K_SEEN, unpack(EVENT_IDS)) end
+redis.call('SET', K_STATE, STATE)
+local old = redis.call('HGET', K_DIRECTORY, USCC)
+local before = old and string.match(old, '"grade":"(%u)"')
+local after = string.match(DIRECTORY_ENTRY, '"grade":"(%u)"')
+if before ~= after then
+  if before then redis.call('HINCRBY', K_GRADE_COUNTS, before, -1) end
+  if after then redis.call('HINCRBY', K_GRADE_COUNTS, after, 1) end
+end
+redis.call('HSET', K_DIRECTORY, USCC, DIRECTORY_ENTRY)
+if RECHECK_AT == '' then
+  redis.call('ZREM', K_TIMERS, USCC)
+else
+  redis.call('ZADD', K_TIMERS, RECHECK_AT, USCC)
+end
+for _, warning in ipairs(WARNINGS) do
+  redis.call('XADD', K_WARNINGS_STREAM, 'MAXLEN', '~', MAXLEN, '*', 'data', warning)
+  redis.call('LPUSH', K_ENTERPRISE_WARNINGS, warning)
+end
+if #WARNINGS > 0 then redis.call('LTRIM', K_ENTERPRISE_WARNINGS, 0, 199) end
+for _, change in ipairs(GRADE_CHANGES) do
+  redis.call('XADD', K_GRADES_STREAM, 'MAXLEN', '~', MAXLEN, '*', 'data', change)
+end
+if #JOURNAL > 0 then redis.call('RPUSH', K_JOURNAL, unpack(JOURNAL)) end
+for j = 1, #RELATED_RECHECKS, 2 do
+  redis.call('ZADD', K_RELATED_RECHECKS, 'LT', RELATED_RECHECKS[j], RELATED_RECHECKS[j + 1])
+end
+if LEARNING_RECORD ~= '' then
+  redis.call('XADD', K_LEARNING, 'MAXLEN', '~', MAXLEN, '*', 'data', LEARNING_RECORD)
+end
+if REPLACE_FROM ~= '' then
+  redis.call('ZREMRANGEBYSCORE', K_TIMELINE, REPLACE_FROM, '+inf')
+  for j = 1, #TIMELINE, 2 do
+    redis.call('ZADD', K_TIMELINE, TIMELINE[j], TIMELINE[j + 1])
+  end
+end
+return 1

@@ -1,0 +1,155 @@
+"""The Lua scripts (streams/store/lua/, one file each), run atomically inside Redis,
+and the layout of the commit script's keys and arguments.
+
+The commit script takes 12 keys and 13 arguments, some of them lists: their order is
+written once, as the fields of `CommitKeys` and `CommitArgs`. The store builds its call
+from them (`CommitArgs.argv`), and the script reads them by name through a header
+generated from the same classes (`layout_header`), so the two cannot disagree. The
+smaller scripts name their keys and arguments in a comment at their top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib.resources import files
+from typing import Any, Literal, NamedTuple
+
+#: how the script reads an argument: "one" value; "list": a count n, then n values;
+#: "pairs": a count n, then n pairs; "rest": the pairs up to the end (the last only)
+ArgKind = Literal["one", "list", "pairs", "rest"]
+
+
+class CommitKeys(NamedTuple):
+    """The commit script's KEYS, in order (the script's K_SEEN, K_STATE, ...)."""
+
+    seen: str
+    state: str
+    enterprise_warnings: str
+    warnings_stream: str
+    grades_stream: str
+    directory: str
+    timers: str
+    journal: str
+    timeline: str
+    learning: str
+    grade_counts: str
+    related_rechecks: str
+
+
+class CommitArgs(NamedTuple):
+    """The commit script's ARGV, in order (the script's EVENT_IDS, STATE, ...)."""
+
+    event_ids: Sequence[str]
+    state: str | bytes
+    maxlen: int
+    uscc: str
+    directory_entry: bytes
+    #: when its rules must look again (epoch seconds), '' for never
+    recheck_at: str
+    warnings: Sequence[bytes]
+    grade_changes: Sequence[bytes]
+    journal: Sequence[bytes]
+    #: (score, uscc) of each related firm to recheck
+    related_rechecks: Sequence[tuple[str, str]]
+    #: the labels log's entry, b'' for none
+    learning_record: bytes
+    #: the timeline is replaced from this score on, '' for nothing to replace
+    replace_from: str
+    #: (score, snapshot) of each timeline entry to write
+    timeline: Sequence[tuple[str, bytes]]
+
+    def argv(self) -> list[Any]:
+        """The flat ARGV the script reads back."""
+        out: list[Any] = []
+        values: tuple[Any, ...] = tuple(self)
+        for name, value in zip(self._fields, values, strict=True):
+            kind = COMMIT_ARG_KINDS[name]
+            if kind == "one":
+                out.append(value)
+            elif kind == "list":
+                out += [len(value), *value]
+            elif kind == "pairs":
+                out += [len(value), *(x for pair in value for x in pair)]
+            else:
+                out += [x for pair in value for x in pair]
+        return out
+
+
+COMMIT_ARG_KINDS: dict[str, ArgKind] = {
+    "event_ids": "list",
+    "state": "one",
+    "maxlen": "one",
+    "uscc": "one",
+    "directory_entry": "one",
+    "recheck_at": "one",
+    "warnings": "list",
+    "grade_changes": "list",
+    "journal": "list",
+    "related_rechecks": "pairs",
+    "learning_record": "one",
+    "replace_from": "one",
+    "timeline": "rest",
+}
+
+# the readers the header's locals call, in Lua; `at` is the last ARGV index read
+_READERS = """\
+local at = 0
+local function one() at = at + 1; return ARGV[at] end
+local function counted(width)
+  local n = tonumber(one()) * width
+  local values = {}
+  for j = 1, n do values[j] = ARGV[at + j] end
+  at = at + n
+  return values
+end
+local function rest()
+  local values = {}
+  for j = at + 1, #ARGV do values[#values + 1] = ARGV[j] end
+  at = #ARGV
+  return values
+end
+"""
+_READ = {"one": "one()", "list": "counted(1)", "pairs": "counted(2)", "rest": "rest()"}
+
+
+def layout_header(keys: type[NamedTuple], args: type[NamedTuple], kinds: dict[str, ArgKind]) -> str:
+    """Lua that names a script's keys (K_FIELD) and reads its arguments (FIELD) in the
+    order of the two classes' fields.
+
+    >>> class K(NamedTuple):
+    ...     seen: str
+    >>> class A(NamedTuple):
+    ...     ids: list[str]
+    ...     rest: list[tuple[str, str]]
+    >>> print(layout_header(K, A, {"ids": "list", "rest": "rest"}).splitlines()[1])
+    local K_SEEN = KEYS[1]
+    """
+    names = ", ".join(f"K_{name.upper()}" for name in keys._fields)
+    slots = ", ".join(f"KEYS[{i}]" for i in range(1, len(keys._fields) + 1))
+    lines = [f"-- generated from {keys.__name__} and {args.__name__} (streams/store/scripts.py)"]
+    lines.append(f"local {names} = {slots}")
+    lines.append(_READERS.rstrip("\n"))
+    lines += [f"local {name.upper()} = {_READ[kinds[name]]}" for name in args._fields]
+    return "\n".join(lines) + "\n"
+
+
+def lua(name: str) -> str:
+    """The text of streams/store/lua/NAME.lua (package data)."""
+    return files("streams.store").joinpath("lua", f"{name}.lua").read_text(encoding="utf-8")
+
+
+COMMIT = layout_header(CommitKeys, CommitArgs, COMMIT_ARG_KINDS) + lua("commit")
+PERSON_LISTING = lua("person_listing")
+DEAD_LETTER = lua("dead_letter")
+CLEAR_TIMERS = lua("clear_timers")
+ALLOW_ADDRESS = lua("allow_address")
+RELATED = lua("related")
+OVERRIDE = lua("override")
+# the sliding-window admission (admit.lua) is a function both of these call
+ADMIT = lua("admit") + lua("admit_one")
+AUTHENTICATE = lua("admit") + lua("authenticate")
+LIVE_CLAIM = lua("live_claim")
+LIVE_RENEW = lua("live_renew")
+WEBHOOK_UPDATE = lua("webhook_update")
+LEASE_RENEW = lua("lease_renew")
+LEASE_RELEASE = lua("lease_release")

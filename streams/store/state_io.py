@@ -1,0 +1,294 @@
+"""What a worker reads and writes for a batch: three round trips (load states, load
+related parties, commit), a fourth when an event arrived late (load journals), plus
+person listings, dead letters and timers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, cast
+
+from rules.directory import directory_entry
+from rules.jsoncodec import dumpb
+from rules.records import GradeChange, Snapshot, WarningRecord
+from rules.related import RelatedData
+from rules.state import EnterpriseState
+from streams.store.base import StoreBase, epoch
+from streams.store.scripts import CommitArgs, CommitKeys
+
+#: the sorted sets of enterprises waiting to be rechecked (see streams/store/__init__.py)
+RecheckQueue = Literal["timer", "nudge", "related"]
+
+
+@dataclass
+class Commit:
+    """The effect of one batch's events on one enterprise, ready to write."""
+
+    uscc: str
+    event_ids: list[str]
+    state: EnterpriseState
+    warnings: list[WarningRecord] = field(default_factory=list)
+    grade_changes: list[GradeChange] = field(default_factory=list)
+    #: the events applied, as the journal keeps them
+    journal: list[list[Any]] = field(default_factory=list)
+    #: timeline snapshots to write, replacing what is stored from the first one's time
+    #: (or from `replace_from`, when a late event rebuilt the timeline)
+    timeline: list[Snapshot] = field(default_factory=list)
+    replace_from: str | None = None
+    #: for the trainer (rules/learning/): labels resolved, features of samples taken
+    labels: list[dict[str, Any]] = field(default_factory=list)
+    observed: list[dict[str, float]] = field(default_factory=list)
+    #: related firms to recheck -> the instant (UTC ISO) to rebuild their timeline from
+    related_rechecks: dict[str, str] = field(default_factory=dict)
+
+    def learning_record(self) -> bytes:
+        """The entry of the labels log, or b'' when there is nothing to learn."""
+        if not self.labels and not self.observed:
+            return b""
+        return dumpb({"uscc": self.uscc, "labels": self.labels, "observed": self.observed})
+
+
+@dataclass
+class LinkUpdate:
+    """An enterprise's index entries before and after a batch, plus those linked early
+    in it; only the differences are written. People: person_key -> roles. Address: the
+    address key and the day the firm arrived there."""
+
+    uscc: str
+    people: dict[str, list[str]]
+    before: dict[str, list[str]]
+    early: set[str] = field(default_factory=set)
+    address: tuple[str, str] | None = None
+    address_before: tuple[str, str] | None = None
+    early_addresses: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Loaded:
+    states: dict[str, EnterpriseState | None]
+    #: per USCC, the batch's event ids applied before
+    seen: dict[str, set[str]]
+    ruleset_version: str | None
+    #: USCC -> the regulator's grade override in force, if any
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the version of the model snapshot published (rules/learning/trainer.py)
+    model_version: str | None = None
+
+
+def _pairs(flat: list[bytes]) -> dict[str, str]:
+    """A Lua HGETALL reply (key, value, key, value...) as a dict."""
+    return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+
+
+def _below(floor: int | None) -> int:
+    """The index size from which a crowd may matter: one below the floor (the
+    enterprise being processed may be about to join); never, without a floor."""
+    return 1 << 30 if floor is None else max(0, floor - 1)
+
+
+class WorkerStore(StoreBase):
+    async def load_enterprises(
+        self,
+        event_ids: Mapping[str, list[str]],
+        early_people: Mapping[str, set[str]],
+        early_addresses: Mapping[str, Mapping[str, str]],
+    ) -> Loaded:
+        """States of the batch's enterprises in one round trip, the version of the rule
+        set published, and which of their events were applied before (the commit's guard
+        still refuses them if another worker applies them meanwhile).
+
+        The people and addresses the batch's events name are linked first, so that a
+        firm processed concurrently elsewhere either sees the link or has linked itself
+        before this batch reads the indexes."""
+        pipe = self.redis.pipeline(transaction=False)
+        for pkey, firms in early_people.items():
+            for uscc in firms:
+                pipe.hsetnx(self._person(pkey, "firms"), uscc, "")
+        for akey, arrivals in early_addresses.items():
+            pipe.hset(self._address(akey), mapping=dict(arrivals))  # type: ignore[arg-type]
+        skip = sum(map(len, early_people.values())) + len(early_addresses)
+        usccs = list(event_ids)
+        pipe.hget(self.ruleset_key, "version")
+        pipe.hget(self.model_key, "version")
+        pipe.mget([self._ent(uscc, "state") for uscc in usccs])
+        pipe.hmget(self.overrides, usccs)
+        checked = [uscc for uscc in usccs if event_ids[uscc]]
+        for uscc in checked:  # (a recheck alone has no event id to look up)
+            pipe.smismember(self._ent(uscc, "seen"), event_ids[uscc])
+        replies = (await pipe.execute())[skip:]
+        version, model_version, raw_states, raw_overrides = replies[:4]
+        flags = replies[4:]
+        states = {
+            uscc: EnterpriseState.from_json(raw) if raw else None
+            for uscc, raw in zip(usccs, raw_states, strict=True)
+        }
+        seen: dict[str, set[str]] = {uscc: set() for uscc in usccs}
+        for uscc, found in zip(checked, flags, strict=True):
+            seen[uscc] = {eid for eid, flag in zip(event_ids[uscc], found, strict=True) if flag}
+        overrides = {
+            uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
+        }
+        return Loaded(
+            states,
+            seen,
+            version.decode() if version else None,
+            overrides,
+            model_version.decode() if model_version else None,
+        )
+
+    async def load_journals(self, usccs: Iterable[str]) -> dict[str, list[list[Any]]]:
+        """Every event applied to each enterprise (to rebuild its timeline)."""
+        wanted = list(usccs)
+        pipe = self.redis.pipeline(transaction=False)
+        for uscc in wanted:
+            pipe.lrange(self._ent(uscc, "journal"), 0, -1)
+        replies = await pipe.execute()
+        return {
+            uscc: [json.loads(raw) for raw in entries]
+            for uscc, entries in zip(wanted, replies, strict=True)
+        }
+
+    async def load_related(
+        self,
+        pkeys: Iterable[str],
+        addresses: Mapping[str, str],
+        floors: tuple[int | None, int | None] = (1, 1),
+    ) -> RelatedData:
+        """The indexes for a batch in one call: each person's firms and listings in
+        force, each address's firms (address key -> normalized text given), and which
+        of those addresses are allowed. `floors` (person, address; None: no rule needs
+        them) are the smallest crowds a rule can warn about: smaller ones come back
+        empty, which saves reading the many small ones."""
+        people = sorted(set(pkeys))
+        akeys = sorted(addresses)
+        if not people and not akeys:
+            return RelatedData()
+        person_floor, address_floor = (_below(f) for f in floors)
+        keys = [
+            self.allowlist,
+            *(self._person(p, "firms") for p in people),
+            *(self._person(p, "listings") for p in people),
+            *(self._address(a) for a in akeys),
+        ]
+        args: list[int | str] = [len(people), len(akeys), person_floor, address_floor]
+        args += [addresses[a] for a in akeys]
+        reply: Any = await self._related(keys=keys, args=args)
+        n = len(people)
+        data = RelatedData()
+        for pkey, firms, listings in zip(people, reply[:n], reply[n : 2 * n], strict=True):
+            data.person_firms[pkey] = _pairs(firms)
+            if listings:
+                data.listings[pkey] = sorted(v.decode() for v in listings)
+        for akey, firms in zip(akeys, reply[2 * n : 2 * n + len(akeys)], strict=True):
+            data.address_firms[akey] = _pairs(firms)
+        data.allowed = {a for a, flag in zip(akeys, reply[-1], strict=True) if flag}
+        return data
+
+    async def commit(self, commits: list[Commit], links: list[LinkUpdate]) -> list[bool]:
+        """Write a batch in one round trip: each enterprise's events atomically and at
+        most once (with its timer), then the index links. Returns, per commit, whether
+        it took effect."""
+        pipe = self.redis.pipeline(transaction=False)
+        for c in commits:
+            keys = CommitKeys(
+                seen=self._ent(c.uscc, "seen"),
+                state=self._ent(c.uscc, "state"),
+                enterprise_warnings=self._ent(c.uscc, "warnings"),
+                warnings_stream=self.warnings_stream,
+                grades_stream=self.grades_stream,
+                directory=self.directory,
+                timers=self.timers,
+                journal=self._ent(c.uscc, "journal"),
+                timeline=self._ent(c.uscc, "timeline"),
+                learning=self.learning_stream,
+                grade_counts=self.grade_counts_key,
+                related_rechecks=self.related_rechecks,
+            )
+            replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
+            args = CommitArgs(
+                event_ids=c.event_ids,
+                state=c.state.to_json(),
+                maxlen=self.maxlen,
+                uscc=c.uscc,
+                directory_entry=dumpb(directory_entry(c.state)),
+                recheck_at=_epoch(c.state.recheck_at),
+                warnings=[dumpb(w) for w in c.warnings],
+                grade_changes=[dumpb(g) for g in c.grade_changes],
+                journal=[dumpb(e) for e in c.journal],
+                related_rechecks=[(epoch(at), peer) for peer, at in c.related_rechecks.items()],
+                learning_record=c.learning_record(),
+                replace_from=epoch(replace_from) if replace_from else "",
+                # compacted snapshots all have their instant (rules/timeline.py)
+                timeline=[(epoch(cast(str, s["at"])), dumpb(s)) for s in c.timeline],
+            )
+            await self._commit(keys=list(keys), args=args.argv(), client=pipe)
+        for link in links:
+            self._write_links(pipe, link)
+        replies = await pipe.execute()
+        return [bool(r) for r in replies[: len(commits)]]
+
+    def _write_links(self, pipe: Any, link: LinkUpdate) -> None:
+        for pkey in (set(link.before) | link.early) - set(link.people):
+            pipe.hdel(self._person(pkey, "firms"), link.uscc)
+        for pkey, roles in link.people.items():
+            if link.before.get(pkey) != roles or pkey in link.early:
+                pipe.hset(self._person(pkey, "firms"), link.uscc, ",".join(roles))
+        now = link.address[0] if link.address else None
+        stale = set(link.early_addresses)
+        if link.address_before:
+            stale.add(link.address_before[0])
+        for akey in stale - {now}:
+            pipe.hdel(self._address(akey), link.uscc)
+        if link.address and (link.address != link.address_before or now in stale):
+            pipe.hset(self._address(link.address[0]), link.uscc, link.address[1])
+
+    async def apply_person_listing(
+        self, pkey: str, event_id: str, case_no: str, listed: bool, at: str = ""
+    ) -> list[str]:
+        """Record a person's listing (with its UTC event time `at`, so a firm evaluated
+        as of an earlier time does not see it) or removal; the USCCs linked to the
+        person when it was first recorded."""
+        parts = ("seen", "listings", "removed", "firms", "fanned")
+        keys = [self._person(pkey, part) for part in parts]
+        args = [event_id, "list" if listed else "remove", case_no, f"{event_id}|{at}"]
+        firms = await self._person_listing(keys=keys, args=args)
+        return sorted(f.decode() for f in firms)
+
+    async def add_dead_letter(self, identity: str, record: bytes) -> bool:
+        """Append a dead letter once per identity (topic, partition, offset, index)."""
+        keys = [f"{self.prefix}:dead-letters:seen", self.dead_letters_stream]
+        return bool(await self._dead_letter(keys=keys, args=[identity, record, self.maxlen]))
+
+    # --- timers, nudges and related rechecks -----------------------------------------
+    def _queue(self, queue: RecheckQueue) -> str:
+        return {"timer": self.timers, "nudge": self.nudges, "related": self.related_rechecks}[queue]
+
+    async def due_timers(
+        self, now: float, limit: int, queue: RecheckQueue = "timer"
+    ) -> list[tuple[str, float]]:
+        """Up to `limit` (USCC, time in epoch seconds) of a queue, earliest first: the
+        timers due at `now`; or, due at once, the operators' nudges (their time is the
+        moment to re-evaluate at) or the related rechecks (the time to rebuild from).
+        They stay until `clear_timers`, so a worker that dies before handing them on
+        loses nothing."""
+        upper = now if queue == "timer" else "+inf"
+        due: Any = await self.redis.zrangebyscore(
+            self._queue(queue), "-inf", upper, start=0, num=limit, withscores=True
+        )
+        return [(uscc.decode(), score) for uscc, score in due]
+
+    async def clear_timers(
+        self, handed_out: list[tuple[str, float]], queue: RecheckQueue = "timer"
+    ) -> int:
+        if not handed_out:
+            return 0
+        args = [x for uscc, score in handed_out for x in (uscc, repr(score))]
+        return int(await self._clear_timers(keys=[self._queue(queue)], args=args))
+
+
+def _epoch(iso: str | None) -> str:
+    if not iso:
+        return ""
+    return str(int(datetime.fromisoformat(iso).timestamp()))

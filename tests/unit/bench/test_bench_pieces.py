@@ -1,0 +1,216 @@
+"""The pure parts of `creditwatch bench`: pairing warnings with sends, percentiles,
+reading the worker's metrics and /proc, the Redis key kinds, the docs section."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from streams.bench import report as bench_report
+from streams.bench.baselines import RawConsume
+from streams.bench.end_to_end import BenchOptions
+from streams.bench.latency import Latencies, SendLog, match_warnings, summarize
+from streams.bench.naive import NaiveResult
+from streams.bench.phases import LatencyPhase, Sustained
+from streams.bench.redis_memory import KeyCensus, key_kind
+from streams.bench.report import END, START, update_docs
+from streams.bench.worker_under_test import cpu_seconds, parse_metrics, peak_rss_bytes
+from streams.simulation import generate_city
+
+USCC = "91440300708461136T"
+
+
+def entry(ms: int, record: dict) -> tuple[bytes, dict[bytes, bytes]]:
+    return f"{ms}-0".encode(), {b"data": json.dumps(record).encode()}
+
+
+def test_warnings_pair_with_the_send_of_their_event_whatever_the_offset() -> None:
+    sends = SendLog()
+    event = {"type": "penalty.decided", "uscc": USCC, "occurred_at": "2025-12-01T10:00:00+08:00"}
+    sends.record(event, sent_at=1000.000)
+    person = {"type": "person.dishonest_listed", "occurred_at": "2025-12-02T09:00:00+08:00"}
+    sends.record(person, sent_at=1001.000)
+    entries = [
+        # the worker writes occurred_at as it parsed it; in UTC here
+        entry(
+            1000_012, {"uscc": USCC, "occurred_at": "2025-12-01T02:00:00+00:00", "status": "open"}
+        ),
+        entry(
+            1000_020, {"uscc": USCC, "occurred_at": "2025-12-01T10:00:00+08:00", "status": "closed"}
+        ),
+        # a timer's warning: its occurred_at is the recheck time, no event was sent then
+        entry(
+            1000_030, {"uscc": USCC, "occurred_at": "2025-11-30T16:00:00+00:00", "status": "open"}
+        ),
+        # through the fan-out: another firm, the person event's time
+        entry(
+            1001_050,
+            {
+                "uscc": "91110000MA00000000",
+                "occurred_at": "2025-12-02T09:00:00+08:00",
+                "status": "open",
+            },
+        ),
+    ]
+    found = match_warnings(entries, sends, Latencies())
+    assert found.ms == pytest.approx([12.0, 50.0])
+    assert (found.via_fanout, found.unmatched, found.closed) == (1, 1, 1)
+
+
+def test_of_two_sends_with_one_key_the_latest_before_the_commit_counts() -> None:
+    sends = SendLog()
+    event = {"type": "complaint.received", "uscc": USCC, "occurred_at": "2025-12-01T10:00:00Z"}
+    sends.record(event, 10.0)
+    sends.record(event, 20.0)
+    assert sends.sent_at(USCC, "2025-12-01T10:00:00+00:00", committed=15.0) == (10.0, False)
+    assert sends.sent_at(USCC, "2025-12-01T10:00:00+00:00", committed=25.0) == (20.0, False)
+
+
+def test_percentiles_stay_within_the_values() -> None:
+    values = [float(v) for v in range(1, 101)]
+    summary = summarize(reversed(values))
+    assert summary["p50"] == pytest.approx(50.5) and summary["max"] == 100.0
+    assert summary["p99"] is not None and 99.0 <= summary["p99"] <= 100.0
+    assert summary["count"] == 100
+    assert summarize([])["p99"] is None
+
+
+def test_metrics_show_caught_up_only_when_every_partition_reports_zero() -> None:
+    lines = [
+        f'creditwatch_consumer_lag{{partition="{p}",topic="{t}"}} {lag}'
+        for t in ("ev", "fan")
+        for p, lag in zip(range(2), (0.0, 0.0), strict=True)
+    ]
+    text = "\n".join(
+        [
+            "# TYPE creditwatch_consumer_lag gauge",
+            *lines,
+            "# TYPE creditwatch_processing_seconds histogram",
+            'creditwatch_processing_seconds_bucket{le="+Inf"} 12.0',
+            "creditwatch_processing_seconds_count 12.0",
+            "creditwatch_processing_seconds_sum 3.0",
+            "",
+        ]
+    )
+    scrape = parse_metrics(text, at=5.0)
+    assert scrape.processed == 12.0 and scrape.lag("ev") == 0
+    assert scrape.caught_up(["ev", "fan"], 2)
+    assert not scrape.caught_up(["ev", "fan"], 3)  # a partition not reported yet
+    scrape.lags[("fan", 1)] = 4.0
+    assert not scrape.caught_up(["ev", "fan"], 2) and scrape.lag("fan") == 4.0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_cpu_and_peak_rss_of_a_process() -> None:
+    spent = cpu_seconds(os.getpid())
+    assert spent is not None and spent > 0
+    peak = peak_rss_bytes(os.getpid())
+    assert peak is not None and peak > 10 << 20
+    assert cpu_seconds(2**22 + 12345) is None  # no such process
+
+
+def test_key_kinds_and_the_sample_plan() -> None:
+    census = KeyCensus(keep=50)
+    for n in range(1000):
+        census.add(f"cw:{{{n}}}:state", key_kind(f"cw:{{{n}}}:state", "cw"))
+    for n in range(10):
+        census.add(f"cw:{{a:{n}}}:firms", key_kind(f"cw:{{a:{n}}}:firms", "cw"))
+    census.add("cw:directory", key_kind("cw:directory", "cw"))
+    plan = census.plan(budget=40)
+    assert census.counts == {"state": 1000, "address:firms": 10, "shared:directory": 1}
+    assert len(plan["state"]) == 40 and len(plan["address:firms"]) == 10
+    assert plan["shared:directory"] == ["cw:directory"]
+
+
+def test_the_latency_phase_leaves_the_sustained_phase_at_least_half() -> None:
+    assert BenchOptions().latency_events == 100_000
+    assert BenchOptions(events=3000, rate=5000, latency_seconds=20).latency_events == 1500
+    assert BenchOptions(events=50_000).naive_count == 5_000
+    assert BenchOptions(events=3000).naive_count == 3000
+    with pytest.raises(ValueError):
+        BenchOptions(rate=0)
+    with pytest.raises(ValueError):
+        BenchOptions(max_seconds=-1)
+
+
+def test_the_docs_section_is_written_between_the_markers_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bench_report, "docs_section", lambda _: f"{START}\nnew figures\n{END}")
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"# Perf\n\nhow it is measured\n\n{START}\nold figures\n{END}\n\nafter\n")
+    update_docs(doc, {})
+    update_docs(tmp_path / "new.md", {})
+    assert doc.read_text() == (
+        f"# Perf\n\nhow it is measured\n\n{START}\nnew figures\n{END}\n\nafter\n"
+    )
+    assert (tmp_path / "new.md").read_text() == f"# Performance\n\n{START}\nnew figures\n{END}\n"
+
+
+def _result(caught_up_after: float | None) -> dict:
+    city = generate_city(seed=1, enterprises=100, events=600, start=date(2025, 1, 1), days=90)
+    latencies = Latencies(ms=[5.0, 7.0, 30.0], via_fanout=1, unmatched=2, closed=1)
+    return bench_report.build(
+        options=BenchOptions(enterprises=100, events=600),
+        command="creditwatch bench --enterprises 100 --events 600",
+        city=city,
+        naive_values=[b'{"type":"enterprise.registered"}', b'{"type":"penalty.decided"}'],
+        sustained_values=[b'{"type":"enterprise.registered"}'] * 3 + [b'{"type":"x"}'],
+        batch_size=500,
+        partitions=4,
+        redis_version="7.0.15",
+        sustained=Sustained(events=400, seconds=2.0, produce_seconds=0.5, cpu_seconds=1.5),
+        latency=LatencyPhase(200, 500.0, 498.0, latencies, caught_up_after, 12.0),
+        memory={
+            "before": 1000,
+            "after": 201_000,
+            "enterprises": 100,
+            "kinds": {"state": {"keys": 100, "bytes_per_enterprise": 900.0}},
+        },
+        worker={"pid": 1, "cpu_seconds": 1.5, "cpu_percent": 75.0, "peak_rss_bytes": 100 << 20},
+        raw=RawConsume(messages=600, items=600, seconds=0.1),
+        naive=NaiveResult(events=2, seconds=0.05, round_trips=30),
+    )
+
+
+def test_the_report_holds_every_figure_and_the_ratios_are_their_quotients() -> None:
+    result = _result(caught_up_after=0.3)
+    assert result["events_per_second"] == 200.0
+    assert result["redis_bytes_per_enterprise"] == 2000.0
+    assert result["latency_ms"]["count"] == 3 and result["latency_ms"]["max"] == 30.0
+    assert result["ratios"]["raw_consume"] == 200.0 / 6000.0
+    assert result["ratios"]["naive"] == 200.0 / 40.0
+    assert result["baselines"]["naive"]["round_trips_per_event"] == 15.0
+    assert result["baselines"]["naive"]["registrations_share"] == 0.5
+    assert result["sustained"]["registrations_share"] == 0.75
+    text = bench_report.render(result)
+    assert "200 events/s" in text and "p99" in text and "above capacity" not in text
+    assert text.rstrip().endswith(result["command"])
+    section = bench_report.docs_section(result)
+    assert section.startswith(START) and section.endswith(END)
+    assert result["command"] in section and "| Redis per enterprise | 2,000 bytes |" in section
+
+
+def test_a_worker_that_cannot_keep_up_is_reported_as_such() -> None:
+    result = _result(caught_up_after=None)
+    assert result["latency"]["above_capacity"]
+    assert "offered rate above capacity" in bench_report.render(result)
+    assert "offered rate above capacity" in bench_report.docs_section(result)
+
+
+def test_bulk_messages_go_to_the_partition_the_key_would_get_from_either_client() -> None:
+    from aiokafka.partitioner import DefaultPartitioner
+    from kafka.partitioner.default import murmur2 as kafka_python_murmur2
+
+    from streams.bench.rig import partition_of
+
+    cache: dict[bytes, int] = {}
+    for key in (USCC.encode(), b"426695a0efdb59b9eaedaf0b5ca3eddf", b"a", "某".encode()):
+        mine = partition_of(key, 4, cache)
+        assert mine == DefaultPartitioner()(key, [0, 1, 2, 3], [0, 1, 2, 3])
+        assert mine == (kafka_python_murmur2(key) & 0x7FFFFFFF) % 4  # what ingest uses

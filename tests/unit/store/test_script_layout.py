@@ -1,0 +1,103 @@
+"""The commit script's layout: the Lua text reads its keys and arguments by the names
+the Python layout gives them, in the order the store sends them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from streams.store import scripts
+from streams.store.scripts import COMMIT_ARG_KINDS, CommitArgs, CommitKeys
+
+LUA = Path(scripts.__file__).parent / "lua"
+
+
+def _header_and_body() -> tuple[str, str]:
+    body = scripts.lua("commit")
+    assert scripts.COMMIT.endswith(body)
+    return scripts.COMMIT[: -len(body)], body
+
+
+def test_every_argument_has_a_kind_and_only_the_last_reads_to_the_end() -> None:
+    assert list(COMMIT_ARG_KINDS) == list(CommitArgs._fields)
+    kinds = [COMMIT_ARG_KINDS[f] for f in CommitArgs._fields]
+    assert "rest" not in kinds[:-1]
+
+
+def test_the_body_names_what_the_layout_defines_and_no_raw_slot() -> None:
+    _, body = _header_and_body()
+    code = "\n".join(line for line in body.splitlines() if not line.startswith("--"))
+    assert not re.search(r"\b(KEYS|ARGV)\s*\[", code), "address keys and arguments by name"
+    keys = {f"K_{f.upper()}" for f in CommitKeys._fields}
+    args = {f.upper() for f in CommitArgs._fields}
+    names = re.sub(r"'[^']*'", "''", code)  # Redis commands are string literals
+    used = set(re.findall(r"\b[A-Z][A-Z0-9_]+\b", names))
+    assert used <= keys | args, used - keys - args
+    assert keys | args <= used, f"unused: {(keys | args) - used}"
+
+
+def test_the_header_maps_each_key_to_its_slot() -> None:
+    header, _ = _header_and_body()
+    m = re.search(r"^local (K_[A-Z_, ]+) = (KEYS\[.*)$", header, re.M)
+    assert m is not None
+    names = [n.strip() for n in m.group(1).split(",")]
+    slots = [int(s) for s in re.findall(r"KEYS\[(\d+)\]", m.group(2))]
+    assert names == [f"K_{f.upper()}" for f in CommitKeys._fields]
+    assert slots == list(range(1, len(CommitKeys._fields) + 1))
+
+
+def _read_back(header: str, argv: list[object]) -> dict[str, list[object] | object]:
+    """What the header's readers give each name, done in Python over `argv`."""
+    at = 0
+    out: dict[str, list[object] | object] = {}
+    for name, call in re.findall(r"^local ([A-Z_]+) = (\w+\(\d*\))$", header, re.M):
+        if call == "one()":
+            out[name], at = argv[at], at + 1
+        elif call.startswith("counted("):
+            n = int(str(argv[at])) * int(call[len("counted(") : -1])
+            out[name], at = argv[at + 1 : at + 1 + n], at + 1 + n
+        else:
+            out[name], at = argv[at:], len(argv)
+    assert at == len(argv)
+    return out
+
+
+def test_what_the_store_sends_is_what_the_script_reads() -> None:
+    header, _ = _header_and_body()
+    args = CommitArgs(
+        event_ids=["e1", "e2"],
+        state=b"{state}",
+        maxlen=100,
+        uscc="91440300708461136T",
+        directory_entry=b"{entry}",
+        recheck_at="",
+        warnings=[b"w1"],
+        grade_changes=[],
+        journal=[b"j1", b"j2", b"j3"],
+        related_rechecks=[("10", "u1"), ("20", "u2")],
+        learning_record=b"",
+        replace_from="5",
+        timeline=[("5", b"s1"), ("6", b"s2")],
+    )
+    read = _read_back(header, args.argv())
+    assert list(read) == [f.upper() for f in CommitArgs._fields]
+    for field, value in zip(CommitArgs._fields, args, strict=True):
+        kind = COMMIT_ARG_KINDS[field]
+        if kind in ("pairs", "rest"):
+            value = [x for pair in value for x in pair]  # type: ignore[union-attr]
+        elif kind == "list":
+            value = list(value)  # type: ignore[arg-type]
+        assert read[field.upper()] == value, field
+
+
+def test_every_script_is_a_lua_file_of_the_package() -> None:
+    names = {p.stem for p in LUA.glob("*.lua")}
+    constants = {
+        n.lower()
+        for n in dir(scripts)
+        if n.isupper() and n[0] != "_" and isinstance(getattr(scripts, n), str)
+    }
+    assert names == constants
+    for name in names:
+        text = (LUA / f"{name}.lua").read_text()
+        assert text.startswith("--"), f"{name}.lua: say what it does and its KEYS and ARGV"
