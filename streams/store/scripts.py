@@ -133,9 +133,12 @@ def layout_header(keys: type[NamedTuple], args: type[NamedTuple], kinds: dict[st
     return "\n".join(lines) + "\n"
 
 
-def lua(name: str) -> str:
-    """The text of streams/store/lua/NAME.lua (package data)."""
-    return files("streams.store").joinpath("lua", f"{name}.lua").read_text(encoding="utf-8")
+def lua(name: str, folder: str = "") -> str:
+    """The text of streams/store/lua/[FOLDER/]NAME.lua (package data)."""
+    where = files("streams.store").joinpath("lua")
+    if folder:
+        where = where.joinpath(folder)
+    return where.joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
 
 COMMIT = layout_header(CommitKeys, CommitArgs, COMMIT_ARG_KINDS) + lua("commit")
@@ -145,9 +148,10 @@ CLEAR_TIMERS = lua("clear_timers")
 ALLOW_ADDRESS = lua("allow_address")
 RELATED = lua("related")
 OVERRIDE = lua("override")
-# the sliding-window admission (admit.lua) is a function both of these call
-ADMIT = lua("admit") + lua("admit_one")
-AUTHENTICATE = lua("admit") + lua("authenticate")
+# the sliding-window admission is a Lua function (lua/lib/) that both of these call
+_SLIDING_WINDOW = lua("sliding_window", "lib")
+ADMIT = _SLIDING_WINDOW + lua("admit")
+AUTHENTICATE = _SLIDING_WINDOW + lua("authenticate")
 LIVE_CLAIM = lua("live_claim")
 LIVE_RENEW = lua("live_renew")
 WEBHOOK_UPDATE = lua("webhook_update")

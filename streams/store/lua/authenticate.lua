@@ -1,4 +1,4 @@
--- A key, its account and the request admitted or not (admit.lua), in one round trip.
+-- A key, its account and the request admitted or not (lib/sliding_window.lua), in one round trip.
 -- The limit is the account's own `rate_limit`, else its role's (ARGV[4], JSON role ->
 -- limit).
 -- KEYS: api keys, accounts, log; ARGV: key hash, window (us), nonce, role limits
