@@ -9,7 +9,8 @@ Keys:
                                   over, so earlier warnings still read as snoozed)
   {prefix}:{USCC}:handling-log    every action on the firm, newest first (1,000 kept):
                                   its history
-  {prefix}:{USCC}:handling-idem:K an action's answer under its Idempotency-Key (expires)
+  {prefix}:{USCC}:handling-idem:FIELD:K
+                                  an action's answer under its Idempotency-Key (expires)
   {prefix}:warning-audit          every action: who, what, when, why (a stream)
   {prefix}:disposition-counts     `RULE_ID|DISPOSITION` -> warnings whose latest
                                   disposition it is (the false-alarm rate per rule)
@@ -56,7 +57,8 @@ class HandlingStore(StoreBase):
             self._ent(uscc, "handling-log"),
             self.handling_audit,
             self._disposition_counts,
-            self._ent(uscc, f"handling-idem:{idempotency_key or ''}"),
+            # per field: one key reused for another action or warning is another action
+            self._ent(uscc, f"handling-idem:{field}:{idempotency_key or ''}"),
         ]
         ttl = IDEMPOTENCY_TTL_S if idempotency_key else 0
         args: list[str | int] = [
