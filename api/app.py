@@ -1,6 +1,6 @@
 """The query layer: `create_app()` builds the FastAPI application. It reads the
 stream side's results from Redis only; what it writes there is its own (accounts, the
-access log, overrides, webhooks, inspection plans)."""
+access log, overrides, webhooks, inspection plans, the warning workbench)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ from api.routers import (
     public,
     rules,
     subscriptions,
+    warnings_handling,
+    warnings_review,
     webhooks,
 )
 from api.webhook_delivery import run_deliveries
@@ -85,7 +87,9 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
         enterprises,
         history,
         overrides,
+        warnings_review,  # before outputs' neighbours: fixed /warnings/... paths
         outputs,
+        warnings_handling,
         subscriptions,
         webhooks,
         inspections,

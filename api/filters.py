@@ -65,9 +65,16 @@ class OutputFilter(BaseModel):
     def needs_district(self) -> bool:
         return bool(self.districts)
 
-    def matches(self, kind: Kind, record: dict[str, Any], district: str | None = None) -> bool:
+    def matches(
+        self,
+        kind: Kind,
+        record: dict[str, Any],
+        district: str | None = None,
+        snoozed: frozenset[str] | set[str] = frozenset(),
+    ) -> bool:
         """Whether a record of this kind passes; `district` is its enterprise's, needed
-        only when `needs_district`."""
+        only when `needs_district`; `snoozed` the warning_ids raised under a snooze
+        (api/handling.py), which no subscriber is sent."""
         if kind not in self.kinds:
             return False
         if self.usccs and record.get("uscc") not in self.usccs:
@@ -75,6 +82,8 @@ class OutputFilter(BaseModel):
         if self.districts and not any((district or "").startswith(d) for d in self.districts):
             return False
         if kind == "warning":
+            if record.get("warning_id") in snoozed:
+                return False
             if self.rule_ids and record.get("rule_id") not in self.rule_ids:
                 return False
             return not (self.severities and record.get("severity") not in self.severities)

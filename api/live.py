@@ -24,6 +24,7 @@ from prometheus_client import Counter, Gauge
 from api.auth import Caller
 from api.errors import ApiError
 from api.filters import Kind, OutputFilter
+from api.handling import snoozed_warnings
 from streams.settings import LiveSettings
 from streams.store import StoreError
 from streams.store.live import stream_id
@@ -250,6 +251,7 @@ class Subscription:
         limit = min(limits, default=pending[-1][0] if pending else None)
         ready = [p for p in pending if limit is not None and p[0] <= limit]
         districts = await self._districts([record for *_, record in ready])
+        snoozed = await snoozed_warnings(self.hub.store, [record for *_, record in ready])
         # nothing changes before the last read succeeded: a failed batch is read again
         found: list[LiveItem] = []
         gaps = self._gaps([s.lost_before for s in slices])
@@ -259,7 +261,9 @@ class Subscription:
         for _, i, entry_id, record in ready:
             self.position[i] = entry_id
             district = districts.get(record.get("uscc", ""))
-            if self.caller.sees(district) and self.wanted.matches(KINDS[i], record, district):
+            if self.caller.sees(district) and self.wanted.matches(
+                KINDS[i], record, district, snoozed
+            ):
                 found.append(LiveItem(KINDS[i], self.cursor, record))
         if len(ready) == len(pending):
             return found, None

@@ -7,6 +7,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from api.schemas_handling import Snooze
+
 
 class Warning(BaseModel):
     warning_id: str
@@ -23,6 +25,9 @@ class Warning(BaseModel):
     updated_at: str | None = Field(None, description="last new evidence, while open")
     closed_at: str | None = None
     closed_by: str | None = Field(None, description="event id, or recheck:TIME")
+    snoozed: bool = Field(
+        False, description="raised while its rule was snoozed for the firm: not pushed"
+    )
 
 
 class GradeChange(BaseModel):
@@ -95,6 +100,7 @@ class GradeAsOf(BaseModel):
 
 
 class HistoryEntry(BaseModel):
+    kind: Literal["grade_change"] = "grade_change"
     at: str = Field(description="event time of the change")
     from_grade: str | None
     to_grade: str
@@ -120,6 +126,9 @@ class Enterprise(BaseModel):
     override: Override | None = Field(None, description="a regulator's grade in force")
     repairs: list[Repair] = Field(default_factory=list, description="credit repairs received")
     recheck_at: str | None = Field(None, description="when a clock next looks again")
+    snoozes: list[Snooze] = Field(
+        default_factory=list, description="rules snoozed for it now (the warning workbench)"
+    )
     events_seen: int
     last_event_at: str | None
 

@@ -26,6 +26,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from api.auth import MEMBER_ROLES
 from api.filters import OutputFilter
+from api.handling import snoozed_warnings
 from api.signing import sign
 from api.webhook_policy import DestinationPolicy, DestinationRefused, Resolver, resolver_of
 from rules.jsoncodec import dumps
@@ -215,12 +216,13 @@ class Deliverer:
         if not entries:
             return False
         districts = await self._districts(scope, wanted, [e[4] for e in entries])
+        snoozed = await snoozed_warnings(self.store, [e[4] for e in entries])
         skipped: dict[str, str] = {}  # cursors past filtered-out records, written lazily
         for _, _, kind, entry_id, record in entries:
             _stop_if_cancelled()
             district = districts.get(record.get("uscc", ""))
             in_scope = scope is None or (district or "").startswith(scope)
-            if not (in_scope and wanted.matches(kind, record, district)):
+            if not (in_scope and wanted.matches(kind, record, district, snoozed)):
                 skipped[f"cursor:{kind}"] = entry_id
                 continue
             if not await self._deliver(webhook, kind, entry_id, record, skipped):

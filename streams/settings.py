@@ -129,6 +129,11 @@ class ApiSettings(BaseSettings):
     #: (comma-separated, e.g. "hooks.internal.example,10.20.0.0/16")
     webhook_allow_http: bool = False
     webhook_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: the warning workbench: days a warning of each severity may stay open without a
+    #: disposition before it is overdue (`GET /warnings/overdue`)
+    handling_due_days_red: float = Field(default=1, gt=0)
+    handling_due_days_orange: float = Field(default=3, gt=0)
+    handling_due_days_yellow: float = Field(default=7, gt=0)
 
     @field_validator("webhook_allow", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from api.auth import Member
 from api.deps import ReadsDep, Uscc, check_scope
 from api.errors import ApiError
 from api.grades import as_of_view, parse_as_of, risk_label
+from api.handling import in_force, mark_snoozed
 from api.privacy import masked_profile
 from api.schemas import Enterprise, GradeAsOf, Warning
 
@@ -49,6 +50,12 @@ async def get_enterprise(
     state = await store.get_enterprise(uscc)
     if state is None:
         raise ApiError(404, f"no record of enterprise {uscc}")
+    handling = await store.handling(uscc)
+    snoozes = [
+        {**s, "in_force": True}
+        for field, s in sorted(handling.items())
+        if field.startswith("s:") and in_force(s)
+    ]
     return Enterprise(
         uscc=state.uscc,
         status=state.status,
@@ -58,11 +65,12 @@ async def get_enterprise(
         risk=risk_label(state.grade) if state.grade else None,
         contributions=state.contributions,
         ruleset_version=state.ruleset_version,
-        warnings=list(state.open_warnings.values()),  # type: ignore[arg-type]
+        warnings=await mark_snoozed(store, list(state.open_warnings.values())),  # type: ignore[arg-type]
         computed_grade=state.computed_grade,
         override=state.override if state.overridden else None,  # type: ignore[arg-type]
         repairs=list(state.repairs.values()),  # type: ignore[arg-type]
         recheck_at=state.recheck_at,
+        snoozes=snoozes,  # type: ignore[arg-type]
         events_seen=state.events_seen,
         last_event_at=state.last_event_at,
     )
@@ -92,4 +100,4 @@ async def enterprise_warnings(
         found = [w for w in history if status is None or w.get("status", "open") == status]
         found = found[:limit]
     caller.saw(len(found))
-    return found
+    return await mark_snoozed(store, found)

@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
 from api.deps import ReadsDep
 from api.errors import RETRY_LATER
+from api.handling import publish_figures
 from api.schemas import Health
 from rules.grading import GRADES
 from rules.learning.trainer import figures
@@ -37,6 +38,7 @@ async def metrics(store: ReadsDep) -> Response:
     try:
         meta = await store.model_meta()
         counts = await store.grade_counts()
+        dispositions = await store.disposition_counts()
     except (StoreError, OSError):
         pass
     else:
@@ -44,4 +46,5 @@ async def metrics(store: ReadsDep) -> Response:
             MODEL_FIGURES.figures = figures(meta)
         for grade in GRADES:
             ENTERPRISES.labels(grade).set(counts.get(grade, 0))
+        publish_figures(dispositions)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import Member, Regulator
 from api.deps import ReadsDep, valid_uscc
+from api.handling import mark_snoozed
 from api.paging import Cursor, Limit, Since, stream_page
 from api.schemas import GradeChange, Page, Warning
 
@@ -43,7 +44,8 @@ async def list_warnings(
             and (status is None or w.get("status", "open") == status)
         )
 
-    return await stream_page(store, store.warnings_stream, limit, cursor, since, keep, caller)
+    page = await stream_page(store, store.warnings_stream, limit, cursor, since, keep, caller)
+    return {**page, "items": await mark_snoozed(store, page["items"])}
 
 
 @router.get("/grade-changes", response_model=Page[GradeChange])

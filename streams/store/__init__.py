@@ -39,6 +39,9 @@ Cluster slot):
                        cw:rate:anon:ADDRESS for callers without a key; expires)
   cw:live:ACCOUNT      an account's live subscriptions: id -> lease expiry (ms)
   cw:access-log        every data access: who, what, when, how many records
+  cw:{USCC}:handling, :handling-log, cw:warning-audit, cw:disposition-counts
+                       the warning workbench: assignments, dispositions, snoozes and
+                       their audit (streams/store/handling.py)
 
 Batch reads (MGET of states) and the global keys span slots: a Redis Cluster
 deployment needs them split by slot (see the scale-out notes).
@@ -52,6 +55,7 @@ from streams.settings import StoreSettings
 from streams.store.accounts import AccountStore
 from streams.store.directory import DirectoryStore
 from streams.store.errors import StoreError, StoreUnavailable, guard_errors
+from streams.store.handling import HandlingStore
 from streams.store.inspections import InspectionStore
 from streams.store.live import LiveStore
 from streams.store.models import ModelStore
@@ -82,6 +86,7 @@ class Store(
     WebhookStore,
     InspectionStore,
     LiveStore,
+    HandlingStore,
 ):
     @classmethod
     def from_settings(cls, settings: StoreSettings) -> Store:

@@ -39,6 +39,7 @@ class StoreBase:
         self.accounts = f"{prefix}:accounts"
         self.api_keys = f"{prefix}:api-keys"
         self.access_log = f"{prefix}:access-log"
+        self.handling_audit = f"{prefix}:warning-audit"
         self._commit = client.register_script(scripts.COMMIT)
         self._person_listing = client.register_script(scripts.PERSON_LISTING)
         self._dead_letter = client.register_script(scripts.DEAD_LETTER)
@@ -53,6 +54,7 @@ class StoreBase:
         self._wh_update = client.register_script(scripts.WEBHOOK_UPDATE)
         self._wh_renew = client.register_script(scripts.LEASE_RENEW)
         self._wh_release = client.register_script(scripts.LEASE_RELEASE)
+        self._handle = client.register_script(scripts.HANDLE)
 
     async def close(self) -> None:
         await self.redis.aclose()

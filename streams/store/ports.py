@@ -149,14 +149,23 @@ class ApiReads(Protocol):
 
     async def overrides_in_store(self) -> dict[str, dict[str, Any]]: ...
 
+    async def handling(self, uscc: str) -> dict[str, dict[str, Any]]: ...
+
+    async def handlings(self, usccs: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]: ...
+
+    async def handling_log(self, uscc: str, limit: int = 1000) -> list[dict[str, Any]]: ...
+
+    async def disposition_counts(self) -> dict[tuple[str, str], int]: ...
+
 
 class ApiOwns(Protocol):
     """What the API owns and writes: accounts, keys, rate counts and the access log;
-    webhooks and their leases; inspection plans; overrides; the rule set and the
-    allow-list an operator puts in force."""
+    webhooks and their leases; inspection plans; overrides; the warning workbench's
+    actions; the rule set and the allow-list an operator puts in force."""
 
     access_log: str
     override_audit: str
+    handling_audit: str
 
     async def authenticate(
         self, key_hash: str, window_s: float, role_limits: Mapping[str, int]
@@ -241,6 +250,17 @@ class ApiOwns(Protocol):
     async def allow_address(self, address: str) -> bool: ...
 
     async def disallow_address(self, address: str) -> bool: ...
+
+    async def handle_warning(
+        self,
+        uscc: str,
+        field: str,
+        value: dict[str, Any],
+        audit: dict[str, Any],
+        answer: dict[str, Any],
+        idempotency_key: str | None = None,
+        count_rule: str = "",
+    ) -> tuple[bool, dict[str, Any]]: ...
 
 
 class TrainerPort(Protocol):

@@ -1,0 +1,133 @@
+"""The workbench's lists: warnings overdue for handling, the audit of every action,
+and the dispositions per rule (the false-alarm rate)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from api.auth import Member, Regulator
+from api.deps import ReadsDep, StoreDep, valid_uscc
+from api.errors import ApiError
+from api.handling import due_at, rule_rates
+from api.schemas_handling import (
+    DISPOSITIONS,
+    HandlingAudit,
+    OverdueWarning,
+    RuleDispositions,
+)
+
+router = APIRouter(tags=["warning workbench"])
+_CHUNK = 500
+
+
+def _district_prefix(district: str | None) -> str | None:
+    if district is not None and not (district.isdigit() and 2 <= len(district) <= 6):
+        raise ApiError(422, "district must be a 2- to 6-digit division-code prefix")
+    return district
+
+
+@router.get("/warnings/overdue", response_model=list[OverdueWarning])
+async def overdue_warnings(
+    request: Request,
+    caller: Member,
+    store: ReadsDep,
+    district: str | None = Query(None, description="a division-code prefix", examples=["4403"]),
+    severity: Literal["yellow", "orange", "red"] | None = None,
+    rule_id: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> Any:
+    """Open warnings with no disposition past their due time (by severity, set by
+    `CREDITWATCH_HANDLING_DUE_DAYS_*`), most overdue first, in the caller's district
+    and the `district` asked. Scans the directory for firms with open warnings."""
+    settings = request.app.state.settings
+    wanted = _district_prefix(district)
+    now = datetime.now(UTC)
+    firms: list[tuple[str, str | None]] = []
+    async for uscc, entry in store.iter_directory():
+        where = entry.get("district")
+        if not entry.get("rules") or not caller.sees(where):
+            continue
+        if rule_id is not None and rule_id not in entry["rules"]:
+            continue
+        if wanted is None or (where or "").startswith(wanted):
+            firms.append((uscc, where))
+    found: list[OverdueWarning] = []
+    for start in range(0, len(firms), _CHUNK):
+        chunk = dict(firms[start : start + _CHUNK])
+        states = await store.get_enterprises(list(chunk))
+        handlings = await store.handlings(list(states))
+        for uscc, state in states.items():
+            handling = handlings.get(uscc, {})
+            for warning in state.open_warnings.values():
+                wid = warning["warning_id"]
+                due = due_at(settings, warning)
+                if (
+                    due is None
+                    or due > now
+                    or f"d:{wid}" in handling
+                    or (severity is not None and warning.get("severity") != severity)
+                    or (rule_id is not None and warning.get("rule_id") != rule_id)
+                ):
+                    continue
+                found.append(
+                    OverdueWarning(
+                        uscc=uscc,
+                        district=chunk[uscc],
+                        warning_id=wid,
+                        rule_id=warning["rule_id"],
+                        severity=warning.get("severity"),
+                        raised_at=warning["raised_at"],
+                        due_at=due.isoformat(),
+                        assignment=handling.get(f"a:{wid}"),  # type: ignore[arg-type]
+                    )
+                )
+    found.sort(key=lambda w: datetime.fromisoformat(w.due_at))
+    caller.saw(min(len(found), limit))
+    return found[:limit]
+
+
+@router.get("/warnings/handling/audit", response_model=list[HandlingAudit])
+async def handling_audit(
+    store: StoreDep,
+    caller: Regulator,
+    uscc: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> Any:
+    """Every workbench action (assign, dispose, snooze, lift_snooze), newest first:
+    who, what, when and why; in the caller's district."""
+    if uscc is not None:
+        valid_uscc(uscc)
+    items: list[dict[str, Any]] = []
+    seen: dict[str, bool] = {}  # USCC -> in the caller's scope, asked once each
+    async for _id, record in store.scan_stream(store.handling_audit, before=None, since_ms=None):
+        firm = record.get("uscc", "")
+        if uscc is not None and firm != uscc:
+            continue
+        if firm not in seen:
+            district = (await store.districts([firm])).get(firm)
+            seen[firm] = caller.sees(district)
+        if seen[firm]:
+            items.append(record)
+        if len(items) >= limit:
+            break
+    caller.saw(len(items))
+    return items
+
+
+@router.get("/warnings/dispositions/summary", response_model=list[RuleDispositions])
+async def dispositions_summary(caller: Member, store: ReadsDep) -> Any:
+    """Per rule, the warnings by their latest disposition and the false-alarm rate
+    (false_alarm / all with a disposition). City-wide figures: a rule's rate is not
+    an enterprise's record, so district scope does not narrow it."""
+    rules = rule_rates(await store.disposition_counts())
+    found = []
+    for rule_id, counts in rules.items():
+        total = sum(counts.values())
+        known = {d: counts.get(d, 0) for d in DISPOSITIONS}
+        rate = known["false_alarm"] / total
+        found.append(RuleDispositions(rule_id=rule_id, total=total, false_alarm_rate=rate, **known))
+    caller.saw(len(found))
+    return found

@@ -1,0 +1,107 @@
+"""The warning workbench (风险研判处置): who a warning is assigned to, what was done
+about it, rules snoozed for one firm, and the audit of every such action. The API
+writes them; nothing here decides, the API's handlers build the records.
+
+Keys:
+  {prefix}:{USCC}:handling        field -> JSON: `a:WARNING_ID` its assignment,
+                                  `d:WARNING_ID` its latest disposition, `s:RULE_ID` the
+                                  rule's latest snooze for this firm (kept once lifted or
+                                  over, so earlier warnings still read as snoozed)
+  {prefix}:{USCC}:handling-log    every action on the firm, newest first (1,000 kept):
+                                  its history
+  {prefix}:{USCC}:handling-idem:FIELD:K
+                                  an action's answer under its Idempotency-Key (expires)
+  {prefix}:warning-audit          every action: who, what, when, why (a stream)
+  {prefix}:disposition-counts     `RULE_ID|DISPOSITION` -> warnings whose latest
+                                  disposition it is (the false-alarm rate per rule)
+
+One action is one Lua step (lua/handle.lua). Its enterprise keys share a hash tag; the
+audit stream and the counts are global, as the override audit is (a Cluster deployment
+splits them, see the scale-out notes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rules.jsoncodec import dumps
+from streams.store.base import StoreBase
+
+#: how long an Idempotency-Key's answer is kept
+IDEMPOTENCY_TTL_S = 24 * 3600
+
+
+class HandlingStore(StoreBase):
+    @property
+    def _disposition_counts(self) -> str:
+        return f"{self.prefix}:disposition-counts"
+
+    async def handle_warning(
+        self,
+        uscc: str,
+        field: str,
+        value: dict[str, Any],
+        audit: dict[str, Any],
+        answer: dict[str, Any],
+        idempotency_key: str | None = None,
+        count_rule: str = "",
+    ) -> tuple[bool, dict[str, Any]]:
+        """Write one action: `field` of the firm's handling record, its log and audit
+        entries (and, for a disposition, `count_rule`'s counts), in one step. Returns
+        (applied, answer): an Idempotency-Key seen before applies nothing and returns
+        the first call's answer."""
+        keys = [
+            self._ent(uscc, "handling"),
+            self._ent(uscc, "handling-log"),
+            self.handling_audit,
+            self._disposition_counts,
+            # per field: one key reused for another action or warning is another action
+            self._ent(uscc, f"handling-idem:{field}:{idempotency_key or ''}"),
+        ]
+        ttl = IDEMPOTENCY_TTL_S if idempotency_key else 0
+        args: list[str | int] = [
+            field,
+            dumps(value),
+            dumps(audit),
+            dumps(answer),
+            self.maxlen,
+            ttl,
+            count_rule,
+        ]
+        applied, body = await self._handle(keys=keys, args=args)
+        return applied == 1, json.loads(body)
+
+    async def handling(self, uscc: str) -> dict[str, dict[str, Any]]:
+        """The firm's handling record: field -> value (see the keys above)."""
+        found: Any = await self.redis.hgetall(self._ent(uscc, "handling"))
+        return {k.decode(): json.loads(v) for k, v in found.items()}
+
+    async def handlings(self, usccs: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        """Several firms' handling records in one round trip (firms with none left out)."""
+        if not usccs:
+            return {}
+        pipe = self.redis.pipeline(transaction=False)
+        for uscc in usccs:
+            pipe.hgetall(self._ent(uscc, "handling"))
+        found = await pipe.execute()
+        return {
+            uscc: {k.decode(): json.loads(v) for k, v in record.items()}
+            for uscc, record in zip(usccs, found, strict=True)
+            if record
+        }
+
+    async def handling_log(self, uscc: str, limit: int = 1000) -> list[dict[str, Any]]:
+        """The actions on the firm, newest first."""
+        found: Any = await self.redis.lrange(self._ent(uscc, "handling-log"), 0, limit - 1)
+        return [json.loads(entry) for entry in found]
+
+    async def disposition_counts(self) -> dict[tuple[str, str], int]:
+        """(rule_id, disposition) -> warnings whose latest disposition it is."""
+        found: Any = await self.redis.hgetall(self._disposition_counts)
+        counts: dict[tuple[str, str], int] = {}
+        for key, n in found.items():
+            rule_id, _, disposition = key.decode().partition("|")
+            counts[(rule_id, disposition)] = int(n)
+        return counts

@@ -1,0 +1,249 @@
+"""The warning workbench through the real app on a real Redis, on warnings the real
+pipeline raised: actions and their audit, idempotent retries, the history, the rates
+per rule on the API and /metrics, the overdue list by district, and a snooze that keeps
+a warning off the live stream and the webhooks but not off the record."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from rules.calendar import CHINA
+from streams.settings import StoreSettings
+from streams.store import Store
+from tests import factories as f
+from tests.http_receiver import Receiver
+from tests.integration.conftest import ADMIN_KEY, ApiClient, api_settings, serve
+from tests.integration.test_subscriptions import FAST as FAST_LIVE
+from tests.integration.test_subscriptions import Sse
+from tests.integration.test_webhooks import FAST as FAST_HOOKS
+from tests.integration.test_webhooks import dishonest_firm, replay, until
+
+pytestmark = pytest.mark.integration
+RULE = "dishonest_enterprise"
+
+
+@pytest.fixture
+def api(store_settings: StoreSettings) -> Iterator[ApiClient]:
+    app = create_app(api_settings(webhooks_enabled=False), store_settings)
+    with TestClient(app, headers=ApiClient.auth(ADMIN_KEY)) as client:
+        yield ApiClient(client)
+
+
+def open_warning(api: ApiClient, code: str) -> dict[str, Any]:
+    [warning] = api.client.get(f"/enterprises/{code}/warnings", params={"status": "open"}).json()
+    assert warning["rule_id"] == RULE
+    return dict(warning)
+
+
+def act(api: ApiClient, key: str, code: str, wid: str, what: str, body: Any, **headers: str) -> Any:
+    path = f"/enterprises/{code}/warnings/{wid}/{what}"
+    return api.client.put(path, json=body, headers={**api.auth(key), **headers})
+
+
+async def test_actions_are_audited_counted_and_in_the_history(store: Store, api: ApiClient) -> None:
+    first, second = await dishonest_firm(store), await dishonest_firm(store)
+    one, two = open_warning(api, first)["warning_id"], open_warning(api, second)["warning_id"]
+    regulator = api.account("regulator", district="4403")
+    department = api.account("department")
+    elsewhere = api.account("regulator", district="1101")
+
+    # an assignment, retried with its key: applied once, answered the same
+    unit = {"unit": "福田区沙头街道网格3", "note": "请核查"}
+    a = act(api, regulator, first, one, "assignment", unit, **{"Idempotency-Key": "k-1"})
+    b = act(api, regulator, first, one, "assignment", unit, **{"Idempotency-Key": "k-1"})
+    assert a.status_code == b.status_code == 200, a.text
+    assert a.json() == b.json() and a.json()["assignment"]["unit"] == unit["unit"]
+    assert a.json()["due_at"] is not None and a.json()["status"] == "open"
+    both = {"unit": "x", "account_id": "y"}
+    assert act(api, regulator, first, one, "assignment", both).status_code == 422
+    unknown = act(api, regulator, first, one, "assignment", {"account_id": "nobody"})
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "invalid_request"
+    assert act(api, department, first, one, "assignment", unit).status_code == 403
+    assert act(api, elsewhere, first, one, "assignment", unit).status_code == 404
+    assert act(api, regulator, first, "no-such", "assignment", unit).status_code == 404
+
+    # dispositions: a false alarm; a verified one corrected to a referral
+    false_alarm = {"disposition": "false_alarm", "note": "名称近似，非同一企业"}
+    # the assignment's key again, for another action: its own; retried: counted once
+    retry = {"Idempotency-Key": "k-1"}
+    done = act(api, regulator, first, one, "disposition", false_alarm, **retry)
+    assert done.status_code == 200 and done.json()["disposition"]["by"].startswith("regulator")
+    assert (
+        act(api, regulator, first, one, "disposition", false_alarm, **retry).json() == done.json()
+    )
+    assert done.json()["due_at"] is None
+    no_department = {"disposition": "referred", "note": "移送"}
+    assert act(api, regulator, second, two, "disposition", no_department).status_code == 422
+    verified = {"disposition": "verified", "note": "属实"}
+    assert act(api, regulator, second, two, "disposition", verified).status_code == 200
+    referred = {**no_department, "department": "市税务局"}
+    assert act(api, regulator, second, two, "disposition", referred).status_code == 200
+
+    shown = api.client.get(
+        f"/enterprises/{first}/warnings/{one}/handling", headers=api.auth(department)
+    )
+    assert shown.status_code == 200
+    assert shown.json()["disposition"]["disposition"] == "false_alarm"
+    assert shown.json()["assignment"]["note"] == "请核查" and shown.json()["snoozed"] is False
+
+    summary = api.client.get("/warnings/dispositions/summary", headers=api.auth(department))
+    assert summary.json() == [
+        {
+            "rule_id": RULE,
+            "total": 2,
+            "verified": 0,
+            "false_alarm": 1,
+            "referred": 1,
+            "rectified": 0,
+            "false_alarm_rate": 0.5,
+        }
+    ]
+    metrics = api.client.get("/metrics").text
+    assert f'creditwatch_warning_false_alarm_ratio{{rule="{RULE}"}} 0.5' in metrics
+    assert f'creditwatch_warning_disposed{{disposition="verified",rule="{RULE}"}} 0.0' in metrics
+    assert (
+        f'creditwatch_warning_dispositions_total{{disposition="referred",rule="{RULE}"}}' in metrics
+    )
+
+    # the audit trail, newest first, in the caller's district only
+    audit = api.client.get("/warnings/handling/audit", headers=api.auth(regulator)).json()
+    assert [(r["action"], r["uscc"]) for r in audit] == [
+        ("dispose", second),
+        ("dispose", second),
+        ("dispose", first),
+        ("assign", first),
+    ]
+    assert audit[0]["disposition"]["department"] == "市税务局"
+    assert audit[3]["assignment"]["unit"] == unit["unit"] and audit[3]["by"].startswith("reg")
+    assert api.client.get("/warnings/handling/audit", headers=api.auth(elsewhere)).json() == []
+    assert (
+        api.client.get("/warnings/handling/audit", headers=api.auth(department)).status_code == 403
+    )
+
+    # the dispositions in the enterprise's history, beside its grade changes
+    history = api.client.get(f"/enterprises/{second}/history").json()
+    kinds = [e["kind"] for e in history]
+    assert kinds[:2] == ["disposition", "disposition"] and "grade_change" in kinds
+    assert [e["disposition"] for e in history[:2]] == ["referred", "verified"]
+    only = api.client.get(f"/enterprises/{second}/history", params={"kind": "disposition"})
+    assert [e["kind"] for e in only.json()] == ["disposition", "disposition"]
+    grades = api.client.get(f"/enterprises/{second}/history", params={"kind": "grade_change"})
+    assert grades.json() and all(e["kind"] == "grade_change" for e in grades.json())
+    # every call in the access log, as any other
+    log = api.client.get(
+        "/admin/access-log", params={"path_prefix": f"/enterprises/{first}/warnings/"}
+    )
+    assert {(r["method"], r["status"]) for r in log.json()["items"]} >= {("PUT", 200), ("PUT", 403)}
+    # nothing is overdue under the default setting (red: a day)
+    assert api.client.get("/warnings/overdue").json() == []
+
+
+async def test_overdue_warnings_are_listed_by_district(
+    store: Store, store_settings: StoreSettings
+) -> None:
+    app = create_app(
+        api_settings(webhooks_enabled=False, handling_due_days_red=1e-6), store_settings
+    )
+    shenzhen, beijing = await dishonest_firm(store, "440305"), await dishonest_firm(store, "110105")
+    with TestClient(app, headers=ApiClient.auth(ADMIN_KEY)) as client:
+        api = ApiClient(client)
+        time.sleep(0.2)  # past the due time of a millionth of a day
+        everything = client.get("/warnings/overdue").json()
+        assert {w["uscc"] for w in everything} == {shenzhen, beijing}
+        here = client.get("/warnings/overdue", params={"district": "4403"}).json()
+        assert [(w["uscc"], w["district"], w["severity"]) for w in here] == [
+            (shenzhen, "440305", "red")
+        ]
+        scoped = api.auth(api.account("department", district="1101"))
+        assert [w["uscc"] for w in client.get("/warnings/overdue", headers=scoped).json()] == [
+            beijing
+        ]
+        assert client.get("/warnings/overdue", params={"district": "x"}).status_code == 422
+        wid = here[0]["warning_id"]
+        body = {"disposition": "rectified", "note": "已整改"}
+        path = f"/enterprises/{shenzhen}/warnings/{wid}/disposition"
+        assert client.put(path, json=body).status_code == 200
+        assert client.get("/warnings/overdue", params={"district": "4403"}).json() == []
+
+
+async def test_a_snoozed_warning_is_recorded_but_not_pushed(
+    store: Store, store_settings: StoreSettings
+) -> None:
+    app = create_app(api_settings(**FAST_HOOKS), store_settings)
+    app.state.live_settings = FAST_LIVE
+    quiet, loud = f.uscc(), f.uscc()
+    await replay(store, f.registered(quiet, district="440305"))
+    until_day = (datetime.now(CHINA).date() + timedelta(days=7)).isoformat()
+    with Receiver() as receiver, serve(app) as base:
+        async with httpx.AsyncClient(base_url=base, headers=ApiClient.auth(ADMIN_KEY)) as http:
+            regulator = await _account(http, "regulator", "4403")
+            department = await _account(http, "department", None)
+            snooze = {"until": until_day, "reason": "已立案调查，处置期间暂缓提醒"}
+            put = await http.put(
+                f"/enterprises/{quiet}/snoozes/{RULE}", json=snooze, headers=regulator
+            )
+            assert put.status_code == 200, put.text
+            assert put.json()["in_force"] and put.json()["until"] == until_day
+            bad = await http.put(f"/enterprises/{quiet}/snoozes/no_such_rule", json=snooze)
+            assert bad.status_code == 422
+            hook = await http.post(
+                "/webhooks",
+                json={"url": receiver.url(), "filters": {"kinds": ["warning"]}},
+                headers=department,
+            )
+            assert hook.status_code == 201, hook.text
+            async with http.stream(
+                "GET", "/subscriptions/stream", params={"kind": "warning"}, headers=department
+            ) as response:
+                sse = Sse(response)
+                assert (await sse.block()) == {"retry": "100"}
+                await replay(store, f.dishonest_listed(quiet))  # first in the stream
+                await replay(store, f.registered(loud, district="440305"), f.dishonest_listed(loud))
+                [pushed] = await sse.events(1)
+                assert (pushed["event"], pushed["data"]["uscc"]) == ("warning", loud)
+            [delivered] = await until(lambda: receiver.got(status=200), "the loud warning")
+            assert delivered.json["data"]["uscc"] == loud
+            await asyncio.sleep(0.3)  # a delivery loop's few turns: still just the one
+            assert len(receiver.got()) == 1
+
+            # on the record, marked; on the firm's profile
+            listed = (await http.get("/warnings", params={"uscc": quiet})).json()["items"]
+            assert [(w["rule_id"], w["snoozed"]) for w in listed] == [(RULE, True)]
+            profile = (await http.get(f"/enterprises/{quiet}")).json()
+            assert [s["rule_id"] for s in profile["snoozes"]] == [RULE]
+            assert profile["warnings"][0]["snoozed"] is True
+            assert (await http.get(f"/enterprises/{loud}")).json()["snoozes"] == []
+
+            # lifted early: audited, gone from the profile, the warning stays marked
+            path = f"/enterprises/{quiet}/snoozes/{RULE}"
+            lifted = await http.delete(path, params={"reason": "处置完毕"}, headers=regulator)
+            assert lifted.status_code == 204
+            assert (await http.delete(path, params={"reason": "again"})).status_code == 404
+            assert (await http.get(f"/enterprises/{quiet}")).json()["snoozes"] == []
+            every = (
+                await http.get(f"/enterprises/{quiet}/snoozes", params={"past": "true"})
+            ).json()
+            assert every[0]["lifted_by"].startswith("regulator") and not every[0]["in_force"]
+            again = (await http.get(f"/enterprises/{quiet}/warnings")).json()
+            assert again[0]["snoozed"] is True
+            audit = (await http.get("/warnings/handling/audit", params={"uscc": quiet})).json()
+            assert [r["action"] for r in audit] == ["lift_snooze", "snooze"]
+            assert audit[0]["reason"] == "处置完毕" and audit[1]["until"] == until_day
+
+
+async def _account(http: httpx.AsyncClient, role: str, district: str | None) -> dict[str, str]:
+    account_id = f"{role}-{time.monotonic_ns()}"
+    body = {"account_id": account_id, "name": role, "department": "samr", "role": role}
+    created = await http.post("/admin/accounts", json={**body, "district": district})
+    assert created.status_code == 201, created.text
+    key = await http.post(f"/admin/accounts/{account_id}/keys")
+    return ApiClient.auth(key.json()["key"])
