@@ -75,8 +75,10 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
+    """One browser for the module: sync Playwright keeps an event loop running in this
+    thread while it is started, which the async tests after it could not run under."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -28,7 +28,7 @@ const CHARTS = {
     const names = json(el, "names");
     chart(el, {
       tooltip: { trigger: "axis" },
-      legend: { data: names },
+      legend: { data: names, top: 0, right: 0 },
       xAxis: { type: "category", data: json(el, "labels") },
       yAxis: { type: "value" },
       series: [
@@ -101,7 +101,7 @@ function liveFeed() {
     tr.appendChild(cell(w.rule_id));
     tr.appendChild(link("/console/enterprises/" + encodeURIComponent(w.uscc), w.uscc));
     tr.appendChild(link("/console/warnings/" + encodeURIComponent(w.uscc) + "/" + encodeURIComponent(w.warning_id), w.message));
-    tr.appendChild(cell(w.status || "open"));
+    tr.appendChild(cell(table.getAttribute(w.status === "closed" ? "data-closed" : "data-open")));
     rows.insertBefore(tr, rows.firstChild);
   });
 }
