@@ -61,6 +61,16 @@ def test_a_warning_produced_to_kafka_appears_in_the_open_workbench(stack: Stack,
     assert time.monotonic() - started < 5
     assert "dishonest_enterprise" in row.inner_text()
     assert page.url.endswith("/console/warnings")  # no reload, no navigation
+    # filtered by the form (an htmx swap): the live feed follows the filter
+    page.locator("#f-rule").select_option("dishonest_enterprise")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url(re.compile(r"rule_id=dishonest_enterprise"))
+    page.locator("#live-state.on").wait_for()
+    other = f.uscc()
+    stack.produce(f.registered(other), f.dishonest_listed(other))
+    page.locator("#rows tr", has_text=other).first.wait_for(timeout=5_000)
+    rules = page.locator("#rows tr[data-warning] td:nth-child(3)").all_inner_texts()
+    assert set(rules) == {"dishonest_enterprise"}
 
 
 def test_the_profile_chart_has_a_point_per_history_entry(stack: Stack, new_page) -> None:

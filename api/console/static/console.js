@@ -80,30 +80,51 @@ function link(href, text) {
   return td;
 }
 
+const STREAM_FILTERS = ["district", "rule_id", "severity"];
+
+function streamUrl() {
+  // the filters in the address bar (htmx pushes them there), those the stream takes
+  const asked = new URLSearchParams(location.search);
+  const sent = new URLSearchParams();
+  STREAM_FILTERS.forEach((name) => { if (asked.get(name)) sent.set(name, asked.get(name)); });
+  return { url: "/console/stream?" + sent.toString(), status: asked.get("status") || "" };
+}
+
+function addRow(table, rows, w) {
+  if (rows.querySelector('[data-warning="' + CSS.escape(w.warning_id) + '"]') && w.status !== "closed") return;
+  const empty = rows.querySelector("tr.empty");
+  if (empty) empty.remove();
+  const tr = document.createElement("tr");
+  tr.className = "fresh sev-row-" + w.severity;
+  tr.dataset.warning = w.warning_id;
+  tr.appendChild(cell(w.raised_at.slice(0, 19).replace("T", " ")));
+  tr.appendChild(cell(w.severity, "sev sev-" + w.severity));
+  tr.appendChild(cell(w.rule_id));
+  tr.appendChild(link("/console/enterprises/" + encodeURIComponent(w.uscc), w.uscc));
+  tr.appendChild(link("/console/warnings/" + encodeURIComponent(w.uscc) + "/" + encodeURIComponent(w.warning_id), w.message));
+  tr.appendChild(cell(table.getAttribute(w.status === "closed" ? "data-closed" : "data-open")));
+  rows.insertBefore(tr, rows.firstChild);
+}
+
+let source = null;
+
 function liveFeed() {
   const table = document.getElementById("warnings");
   if (!table) return;
   const state = document.getElementById("live-state");
-  const rows = document.getElementById("rows");
-  const source = new EventSource(table.getAttribute("data-stream"));
+  const wanted = streamUrl();
+  if (source) source.close();
+  state.className = "live";  // until the new stream is open
+  source = new EventSource(wanted.url);
   source.onopen = () => { state.textContent = state.dataset.on; state.className = "live on"; };
   source.onerror = () => { state.textContent = state.dataset.off; state.className = "live off"; };
   source.addEventListener("warning", (ev) => {
     const w = JSON.parse(ev.data);
-    if (rows.querySelector('[data-warning="' + CSS.escape(w.warning_id) + '"]') && w.status !== "closed") return;
-    const empty = rows.querySelector("tr.empty");
-    if (empty) empty.remove();
-    const tr = document.createElement("tr");
-    tr.className = "fresh sev-row-" + w.severity;
-    tr.dataset.warning = w.warning_id;
-    tr.appendChild(cell(w.raised_at.slice(0, 19).replace("T", " ")));
-    tr.appendChild(cell(w.severity, "sev sev-" + w.severity));
-    tr.appendChild(cell(w.rule_id));
-    tr.appendChild(link("/console/enterprises/" + encodeURIComponent(w.uscc), w.uscc));
-    tr.appendChild(link("/console/warnings/" + encodeURIComponent(w.uscc) + "/" + encodeURIComponent(w.warning_id), w.message));
-    tr.appendChild(cell(table.getAttribute(w.status === "closed" ? "data-closed" : "data-open")));
-    rows.insertBefore(tr, rows.firstChild);
+    if (wanted.status && (w.status || "open") !== wanted.status) return;
+    addRow(table, document.getElementById("rows"), w);
   });
 }
 
+// new filters from the form (an htmx swap of the rows): the stream follows them
+document.addEventListener("htmx:pushedIntoHistory", liveFeed);
 document.addEventListener("DOMContentLoaded", () => { drawCharts(); liveFeed(); });
