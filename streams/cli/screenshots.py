@@ -25,6 +25,8 @@ SCREENS = (
     ("warning", "/console/warnings/{uscc}/{warning}", "a warning: why, evidence, actions"),
     ("directory", "/console/enterprises?grade=C", "企业: the directory, filtered, with CSV export"),
     ("profile", "/console/enterprises/{uscc}", "a profile: grade, contributions, history"),
+    ("inspections", "/console/inspections", "双随机: inspection plans and blind spots"),
+    ("rules", "/console/rules", "规则: the rule set in force"),
     ("admin", "/console/admin", "Admin: accounts, keys, the access log"),
     ("public", "/console/public?uscc={uscc}", "公示: the public disclosure page"),
     ("overview-en", "/console/?lang=en", "the overview in English (the switch top right)"),

@@ -38,6 +38,9 @@ def test_a_department_sees_its_district_only_and_no_admin_page(stack: Stack, new
     response = page.goto(f"/console/enterprises/{theirs}")
     assert response.status == 404 and theirs in page.content()  # "no record of" it
     assert page.goto("/console/admin").status == 403
+    page.goto("/console/inspections")  # blind spots: the district's only
+    spots = page.locator("main a[href^='/console/enterprises/']").all_inner_texts()
+    assert all(theirs not in text for text in spots)
     page.goto("/console/warnings")
     shown = page.locator("#rows tr[data-warning] td:nth-child(4)").all_inner_texts()
     assert mine in shown and theirs not in shown
@@ -110,6 +113,8 @@ def test_no_request_leaves_the_origin(stack: Stack, new_page) -> None:
         "/console/enterprises",
         f"/console/enterprises/{code}",
         "/console/admin",
+        "/console/rules",
+        "/console/inspections",
         f"/console/public?uscc={code}",
         "/console/?lang=en",
     ):
