@@ -89,7 +89,7 @@ def browser(chromium_path: str) -> Iterator[Any]:
             launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(
     kafka_broker: str, redis_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:

@@ -170,6 +170,8 @@ def test_every_control_has_a_label_and_the_workbench_works_from_the_keyboard(
         f"/console/enterprises/{code}",
         "/console/public",
         "/console/login",
+        "/console/rules",
+        "/console/inspections",
     ):
         page.goto(path)
         assert page.evaluate(_UNLABELLED) == [], path
