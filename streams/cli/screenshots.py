@@ -33,6 +33,22 @@ SCREENS = (
 )
 
 
+#: an inspection plan drawn from the demo city, so that the inspections screen has one
+_DEMO_PLAN = {
+    "name": "2026年第二季度双随机抽查",
+    "inspectors": [
+        {
+            "inspector_id": f"i{n}",
+            "name": f"检查员{n}",
+            "department": "samr",
+            "district": f"44030{3 + n % 5}",
+        }
+        for n in range(12)
+    ],
+    "seed": "demo",
+}
+
+
 def add_commands(sub: Any) -> None:
     shots = sub.add_parser("screenshots", help="shoot the console's screens from the demo")
     shots.add_argument("--out", type=Path, default=Path("docs/console"))
@@ -91,6 +107,7 @@ def screenshots(args: argparse.Namespace) -> int:
                 account |= {"department": "samr", "role": "department", "district": "440305"}
                 api.post("/admin/accounts", json=account)
                 api.post("/admin/accounts/nanshan-samr/keys", params={"label": "console"})
+                api.post("/inspections/plans", json=_DEMO_PLAN).raise_for_status()
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=args.chromium)
                 page = browser.new_page(base_url=base, viewport={"width": 1360, "height": 900})
