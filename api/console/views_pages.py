@@ -7,14 +7,17 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 
+from api.auth import MEMBER_ROLES, Caller
 from api.console.actions import ACTIONS, OUTCOMES, perform
 from api.console.overview import GRADES, SEVERITIES, overview
-from api.console.render import GRADE_COLOURS, render
+from api.console.render import GRADE_COLOURS, Page, render
 from api.console.views_session import guard
 from api.deps import valid_uscc
-from api.errors import ApiError
+from api.errors import ApiError, invalid_request
 from api.routers import admin, enterprises, outputs, subscriptions
+from api.schemas_admin import AccountRequest
 from rules.catalogue import REGISTRY
 
 router = APIRouter(prefix="/console")
@@ -139,12 +142,47 @@ async def warning_action(request: Request, uscc: str, warning_id: str, name: str
 @router.get("/admin")
 async def admin_page(request: Request, cursor: str | None = Query(None, max_length=44)) -> Response:
     page, caller = await guard(request, "admin", "admin")
+    return await _admin(request, page, caller, cursor)
+
+
+async def _admin(
+    request: Request, page: Page, caller: Caller, cursor: str | None, new_key: str | None = None
+) -> Response:
     store = request.app.state.store
     accounts = await admin.list_accounts(store, caller)
     keys = await admin.list_keys(store, caller, None)
     log = await admin.access_log(request, store, caller, None, None, None, None, None, 50, cursor)
-    page.values = {"accounts": accounts, "keys": keys, "log": log}
+    page.values = {"accounts": accounts, "keys": keys, "log": log, "new_key": new_key}
+    page.values |= {"roles": MEMBER_ROLES}
     return render(page, "admin.html")
+
+
+async def _form(request: Request) -> tuple[dict[str, str], str | None]:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    return form, form.pop("csrf_token", None)
+
+
+@router.post("/admin/accounts")
+async def create_account(request: Request) -> Response:
+    """Open an account (the API's operation, its checks and its 409)."""
+    form, token = await _form(request)
+    _, caller = await guard(request, "admin", "admin", form_token=token)
+    try:
+        body = AccountRequest(**{k: v for k, v in form.items() if v})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise invalid_request(exc.errors()) from exc
+    await admin.create_account(body, request.app.state.store, caller)
+    return RedirectResponse("/console/admin", status_code=303)
+
+
+@router.post("/admin/accounts/{account_id}/keys")
+async def create_key(request: Request, account_id: str) -> Response:
+    """A new key for the account, shown on this page once (never stored in clear)."""
+    form, token = await _form(request)
+    page, caller = await guard(request, "admin", "admin", form_token=token)
+    label = form.get("label") or None
+    made = await admin.create_key(account_id, request.app.state.store, caller, label)
+    return await _admin(request, page, caller, None, new_key=str(made["key"]))
 
 
 @router.post("/admin/keys/{key_id}/revoke")

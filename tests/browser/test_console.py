@@ -197,3 +197,20 @@ def test_every_control_has_a_label_and_the_workbench_works_from_the_keyboard(
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/console/warnings/{code}/{warning['warning_id']}")
     assert page.get_by_label("分派给(人员或单位)").is_visible()
+
+
+def test_an_admin_opens_an_account_and_its_key_in_the_browser(stack: Stack, new_page) -> None:
+    page = new_page(stack.admin_key)
+    page.goto("/console/admin")
+    page.get_by_label("账户", exact=True).fill("futian-tax")
+    page.get_by_label("名称", exact=True).fill("福田区税务局")
+    page.get_by_label("部门", exact=True).fill("tax")
+    page.get_by_label("辖区代码").fill("440304")
+    page.get_by_role("button", name="开设账户").click()
+    page.wait_for_url("**/console/admin")
+    page.get_by_role("button", name="新建密钥 futian-tax").click()
+    key = page.locator("#new-key").inner_text()
+    me = stack.api.get("/me", headers={"Authorization": f"Bearer {key}"}).json()
+    assert (me["account_id"], me["role"], me["district"]) == ("futian-tax", "department", "440304")
+    page.goto("/console/admin")  # shown once: not on the page again
+    assert key not in page.content()
