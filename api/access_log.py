@@ -30,6 +30,8 @@ LATENCY = Histogram(
 )
 #: requests that are not data access: probes, metrics and the API's own documents
 UNLOGGED = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json"})
+#: the console's scripts and styles: not data either
+UNLOGGED_PREFIX = "/console/static/"
 
 
 def install_access_log(app: FastAPI) -> None:
@@ -87,7 +89,8 @@ def _response_started(scope: Scope, status: int, started: float) -> None:
     method = scope["method"]
     _requests(method, route, status).inc()
     _latency(method, route).observe(time.perf_counter() - started)
-    if url_path(scope) not in UNLOGGED:
+    path = url_path(scope)
+    if path not in UNLOGGED and not path.startswith(UNLOGGED_PREFIX):
         record_access(Request(scope), route, status)
 
 

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from api.access_log import install_access_log
 from api.access_log_writer import AccessLogWriter
 from api.body_limit import BodyLimitMiddleware
+from api.console import install_console
 from api.errors import COMMON_ERRORS, install_error_handlers
 from api.routers import (
     admin,
@@ -99,4 +100,5 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
         admin,
     ):
         app.include_router(module.router, responses=COMMON_ERRORS)
+    install_console(app)  # after the API's error handlers: it wraps them for its pages
     return app

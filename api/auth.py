@@ -110,13 +110,22 @@ async def authenticate(
         request.state.caller = caller
         _check_rate(request, await store.admit_request(host, limits["public"], window_s))
         return caller
+    return await authenticate_hash(request, hash_key(token))
+
+
+async def authenticate_hash(request: Request, key_hash: str) -> Caller:
+    """The caller holding the key of this SHA-256, rate-limited like a bearer key: the
+    console's session keeps the hash, never the key."""
+    store: ApiOwns = request.app.state.store
+    window_s: int = request.app.state.settings.rate_window_s
+    limits = _role_limits(request)
     admin_key: str = request.app.state.admin_key
-    if hmac.compare_digest(token.encode(), admin_key.encode()):
+    if hmac.compare_digest(key_hash.encode(), hash_key(admin_key).encode()):
         caller = Caller(role="admin", account_id="admin", key_id="admin")
         request.state.caller = caller
         _check_rate(request, await store.admit_request("admin-key", limits["admin"], window_s))
         return caller
-    key, account, admission = await store.authenticate(hash_key(token), window_s, limits)
+    key, account, admission = await store.authenticate(key_hash, window_s, limits)
     if key is None or account is None or key.get("revoked_at") or account.get("disabled"):
         raise ApiError(401, "invalid or revoked API key")
     caller = Caller(

@@ -166,6 +166,22 @@ class LiveSettings(BaseSettings):
     lease_ms: int = Field(default=30_000, ge=100)
 
 
+class ConsoleSettings(BaseSettings):
+    """The web console (api/console): CREDITWATCH_CONSOLE_*."""
+
+    model_config = SettingsConfigDict(env_prefix="CREDITWATCH_CONSOLE_", extra="ignore")
+
+    #: signs the session cookie; unset, a key derived from the admin key (sessions then
+    #: last as long as the admin key does)
+    secret: SecretStr | None = None
+    #: a session ends this long after sign-in
+    session_max_age_s: int = Field(default=8 * 3600, ge=60)
+    #: send the cookie over https only (set where the console is served over TLS)
+    secure_cookie: bool = False
+    #: the districts' boundaries (GeoJSON) for the overview's map; none: no map
+    geojson: Path | None = None
+
+
 class StackSettings(BaseSettings):
     """The embedded stack started by `creditwatch up`: ports 0 mean any free port."""
 

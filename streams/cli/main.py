@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from streams.cli import bench, directory, dlq, offline, rules
+from streams.cli import bench, directory, dlq, offline, rules, screenshots
 from streams.settings import ApiSettings, StreamSettings
 from streams.stack.processes import ProcessError
 from streams.topics.create import TopicMismatchError, ensure_stream_topics
@@ -119,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
         help="after sending, wait for SIGTERM (as a supervised child)",
     )
     sim.set_defaults(run=_simulate)
-    for commands in (rules, offline, bench, directory, dlq):
+    for commands in (rules, offline, bench, directory, dlq, screenshots):
         commands.add_commands(sub)
     return parser
 

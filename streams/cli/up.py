@@ -87,6 +87,7 @@ def up(args: argparse.Namespace) -> int:
             prometheus = "not started (install the prometheus package to have one)"
         print(
             f"\ncreditwatch is up in {took:.1f} s\n"
+            f"  console      {api_url}/console/   (sign in with the admin key)\n"
             f"  API          {api_url}   (docs: {api_url}/docs)\n"
             f"  admin key    {admin_key}\n"
             f"  try          curl -H 'Authorization: Bearer {admin_key}' {api_url}/warnings\n"

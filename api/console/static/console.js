@@ -1,0 +1,130 @@
+// creditwatch console: charts (ECharts) from the data-* attributes the server renders,
+// and the workbench's live feed (EventSource). No inline script: the CSP allows none.
+"use strict";
+
+function json(el, name) {
+  return JSON.parse(el.getAttribute("data-" + name) || "null");
+}
+
+function chart(el, option) {
+  const c = echarts.init(el, null, { renderer: "canvas" });
+  c.setOption(Object.assign({ animation: false, grid: { left: 48, right: 16, top: 24, bottom: 32 } }, option));
+  window.addEventListener("resize", () => c.resize());
+  el.dataset.points = String(option.series[0].data.length);
+  return c;
+}
+
+const CHARTS = {
+  bar(el) {
+    const colours = json(el, "colors");
+    chart(el, {
+      tooltip: {},
+      xAxis: { type: "category", data: json(el, "labels") },
+      yAxis: { type: "value" },
+      series: [{ type: "bar", data: json(el, "values").map((v, i) => ({ value: v, itemStyle: { color: colours[i] } })) }],
+    });
+  },
+  days(el) {
+    const names = json(el, "names");
+    chart(el, {
+      tooltip: { trigger: "axis" },
+      legend: { data: names, top: 0, right: 0 },
+      xAxis: { type: "category", data: json(el, "labels") },
+      yAxis: { type: "value" },
+      series: [
+        { name: names[0], type: "bar", data: json(el, "opened"), itemStyle: { color: "#f07c1b" } },
+        { name: names[1], type: "bar", data: json(el, "closed"), itemStyle: { color: "#2e9d4f" } },
+      ],
+    });
+  },
+  history(el) {
+    const points = json(el, "points");
+    const colours = json(el, "colors");
+    const grades = ["A", "B", "C", "D"];
+    chart(el, {
+      tooltip: { trigger: "item", formatter: (p) => [p.data.at, p.data.grade + " · " + p.data.score, p.data.cause].map(echarts.format.encodeHTML).join("<br>") },
+      xAxis: { type: "time" },
+      yAxis: { type: "category", data: grades, inverse: true },
+      series: [{
+        type: "line", step: "end", symbolSize: 9,
+        data: points.map((p) => ({ value: [p.at, p.grade], at: p.at, grade: p.grade, score: p.score, cause: p.cause, itemStyle: { color: colours[p.grade] } })),
+        lineStyle: { color: "#9aa5b1" },
+      }],
+    });
+  },
+};
+
+function drawCharts() {
+  document.querySelectorAll("[data-chart]").forEach((el) => CHARTS[el.getAttribute("data-chart")](el));
+}
+
+function cell(text, cls) {
+  const td = document.createElement("td");
+  if (cls) {
+    const span = document.createElement("span");
+    span.className = cls;
+    span.textContent = text;
+    td.appendChild(span);
+  } else {
+    td.textContent = text;
+  }
+  return td;
+}
+
+function link(href, text) {
+  const td = document.createElement("td");
+  const a = document.createElement("a");
+  a.href = href;
+  a.textContent = text;
+  td.appendChild(a);
+  return td;
+}
+
+const STREAM_FILTERS = ["district", "rule_id", "severity"];
+
+function streamUrl() {
+  // the filters in the address bar (htmx pushes them there), those the stream takes
+  const asked = new URLSearchParams(location.search);
+  const sent = new URLSearchParams();
+  STREAM_FILTERS.forEach((name) => { if (asked.get(name)) sent.set(name, asked.get(name)); });
+  return { url: "/console/stream?" + sent.toString(), status: asked.get("status") || "" };
+}
+
+function addRow(table, rows, w) {
+  if (rows.querySelector('[data-warning="' + CSS.escape(w.warning_id) + '"]') && w.status !== "closed") return;
+  const empty = rows.querySelector("tr.empty");
+  if (empty) empty.remove();
+  const tr = document.createElement("tr");
+  tr.className = "fresh sev-row-" + w.severity;
+  tr.dataset.warning = w.warning_id;
+  tr.appendChild(cell(w.raised_at.slice(0, 19).replace("T", " ")));
+  tr.appendChild(cell(w.severity, "sev sev-" + w.severity));
+  tr.appendChild(cell(w.rule_id));
+  tr.appendChild(link("/console/enterprises/" + encodeURIComponent(w.uscc), w.uscc));
+  tr.appendChild(link("/console/warnings/" + encodeURIComponent(w.uscc) + "/" + encodeURIComponent(w.warning_id), w.message));
+  tr.appendChild(cell(table.getAttribute(w.status === "closed" ? "data-closed" : "data-open")));
+  rows.insertBefore(tr, rows.firstChild);
+}
+
+let source = null;
+
+function liveFeed() {
+  const table = document.getElementById("warnings");
+  if (!table) return;
+  const state = document.getElementById("live-state");
+  const wanted = streamUrl();
+  if (source) source.close();
+  state.className = "live";  // until the new stream is open
+  source = new EventSource(wanted.url);
+  source.onopen = () => { state.textContent = state.dataset.on; state.className = "live on"; };
+  source.onerror = () => { state.textContent = state.dataset.off; state.className = "live off"; };
+  source.addEventListener("warning", (ev) => {
+    const w = JSON.parse(ev.data);
+    if (wanted.status && (w.status || "open") !== wanted.status) return;
+    addRow(table, document.getElementById("rows"), w);
+  });
+}
+
+// new filters from the form (an htmx swap of the rows): the stream follows them
+document.addEventListener("htmx:pushedIntoHistory", liveFeed);
+document.addEventListener("DOMContentLoaded", () => { drawCharts(); liveFeed(); });

@@ -1,0 +1,112 @@
+"""The enterprise directory (filters, search, CSV export) and an enterprise's profile.
+Every read goes through the API's own route functions: scope and masking are theirs."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from api.console.render import render
+from api.console.views_session import guard
+from api.deps import valid_uscc
+from api.directory_views import EntryFilter
+from api.errors import ApiError
+from api.routers import enterprises, history, lookups
+from api.schemas import Enterprise
+from rules.catalogue import REGISTRY
+
+router = APIRouter(prefix="/console")
+_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+_ID_NO = re.compile(r"^\d{17}[\dXx]$")
+Grade = Literal["A", "B", "C", "D"]
+
+
+@router.get("/enterprises")
+async def directory(
+    request: Request,
+    q: str | None = Query(None, max_length=200),
+    grade: Grade | Literal[""] | None = None,
+    district: str | None = Query(None, pattern=r"^(\d{2,6})?$"),
+    industry: str | None = Query(None, max_length=8),
+    cursor: str | None = Query(None, max_length=20),
+) -> Response:
+    """A page of the list under the filters; with `q`, a search: a USCC opens that
+    profile, an ID number finds the person's firms, other text names or addresses
+    (regulators: the API's search)."""
+    page, caller = await guard(request, "directory")
+    store = request.app.state.store
+    q = (q or "").strip()
+    where = _where(grade, district, industry)
+    if q and _USCC.match(q.upper()):
+        return Response(status_code=303, headers={"Location": f"/console/enterprises/{q.upper()}"})
+    if q and _ID_NO.match(q):
+        found = await lookups.search_enterprises(store, caller, None, None, q, 100, None)
+        result = orjson.loads(found.body)  # the access log keeps the person's key only
+    elif q:
+        if not caller.personal_data:
+            raise ApiError(403, "search by name, address or person is for regulators")
+        by_name = await lookups._scan(store, caller, EntryFilter(name=q), cursor, 50)
+        result = (
+            by_name
+            if by_name["items"]
+            else await lookups._scan(store, caller, EntryFilter(address=q), cursor, 50)
+        )
+    else:
+        result = await lookups._scan(store, caller, where, cursor, 50)
+    filters = {"grade": grade or "", "district": district or "", "industry": industry or ""}
+    page.values = {"q": q, "result": result, "filters": filters}
+    return render(page, "directory.html")
+
+
+def _where(grade: str | None, district: str | None, industry: str | None) -> EntryFilter:
+    grades = frozenset([grade] if grade else ())
+    return EntryFilter(grades=grades, district=district or None, industry=industry or None)
+
+
+@router.get("/enterprises/export.csv")
+async def export(
+    request: Request,
+    grade: Grade | Literal[""] | None = None,
+    district: str | None = Query(None, pattern=r"^(\d{2,6})?$"),
+    industry: str | None = Query(None, max_length=8),
+) -> Response:
+    """The API's CSV export under the list's filters."""
+    _, caller = await guard(request, "directory")
+    where = _where(grade, district, industry)
+    return await lookups.export_enterprises(request, request.app.state.store, caller, where)
+
+
+@router.get("/enterprises/{uscc}")
+async def profile(request: Request, uscc: str) -> Response:
+    page, caller = await guard(request, "directory")
+    valid_uscc(uscc)
+    store = request.app.state.store
+    firm = await enterprises.get_enterprise(caller, uscc, store, None)
+    assert isinstance(firm, Enterprise)  # without as_of: the enterprise as it stands
+    changes = await history.grade_history(caller, uscc, store, 1000)
+    warnings = await enterprises.enterprise_warnings(caller, uscc, store, None, 100)
+    # oldest first for the chart: one point per grade change the API's history holds
+    points = [
+        {"at": c.at, "grade": c.to_grade, "score": c.score, "cause": c.caused_by}
+        for c in reversed(changes)
+    ]
+    contributions = sorted(
+        (
+            (rule, value, REGISTRY[rule].title if rule in REGISTRY else rule)
+            for rule, value in firm.contributions.items()
+        ),
+        key=lambda item: item[1],
+    )
+    page.values = {
+        "f": firm,
+        "profile": firm.profile,
+        "changes": changes,
+        "points": points,
+        "contributions": contributions,
+        "warnings": warnings,
+    }
+    return render(page, "profile.html")

@@ -1,0 +1,194 @@
+"""The overview, the warning workbench (list, live feed, a warning, its actions) and
+the admin page."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from api.auth import MEMBER_ROLES, Caller
+from api.console.actions import ACTIONS, OUTCOMES, perform
+from api.console.overview import GRADES, SEVERITIES, overview
+from api.console.render import GRADE_COLOURS, Page, render
+from api.console.views_session import guard
+from api.deps import valid_uscc
+from api.errors import ApiError, invalid_request
+from api.routers import admin, enterprises, outputs, subscriptions
+from api.schemas_admin import AccountRequest
+from rules.catalogue import REGISTRY
+
+router = APIRouter(prefix="/console")
+Severity = Literal["yellow", "orange", "red"]
+
+
+@router.get("/")
+async def overview_page(request: Request) -> Response:
+    page, caller = await guard(request, "overview")
+    found = await overview(request.app.state.store, caller)
+    page.values = {
+        "o": found,
+        "grades": GRADES,
+        "counts": [(found.grade_counts or {}).get(g, 0) for g in GRADES],
+        "colours": [GRADE_COLOURS[g] for g in GRADES],
+    }
+    return render(page, "overview.html")
+
+
+def _filters(
+    district: str | None, rule_id: str | None, severity: str | None, status: str | None
+) -> dict[str, str]:
+    found = {"district": district, "rule_id": rule_id, "severity": severity, "status": status}
+    return {k: v for k, v in found.items() if v}
+
+
+async def _warnings(
+    request: Request,
+    district: str | None,
+    rule_id: str | None,
+    severity: Severity | None,
+    status: Literal["open", "closed"] | None,
+    cursor: str | None,
+) -> Response:
+    partial = bool(request.headers.get("HX-Request"))
+    page, caller = await guard(request, "workbench")
+    store = request.app.state.store
+    found = await outputs.list_warnings(
+        store, caller, None, rule_id or None, severity, status, None, 50, cursor
+    )
+    items: list[dict[str, Any]] = found["items"]
+    if district:  # the page's firms only: one round trip
+        where = await store.districts([w["uscc"] for w in items])
+        items = [w for w in items if (where.get(w["uscc"]) or "").startswith(district)]
+    page.values = {
+        "items": items,
+        "next_cursor": found["next_cursor"],
+        "filters": _filters(district, rule_id, severity, status),
+        "rules": sorted(r for r, rule in REGISTRY.items() if rule.severity),
+        "severities": SEVERITIES,
+    }
+    return render(page, "_warning_rows.html" if partial else "workbench.html")
+
+
+@router.get("/warnings")
+async def workbench(
+    request: Request,
+    district: str | None = Query(None, max_length=12),
+    rule_id: str | None = Query(None, max_length=64),
+    severity: Severity | Literal[""] | None = None,
+    status: Literal["open", "closed", ""] | None = None,
+    cursor: str | None = Query(None, max_length=44),
+) -> Response:
+    """The workbench: the newest warnings under the filters, then the live feed."""
+    return await _warnings(
+        request, district, rule_id, severity or None, status or None, cursor or None
+    )
+
+
+@router.get("/stream")
+async def live(
+    request: Request,
+    district: str | None = Query(None, max_length=12),
+    rule_id: str | None = Query(None, max_length=64),
+    severity: Severity | Literal[""] | None = None,
+) -> Response:
+    """The API's live stream of warnings (SSE) for the session's caller."""
+    _, caller = await guard(request, "workbench")
+    fields: dict[str, Any] = {"kinds": ["warning"]}
+    fields |= {"districts": [district]} if district else {}
+    fields |= {"rule_ids": [rule_id]} if rule_id else {}
+    fields |= {"severities": [severity]} if severity else {}
+    last = request.headers.get("Last-Event-ID")
+    return await subscriptions.stream(
+        request, caller, fields, None, "now" if last is None else None, last
+    )
+
+
+@router.get("/warnings/{uscc}/{warning_id}")
+async def warning_page(request: Request, uscc: str, warning_id: str) -> Response:
+    page, caller = await guard(request, "workbench")
+    valid_uscc(uscc)
+    store = request.app.state.store
+    records = await enterprises.enterprise_warnings(caller, uscc, store, None, 200)
+    found = [w for w in records if w["warning_id"] == warning_id]
+    if not found:
+        raise ApiError(404, f"no warning {warning_id} of enterprise {uscc}")
+    warning = found[0]
+    page.values = {
+        "w": warning,
+        "history": found,
+        "rule": REGISTRY.get(warning["rule_id"]),
+        "actions": ACTIONS,
+        "outcomes": OUTCOMES,
+    }
+    return render(page, "warning.html")
+
+
+@router.post("/warnings/{uscc}/{warning_id}/{name}")
+async def warning_action(request: Request, uscc: str, warning_id: str, name: str) -> Response:
+    """One of the workbench's actions, posted from the warning's page (CSRF-checked)."""
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    _, caller = await guard(request, "workbench", form_token=form.pop("csrf_token", None))
+    valid_uscc(uscc)
+    action = ACTIONS.get(name)
+    if action is None:
+        raise ApiError(404, f"no action {name}")
+    await perform(caller, action, uscc, warning_id, form)
+    return RedirectResponse(f"/console/warnings/{uscc}/{warning_id}", status_code=303)
+
+
+@router.get("/admin")
+async def admin_page(request: Request, cursor: str | None = Query(None, max_length=44)) -> Response:
+    page, caller = await guard(request, "admin", "admin")
+    return await _admin(request, page, caller, cursor)
+
+
+async def _admin(
+    request: Request, page: Page, caller: Caller, cursor: str | None, new_key: str | None = None
+) -> Response:
+    store = request.app.state.store
+    accounts = await admin.list_accounts(store, caller)
+    keys = await admin.list_keys(store, caller, None)
+    log = await admin.access_log(request, store, caller, None, None, None, None, None, 50, cursor)
+    page.values = {"accounts": accounts, "keys": keys, "log": log, "new_key": new_key}
+    page.values |= {"roles": MEMBER_ROLES}
+    return render(page, "admin.html")
+
+
+async def _form(request: Request) -> tuple[dict[str, str], str | None]:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    return form, form.pop("csrf_token", None)
+
+
+@router.post("/admin/accounts")
+async def create_account(request: Request) -> Response:
+    """Open an account (the API's operation, its checks and its 409)."""
+    form, token = await _form(request)
+    _, caller = await guard(request, "admin", "admin", form_token=token)
+    try:
+        body = AccountRequest(**{k: v for k, v in form.items() if v})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise invalid_request(exc.errors()) from exc
+    await admin.create_account(body, request.app.state.store, caller)
+    return RedirectResponse("/console/admin", status_code=303)
+
+
+@router.post("/admin/accounts/{account_id}/keys")
+async def create_key(request: Request, account_id: str) -> Response:
+    """A new key for the account, shown on this page once (never stored in clear)."""
+    form, token = await _form(request)
+    page, caller = await guard(request, "admin", "admin", form_token=token)
+    label = form.get("label") or None
+    made = await admin.create_key(account_id, request.app.state.store, caller, label)
+    return await _admin(request, page, caller, None, new_key=str(made["key"]))
+
+
+@router.post("/admin/keys/{key_id}/revoke")
+async def revoke_key(request: Request, key_id: str) -> Response:
+    form = await request.form()
+    token = form.get("csrf_token")
+    _, caller = await guard(request, "admin", "admin", form_token=str(token) if token else None)
+    await admin.revoke_key(key_id, request.app.state.store, caller)
+    return RedirectResponse("/console/admin", status_code=303)
