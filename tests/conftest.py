@@ -9,7 +9,10 @@ records.
 each process is a session of its own, with its own Redis, broker and temporary
 directories. The order below starts the longest scenarios first, and a module whose
 tests share a module-scoped fixture (a running stack, a reference run) stays in one
-process so that the fixture is set up once.
+process so that the fixture is set up once. Hypothesis's example database stays one
+directory for all of them: it writes each example atomically, under the test's own key,
+and a test runs in one process, so a failing example is replayed whichever process
+takes the test next time.
 """
 
 from __future__ import annotations
