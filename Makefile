@@ -28,8 +28,13 @@ dev: $(VENV)/.dev-$(HASH)
 run: install  ## start the embedded stack with the demo feed; Ctrl-C stops it
 	$(VENV)/bin/creditwatch up --demo
 
+# the suite's processes (pytest-xdist): most integration tests wait on brokers and
+# worker processes rather than a core, so one more than the 2 cores seen here pays;
+# TEST_WORKERS=0 runs everything in one process
+TEST_WORKERS ?= 3
+
 test: dev  ## the whole suite: unit, doctests, integration against a real broker and Redis
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: install  ## the end-to-end benchmark at full size: var/bench.json and docs/performance.md
 	$(VENV)/bin/creditwatch bench --json var/bench.json --docs docs/performance.md

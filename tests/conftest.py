@@ -4,11 +4,21 @@ Both run on free ports in temporary directories, never on anything already runni
 on the machine (a system Redis on 6379 is never touched). Tests get fresh topic names
 from `make_topics` (or a whole `stream_settings`), so they do not see each other's
 records.
+
+`make test` runs the suite in parallel processes (pytest-xdist, `--dist loadgroup`):
+each process is a session of its own, with its own Redis, broker and temporary
+directories. The order below starts the longest scenarios first, and a module whose
+tests share a module-scoped fixture (a running stack, a reference run) stays in one
+process so that the fixture is set up once. Hypothesis's example database stays one
+directory for all of them: it writes each example atomically, under the test's own key,
+and a test runs in one process, so a failing example is replayed whichever process
+takes the test next time.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -113,3 +123,66 @@ def state_dir(tmp_path: Path) -> Path:
     path = tmp_path / "var"
     path.mkdir()
     return path
+
+
+#: the longest modules (process-level scenarios), longest first: in a parallel run they
+#: start at once, and the many short tests fill the processes around them
+SLOWEST_FIRST = (
+    "tests/integration/test_restarts.py",
+    "tests/integration/test_worker_crashes.py",
+    "tests/integration/test_prometheus.py",
+    "tests/integration/test_worker_failover.py",
+    "tests/integration/test_bench.py",
+    "tests/integration/test_rules_cli.py",
+    "tests/integration/test_learning.py",
+    "tests/integration/test_dlq_cli.py",
+    "tests/integration/test_idempotency_property.py",
+    "tests/integration/test_end_to_end.py",
+    "tests/integration/test_grades.py",
+    "tests/integration/test_city_rules.py",
+    "tests/integration/test_dead_letters.py",
+    "tests/integration/test_up_command.py",
+)
+
+
+def _uses_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:  # a doctest
+        return False
+    return any(defs[-1].scope == "module" for defs in info.name2fixturedefs.values() if defs)
+
+
+def _set_nodeid(item: pytest.Item, nodeid: str) -> None:
+    """What pytest-xdist does to group items (it reads `<id>@<group>`): pytest 9.2 keeps
+    the id as `_id`, earlier versions as `_nodeid` (where xdist 3.8 still writes it)."""
+    if hasattr(item, "_id"):
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(nodeid)
+    else:
+        item._nodeid = nodeid
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest modules first; with `--dist loadgroup`, a module whose tests share a
+    module-scoped fixture in one group (one process sets the fixture up once).
+
+    Schemathesis names its generated items apart (`test[GET /path]`) but gives them all
+    the function's node id; xdist schedules by node id and would run one of them, so
+    each gets its name in its id."""
+    rank = {path: i for i, path in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+    # in xdist's worker processes `dist` reads "no"; xdist leaves `loadgroup` there
+    grouping = config.getoption("dist", "no") == "loadgroup" or bool(
+        getattr(config.option, "loadgroup", False)
+    )
+    seen = Counter(item.nodeid for item in items)
+    for item in items:
+        nodeid = item.nodeid
+        if seen[nodeid] > 1 and item.parent is not None:
+            nodeid = f"{item.parent.nodeid}::{item.name}"
+        if grouping and _uses_module_fixture(item) and "@" not in nodeid:
+            nodeid = f"{nodeid}@{nodeid.split('::', 1)[0]}"
+        if nodeid != item.nodeid:
+            _set_nodeid(item, nodeid)

@@ -24,6 +24,7 @@ from streams.stack.embedded import start_broker, start_redis
 from streams.stack.processes import ManagedProcess, free_port
 from streams.store import Store
 from tests.integration.worker_runs import (
+    Reference,
     Run,
     committed_events,
     ready,
@@ -41,12 +42,8 @@ ITEMS = list(CITY.events())
 FIRST, SECOND = ITEMS[: len(ITEMS) // 2], ITEMS[len(ITEMS) // 2 :]
 
 
-@pytest.fixture(scope="module")
-def reference(
-    kafka_broker: str, redis_server: str, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Any]:
-    """The final state of a worker that saw no outage, fed the two halves in turn."""
-    run = Run("reference", kafka_broker, redis_server, tmp_path_factory.mktemp("reference"))
+def _reference_run(kafka_broker: str, redis_server: str, logs: Path) -> dict[str, Any]:
+    run = Run("reference", kafka_broker, redis_server, logs)
     try:
         ready(run.launch_worker())
         for half in (FIRST, SECOND):
@@ -55,6 +52,20 @@ def reference(
         return settled(redis_server, run.prefix)
     finally:
         run.stop()
+
+
+@pytest.fixture(scope="module")
+def reference(
+    kafka_broker: str, redis_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Reference]:
+    """The final state of a worker that saw no outage, fed the two halves in turn: run
+    beside the first test, which compares with it at its end."""
+    logs = tmp_path_factory.mktemp("reference")
+    reference = Reference(lambda: _reference_run(kafka_broker, redis_server, logs))
+    try:
+        yield reference
+    finally:
+        reference.close()
 
 
 async def _journals(redis_url: str, prefix: str) -> dict[str, set[str]]:
@@ -135,7 +146,7 @@ def redis_dir(tmp_path: Path) -> Iterator[tuple[Path, int, list[ManagedProcess]]
 
 def test_the_worker_waits_out_a_redis_restart_and_loses_nothing(
     kafka_broker: str,
-    reference: dict[str, Any],
+    reference: Reference,
     redis_dir: tuple[Path, int, list[ManagedProcess]],
     tmp_path: Path,
 ) -> None:
@@ -173,11 +184,11 @@ def test_the_worker_waits_out_a_redis_restart_and_loses_nothing(
     lost = {u: ids - after_restart.get(u, set()) for u, ids in acknowledged.items()}
     assert not any(lost.values()), {u: ids for u, ids in lost.items() if ids}
     assert all(ids <= final[u] for u, ids in acknowledged.items())
-    same_outcome(result, reference)
+    same_outcome(result, reference())
 
 
 def test_the_worker_resumes_after_a_broker_restart(
-    redis_server: str, reference: dict[str, Any], tmp_path: Path
+    redis_server: str, reference: Reference, tmp_path: Path
 ) -> None:
     data, port = tmp_path / "kafka", free_port()
     broker = start_broker(data, port)
@@ -198,12 +209,12 @@ def test_the_worker_resumes_after_a_broker_restart(
     finally:
         run.stop()
         broker.stop()
-    same_outcome(result, reference)
+    same_outcome(result, reference())
 
 
 def test_a_worker_started_before_redis_waits_and_one_stopped_in_an_outage_acknowledges_nothing(
     kafka_broker: str,
-    reference: dict[str, Any],
+    reference: Reference,
     redis_dir: tuple[Path, int, list[ManagedProcess]],
     tmp_path: Path,
 ) -> None:
@@ -241,4 +252,4 @@ def test_a_worker_started_before_redis_waits_and_one_stopped_in_an_outage_acknow
         result = settled(url, run.prefix)
     finally:
         run.stop()
-    same_outcome(result, reference)
+    same_outcome(result, reference())

@@ -9,6 +9,8 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +187,7 @@ def wait_done(run: Run, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while left := behind(run):
         assert time.monotonic() < deadline, left
-        time.sleep(1)
+        time.sleep(0.5)
 
 
 async def final_state(redis_url: str, prefix: str) -> dict[str, Any]:
@@ -218,3 +220,20 @@ def settled(redis_url: str, prefix: str, timeout: float = 120) -> dict[str, Any]
 def ready(*workers: tuple[ManagedProcess, int]) -> None:
     for proc, port in workers:
         proc.wait_until(http_ready(f"http://127.0.0.1:{port}/metrics"), 90, "serving")
+
+
+class Reference:
+    """A clean run's final state, computed in a thread from the moment it is made: the
+    tests start their own runs meanwhile (mostly waiting on outages and the broker) and
+    wait for it only when they compare."""
+
+    def __init__(self, compute: Callable[[], dict[str, Any]]) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="reference-run")
+        self._future: Future[dict[str, Any]] = self._pool.submit(compute)
+
+    def __call__(self, timeout: float = 300) -> dict[str, Any]:
+        return self._future.result(timeout)
+
+    def close(self) -> None:
+        """Wait for the run to end (it stops its own worker), whatever its outcome."""
+        self._pool.shutdown(wait=True)
