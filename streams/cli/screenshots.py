@@ -143,7 +143,10 @@ def screenshots(args: argparse.Namespace) -> int:
                 api.post("/inspections/plans", json=_DEMO_PLAN).raise_for_status()
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=args.chromium)
-                page = browser.new_page(base_url=base, viewport={"width": 1360, "height": 900})
+                # a browser set to Chinese, as the regulators' are (the browser tests' too)
+                page = browser.new_page(
+                    base_url=base, viewport={"width": 1360, "height": 900}, locale="zh-CN"
+                )
                 page.goto("/console/login")
                 page.screenshot(path=str(args.out / "login.png"))
                 page.get_by_label("API 密钥").fill(key)
