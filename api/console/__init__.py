@@ -11,7 +11,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.console import views_firms, views_more, views_pages, views_public, views_session
+from api.console import (
+    views_firms,
+    views_handling,
+    views_more,
+    views_pages,
+    views_public,
+    views_session,
+)
 from api.console.render import HERE, Page, render
 from api.console.session import Sessions
 from api.errors import ApiError
@@ -25,7 +32,14 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     app.state.console_sessions = Sessions(settings, app.state.admin_key)
     app.state.console_settings = settings
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    for module in (views_session, views_pages, views_firms, views_more, views_public):
+    for module in (
+        views_session,
+        views_handling,
+        views_pages,
+        views_firms,
+        views_more,
+        views_public,
+    ):
         app.include_router(module.router, include_in_schema=False)
 
     @app.get("/", include_in_schema=False)

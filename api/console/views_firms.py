@@ -10,13 +10,15 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from api.console.actions import ACTING_ROLES
 from api.console.render import render
 from api.console.views_session import guard
 from api.deps import valid_uscc
 from api.directory_views import EntryFilter
 from api.errors import ApiError
-from api.routers import enterprises, history, lookups
-from api.schemas import Enterprise
+from api.routers import enterprises, history, lookups, warnings_handling, warnings_review
+from api.schemas import Enterprise, HistoryEntry
+from api.schemas_handling import DispositionEntry
 from rules.catalogue import REGISTRY
 
 router = APIRouter(prefix="/console")
@@ -87,8 +89,19 @@ async def profile(request: Request, uscc: str) -> Response:
     store = request.app.state.store
     firm = await enterprises.get_enterprise(caller, uscc, store, None)
     assert isinstance(firm, Enterprise)  # without as_of: the enterprise as it stands
-    changes = await history.grade_history(caller, uscc, store, 1000)
+    # the history mixes grade changes and dispositions: the chart and the timeline take
+    # the grade changes, the dispositions have their own table
+    found = await history.grade_history(caller, uscc, store, 1000, ["grade_change"])
+    changes = [c for c in found if isinstance(c, HistoryEntry)]
+    found = await history.grade_history(caller, uscc, store, 1000, ["disposition"])
+    disposed = [d for d in found if isinstance(d, DispositionEntry)]
     warnings = await enterprises.enterprise_warnings(caller, uscc, store, None, 100)
+    snoozes = await warnings_handling.enterprise_snoozes(caller, uscc, store, True)
+    audit = (  # the workbench's audit is the acting roles' to read, as in the API
+        await warnings_review.handling_audit(store, caller, uscc, 100)
+        if caller.role in ACTING_ROLES
+        else None
+    )
     # oldest first for the chart: one point per grade change the API's history holds
     points = [
         {"at": c.at, "grade": c.to_grade, "score": c.score, "cause": c.caused_by}
@@ -108,5 +121,8 @@ async def profile(request: Request, uscc: str) -> Response:
         "points": points,
         "contributions": contributions,
         "warnings": warnings,
+        "snoozes": snoozes,
+        "dispositions": disposed,
+        "audit": audit,
     }
     return render(page, "profile.html")

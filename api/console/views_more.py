@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from api.console.render import render
 from api.console.views_session import guard
-from api.routers import inspections, rules
+from api.routers import inspections, rules, warnings_review
 
 router = APIRouter(prefix="/console")
 
@@ -16,7 +16,12 @@ router = APIRouter(prefix="/console")
 @router.get("/rules")
 async def rules_page(request: Request) -> Response:
     page, caller = await guard(request, "rules")
-    page.values = {"ruleset": await rules.get_rules(request.app.state.store, caller)}
+    store = request.app.state.store
+    page.values = {
+        "ruleset": await rules.get_rules(store, caller),
+        # city-wide figures about rules, the API's summary (not narrowed by district)
+        "rates": await warnings_review.dispositions_summary(caller, store),
+    }
     return render(page, "rules.html")
 
 

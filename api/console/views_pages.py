@@ -10,13 +10,11 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.auth import MEMBER_ROLES, Caller
-from api.console.actions import ACTIONS, OUTCOMES, perform
 from api.console.overview import GRADES, SEVERITIES, overview
 from api.console.render import GRADE_COLOURS, Page, render
 from api.console.views_session import guard
-from api.deps import valid_uscc
-from api.errors import ApiError, invalid_request
-from api.routers import admin, enterprises, outputs, subscriptions
+from api.errors import invalid_request
+from api.routers import admin, outputs, subscriptions
 from api.schemas_admin import AccountRequest
 from rules.catalogue import REGISTRY
 
@@ -38,10 +36,14 @@ async def overview_page(request: Request) -> Response:
 
 
 def _filters(
-    district: str | None, rule_id: str | None, severity: str | None, status: str | None
+    district: str | None,
+    rule_id: str | None,
+    severity: str | None,
+    status: str | None,
+    mine: bool,
 ) -> dict[str, str]:
     found = {"district": district, "rule_id": rule_id, "severity": severity, "status": status}
-    return {k: v for k, v in found.items() if v}
+    return {k: v for k, v in found.items() if v} | ({"mine": "1"} if mine else {})
 
 
 async def _warnings(
@@ -51,6 +53,7 @@ async def _warnings(
     severity: Severity | None,
     status: Literal["open", "closed"] | None,
     cursor: str | None,
+    mine: bool,
 ) -> Response:
     partial = bool(request.headers.get("HX-Request"))
     page, caller = await guard(request, "workbench")
@@ -62,14 +65,29 @@ async def _warnings(
     if district:  # the page's firms only: one round trip
         where = await store.districts([w["uscc"] for w in items])
         items = [w for w in items if (where.get(w["uscc"]) or "").startswith(district)]
+    # the page's firms' handling records: one round trip, as for the districts
+    handlings = await store.handlings(list({w["uscc"] for w in items}))
+    for w in items:
+        record = handlings.get(w["uscc"], {})
+        w["handling"] = {
+            "assignment": record.get(f"a:{w['warning_id']}"),
+            "disposition": record.get(f"d:{w['warning_id']}"),
+        }
+    if mine:  # assigned to the caller's account (the latest assignment)
+        items = [w for w in items if _assigned_to(w, caller.account_id)]
     page.values = {
         "items": items,
         "next_cursor": found["next_cursor"],
-        "filters": _filters(district, rule_id, severity, status),
+        "filters": _filters(district, rule_id, severity, status, mine),
         "rules": sorted(r for r, rule in REGISTRY.items() if rule.severity),
         "severities": SEVERITIES,
     }
     return render(page, "_warning_rows.html" if partial else "workbench.html")
+
+
+def _assigned_to(warning: dict[str, Any], account_id: str | None) -> bool:
+    assignment = warning["handling"]["assignment"] or {}
+    return account_id is not None and assignment.get("account_id") == account_id
 
 
 @router.get("/warnings")
@@ -80,10 +98,11 @@ async def workbench(
     severity: Severity | Literal[""] | None = None,
     status: Literal["open", "closed", ""] | None = None,
     cursor: str | None = Query(None, max_length=44),
+    mine: bool = False,
 ) -> Response:
     """The workbench: the newest warnings under the filters, then the live feed."""
     return await _warnings(
-        request, district, rule_id, severity or None, status or None, cursor or None
+        request, district, rule_id, severity or None, status or None, cursor or None, mine
     )
 
 
@@ -104,39 +123,6 @@ async def live(
     return await subscriptions.stream(
         request, caller, fields, None, "now" if last is None else None, last
     )
-
-
-@router.get("/warnings/{uscc}/{warning_id}")
-async def warning_page(request: Request, uscc: str, warning_id: str) -> Response:
-    page, caller = await guard(request, "workbench")
-    valid_uscc(uscc)
-    store = request.app.state.store
-    records = await enterprises.enterprise_warnings(caller, uscc, store, None, 200)
-    found = [w for w in records if w["warning_id"] == warning_id]
-    if not found:
-        raise ApiError(404, f"no warning {warning_id} of enterprise {uscc}")
-    warning = found[0]
-    page.values = {
-        "w": warning,
-        "history": found,
-        "rule": REGISTRY.get(warning["rule_id"]),
-        "actions": ACTIONS,
-        "outcomes": OUTCOMES,
-    }
-    return render(page, "warning.html")
-
-
-@router.post("/warnings/{uscc}/{warning_id}/{name}")
-async def warning_action(request: Request, uscc: str, warning_id: str, name: str) -> Response:
-    """One of the workbench's actions, posted from the warning's page (CSRF-checked)."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    _, caller = await guard(request, "workbench", form_token=form.pop("csrf_token", None))
-    valid_uscc(uscc)
-    action = ACTIONS.get(name)
-    if action is None:
-        raise ApiError(404, f"no action {name}")
-    await perform(caller, action, uscc, warning_id, form)
-    return RedirectResponse(f"/console/warnings/{uscc}/{warning_id}", status_code=303)
 
 
 @router.get("/admin")

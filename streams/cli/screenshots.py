@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,12 @@ SCREENS = (
     ("login", "/console/login", "sign-in with an API key"),
     ("overview", "/console/", "总览: grades, warnings per day and rule, open warnings, pipeline"),
     ("workbench", "/console/warnings", "预警: the live feed with its filters"),
-    ("warning", "/console/warnings/{uscc}/{warning}", "a warning: why, evidence, actions"),
+    ("warning", "/console/warnings/{uscc}/{warning}", "a warning: why, evidence, handling"),
+    ("overdue", "/console/warnings/overdue", "warnings overdue for handling"),
     ("directory", "/console/enterprises?grade=C", "企业: the directory, filtered, with CSV export"),
-    ("profile", "/console/enterprises/{uscc}", "a profile: grade, contributions, history"),
+    ("profile", "/console/enterprises/{uscc}", "a profile: grade, history, handling"),
     ("inspections", "/console/inspections", "双随机: inspection plans and blind spots"),
-    ("rules", "/console/rules", "规则: the rule set in force"),
+    ("rules", "/console/rules", "规则: the rule set in force, false alarms per rule"),
     ("admin", "/console/admin", "Admin: accounts, keys, the access log"),
     ("public", "/console/public?uscc={uscc}", "公示: the public disclosure page"),
     ("overview-en", "/console/?lang=en", "the overview in English (the switch top right)"),
@@ -80,8 +82,38 @@ def _subject(api: Any) -> tuple[str, str]:
     """A firm with a red or orange warning and the longest grade history seen."""
     items = api.get("/warnings", params={"status": "open", "limit": 200}).json()["items"]
     ranked = sorted(items, key=lambda w: w["severity"] != "red")[:30]
-    best = max(ranked, key=lambda w: len(api.get(f"/enterprises/{w['uscc']}/history").json()))
+    changes = {"kind": "grade_change"}
+    best = max(
+        ranked,
+        key=lambda w: len(api.get(f"/enterprises/{w['uscc']}/history", params=changes).json()),
+    )
     return best["uscc"], best["warning_id"]
+
+
+def _handle(api: Any, uscc: str, warning: str) -> None:
+    """Some of the workbench's records: the subject's warning assigned and its rule
+    snoozed, a few others disposed (the rules screen's false-alarm rates)."""
+    base = f"/enterprises/{uscc}/warnings/{warning}"
+    assigned = {"unit": "南山区粤海街道网格3", "note": "请于三日内核查"}
+    api.put(f"{base}/assignment", json=assigned).raise_for_status()
+    rule = api.get(f"{base}/handling").json()["rule_id"]
+    until = (date.today() + timedelta(days=30)).isoformat()
+    snooze = {"until": until, "reason": "已立案调查,处置期间暂缓提醒"}
+    api.put(f"/enterprises/{uscc}/snoozes/{rule}", json=snooze).raise_for_status()
+    items = api.get("/warnings", params={"status": "open", "limit": 40}).json()["items"]
+    others = [w for w in items if w["uscc"] != uscc][:8]
+    # one of the subject's other warnings too, for its profile's dispositions
+    mine = api.get(f"/enterprises/{uscc}/warnings").json()
+    others += [w for w in mine if w["warning_id"] != warning][:1]
+    outcomes = (
+        {"disposition": "verified", "note": "现场核查属实,已责令整改"},
+        {"disposition": "false_alarm", "note": "核查无此情况"},
+        {"disposition": "referred", "note": "涉税线索", "department": "区税务局"},
+        {"disposition": "verified", "note": "核查属实"},
+    )
+    for n, w in enumerate(others):
+        path = f"/enterprises/{w['uscc']}/warnings/{w['warning_id']}/disposition"
+        api.put(path, json=outcomes[n % len(outcomes)]).raise_for_status()
 
 
 def screenshots(args: argparse.Namespace) -> int:
@@ -103,6 +135,7 @@ def screenshots(args: argparse.Namespace) -> int:
                 _wait(lambda: _answers(api, "/healthz"), 120, "the API")
                 time.sleep(args.wait)  # the demo's patterns and clocks fire meanwhile
                 uscc, warning = _subject(api)
+                _handle(api, uscc, warning)
                 account = {"account_id": "nanshan-samr", "name": "南山区市场监管局"}
                 account |= {"department": "samr", "role": "department", "district": "440305"}
                 api.post("/admin/accounts", json=account)
@@ -110,7 +143,10 @@ def screenshots(args: argparse.Namespace) -> int:
                 api.post("/inspections/plans", json=_DEMO_PLAN).raise_for_status()
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=args.chromium)
-                page = browser.new_page(base_url=base, viewport={"width": 1360, "height": 900})
+                # a browser set to Chinese, as the regulators' are (the browser tests' too)
+                page = browser.new_page(
+                    base_url=base, viewport={"width": 1360, "height": 900}, locale="zh-CN"
+                )
                 page.goto("/console/login")
                 page.screenshot(path=str(args.out / "login.png"))
                 page.get_by_label("API 密钥").fill(key)

@@ -76,18 +76,28 @@ def test_a_warning_produced_to_kafka_appears_in_the_open_workbench(stack: Stack,
     assert set(rules) == {"dishonest_enterprise"}
 
 
-def test_the_profile_chart_has_a_point_per_history_entry(stack: Stack, new_page) -> None:
+def test_the_profile_chart_has_a_point_per_grade_change(stack: Stack, new_page) -> None:
     code = firm(stack, SHENZHEN)
     stack.produce(*(f.penalty(code, d) for d in ("2026-01-05", "2026-02-05", "2026-03-05")))
-    history = eventually(
-        lambda: (h := stack.api.get(f"/enterprises/{code}/history").json()) and len(h) >= 2 and h
+    changes = {"kind": "grade_change"}
+    assert eventually(
+        lambda: len(stack.api.get(f"/enterprises/{code}/history", params=changes).json()) >= 2
     )
+    # a disposition in the history too: the chart plots the grade changes only
+    warning = stack.api.get(f"/enterprises/{code}/warnings").json()[0]
+    disposed = stack.api.put(
+        f"/enterprises/{code}/warnings/{warning['warning_id']}/disposition",
+        json={"disposition": "verified", "note": "核实"},
+    )
+    assert disposed.status_code == 200, disposed.text
     page = new_page(stack.admin_key)
     page.goto(f"/console/enterprises/{code}")
     chart = page.locator("#chart-history[data-points]")
     chart.locator("canvas").wait_for()
-    history = stack.api.get(f"/enterprises/{code}/history").json()
+    history = stack.api.get(f"/enterprises/{code}/history", params=changes).json()
+    assert {e["kind"] for e in history} == {"grade_change"}
     assert int(chart.get_attribute("data-points") or 0) == len(history)
+    assert "核实" in page.locator("#dispositions").inner_text()
 
 
 def test_the_public_page_shows_no_personal_data(stack: Stack, new_page) -> None:

@@ -87,7 +87,7 @@ function streamUrl() {
   const asked = new URLSearchParams(location.search);
   const sent = new URLSearchParams();
   STREAM_FILTERS.forEach((name) => { if (asked.get(name)) sent.set(name, asked.get(name)); });
-  return { url: "/console/stream?" + sent.toString(), status: asked.get("status") || "" };
+  return { url: "/console/stream?" + sent.toString(), status: asked.get("status") || "", mine: asked.get("mine") === "1" };
 }
 
 function addRow(table, rows, w) {
@@ -103,6 +103,7 @@ function addRow(table, rows, w) {
   tr.appendChild(link("/console/enterprises/" + encodeURIComponent(w.uscc), w.uscc));
   tr.appendChild(link("/console/warnings/" + encodeURIComponent(w.uscc) + "/" + encodeURIComponent(w.warning_id), w.message));
   tr.appendChild(cell(table.getAttribute(w.status === "closed" ? "data-closed" : "data-open")));
+  tr.appendChild(cell(""));  // handling: nothing yet on a new warning
   rows.insertBefore(tr, rows.firstChild);
 }
 
@@ -121,9 +122,20 @@ function liveFeed() {
   source.addEventListener("warning", (ev) => {
     const w = JSON.parse(ev.data);
     if (wanted.status && (w.status || "open") !== wanted.status) return;
+    if (wanted.mine) return;  // a warning just raised is assigned to no one yet
     addRow(table, document.getElementById("rows"), w);
   });
 }
+
+// the workbench's actions answer their refusals (4xx) with the handling part of the
+// page and the API's message: swap it in rather than drop it
+document.addEventListener("htmx:beforeSwap", (ev) => {
+  if (ev.detail.xhr.status >= 400 && ev.detail.xhr.status < 500 && ev.detail.target.id === "handling"
+      && ev.detail.serverResponse.trimStart().startsWith('<section class="card handling"')) {
+    ev.detail.shouldSwap = true;
+    ev.detail.isError = false;
+  }
+});
 
 // new filters from the form (an htmx swap of the rows): the stream follows them
 document.addEventListener("htmx:pushedIntoHistory", liveFeed);

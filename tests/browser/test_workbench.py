@@ -1,0 +1,125 @@
+"""The warning workbench's actions in chromium: made in the browser, seen through the
+API, its audit and the profile; the "assigned to me" filter, the overdue list and the
+false-alarm rate per rule."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.browser.conftest import Stack
+from tests.browser.test_console import SHENZHEN, firm
+
+pytestmark = pytest.mark.integration
+
+
+def _red_warning(stack: Stack, code: str) -> str:
+    warnings = stack.api.get(f"/enterprises/{code}/warnings").json()
+    return str(next(w for w in warnings if w["severity"] == "red")["warning_id"])
+
+
+def test_a_disposition_made_in_the_browser_is_in_the_api_and_the_audit(
+    stack: Stack, new_page
+) -> None:
+    code = firm(stack, SHENZHEN)
+    wid = _red_warning(stack, code)
+    account_id, key = stack.account("regulator", district="4403")
+    page = new_page(key)
+    url = f"/console/warnings/{code}/{wid}"
+    page.goto(url)
+    # refused by the API's own check, shown in its words in the swapped part
+    page.locator("#d-outcome").select_option("referred")
+    page.locator("#d-note").fill("涉税线索")
+    page.get_by_role("button", name="提交").click()
+    refusal = page.locator("#handling .error")
+    refusal.wait_for()
+    assert "department is required" in refusal.inner_text()
+    page.locator("#d-outcome").select_option("false_alarm")
+    page.locator("#d-note").fill("现场核查无此情况")
+    page.get_by_role("button", name="提交").click()
+    page.get_by_text("已记录处置结果。").wait_for()
+    assert "误报" in page.locator("#disposition-now").inner_text()
+    assert page.url.endswith(url)  # an htmx swap: no navigation
+    handling = stack.api.get(f"/enterprises/{code}/warnings/{wid}/handling").json()
+    disposition = handling["disposition"]
+    assert (disposition["disposition"], disposition["by"]) == ("false_alarm", account_id)
+    assert disposition["note"] == "现场核查无此情况" and handling["due_at"] is None
+    audit = stack.api.get("/warnings/handling/audit", params={"uscc": code}).json()
+    assert [(a["action"], a["warning_id"], a["by"]) for a in audit] == [
+        ("dispose", wid, account_id)
+    ]
+    # assigned to this account: the workbench's "assigned to me" shows it
+    page.locator("#a-kind").select_option("account")
+    page.locator("#a-assignee").fill(account_id)
+    page.get_by_role("button", name="分派", exact=True).click()
+    page.get_by_text("已分派。").wait_for()
+    page.goto("/console/warnings")
+    page.get_by_label("仅看分派给我的").check()
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url("**mine=1**")
+    page.locator("#rows tr").first.wait_for()
+    mine = page.locator("#rows tr[data-warning]")
+    assert [mine.nth(i).get_attribute("data-warning") for i in range(mine.count())] == [wid]
+    # the false-alarm rate per rule: the API's summary on the rules screen
+    page.goto("/console/rules")
+    rate = page.locator("#false-alarms tr[data-rule='dishonest_enterprise']")
+    summary = stack.api.get("/warnings/dispositions/summary").json()
+    expected = next(r for r in summary if r["rule_id"] == "dishonest_enterprise")
+    assert f"{expected['false_alarm_rate'] * 100:.1f}%" in rate.inner_text()
+
+
+def test_a_snooze_made_in_the_browser_shows_on_the_profile(stack: Stack, new_page) -> None:
+    code = firm(stack, SHENZHEN)
+    wid = _red_warning(stack, code)
+    page = new_page(stack.admin_key)
+    url = f"/console/warnings/{code}/{wid}"
+    page.goto(url)
+    until = (date.today() + timedelta(days=30)).isoformat()
+    page.locator("#s-until").fill(until)
+    page.locator("#s-reason").fill("已立案调查,处置期间暂缓提醒")
+    page.get_by_role("button", name="暂缓此规则").click()
+    page.get_by_text("已暂缓此规则。").wait_for()
+    snoozes = stack.api.get(f"/enterprises/{code}/snoozes").json()
+    assert [(s["rule_id"], s["until"]) for s in snoozes] == [("dishonest_enterprise", until)]
+    page.goto(f"/console/enterprises/{code}")
+    shown = page.locator("#snoozes").inner_text()
+    assert "已立案调查" in shown and until in shown and "生效中" in shown
+    assert "暂缓" in page.locator("#handling-audit").inner_text()
+    # lifted from the warning's page; the profile says so
+    page.goto(url)
+    page.locator("#l-reason").fill("调查结束")
+    page.get_by_role("button", name="解除暂缓").click()
+    page.get_by_text("已解除暂缓。").wait_for()
+    assert stack.api.get(f"/enterprises/{code}/snoozes").json() == []
+    page.goto(f"/console/enterprises/{code}")
+    assert "已解除" in page.locator("#snoozes").inner_text()
+
+
+def test_a_department_reads_the_handling_and_may_not_act(stack: Stack, new_page) -> None:
+    code = firm(stack, SHENZHEN)
+    wid = _red_warning(stack, code)
+    _, key = stack.account("department", district="4403")
+    page = new_page(key)
+    page.goto(f"/console/warnings/{code}/{wid}")
+    assert page.locator("#handling form").count() == 0
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+    refused = page.request.post(
+        f"/console/warnings/{code}/{wid}/disposition",
+        form={"csrf_token": token, "disposition": "verified", "note": "x"},
+    )
+    assert refused.status == 403
+    assert (
+        stack.api.get(f"/enterprises/{code}/warnings/{wid}/handling").json()["disposition"] is None
+    )
+
+
+def test_the_overdue_view_lists_the_apis_overdue_warnings(stack: Stack, new_page) -> None:
+    page = new_page(stack.admin_key)
+    assert page.goto("/console/warnings/overdue?district=4403").status == 200
+    expected = stack.api.get("/warnings/overdue", params={"district": "4403"}).json()
+    shown = page.locator("#overdue tr[data-warning]")
+    assert shown.count() == len(expected)
+    assert [shown.nth(i).get_attribute("data-warning") for i in range(shown.count())] == [
+        w["warning_id"] for w in expected
+    ]
