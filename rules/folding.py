@@ -23,6 +23,8 @@ PROFILE_FIELDS = (
 )  # fmt: skip
 #: changes that count towards `frequent_changes`
 COUNTED_CHANGES = ("legal_rep", "shareholders")
+#: profile fields the state's derived fields come from (EnterpriseState.derive)
+DERIVED_FROM = frozenset({"legal_rep", "officers", "shareholders", "address"})
 
 Handler = Callable[[EnterpriseState, dict[str, Any], str, str], None]
 
@@ -65,6 +67,8 @@ def _set_field(state: EnterpriseState, name: str, value: Any, event_id: str, at:
         state.profile[name] = value
         state.field_times[name] = at
         state.field_events[name] = event_id
+        if name in DERIVED_FROM:
+            state.derive()
         return True
     return False
 

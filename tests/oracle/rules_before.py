@@ -1,7 +1,8 @@
 """The rule implementations that rescanned the state's lists at every evaluation, kept
 as they were as the oracle of the incremental ones (tests/oracle/test_incremental_rules.py).
 
-Verbatim but for the imports and the docstrings' examples (the catalogue's functions
+Verbatim but for the imports, the docstrings' examples and the key people, read from
+the profile as `EnterpriseState.key_people()` then did (the catalogue's functions
 carry the running examples now). `ORACLE` maps each rule id to its old function: the
 windowed rules all went through `recent` and the old `in_window`.
 """
@@ -14,6 +15,7 @@ from datetime import date, timedelta
 from rules import counters
 from rules.calendar import local_day
 from rules.catalogue import Hit, Params, RuleInput
+from rules.state import key_people_of
 from streams.contract.identifiers import id_birth_date
 
 Counter = counters.Counter
@@ -122,7 +124,7 @@ def person_many_firms(data: RuleInput, p: Params) -> Hit | None:
     if state.status != "active":
         return None
     found, evidence = [], set()
-    for pkey, roles in state.key_people().items():
+    for pkey, roles in key_people_of(state.profile).items():
         held = data.related.person_firms.get(pkey, {})
         as_rep = [u for u, r in held.items() if "legal_rep" in r.split(",")]
         as_officer = [u for u, r in held.items() if "officer:" in r]
@@ -147,7 +149,7 @@ def dishonest_legal_rep(data: RuleInput, _p: Params) -> Hit | None:
     does not fire).
     """
     found: list[tuple[str, str]] = []
-    for pkey, roles in data.state.key_people().items():
+    for pkey, roles in key_people_of(data.state.profile).items():
         for event_id in data.related.listed_people.get(pkey, ()):
             found.extend((role.split(":")[0], event_id) for role in roles if role != "shareholder")
     if not found:
