@@ -43,6 +43,8 @@ def address_cluster(data: RuleInput, p: Params) -> Hit | None:
     if len(firms) >= p["active_threshold"]:
         return Hit(f"{len(firms)} active enterprises at this address: {_listing(list(firms))}",
                    evidence)  # fmt: skip
+    if len(firms) < p["new_threshold"]:  # too few firms there for any burst
+        return None
     window = p["new_window_days"]
     # ISO days compare as text: no parsing, and no sort unless the burst is there.
     # Judged as of the newest arrival when it is later than this firm's clock, so every
@@ -84,8 +86,13 @@ def person_many_firms(data: RuleInput, p: Params) -> Hit | None:
     if state.status != "active":
         return None
     found, evidence = [], set()
+    # a person with fewer firms than either threshold cannot reach it: most people
+    # hold one or two, so their firms are not looked at (only a crowd is listed)
+    least = min(p["legal_rep_threshold"], p["officer_threshold"])
     for pkey, roles in state.people.items():
         held = data.related.person_firms.get(pkey, {})
+        if len(held) < least:
+            continue
         as_rep = [u for u, r in held.items() if "legal_rep" in r.split(",")]
         as_officer = [u for u, r in held.items() if "officer:" in r]
         if "legal_rep" in roles and len(as_rep) >= p["legal_rep_threshold"]:
