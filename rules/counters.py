@@ -68,9 +68,12 @@ def sort_days(counter: Counter) -> None:
         counter["days"] = dict(sorted(counter["days"].items()))
 
 
-def in_window(counter: Counter, until: date, days: int) -> tuple[int, date | None, list[str]]:
+def in_window(
+    counter: Counter, until: date, days: int, at_least: int = 0
+) -> tuple[int, date | None, list[str]]:
     """Events in the `days` days ending on `until` (inclusive): their number, the
-    oldest day with one, and the evidence ids kept for that window.
+    oldest day with one, and the evidence ids kept for that window. Below `at_least`
+    events, only the number (a rule's threshold: the rest is read only when it fires).
 
     >>> c = {}
     >>> for d in (1, 20, 31):
@@ -79,6 +82,8 @@ def in_window(counter: Counter, until: date, days: int) -> tuple[int, date | Non
     (1, datetime.date(2026, 1, 20), ['e20'])
     >>> in_window(c, date(2026, 2, 9), 40)[0]
     3
+    >>> in_window(c, date(2026, 1, 30), 11, at_least=2)
+    (1, None, [])
     """
     low = (until - timedelta(days=days - 1)).isoformat()
     high = until.isoformat()
@@ -91,8 +96,8 @@ def in_window(counter: Counter, until: date, days: int) -> tuple[int, date | Non
             break
         count += buckets[key]
         oldest = key
-    if oldest is None:
-        return 0, None, []
+    if oldest is None or count < at_least:
+        return count, None, []
     evidence = [eid for k, eid in counter.get("last", []) if low <= k <= high]
     return count, date.fromisoformat(oldest), evidence
 

@@ -98,6 +98,8 @@ def main() -> None:
     cpu = time.process_time() - start
     print(f"events applied: {applied}, firms: {len(states)}")
     print(f"engine CPU: {cpu:.2f} s, {cpu / applied * 1e6:.0f} us per event")
+    size = sum(len(s.to_json()) for s in states.values()) / len(states)
+    print(f"state JSON: {size:.0f} bytes per enterprise (mean)")
     if args.per_rule:
         total = sum(s for s, _ in spent.values())
         calls = max(n for _, n in spent.values())
