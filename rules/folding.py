@@ -23,6 +23,8 @@ PROFILE_FIELDS = (
 )  # fmt: skip
 #: changes that count towards `frequent_changes`
 COUNTED_CHANGES = ("legal_rep", "shareholders")
+#: profile fields the state's derived fields come from (EnterpriseState.derive)
+DERIVED_FROM = frozenset({"legal_rep", "officers", "shareholders", "address"})
 
 Handler = Callable[[EnterpriseState, dict[str, Any], str, str], None]
 
@@ -70,10 +72,14 @@ def _set_field(state: EnterpriseState, name: str, value: Any, event_id: str, at:
 
 
 def _registered(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
+    derive = False
     for name in PROFILE_FIELDS:
         changed = payload.get(name) is not None and _set_field(state, name, payload[name], eid, at)
         if changed and name == "address":
             state.address_since = payload.get("established_on") or local_day(at).isoformat()
+        derive = derive or (changed and name in DERIVED_FROM)
+    if derive:  # once for all the fields the registration set
+        state.derive()
     if state.registered_at is None or at < state.registered_at:
         state.registered_at = at
     if state.status != "deregistered":
@@ -84,8 +90,11 @@ def _changed(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str)
     name = payload["field"]
     if name not in CHANGE_FIELDS:
         return
-    if _set_field(state, name, payload.get("after"), eid, at) and name == "address":
-        state.address_since = local_day(at).isoformat()
+    if _set_field(state, name, payload.get("after"), eid, at):
+        if name == "address":
+            state.address_since = local_day(at).isoformat()
+        if name in DERIVED_FROM:
+            state.derive()
     if name in COUNTED_CHANGES:
         counters.add(state.counters.setdefault("changes", {}), local_day(at), eid)
 

@@ -58,6 +58,7 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
     ...                     clock="2026-03-02T00:00:00+00:00")   # 2 March in Beijing
     >>> s.profile["address"] = "深圳市南山区科技园路1号"
     >>> s.profile["legal_rep"] = {"name": "张三", "id_no": "11010519491231002X"}
+    >>> s.derive()      # what folding does when it sets a field
     >>> rep = "426695a0efdb59b9eaedaf0b5ca3eddf"   # person_key of that ID number
     >>> data = RelatedData(listings={rep: ["e1|2026-03-01T00:00:00+00:00",
     ...                                    "e2|2026-03-05T00:00:00+00:00"]})

@@ -10,11 +10,26 @@ state. Fields added later default to empty, so older stored states still load.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
-from rules import jsoncodec
+from rules import counters, jsoncodec
 from rules.addresses import normalize_address
-from streams.contract.identifiers import person_key
+from rules.calendar import local_day
+from streams.contract.identifiers import id_birth_date, person_key
+
+#: the version of the derived fields' layout: a state stored with an older one (or
+#: none) has them rebuilt from its records when it is loaded
+DERIVED_VERSION = 1
+
+
+class KeyAge(TypedDict):
+    """The age of a legal representative or officer on the day of the event that
+    named them (what `abnormal_age` judges), with that event as evidence."""
+
+    role: str
+    age: int
+    day: str
+    event_id: str
 
 
 @dataclass
@@ -85,6 +100,14 @@ class EnterpriseState:
     model: dict[str, Any] | None = None
     #: samples waiting for their delayed label (rules/learning/samples.py)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    #: derived from the profile, kept current by rules/folding.py whenever a field they
+    #: come from is set, so the rules read them instead of re-deriving them at every
+    #: evaluation: person_key -> roles (`key_people_of`), the key people's ages
+    #: (`KeyAge`, legal representative first) and the normalized address
+    people: dict[str, list[str]] = field(default_factory=dict)
+    key_ages: list[KeyAge] = field(default_factory=list)
+    normalized_address: str | None = None
+    derived: int = DERIVED_VERSION
 
     def to_json(self) -> bytes:
         # the fields hold plain JSON values already: no deep copy (asdict) needed
@@ -92,19 +115,42 @@ class EnterpriseState:
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> EnterpriseState:
-        return cls(**jsoncodec.loads(raw))
+        fields = jsoncodec.loads(raw)
+        state = cls(**fields)
+        if fields.get("derived", 0) < DERIVED_VERSION:  # stored before these fields
+            state.derive()
+            for counter in state.counters.values():
+                counters.sort_days(counter)
+        return state
+
+    def derive(self) -> None:
+        """Recompute the derived fields from the profile: a pure function of the
+        records, so the same events in any order give the same values.
+
+        >>> s = EnterpriseState("91440300708461136T", field_times={
+        ...     "legal_rep": "2026-03-01T02:00:00+00:00"}, field_events={"legal_rep": "e1"})
+        >>> s.profile["legal_rep"] = {"name": "张三", "id_no": "11010519491231002X"}
+        >>> s.derive()
+        >>> s.people, s.key_ages
+        ({'426695a0efdb59b9eaedaf0b5ca3eddf': ['legal_rep']}, \
+[{'role': 'legal_rep', 'age': 76, 'day': '2026-03-01', 'event_id': 'e1'}])
+        """
+        self.people = key_people_of(self.profile)
+        self.key_ages = key_ages_of(self.profile, self.field_times, self.field_events)
+        address = self.profile.get("address")
+        self.normalized_address = normalize_address(address) if address else None
+        self.derived = DERIVED_VERSION
 
     def key_people(self) -> dict[str, list[str]]:
         """person_key -> roles held (legal_rep, officer:ROLE, shareholder) here."""
-        return key_people_of(self.profile)
+        return self.people
 
     def links(self) -> tuple[dict[str, list[str]], str | None]:
         """What the related-party indexes hold for this enterprise: its key people and
         its normalized address, while it is active (a deregistered firm links nothing)."""
         if self.status != "active":
             return {}, None
-        address = self.profile.get("address")
-        return self.key_people(), normalize_address(address) if address else None
+        return self.people, self.normalized_address
 
 
 def key_people_of(profile: dict[str, Any]) -> dict[str, list[str]]:
@@ -130,3 +176,32 @@ def key_people_of(profile: dict[str, Any]) -> dict[str, list[str]]:
             if "shareholder" not in roles:
                 roles.append("shareholder")
     return people
+
+
+def key_ages_of(
+    profile: dict[str, Any], field_times: dict[str, str], field_events: dict[str, str]
+) -> list[KeyAge]:
+    """The age of the legal representative and of each officer with an ID number on
+    the day the field naming them was set, in profile order.
+
+    >>> key_ages_of({"officers": [{"id_no": "11010519491231002X", "role": "director"}]},
+    ...             {"officers": "2026-03-01T02:00:00+00:00"}, {})
+    [{'role': 'director', 'age': 76, 'day': '2026-03-01', 'event_id': ''}]
+    """
+    people = [("legal_rep", profile.get("legal_rep"))]
+    people += [("officers", officer) for officer in profile.get("officers") or []]
+    ages: list[KeyAge] = []
+    for field_name, person in people:
+        at = field_times.get(field_name)
+        if not isinstance(person, dict) or not person.get("id_no") or not at:
+            continue
+        day = local_day(at)
+        birth = id_birth_date(person["id_no"])
+        age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+        role = "legal_rep" if field_name == "legal_rep" else person.get("role") or "officer"
+        ages.append(
+            KeyAge(
+                role=role, age=age, day=day.isoformat(), event_id=field_events.get(field_name, "")
+            )
+        )
+    return ages

@@ -42,8 +42,10 @@ def dishonest_legal_rep(data: RuleInput, _p: Params) -> Hit | None:
     >>> from rules.state import EnterpriseState
     >>> from rules.catalogue import Related
     >>> from streams.contract.identifiers import person_key
+    >>> from rules.folding import apply_event
     >>> s = EnterpriseState("91440300708461136T")
-    >>> s.profile["legal_rep"] = {"name": "张三", "id_no": "11010519491231002X"}
+    >>> _ = apply_event(s, "enterprise.registered", {"legal_rep": {"name": "张三",
+    ...     "id_no": "11010519491231002X"}}, "r1", "2026-03-01T02:00:00+00:00")
     >>> dishonest_legal_rep(RuleInput(s), {}) is None
     True
     >>> hit = dishonest_legal_rep(
@@ -52,7 +54,7 @@ def dishonest_legal_rep(data: RuleInput, _p: Params) -> Hit | None:
     ('legal_rep is listed as a dishonest judgment debtor', ('p1',))
     """
     found: list[tuple[str, str]] = []
-    for pkey, roles in data.state.key_people().items():
+    for pkey, roles in data.state.people.items():
         for event_id in data.related.listed_people.get(pkey, ()):
             found.extend((role.split(":")[0], event_id) for role in roles if role != "shareholder")
     if not found:

@@ -2,47 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from rules.calendar import local_day
 from rules.catalogue import Hit, Params, Rule, RuleInput, register
 from rules.indicators.windowed import recent
-from streams.contract.identifiers import id_birth_date
-
-
-def _age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def abnormal_age(data: RuleInput, p: Params) -> Hit | None:
     """The legal representative or an officer is younger than `min_age` or older than
     `max_age` on the date of the event that made them so (主要人员年龄异常); the age
-    comes from the ID number's birth date.
+    comes from the ID number's birth date, worked out once when the event is folded
+    (`EnterpriseState.key_ages`).
 
+    >>> from rules.folding import apply_event
     >>> from rules.state import EnterpriseState
     >>> s = EnterpriseState("91440300708461136T")
-    >>> s.profile["legal_rep"] = {"name": "张三", "id_no": "11010519491231002X"}
-    >>> s.field_times["legal_rep"] = "2026-03-01T02:00:00+00:00"
-    >>> s.field_events["legal_rep"] = "e1"
+    >>> _ = apply_event(s, "enterprise.registered", {"legal_rep": {"name": "张三",
+    ...     "id_no": "11010519491231002X"}}, "e1", "2026-03-01T02:00:00+00:00")
     >>> abnormal_age(RuleInput(s), {"min_age": 18, "max_age": 75}).message
     'legal_rep aged 76 on 2026-03-01'
+    >>> abnormal_age(RuleInput(s), {"min_age": 18, "max_age": 80}) is None
+    True
     """
-    state, found, evidence = data.state, [], []
-    people = [("legal_rep", state.profile.get("legal_rep"))]
-    people += [("officers", officer) for officer in state.profile.get("officers") or []]
-    for field_name, person in people:
-        at = state.field_times.get(field_name)
-        if not isinstance(person, dict) or not person.get("id_no") or not at:
-            continue
-        day = local_day(at)
-        age = _age_on(id_birth_date(person["id_no"]), day)
-        if age < p["min_age"] or age > p["max_age"]:
-            role = "legal_rep" if field_name == "legal_rep" else person.get("role") or "officer"
-            found.append(f"{role} aged {age} on {day}")
-            evidence.append(state.field_events.get(field_name, ""))
+    low, high = p["min_age"], p["max_age"]
+    found = [a for a in data.state.key_ages if a["age"] < low or a["age"] > high]
     if not found:
         return None
-    return Hit(message="; ".join(found), evidence=tuple(sorted({e for e in evidence if e})))
+    return Hit(
+        message="; ".join(f"{a['role']} aged {a['age']} on {a['day']}" for a in found),
+        evidence=tuple(sorted({a["event_id"] for a in found if a["event_id"]})),
+    )
 
 
 def frequent_changes(data: RuleInput, p: Params) -> Hit | None:
@@ -51,6 +38,7 @@ def frequent_changes(data: RuleInput, p: Params) -> Hit | None:
     window has moved past them.
 
     >>> from rules.state import EnterpriseState
+    >>> from datetime import date
     >>> from rules.counters import add
     >>> s = EnterpriseState("91440300708461136T", clock="2026-06-01T00:00:00+00:00")
     >>> c = s.counters.setdefault("changes", {})

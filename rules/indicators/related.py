@@ -43,17 +43,21 @@ def address_cluster(data: RuleInput, p: Params) -> Hit | None:
     if len(firms) >= p["active_threshold"]:
         return Hit(f"{len(firms)} active enterprises at this address: {_listing(list(firms))}",
                    evidence)  # fmt: skip
+    if len(firms) < p["new_threshold"]:  # too few firms there for any burst
+        return None
     window = p["new_window_days"]
-    arrivals = sorted((date.fromisoformat(day), uscc) for uscc, day in firms.items() if day)
-    # judged as of the newest arrival when it is later than this firm's clock, so every
+    # ISO days compare as text: no parsing, and no sort unless the burst is there.
+    # Judged as of the newest arrival when it is later than this firm's clock, so every
     # firm of the address sees the same window whatever order their events came in
-    until = max(today, arrivals[-1][0]) if arrivals else today
-    since = until - timedelta(days=window - 1)
-    recent = [(day, uscc) for day, uscc in arrivals if since <= day <= until]
+    newest = max(filter(None, firms.values()), default="")
+    until = max(today.isoformat(), newest)
+    since = (date.fromisoformat(until) - timedelta(days=window - 1)).isoformat()
+    recent = [(day, uscc) for uscc, day in firms.items() if day and since <= day <= until]
     if len(recent) < p["new_threshold"]:
         return None
+    recent.sort()
     # it clears when the oldest arrival that keeps the count at the threshold leaves
-    data.recheck(recent[-p["new_threshold"]][0] + timedelta(days=window))
+    data.recheck(date.fromisoformat(recent[-p["new_threshold"]][0]) + timedelta(days=window))
     return Hit(
         f"{len(recent)} enterprises arrived at this address within {window} days: "
         f"{_listing([u for _, u in recent])}",
@@ -68,10 +72,11 @@ def person_many_firms(data: RuleInput, p: Params) -> Hit | None:
 
     >>> from rules.catalogue import Related
     >>> from rules.state import EnterpriseState
-    >>> s = EnterpriseState("91440300708461136T", status="active")
-    >>> s.profile["legal_rep"] = {"name": "张三", "id_no": "11010519491231002X"}
-    >>> s.field_events["legal_rep"] = "r1"
-    >>> pk = next(iter(s.key_people()))
+    >>> from rules.folding import apply_event
+    >>> s = EnterpriseState("91440300708461136T")
+    >>> _ = apply_event(s, "enterprise.registered", {"legal_rep": {"name": "张三",
+    ...     "id_no": "11010519491231002X"}}, "r1", "2026-03-01T02:00:00+00:00")
+    >>> pk = next(iter(s.people))
     >>> firms = {pk: {f"F{n}": "legal_rep" for n in range(4)} | {s.uscc: "legal_rep"}}
     >>> person_many_firms(RuleInput(s, Related(person_firms=firms)),
     ...                   {"legal_rep_threshold": 5, "officer_threshold": 10}).message
@@ -81,8 +86,13 @@ def person_many_firms(data: RuleInput, p: Params) -> Hit | None:
     if state.status != "active":
         return None
     found, evidence = [], set()
-    for pkey, roles in state.key_people().items():
+    # a person with fewer firms than either threshold cannot reach it: most people
+    # hold one or two, so their firms are not looked at (only a crowd is listed)
+    least = min(p["legal_rep_threshold"], p["officer_threshold"])
+    for pkey, roles in state.people.items():
         held = data.related.person_firms.get(pkey, {})
+        if len(held) < least:
+            continue
         as_rep = [u for u, r in held.items() if "legal_rep" in r.split(",")]
         as_officer = [u for u, r in held.items() if "officer:" in r]
         if "legal_rep" in roles and len(as_rep) >= p["legal_rep_threshold"]:

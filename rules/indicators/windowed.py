@@ -15,7 +15,7 @@ def recent(data: RuleInput, name: str, p: Params, message: str) -> Hit | None:
     today, counter = data.today, data.state.counters.get(name)
     if today is None or not counter:
         return None
-    count, oldest, evidence = counters.in_window(counter, today, days)
+    count, oldest, evidence = counters.in_window(counter, today, days, p["threshold"])
     if count < p["threshold"] or oldest is None:
         return None
     data.recheck(counters.window_ends(oldest, days))

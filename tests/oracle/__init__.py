@@ -1,0 +1,1 @@
+"""Test-only oracles: earlier, simpler implementations kept to check the fast ones."""
