@@ -6,25 +6,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from streams.settings import StreamSettings
-from streams.stack.embedded import ensure_stream_topics
-from streams.stack.processes import ManagedProcess, free_port
-from streams.stack.supervisor import http_ready
 from streams.topics.ingest import make_producer, send_unchecked
+from tests.worker_and_api import worker_and_api
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CREDITWATCH_CHROMIUM", "/usr/bin/chromium")
 
 
@@ -93,46 +88,10 @@ def browser(chromium_path: str) -> Iterator[Any]:
 def stack(
     kafka_broker: str, redis_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
-    prefix = f"console-{uuid.uuid4().hex[:8]}"
     logs = tmp_path_factory.mktemp("console")
-    metrics_port, api_port, key = free_port(), free_port(), uuid.uuid4().hex
-    env = {
-        **os.environ,
-        "CREDITWATCH_KAFKA_BOOTSTRAP": kafka_broker,
-        "CREDITWATCH_REDIS_URL": redis_server,
-        "CREDITWATCH_KEY_PREFIX": prefix,
-        "CREDITWATCH_CONSUMER_GROUP": f"{prefix}.worker",
-        "CREDITWATCH_BATCH_WITHIN_S": "0.05",
-        "CREDITWATCH_WORKER_METRICS_PORT": str(metrics_port),
-        "CREDITWATCH_DATADIR": str(logs / "worker"),
-        "CREDITWATCH_ADMIN_KEY": key,
-        "CREDITWATCH_API_PORT": str(api_port),
-        "CREDITWATCH_LIVE_KEEPALIVE_S": "2",
-    }
-    for name in ("events", "dead_letters", "warnings", "grade_changes", "fanout"):
-        env[f"CREDITWATCH_{name.upper()}_TOPIC"] = f"{prefix}.{name}"
-    topics = {
-        k.removeprefix("CREDITWATCH_").lower(): v for k, v in env.items() if k.endswith("_TOPIC")
-    }
-    settings = StreamSettings(**topics, kafka_bootstrap=kafka_broker)
-    ensure_stream_topics(kafka_broker, settings)
-    cli = [sys.executable, "-m", "streams.cli"]
-    worker = ManagedProcess(
-        "worker", [*cli, "worker"], log_path=logs / "worker.log", env=env, cwd=ROOT
-    )
-    api = ManagedProcess("api", [*cli, "api"], log_path=logs / "api.log", env=env, cwd=ROOT)
-    worker.start()
-    api.start()
-    try:
-        worker.wait_until(http_ready(f"http://127.0.0.1:{metrics_port}/metrics"), 90, "serving")
-        api.wait_until(http_ready(f"http://127.0.0.1:{api_port}/healthz"), 30, "serving")
-        base = f"http://127.0.0.1:{api_port}"
-        headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(base_url=base, headers=headers, timeout=10) as client:
-            yield Stack(base, key, client, settings)
-    finally:
-        api.stop()
-        worker.stop()
+    extra = {"CREDITWATCH_LIVE_KEEPALIVE_S": "2"}
+    with worker_and_api(kafka_broker, redis_server, logs, "console", extra) as rig:
+        yield Stack(rig.base, rig.admin_key, rig.api, rig.settings)
 
 
 @pytest.fixture

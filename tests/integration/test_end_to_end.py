@@ -5,7 +5,6 @@ relay publishes the outputs to their Kafka topics."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -23,12 +22,10 @@ from kafka import KafkaConsumer
 
 from api.signing import verify
 from streams.settings import StreamSettings
-from streams.stack.embedded import ensure_stream_topics
-from streams.stack.processes import ManagedProcess, free_port
-from streams.stack.supervisor import http_ready
 from streams.topics.ingest import make_producer, send_unchecked
 from tests import factories as f
 from tests.http_receiver import Receiver
+from tests.worker_and_api import worker_and_api
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,51 +40,13 @@ class Running:
 
 @pytest.fixture(scope="module")
 def running(kafka_broker: str, redis_server: str, tmp_path_factory) -> Iterator[Running]:
-    prefix = f"e2e-{uuid.uuid4().hex[:8]}"
-    logs = tmp_path_factory.mktemp("e2e")
-    metrics_port, api_port, key = free_port(), free_port(), uuid.uuid4().hex
-    env = {
-        **os.environ,
-        "CREDITWATCH_KAFKA_BOOTSTRAP": kafka_broker,
-        "CREDITWATCH_REDIS_URL": redis_server,
-        "CREDITWATCH_KEY_PREFIX": prefix,
-        "CREDITWATCH_CONSUMER_GROUP": f"{prefix}.worker",
-        "CREDITWATCH_BATCH_WITHIN_S": "0.05",
-        "CREDITWATCH_WORKER_METRICS_PORT": str(metrics_port),
-        "CREDITWATCH_DATADIR": str(logs / "worker"),
-        "CREDITWATCH_ADMIN_KEY": key,
-        "CREDITWATCH_API_PORT": str(api_port),
+    extra = {
         "CREDITWATCH_WEBHOOK_ALLOW_HTTP": "true",  # the test's receiver: http on loopback
         "CREDITWATCH_WEBHOOK_ALLOW": "127.0.0.1",
     }
-    for name in ("events", "dead_letters", "warnings", "grade_changes", "fanout"):
-        env[f"CREDITWATCH_{name.upper()}_TOPIC"] = f"{prefix}.{name}"
-    settings = StreamSettings(
-        **{  # the same settings, read as the children will
-            k.removeprefix("CREDITWATCH_").lower(): v
-            for k, v in env.items()
-            if k.startswith("CREDITWATCH_") and k.endswith("_TOPIC")
-        },
-        kafka_bootstrap=kafka_broker,
-    )
-    ensure_stream_topics(kafka_broker, settings)
-    cli = [sys.executable, "-m", "streams.cli"]
-    worker = ManagedProcess(
-        "worker", [*cli, "worker"], log_path=logs / "worker.log", env=env, cwd=ROOT
-    ).start()
-    api = ManagedProcess("api", [*cli, "api"], log_path=logs / "api.log", env=env, cwd=ROOT).start()
-    try:
-        worker.wait_until(http_ready(f"http://127.0.0.1:{metrics_port}/metrics"), 90, "serving")
-        api.wait_until(http_ready(f"http://127.0.0.1:{api_port}/healthz"), 30, "serving")
-        with httpx.Client(
-            base_url=f"http://127.0.0.1:{api_port}",
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=10,
-        ) as client:
-            yield Running(client, env, settings)
-    finally:
-        api.stop()
-        worker.stop()
+    logs = tmp_path_factory.mktemp("e2e")
+    with worker_and_api(kafka_broker, redis_server, logs, "e2e", extra) as rig:
+        yield Running(rig.api, rig.env, rig.settings)
 
 
 def produce(running: Running, *events: dict[str, Any] | bytes) -> None:
