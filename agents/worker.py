@@ -20,7 +20,7 @@ from prometheus_client import start_http_server
 from agents import metrics
 from agents.faust_app import create_faust_app
 from agents.lag import consumer_lag
-from agents.pipeline import Message, Pipeline
+from agents.pipeline import Message, Pipeline, split_by_events
 from agents.published import find_published
 from agents.relay import Relay
 from agents.retry import Stopping, until_done
@@ -82,14 +82,15 @@ def build_worker(
             # (a commit is idempotent by event_id, so a partial one is re-run safely),
             # then acknowledged, never skipped
             try:
-                result = await until_done(
-                    partial(pipeline.handle_isolating, messages), stopping=stopping, what="batch"
-                )
-                clock.observe(result.event_times)
-                if result.fanout:
-                    await until_done(
-                        partial(send_fanout, result.fanout), stopping=stopping, what="fanout"
+                for run in split_by_events(messages, stream.batch_size):
+                    result = await until_done(
+                        partial(pipeline.handle_isolating, run), stopping=stopping, what="batch"
                     )
+                    clock.observe(result.event_times)
+                    if result.fanout:
+                        await until_done(
+                            partial(send_fanout, result.fanout), stopping=stopping, what="fanout"
+                        )
             except Stopping:
                 # the batch and the event the take buffer holds besides it: not applied
                 withhold([*batch, events.current_event])
