@@ -43,6 +43,7 @@ def build(
     city: City,
     naive_values: list[bytes],
     sustained_values: list[bytes],
+    coverage: dict[str, Any],
     batch_size: int,
     partitions: int,
     redis_version: str,
@@ -79,7 +80,10 @@ def build(
             "produce_seconds": sustained.produce_seconds,
             "max_seconds": options.max_seconds,
             "registrations_share": registrations_share(sustained_values),
+            "messages": sustained.messages,
+            "envelope": options.envelope,
         },
+        "coverage": coverage,
         "target_rate": latency.target_rate,
         "offered_rate": latency.offered_rate,
         "latency_ms": lat.summary(),
@@ -187,6 +191,18 @@ def budget_note(sustained: dict[str, Any]) -> list[str]:
     ]
 
 
+def coverage_line(result: dict[str, Any]) -> list[str]:
+    """How far into the city's year the run went (sustained and latency phases)."""
+    c = result.get("coverage")
+    if not c:
+        return []
+    return [
+        f"  city covered  {c['events_sent']:,} of {c['events_in_city']:,} events "
+        f"({c['share_of_events']:.0%}); event time {c['first_day']} to {c['reached_day']} "
+        f"({c['share_of_year']:.0%} of the year)"
+    ]
+
+
 def render(result: dict[str, Any]) -> str:
     v, m, w = result["versions"], result["machine"], result["worker"]
     lat, base, ratios = result["latency"], result["baselines"], result["ratios"]
@@ -210,7 +226,9 @@ def render(result: dict[str, Any]) -> str:
         f"  end to end    {result['events_per_second']:,.0f} events/s "
         f"({sus['events']:,} events in {sus['seconds']:,.1f} s, "
         f"{sus['registrations_share']:.0%} registrations)",
+        f"  messages      {sus['messages']:,} (envelopes of up to {sus['envelope']} events)",
         *budget_note(sus),
+        *coverage_line(result),
         f"  producer      {result['produce_events_per_second']:,.0f} events/s alone "
         f"({sus['produce_seconds']:,.1f} s sending and acknowledged, in chunks that keep "
         "the worker's backlog bounded)",
@@ -242,7 +260,8 @@ def render(result: dict[str, Any]) -> str:
         f"  peak RSS      {_bytes(w['peak_rss_bytes'])}",
         "baselines",
         f"  raw consume   {base['raw_consume']['events_per_second']:,.0f} events/s, decode only "
-        f"({base['raw_consume']['messages']:,} messages); pipeline / raw = "
+        f"({base['raw_consume']['events_decoded']:,} events in "
+        f"{base['raw_consume']['messages']:,} messages); pipeline / raw = "
         f"{_times(ratios['raw_consume'])}",
         f"  naive         {naive['events_per_second']:,.0f} events/s, one Redis round trip per "
         f"operation, {naive['round_trips_per_event']:.1f} per event (the sustained phase's "

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from streams.cli.options import add_envelope
+
 
 def add_commands(sub: Any) -> None:
     bench = sub.add_parser(
@@ -39,6 +41,7 @@ def add_commands(sub: Any) -> None:
         "(default: 180, so the default city's run fits in 10 minutes)",
     )
     bench.add_argument("--seed", type=int, default=3)
+    add_envelope(bench)
     bench.add_argument(
         "--batch-size", type=int, help="the worker's batch size (default: CREDITWATCH_BATCH_SIZE)"
     )
@@ -89,6 +92,7 @@ def _bench(args: argparse.Namespace) -> int:
         seed=args.seed,
         batch_size=args.batch_size,
         max_seconds=args.max_seconds or None,
+        envelope=args.envelope,
         json_path=args.json,
         docs_path=args.docs,
         progress=not args.no_progress,
