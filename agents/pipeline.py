@@ -23,6 +23,7 @@ from typing import Any
 from agents import metrics
 from agents.batch import EnterpriseBatch, Recheck
 from agents.retry import OUTAGES
+from agents.stages import Laps
 from rules.learning.scorer import Scorer
 from rules.ruleset import RuleSet, default_ruleset
 from streams.contract.events import Event, decode, encode_event
@@ -136,6 +137,7 @@ class Pipeline:
         metrics.BATCH_SIZE.observe(len(messages))
         person_events: list[Event] = []
         by_uscc: dict[str, list[Event | Recheck]] = defaultdict(list)
+        laps = Laps()
         for message in messages:
             derived = message.topic == self.fanout_topic
             if derived and (recheck := parse_recheck(message.value)) is not None:
@@ -158,8 +160,10 @@ class Pipeline:
                     person_events.append(item)
                 elif item.uscc:
                     by_uscc[item.uscc].append(item)
+        laps.lap("decode")
         if person_events:
             await self._person_events(person_events, result)
+            laps.lap("person")
         for _ in range(3):
             if not by_uscc:
                 break

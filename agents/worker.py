@@ -24,6 +24,7 @@ from agents.pipeline import Message, Pipeline, split_by_events
 from agents.published import find_published
 from agents.relay import Relay
 from agents.retry import Stopping, until_done
+from agents.stages import cpu_stage
 from agents.timers import EventClock, WallClock, fire_due
 from agents.training import TrainerLoop, consume_labels
 from streams.settings import StoreSettings, StreamSettings
@@ -135,7 +136,8 @@ def build_worker(
         # rechecks go through the fan-out topic: the worker that owns the firm's
         # partition applies them, in order with the firm's events
         try:
-            await fire_due(store, clock.now(), send_fanout)
+            with cpu_stage("timers"):
+                await fire_due(store, clock.now(), send_fanout)
         except Exception:  # Redis or the broker away: the timers wait for the next tick
             log.exception("handing out due timers failed; retrying next tick")
 

@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from rules.jsoncodec import loads
 from streams.bench import report as bench_report
+from streams.bench import stages
 from streams.bench.baselines import raw_consume
 from streams.bench.naive import replay_naive
 from streams.bench.phases import latency, sustained
@@ -56,17 +57,17 @@ CITY_START, CITY_DAYS = date(2025, 1, 1), 365
 
 @dataclass(frozen=True)
 class BenchOptions:
-    enterprises: int = 100_000
-    events: int = 1_000_000
-    rate: float = 5000.0
-    latency_seconds: float = 20.0
+    enterprises: int = 10_000
+    events: int = 100_000
+    rate: float = 1000.0
+    latency_seconds: float = 15.0
     #: None: min(events, 20,000)
     naive_events: int | None = None
     seed: int = 3
     #: None: the worker's default (CREDITWATCH_BATCH_SIZE)
     batch_size: int | None = None
     #: no more of the sustained part is sent after this many seconds (None: all of it)
-    max_seconds: float | None = 180.0
+    max_seconds: float | None = None
     #: events per Kafka message in the sustained phase (batch envelopes, as a backfill)
     envelope: int = DEFAULT_ENVELOPE
     json_path: Path | None = None
@@ -270,6 +271,9 @@ async def _measure(
                 else None
             ),
             "peak_rss_bytes": peak_rss_bytes(rig.pid),
+            "cpu_us_per_event_by_stage": stages.per_event(
+                sustained_run.stage_cpu, sustained_run.cpu_seconds, sustained_run.events
+            ),
             "events_applied": final.events_applied,
             "warnings_raised": final.warnings,
         }

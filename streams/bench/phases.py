@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -48,6 +48,8 @@ class Sustained:
     offered: int = 0
     #: Kafka messages the events went in
     messages: int = 0
+    #: the worker's CPU seconds by pipeline stage over the phase (agents/stages.py)
+    stage_cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def events_per_second(self) -> float:
@@ -121,7 +123,8 @@ async def sustained(
     assert end is not None and feed.acked_at is not None
     cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
     seconds, sent = end.at - t0, feed.events
-    return Sustained(sent, seconds, max(producing, 1e-6), cpu, len(messages), feed.sent)
+    stages = {k: v - base.stage_cpu.get(k, 0.0) for k, v in end.stage_cpu.items()}
+    return Sustained(sent, seconds, max(producing, 1e-6), cpu, len(messages), feed.sent, stages)
 
 
 async def _acknowledged(out: AIOKafkaProducer, feed: Feed) -> None:

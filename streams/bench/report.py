@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rules.ruleset import default_ruleset
+from streams.bench import stages
 
 if TYPE_CHECKING:
     from streams.bench.baselines import RawConsume
@@ -257,6 +258,7 @@ def render(result: dict[str, Any]) -> str:
         ),
         "worker",
         f"  cpu           {cpu} over the sustained phase",
+        *stages.render(result),
         f"  peak RSS      {_bytes(w['peak_rss_bytes'])}",
         "baselines",
         f"  raw consume   {base['raw_consume']['events_per_second']:,.0f} events/s, decode only "
@@ -310,6 +312,8 @@ def docs_section(result: dict[str, Any]) -> str:
         f"{kind} {k['bytes_per_enterprise']:,.0f}" for kind, k in result["redis_breakdown"].items()
     )
     note = capacity_note(result)
+    by_stage = "".join(stages.render(result))
+    coverage = "".join(coverage_line(result))
     lines = [
         START,
         f"Last run {result['date']}: {result['enterprises']:,} enterprises, "
@@ -330,6 +334,12 @@ def docs_section(result: dict[str, Any]) -> str:
         "counted." + (f" **{note}.**" if note else ""),
         "",
         f"Redis by kind of key, bytes per enterprise: {kinds}.",
+        *(
+            ["", f"Worker CPU per event by stage (µs): {by_stage.strip()[14:]}."]
+            if by_stage
+            else []
+        ),
+        *(["", f"City covered: {coverage.strip()[14:]}."] if coverage else []),
         END,
     ]
     return "\n".join(lines)
