@@ -39,10 +39,11 @@ STAGES = (
     "evaluate",  # fold and evaluate: counters, the 27 rules, grade, timeline
     "score",  # the models: features, scores, samples and their labels
     "commit",  # timelines rebuilt, the commit encoded and run
-    "timers",  # due timers handed out
-    "relay",  # the outbox published
-    "trainer",  # labels learnt, snapshots published
+    "trainer",  # labels learnt, snapshots taken (in the trainer's own thread)
 )
+# The timers' own work is small and mostly awaits the broker, while batches run: timed
+# here it would count their CPU twice. Their cost is the rechecks they hand out, which
+# the stages above count (creditwatch_rechecks_total says how many).
 
 
 @contextmanager

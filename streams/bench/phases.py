@@ -50,6 +50,8 @@ class Sustained:
     messages: int = 0
     #: the worker's CPU seconds by pipeline stage over the phase (agents/stages.py)
     stage_cpu: dict[str, float] = field(default_factory=dict)
+    #: rechecks the worker handed out over the phase
+    rechecks: float = 0.0
 
     @property
     def events_per_second(self) -> float:
@@ -124,7 +126,10 @@ async def sustained(
     cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
     seconds, sent = end.at - t0, feed.events
     stages = {k: v - base.stage_cpu.get(k, 0.0) for k, v in end.stage_cpu.items()}
-    return Sustained(sent, seconds, max(producing, 1e-6), cpu, len(messages), feed.sent, stages)
+    rechecks = end.rechecks - base.rechecks
+    return Sustained(
+        sent, seconds, max(producing, 1e-6), cpu, len(messages), feed.sent, stages, rechecks
+    )
 
 
 async def _acknowledged(out: AIOKafkaProducer, feed: Feed) -> None:

@@ -1,7 +1,7 @@
 """The worker's CPU per event by pipeline stage, over the sustained phase: the deltas
 of its per-stage CPU counters (agents/stages.py) divided by the events sent, and what
-no stage covers (Faust and aiokafka, the relay and the trainer where they share the
-event loop, GC between stages) as the process's CPU less the stages'."""
+no stage covers (Faust and aiokafka, the relay, the timers, the metrics server, GC
+between stages) as the process's CPU less the stages'."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ NAMES = {
     "evaluate": "fold and evaluate",
     "score": "score",
     "commit": "commit",
-    "timers": "timers",
-    "relay": "relay",
-    "trainer": "trainer",
+    "trainer": "trainer (own thread)",
 }
 OTHER = "faust and the rest"
 
@@ -46,4 +44,6 @@ def render(result: dict[str, Any]) -> list[str]:
         return []
     total = sum(stages.values())
     parts = ", ".join(f"{NAMES.get(s, s)} {us:,.0f}" for s, us in stages.items())
-    return [f"  cpu per event {total:,.0f} us: {parts}"]
+    rechecks = result["worker"].get("rechecks_per_event")
+    also = f" ({rechecks:.2f} rechecks per event)" if rechecks is not None else ""
+    return [f"  cpu per event {total:,.0f} us: {parts}{also}"]
