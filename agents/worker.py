@@ -24,9 +24,8 @@ from agents.pipeline import Message, Pipeline, split_by_events
 from agents.published import find_published
 from agents.relay import Relay
 from agents.retry import Stopping, until_done
-from agents.stages import cpu_stage
 from agents.timers import EventClock, WallClock, fire_due
-from agents.training import TrainerLoop, consume_labels
+from agents.training import run_trainer_thread
 from streams.settings import StoreSettings, StreamSettings
 from streams.store import Store
 
@@ -111,21 +110,13 @@ def build_worker(
         },
         published=partial(find_published, stream.kafka_bootstrap),
     )
-    trainer = TrainerLoop(
-        store,
-        publish_labels=stream.model_publish_labels,
-        publish_interval_s=stream.model_publish_interval_s,
-    )
 
     @app.task
     async def train() -> None:
-        # every worker asks; the trainer's consumer group gives the one partition to one
-        while not app.should_stop:
-            try:
-                await consume_labels(stream, trainer, lambda: app.should_stop)
-            except Exception:  # broker or Redis away: the trainer resumes from its snapshot
-                log.exception("trainer failed; resuming in 5 s")
-                await asyncio.sleep(5)
+        # every worker asks; the trainer's consumer group gives the one partition to one.
+        # In a thread of its own: learning and snapshots never hold this event loop.
+        stopping_trainer = partial(_trainer_should_stop, app)
+        await asyncio.to_thread(run_trainer_thread, stream, store_settings, stopping_trainer)
 
     @app.task
     async def relay_outputs() -> None:
@@ -136,8 +127,7 @@ def build_worker(
         # rechecks go through the fan-out topic: the worker that owns the firm's
         # partition applies them, in order with the firm's events
         try:
-            with cpu_stage("timers"):
-                await fire_due(store, clock.now(), send_fanout)
+            await fire_due(store, clock.now(), send_fanout)
         except Exception:  # Redis or the broker away: the timers wait for the next tick
             log.exception("handing out due timers failed; retrying next tick")
 
@@ -157,6 +147,10 @@ def build_worker(
         log.info("worker metrics on port %d", server.server_port)
 
     return app
+
+
+def _trainer_should_stop(app: faust.App) -> bool:
+    return bool(app.should_stop)
 
 
 def withhold(events: Iterable[EventT | None]) -> None:

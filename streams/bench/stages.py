@@ -12,7 +12,7 @@ NAMES = {
     "decode": "decode",
     "person": "person fan-out",
     "load": "load",
-    "evaluate": "fold and evaluate",
+    "evaluate": "evaluate",
     "score": "score",
     "commit": "commit",
     "trainer": "trainer (own thread)",
