@@ -334,11 +334,7 @@ def docs_section(result: dict[str, Any]) -> str:
         "counted." + (f" **{note}.**" if note else ""),
         "",
         f"Redis by kind of key, bytes per enterprise: {kinds}.",
-        *(
-            ["", f"Worker CPU per event by stage (µs): {by_stage.strip()[14:]}."]
-            if by_stage
-            else []
-        ),
+        *(["", f"Worker CPU per event by stage: {by_stage.strip()[14:]}."] if by_stage else []),
         *(["", f"City covered: {coverage.strip()[14:]}."] if coverage else []),
         END,
     ]
