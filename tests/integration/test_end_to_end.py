@@ -278,6 +278,25 @@ def test_ingest_sends_envelopes_the_worker_applies_event_by_event(
     assert warned_with(running, codes[0], "dishonest_enterprise")
 
 
+def test_the_simulators_envelopes_carry_broken_bytes_alone(running: Running) -> None:
+    codes = [f.uscc() for _ in range(9)]
+    broken = b'{"event_id": "sim-broken-' + uuid.uuid4().hex.encode() + b'", "type":'
+    items: list[dict[str, Any] | bytes] = [f.registered(code) for code in codes]
+    items.insert(4, broken)
+    producer = make_producer(running.settings)
+    try:
+        assert send_unchecked(producer, running.settings.events_topic, items, envelope=4) == 10
+    finally:
+        producer.close()
+    assert eventually(lambda: all(enterprise(running, code) for code in codes))
+
+    def dead() -> list[dict[str, Any]]:
+        found = running.api.get("/dead-letters", params={"reason": "invalid_json"}).json()
+        return [d for d in found["items"] if d["original"] == broken.decode()]
+
+    assert eventually(dead)
+
+
 def test_the_worker_dead_letters_what_a_producer_sent_unchecked(running: Running) -> None:
     producer = make_producer(running.settings)
     try:
