@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from agents import metrics
+from agents.stages import STAGE_CPU, Laps, TimedLearner
 from rules import rebuild, timeline
 from rules.addresses import address_key, normalize_address
 from rules.calendar import local_day
 from rules.engine import Outcome, process_event, recheck
-from rules.learning.learner import Learner
 from rules.learning.scorer import Scorer
 from rules.records import Snapshot
 from rules.related import Links, RelatedData, floors, peers_to_recheck, view
@@ -55,12 +55,13 @@ Follow = Callable[[str | None, str | None], Awaitable[tuple[RuleSet, Scorer | No
 class EnterpriseBatch:
     def __init__(self, store: WorkerPort, ruleset: RuleSet, now: datetime):
         self.store, self.ruleset, self.now = store, ruleset, now
-        self.learner = Learner()
+        self.learner = TimedLearner()
 
     async def run(
         self, by_uscc: dict[str, list[Item]], result: BatchResult, follow: Follow
     ) -> set[str]:
         """Apply the items; the USCCs whose commit lost a race (to retry)."""
+        laps = Laps()
         # each payload as JSON values once: early links and the rules both read it
         payloads = {
             id(i): i.payload.model_dump(mode="json")
@@ -79,7 +80,7 @@ class EnterpriseBatch:
                 {akey: arrivals for akey, (_, arrivals) in early_addresses.items()},
             )
         self.ruleset, scorer = await follow(loaded.ruleset_version, loaded.model_version)
-        self.learner = Learner(scorer)
+        self.learner = TimedLearner(scorer)
         fresh = {u: s or EnterpriseState(u) for u, s in loaded.states.items()}
         before = {u: Links.of(s) for u, s in fresh.items()}
         addresses = {akey: text for akey, (text, _) in early_addresses.items()}
@@ -90,6 +91,7 @@ class EnterpriseBatch:
         crowd_floors = floors(self.ruleset)
         with metrics.redis_timer("related"):
             data = await self.store.load_related(pkeys, addresses, crowd_floors)
+        laps.lap("load")
 
         linked_early: dict[str, set[str]] = defaultdict(set)
         for pkey, firms in early_people.items():
@@ -179,6 +181,8 @@ class EnterpriseBatch:
                 since = min((e[0] for e in commit.journal if e[1] in _LINKING), default=state.clock)
                 commit.related_rechecks = dict.fromkeys(changed, since)
 
+        laps.lap("evaluate", less=self.learner.cpu)
+        STAGE_CPU.labels("score").inc(self.learner.cpu)
         if late:
             await self._rebuild_timelines(late, commits, data)
         with metrics.redis_timer("commit"):
@@ -195,6 +199,7 @@ class EnterpriseBatch:
             _count(commit, counted[commit.uscc], result)
             for when in reported[commit.uscc]:
                 metrics.END_TO_END_SECONDS.observe(max(0.0, committed - when))
+        laps.lap("commit")
         return conflicts
 
     async def _rebuild_timelines(

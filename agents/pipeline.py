@@ -23,6 +23,7 @@ from typing import Any
 from agents import metrics
 from agents.batch import EnterpriseBatch, Recheck
 from agents.retry import OUTAGES
+from agents.stages import Laps
 from rules.learning.scorer import Scorer
 from rules.ruleset import RuleSet, default_ruleset
 from streams.contract.events import Event, decode, encode_event
@@ -78,6 +79,33 @@ class BatchResult(Counts):
             self.event_times[partition] = max(at, self.event_times.get(partition, at))
 
 
+def split_by_events(messages: list[Message], limit: int) -> list[list[Message]]:
+    """Consecutive runs of `messages` holding about `limit` events at most (a message
+    counts its `"event_id"`s, at least one): a take of batch envelopes may hold
+    hundreds of times more events than messages, and one batch's evaluation holds the
+    event loop (heartbeats, the relay) while it runs. A run is what a smaller take
+    would have given, so nothing about ordering or exactly-once changes.
+
+    >>> ms = [Message("t", 0, n, v) for n, v in enumerate([b"{}", b'{"batch":[' + b",".join(
+    ...     [b'{"event_id":"x"}'] * 3) + b"]}", b"{}", b"{}"])]
+    >>> [[m.offset for m in run] for run in split_by_events(ms, 3)]
+    [[0], [1], [2, 3]]
+    """
+    runs: list[list[Message]] = []
+    run: list[Message] = []
+    held = 0
+    for message in messages:
+        events = max(1, message.value.count(b'"event_id"'))
+        if run and held + events > limit:
+            runs.append(run)
+            run, held = [], 0
+        run.append(message)
+        held += events
+    if run:
+        runs.append(run)
+    return runs
+
+
 class Pipeline:
     """`ruleset` is where it starts; with `follow_published` it switches to the rule
     set published in Redis (`creditwatch rules load`) at the first batch after it
@@ -109,6 +137,7 @@ class Pipeline:
         metrics.BATCH_SIZE.observe(len(messages))
         person_events: list[Event] = []
         by_uscc: dict[str, list[Event | Recheck]] = defaultdict(list)
+        laps = Laps()
         for message in messages:
             derived = message.topic == self.fanout_topic
             if derived and (recheck := parse_recheck(message.value)) is not None:
@@ -131,8 +160,10 @@ class Pipeline:
                     person_events.append(item)
                 elif item.uscc:
                     by_uscc[item.uscc].append(item)
+        laps.lap("decode")
         if person_events:
             await self._person_events(person_events, result)
+            laps.lap("person")
         for _ in range(3):
             if not by_uscc:
                 break

@@ -6,10 +6,15 @@ consumer group of its own hands it to one worker process. A trainer that takes t
 partition resumes from the last snapshot and seeks to the record after the one the
 snapshot learned, so a restart neither loses nor repeats a label; it publishes a
 snapshot when it hands the partition back.
+
+In the worker the trainer runs in a thread of its own, with its own event loop and
+Redis client (`run_trainer_thread`): learning never holds the loop that consumes the
+input. Which trainer learns is still the labels topic's consumer group's choice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -17,10 +22,12 @@ from typing import Any
 
 from agents import metrics
 from agents.retry import until_done
+from agents.stages import cpu_stage
 from rules.jsoncodec import loads
 from rules.learning.trainer import Trainer, TrainerSettings, figures
 from streams.figures import MODEL_FIGURES
-from streams.settings import StreamSettings
+from streams.settings import StoreSettings, StreamSettings
+from streams.store import Store
 from streams.store.ports import TrainerPort
 
 log = logging.getLogger(__name__)
@@ -62,6 +69,18 @@ class TrainerLoop:
     async def learn(self, records: Iterable[Record]) -> int:
         """Learn the records after the trainer's offset; publish when due. Returns the
         number of records learned."""
+        with cpu_stage("trainer"):
+            learned, events = self._learn(records)
+        due = self.unpublished >= self.publish_labels or (
+            self.unpublished and self.clock() - self._last_publish >= self.publish_interval_s
+        )
+        if events or due:
+            await self.publish()
+        if events:
+            await self._announce(events)
+        return learned
+
+    def _learn(self, records: Iterable[Record]) -> tuple[int, list[dict[str, Any]]]:
         learned, events = 0, []
         for offset, raw in records:
             if _learned_before(offset, self.trainer.offset):
@@ -75,14 +94,7 @@ class TrainerLoop:
             events += self.trainer.learn(record, offset)
             self.unpublished += self.trainer.labels - before
             learned += 1
-        due = self.unpublished >= self.publish_labels or (
-            self.unpublished and self.clock() - self._last_publish >= self.publish_interval_s
-        )
-        if events or due:
-            await self.publish()
-        if events:
-            await self._announce(events)
-        return learned
+        return learned, events
 
     async def drain(self) -> int:
         """Replays: learn everything in the Redis labels log after the trainer's offset."""
@@ -92,8 +104,9 @@ class TrainerLoop:
         return total
 
     async def publish(self) -> None:
-        blob = self.trainer.snapshot()
-        meta = self.trainer.meta()
+        with cpu_stage("trainer"):
+            blob = self.trainer.snapshot()
+            meta = self.trainer.meta()
         await self.store.put_model(self.trainer.version, blob, meta)
         MODEL_FIGURES.figures = figures(meta)
         self.unpublished, self._last_publish = 0, self.clock()
@@ -154,3 +167,33 @@ async def consume_labels(
             await loop.learn(records)
     finally:
         await consumer.stop()
+
+
+def run_trainer_thread(
+    stream: StreamSettings, store_settings: StoreSettings, stopping: Callable[[], bool]
+) -> None:
+    """The live trainer until `stopping()`: blocking, for a thread of its own (its event
+    loop and Redis client are its own). On the way out the consumer hands the labels
+    partition back, publishing what was learned since the last snapshot."""
+
+    async def main() -> None:
+        store = Store.from_settings(store_settings)
+        trainer = TrainerLoop(
+            store,
+            publish_labels=stream.model_publish_labels,
+            publish_interval_s=stream.model_publish_interval_s,
+        )
+        try:
+            while not stopping():
+                try:
+                    await consume_labels(stream, trainer, stopping)
+                except Exception:  # broker or Redis away: resume from the snapshot
+                    log.exception("trainer failed; resuming in 5 s")
+                    for _ in range(50):
+                        if stopping():
+                            break
+                        await asyncio.sleep(0.1)
+        finally:
+            await store.close()
+
+    asyncio.run(main())

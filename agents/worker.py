@@ -20,12 +20,12 @@ from prometheus_client import start_http_server
 from agents import metrics
 from agents.faust_app import create_faust_app
 from agents.lag import consumer_lag
-from agents.pipeline import Message, Pipeline
+from agents.pipeline import Message, Pipeline, split_by_events
 from agents.published import find_published
 from agents.relay import Relay
 from agents.retry import Stopping, until_done
 from agents.timers import EventClock, WallClock, fire_due
-from agents.training import TrainerLoop, consume_labels
+from agents.training import run_trainer_thread
 from streams.settings import StoreSettings, StreamSettings
 from streams.store import Store
 
@@ -82,14 +82,15 @@ def build_worker(
             # (a commit is idempotent by event_id, so a partial one is re-run safely),
             # then acknowledged, never skipped
             try:
-                result = await until_done(
-                    partial(pipeline.handle_isolating, messages), stopping=stopping, what="batch"
-                )
-                clock.observe(result.event_times)
-                if result.fanout:
-                    await until_done(
-                        partial(send_fanout, result.fanout), stopping=stopping, what="fanout"
+                for run in split_by_events(messages, stream.batch_size):
+                    result = await until_done(
+                        partial(pipeline.handle_isolating, run), stopping=stopping, what="batch"
                     )
+                    clock.observe(result.event_times)
+                    if result.fanout:
+                        await until_done(
+                            partial(send_fanout, result.fanout), stopping=stopping, what="fanout"
+                        )
             except Stopping:
                 # the batch and the event the take buffer holds besides it: not applied
                 withhold([*batch, events.current_event])
@@ -109,21 +110,13 @@ def build_worker(
         },
         published=partial(find_published, stream.kafka_bootstrap),
     )
-    trainer = TrainerLoop(
-        store,
-        publish_labels=stream.model_publish_labels,
-        publish_interval_s=stream.model_publish_interval_s,
-    )
 
     @app.task
     async def train() -> None:
-        # every worker asks; the trainer's consumer group gives the one partition to one
-        while not app.should_stop:
-            try:
-                await consume_labels(stream, trainer, lambda: app.should_stop)
-            except Exception:  # broker or Redis away: the trainer resumes from its snapshot
-                log.exception("trainer failed; resuming in 5 s")
-                await asyncio.sleep(5)
+        # every worker asks; the trainer's consumer group gives the one partition to one.
+        # In a thread of its own: learning and snapshots never hold this event loop.
+        stopping_trainer = partial(_trainer_should_stop, app)
+        await asyncio.to_thread(run_trainer_thread, stream, store_settings, stopping_trainer)
 
     @app.task
     async def relay_outputs() -> None:
@@ -154,6 +147,10 @@ def build_worker(
         log.info("worker metrics on port %d", server.server_port)
 
     return app
+
+
+def _trainer_should_stop(app: faust.App) -> bool:
+    return bool(app.should_stop)
 
 
 def withhold(events: Iterable[EventT | None]) -> None:

@@ -28,7 +28,7 @@ class RawConsume:
 
     @property
     def events_per_second(self) -> float:
-        return self.messages / self.seconds
+        return self.items / self.seconds
 
 
 async def raw_consume(

@@ -22,7 +22,7 @@ import shlex
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,12 @@ from tqdm import tqdm
 
 from rules.jsoncodec import loads
 from streams.bench import report as bench_report
+from streams.bench import stages
 from streams.bench.baselines import raw_consume
 from streams.bench.naive import replay_naive
 from streams.bench.phases import latency, sustained
 from streams.bench.redis_memory import memory_breakdown, used_memory
-from streams.bench.rig import Rig, bar, partition_of
+from streams.bench.rig import Rig, bar
 from streams.bench.worker_under_test import MetricsProbe, peak_rss_bytes, worker_spec
 from streams.settings import StackSettings, StreamSettings
 from streams.simulation import City, event_key, generate_city, to_bytes
@@ -43,27 +44,32 @@ from streams.stack.embedded import EmbeddedStack, start_stack
 from streams.stack.processes import ManagedProcess, free_port
 from streams.stack.supervisor import Supervisor
 from streams.store import Store
+from streams.topics.envelopes import DEFAULT_ENVELOPE, partition_of
 
 log = logging.getLogger(__name__)
 
 #: the worker's keys, and the naive baseline's beside them in the same Redis
 PREFIX = "bench"
 NAIVE_PREFIX = "bench-naive"
+#: the city's year in event time
+CITY_START, CITY_DAYS = date(2025, 1, 1), 365
 
 
 @dataclass(frozen=True)
 class BenchOptions:
-    enterprises: int = 100_000
-    events: int = 1_000_000
-    rate: float = 5000.0
-    latency_seconds: float = 20.0
+    enterprises: int = 10_000
+    events: int = 100_000
+    rate: float = 1000.0
+    latency_seconds: float = 15.0
     #: None: min(events, 20,000)
     naive_events: int | None = None
     seed: int = 3
     #: None: the worker's default (CREDITWATCH_BATCH_SIZE)
     batch_size: int | None = None
     #: no more of the sustained part is sent after this many seconds (None: all of it)
-    max_seconds: float | None = 180.0
+    max_seconds: float | None = None
+    #: events per Kafka message in the sustained phase (batch envelopes, as a backfill)
+    envelope: int = DEFAULT_ENVELOPE
     json_path: Path | None = None
     docs_path: Path | None = None
     progress: bool = True
@@ -77,6 +83,8 @@ class BenchOptions:
             raise ValueError("--naive-events must be >= 1")
         if self.max_seconds is not None and self.max_seconds <= 0:
             raise ValueError("--max-seconds must be positive")
+        if self.envelope < 1:
+            raise ValueError("--envelope must be >= 1")
 
     @property
     def latency_events(self) -> int:
@@ -98,6 +106,7 @@ class BenchOptions:
         if self.batch_size is not None:
             parts += ["--batch-size", str(self.batch_size)]
         parts += ["--max-seconds", f"{self.max_seconds:g}" if self.max_seconds else "0"]
+        parts += ["--envelope", str(self.envelope)]
         if self.json_path is not None:
             parts += ["--json", str(self.json_path)]
         if self.docs_path is not None:
@@ -113,10 +122,33 @@ class CityParts:
     city: City
     bulk: list[tuple[int, bytes, bytes]]
     paced: list[dict[str, Any]]
+    start: date = CITY_START
+    end: date = CITY_START + timedelta(days=CITY_DAYS)
 
     def values(self, count: int) -> list[bytes]:
         """The first `count` values of the bulk part."""
         return [value for _, _, value in self.bulk[:count]]
+
+    def coverage(self, sent: int) -> dict[str, Any]:
+        """How much of the city in event time the first `sent` events reach: the day of
+        the last one sent, and that day's share of the city's span."""
+        # the bulk part, then the paced part, as `paced_after` hands them out
+        if sent <= len(self.bulk):
+            occurred = str(loads(self.bulk[sent - 1][2])["occurred_at"])
+        else:
+            occurred = str(
+                self.paced[min(sent - len(self.bulk), len(self.paced)) - 1]["occurred_at"]
+            )
+        reached = date.fromisoformat(occurred[:10])
+        span = (self.end - self.start).days or 1
+        return {
+            "events_sent": sent,
+            "events_in_city": self.city.total,
+            "share_of_events": sent / max(1, self.city.total),
+            "first_day": self.start.isoformat(),
+            "reached_day": reached.isoformat(),
+            "share_of_year": min(1.0, max(0.0, (reached - self.start).days / span)),
+        }
 
     def paced_after(self, sent: int, count: int) -> list[dict[str, Any]]:
         """The events to pace once `sent` of the bulk part are in: those that follow in
@@ -130,7 +162,7 @@ class CityParts:
 def make_city(options: BenchOptions, partitions: int) -> CityParts:
     city = generate_city(
         seed=options.seed, enterprises=options.enterprises, events=options.events,
-        start=date(2025, 1, 1), days=365,
+        start=CITY_START, days=CITY_DAYS,
     )  # fmt: skip
     split = city.total - options.latency_events
     bulk: list[tuple[int, bytes, bytes]] = []
@@ -218,7 +250,9 @@ async def _measure(
         await rig.assigned()
         timings.lap("worker assigned")
         before = await used_memory(store.redis)
-        sustained_run = await sustained(rig, parts.bulk, options.max_seconds)
+        sustained_run = await sustained(
+            rig, parts.bulk, options.max_seconds, envelope=options.envelope
+        )
         timings.lap("sustained")
         after = await used_memory(store.redis)
         stored = int(await store.redis.hlen(store.directory))
@@ -237,6 +271,10 @@ async def _measure(
                 else None
             ),
             "peak_rss_bytes": peak_rss_bytes(rig.pid),
+            "rechecks_per_event": sustained_run.rechecks / max(1, sustained_run.events),
+            "cpu_us_per_event_by_stage": stages.per_event(
+                sustained_run.stage_cpu, sustained_run.cpu_seconds, sustained_run.events
+            ),
             "events_applied": final.events_applied,
             "warnings_raised": final.warnings,
         }
@@ -245,7 +283,7 @@ async def _measure(
         timings.lap("worker stop")
         raw = await raw_consume(
             stack.kafka_bootstrap, streams.events_topic, streams.partitions,
-            sustained_run.events + latency_run.events, options.progress,
+            sustained_run.messages + latency_run.events, options.progress,
         )  # fmt: skip
         timings.lap("raw consume")
         # the sustained phase's own first events: the same mix (with the time budget at
@@ -268,6 +306,7 @@ async def _measure(
         city=parts.city,
         naive_values=naive_values,
         sustained_values=parts.values(sustained_run.events),
+        coverage=parts.coverage(sustained_run.events + latency_run.events),
         batch_size=batch_size,
         partitions=streams.partitions,
         redis_version=str(server.get("redis_version")),

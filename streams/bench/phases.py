@@ -1,6 +1,7 @@
 """The two measured phases of `creditwatch bench`, against one running worker.
 
-Sustained: the first part of the city produced as fast as the producer goes; the clock
+Sustained: the first part of the city produced as fast as the producer goes, in batch
+envelopes grouped by partition (streams/topics/envelopes.py), as a backfill; the clock
 runs from just before the first send to the first moment the worker shows every
 partition of the input and fan-out topics processed (streams/bench/rig.py). Latency:
 the rest of the city paced at a fixed rate, each event stamped `reported_at` as it is
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -25,6 +26,7 @@ from streams.bench.rig import Feed, Rig, bar, producer
 from streams.bench.worker_under_test import cpu_seconds
 from streams.simulation import event_key, to_bytes
 from streams.store import Store
+from streams.topics.envelopes import DEFAULT_ENVELOPE, Envelopes, Outgoing
 
 #: a phase whose worker took longer than this after the last send to catch up was
 #: offered more than it can take
@@ -44,6 +46,12 @@ class Sustained:
     cpu_seconds: float | None
     #: the events the phase had to offer (more than `events` when the budget ran out)
     offered: int = 0
+    #: Kafka messages the events went in
+    messages: int = 0
+    #: the worker's CPU seconds by pipeline stage over the phase (agents/stages.py)
+    stage_cpu: dict[str, float] = field(default_factory=dict)
+    #: rechecks the worker handed out over the phase
+    rechecks: float = 0.0
 
     @property
     def events_per_second(self) -> float:
@@ -54,18 +62,36 @@ class Sustained:
         return self.events / self.produce_seconds
 
 
+def envelope_chunks(
+    messages: Sequence[tuple[int, bytes, bytes]], partitions: int, envelope: int, chunk: int
+) -> list[list[Outgoing]]:
+    """The events in chunks of `chunk` in city order, each chunk's events in envelopes
+    of its own: whatever chunk the time budget stops at, what was sent is a prefix of
+    the city."""
+    chunks = []
+    for start in range(0, len(messages), chunk):
+        packer = Envelopes(partitions, envelope)
+        out = [m for p, k, v in messages[start : start + chunk] for m in packer.add(k, v, p)]
+        chunks.append(out + packer.flush())
+    return chunks
+
+
 async def sustained(
     rig: Rig,
     messages: Sequence[tuple[int, bytes, bytes]],
     budget_s: float | None = None,
     backlog: int = BACKLOG,
+    envelope: int = DEFAULT_ENVELOPE,
 ) -> Sustained:
     """`messages`: (partition, key, value), the partition already chosen by the key
-    (`partition_of`), so the clock times sending, not hashing.
+    (`partition_of`), so the clock times sending, not hashing; they go `envelope`
+    events per Kafka message.
 
     Sent in chunks that keep at most `backlog` events waiting for the worker, so it is
     never idle and never far behind; no chunk is started once `budget_s` has passed
     (the phase then ends when what was sent is processed, a backlog's time later)."""
+    chunks = envelope_chunks(messages, rig.streams.partitions, envelope, backlog // 2)
+    total = sum(len(c) for c in chunks)
     feed = Feed()
     out = producer(rig.streams.kafka_bootstrap, bulk=True)
     await out.start()
@@ -73,20 +99,19 @@ async def sustained(
     try:
         base, base_fanout = await rig.scrape(), await rig.fanout_end()
         with (
-            bar(rig.progress, len(messages), "produce", 0) as sent_bar,
-            bar(rig.progress, len(messages), "process", 1) as done_bar,
+            bar(rig.progress, total, "produce (messages)", 0) as sent_bar,
+            bar(rig.progress, total, "process (messages)", 1) as done_bar,
         ):
             cpu0 = cpu_seconds(rig.pid)
             t0 = time.time()
             feed.first_at = t0
             waiter = asyncio.ensure_future(rig.wait_caught_up(feed, base, base_fanout, done_bar))
             try:
-                for start in range(0, len(messages), backlog // 2):
-                    await rig.backlog_below(feed, base, base_fanout, backlog // 2)
+                for chunk in chunks:  # the backlog is counted in messages, as processed
+                    await rig.backlog_below(feed, base, base_fanout, len(chunk))
                     if budget_s is not None and time.time() - t0 > budget_s:
                         break
                     chunk_started = time.time()
-                    chunk = messages[start : start + backlog // 2]
                     await _send_bulk(out, rig.streams.events_topic, chunk, feed, sent_bar)
                     await out.flush()
                     producing += time.time() - chunk_started
@@ -99,7 +124,12 @@ async def sustained(
         await out.stop()
     assert end is not None and feed.acked_at is not None
     cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
-    return Sustained(feed.sent, end.at - t0, max(producing, 1e-6), cpu, len(messages))
+    seconds, sent = end.at - t0, feed.events
+    stages = {k: v - base.stage_cpu.get(k, 0.0) for k, v in end.stage_cpu.items()}
+    rechecks = end.rechecks - base.rechecks
+    return Sustained(
+        sent, seconds, max(producing, 1e-6), cpu, len(messages), feed.sent, stages, rechecks
+    )
 
 
 async def _acknowledged(out: AIOKafkaProducer, feed: Feed) -> None:
@@ -116,7 +146,7 @@ async def _acknowledged(out: AIOKafkaProducer, feed: Feed) -> None:
 async def _send_bulk(
     out: AIOKafkaProducer,
     topic: str,
-    messages: Sequence[tuple[int, bytes, bytes]],
+    messages: Sequence[Outgoing],
     feed: Feed,
     sent_bar: Any,
 ) -> None:
@@ -131,15 +161,16 @@ async def _send_bulk(
         sent_bar.update(count)
         await asyncio.sleep(0)  # let the watcher read the metrics meanwhile
 
-    for partition, key, value in messages:
-        builder = builders.get(partition)
+    for m in messages:
+        builder = builders.get(m.partition)
         if builder is None:
-            builder = builders[partition] = out.create_batch()
-        if builder.append(key=key, value=value, timestamp=None) is None:  # full
-            await submit(partition, builder)
-            builder = builders[partition] = out.create_batch()
-            builder.append(key=key, value=value, timestamp=None)
+            builder = builders[m.partition] = out.create_batch()
+        if builder.append(key=m.key, value=m.value, timestamp=None) is None:  # full
+            await submit(m.partition, builder)
+            builder = builders[m.partition] = out.create_batch()
+            builder.append(key=m.key, value=m.value, timestamp=None)
         feed.sent += 1
+        feed.events += m.events
     for partition, builder in builders.items():
         if builder.record_count():
             await submit(partition, builder)
@@ -251,7 +282,7 @@ async def _send_paced(
         sends.record(event, sent_at)
         future = await out.send(topic, to_bytes(event), key=event_key(event).encode())
         future.add_done_callback(feed.on_ack)
-        feed.sent = k + 1
+        feed.sent = feed.events = k + 1
         feed.first_at = feed.first_at or sent_at
         feed.last_at = sent_at
         if feed.sent % 500 == 0:

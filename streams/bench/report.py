@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rules.ruleset import default_ruleset
+from streams.bench import stages
 
 if TYPE_CHECKING:
     from streams.bench.baselines import RawConsume
@@ -43,6 +44,7 @@ def build(
     city: City,
     naive_values: list[bytes],
     sustained_values: list[bytes],
+    coverage: dict[str, Any],
     batch_size: int,
     partitions: int,
     redis_version: str,
@@ -79,7 +81,10 @@ def build(
             "produce_seconds": sustained.produce_seconds,
             "max_seconds": options.max_seconds,
             "registrations_share": registrations_share(sustained_values),
+            "messages": sustained.messages,
+            "envelope": options.envelope,
         },
+        "coverage": coverage,
         "target_rate": latency.target_rate,
         "offered_rate": latency.offered_rate,
         "latency_ms": lat.summary(),
@@ -187,6 +192,18 @@ def budget_note(sustained: dict[str, Any]) -> list[str]:
     ]
 
 
+def coverage_line(result: dict[str, Any]) -> list[str]:
+    """How far into the city's year the run went (sustained and latency phases)."""
+    c = result.get("coverage")
+    if not c:
+        return []
+    return [
+        f"  city covered  {c['events_sent']:,} of {c['events_in_city']:,} events "
+        f"({c['share_of_events']:.0%}); event time {c['first_day']} to {c['reached_day']} "
+        f"({c['share_of_year']:.0%} of the year)"
+    ]
+
+
 def render(result: dict[str, Any]) -> str:
     v, m, w = result["versions"], result["machine"], result["worker"]
     lat, base, ratios = result["latency"], result["baselines"], result["ratios"]
@@ -210,7 +227,9 @@ def render(result: dict[str, Any]) -> str:
         f"  end to end    {result['events_per_second']:,.0f} events/s "
         f"({sus['events']:,} events in {sus['seconds']:,.1f} s, "
         f"{sus['registrations_share']:.0%} registrations)",
+        f"  messages      {sus['messages']:,} (envelopes of up to {sus['envelope']} events)",
         *budget_note(sus),
+        *coverage_line(result),
         f"  producer      {result['produce_events_per_second']:,.0f} events/s alone "
         f"({sus['produce_seconds']:,.1f} s sending and acknowledged, in chunks that keep "
         "the worker's backlog bounded)",
@@ -239,10 +258,12 @@ def render(result: dict[str, Any]) -> str:
         ),
         "worker",
         f"  cpu           {cpu} over the sustained phase",
+        *stages.render(result),
         f"  peak RSS      {_bytes(w['peak_rss_bytes'])}",
         "baselines",
         f"  raw consume   {base['raw_consume']['events_per_second']:,.0f} events/s, decode only "
-        f"({base['raw_consume']['messages']:,} messages); pipeline / raw = "
+        f"({base['raw_consume']['events_decoded']:,} events in "
+        f"{base['raw_consume']['messages']:,} messages); pipeline / raw = "
         f"{_times(ratios['raw_consume'])}",
         f"  naive         {naive['events_per_second']:,.0f} events/s, one Redis round trip per "
         f"operation, {naive['round_trips_per_event']:.1f} per event (the sustained phase's "
@@ -291,6 +312,8 @@ def docs_section(result: dict[str, Any]) -> str:
         f"{kind} {k['bytes_per_enterprise']:,.0f}" for kind, k in result["redis_breakdown"].items()
     )
     note = capacity_note(result)
+    by_stage = "".join(stages.render(result))
+    coverage = "".join(coverage_line(result))
     lines = [
         START,
         f"Last run {result['date']}: {result['enterprises']:,} enterprises, "
@@ -311,6 +334,8 @@ def docs_section(result: dict[str, Any]) -> str:
         "counted." + (f" **{note}.**" if note else ""),
         "",
         f"Redis by kind of key, bytes per enterprise: {kinds}.",
+        *(["", f"Worker CPU per event by stage: {by_stage.strip()[14:]}."] if by_stage else []),
+        *(["", f"City covered: {coverage.strip()[14:]}."] if coverage else []),
         END,
     ]
     return "\n".join(lines)

@@ -21,6 +21,9 @@ LAG = "creditwatch_consumer_lag"
 PROCESSED = "creditwatch_processing_seconds"
 EVENTS = "creditwatch_events_total"
 WARNINGS = "creditwatch_warnings_total"
+#: the worker's CPU by pipeline stage (agents/stages.py)
+STAGE_CPU = "creditwatch_stage_cpu_seconds_total"
+RECHECKS = "creditwatch_rechecks_total"
 
 
 def worker_spec(
@@ -49,6 +52,10 @@ class Scrape:
     processed: float = 0.0
     events_applied: float = 0.0
     warnings: float = 0.0
+    #: stage -> CPU seconds since the worker started
+    stage_cpu: dict[str, float] = field(default_factory=dict)
+    #: rechecks handed out (timers due, nudges, related parties changed)
+    rechecks: float = 0.0
 
     def lag(self, topic: str) -> float:
         return sum(v for (t, _), v in self.lags.items() if t == topic)
@@ -80,6 +87,10 @@ def parse_metrics(text: str, at: float) -> Scrape:
                 scrape.events_applied += sample.value
             elif sample.name == WARNINGS:
                 scrape.warnings += sample.value
+            elif sample.name == RECHECKS:
+                scrape.rechecks += sample.value
+            elif sample.name == STAGE_CPU:
+                scrape.stage_cpu[sample.labels["stage"]] = sample.value
     return scrape
 
 

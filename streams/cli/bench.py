@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from streams.cli.options import add_envelope
+
 
 def add_commands(sub: Any) -> None:
     bench = sub.add_parser(
@@ -18,13 +20,18 @@ def add_commands(sub: Any) -> None:
         help="the whole pipeline end to end on the embedded stack: throughput, latency at a "
         "fixed rate, Redis per enterprise, worker CPU and RSS, beside two baselines",
     )
-    bench.add_argument("--enterprises", type=int, default=100_000)
-    bench.add_argument("--events", type=int, default=1_000_000)
+    bench.add_argument("--enterprises", type=int, default=10_000)
     bench.add_argument(
-        "--rate", type=float, default=5000.0, help="events/s offered in the latency phase"
+        "--events",
+        type=int,
+        default=100_000,
+        help="the city's events, over a year of event time (default 100,000)",
     )
     bench.add_argument(
-        "--latency-seconds", type=float, default=20.0, help="length of the latency phase"
+        "--rate", type=float, default=1000.0, help="events/s offered in the latency phase"
+    )
+    bench.add_argument(
+        "--latency-seconds", type=float, default=15.0, help="length of the latency phase"
     )
     bench.add_argument(
         "--naive-events",
@@ -34,11 +41,12 @@ def add_commands(sub: Any) -> None:
     bench.add_argument(
         "--max-seconds",
         type=float,
-        default=180.0,
-        help="send no more of the sustained part after this long; 0: send all of it "
-        "(default: 180, so the default city's run fits in 10 minutes)",
+        default=0.0,
+        help="send no more of the sustained part after this long; 0: send all of it, "
+        "the city's whole year in event time (the default)",
     )
     bench.add_argument("--seed", type=int, default=3)
+    add_envelope(bench)
     bench.add_argument(
         "--batch-size", type=int, help="the worker's batch size (default: CREDITWATCH_BATCH_SIZE)"
     )
@@ -89,6 +97,7 @@ def _bench(args: argparse.Namespace) -> int:
         seed=args.seed,
         batch_size=args.batch_size,
         max_seconds=args.max_seconds or None,
+        envelope=args.envelope,
         json_path=args.json,
         docs_path=args.docs,
         progress=not args.no_progress,

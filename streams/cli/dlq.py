@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from streams.cli.options import add_envelope
 from streams.contract.rejections import REASONS
 from streams.settings import StreamSettings
 
@@ -61,6 +62,7 @@ def add_commands(sub: Any) -> None:
     replay.add_argument(
         "--dry-run", action="store_true", help="say what would be sent; send nothing"
     )
+    add_envelope(replay)
     replay.add_argument("--no-progress", action="store_true")
     replay.set_defaults(run=_replay)
 
@@ -214,7 +216,7 @@ def _replay(args: argparse.Namespace) -> int:
     else:
         try:
             with tqdm(total=len(events), unit="ev", desc="replay", disable=args.no_progress) as bar:
-                sent = replay(events, settings, bar.update)
+                sent = replay(events, settings, bar.update, args.envelope)
         except DeadLetterError as exc:
             return _fail(str(exc))
         print(f"replayed {sent} events to {settings.events_topic}")

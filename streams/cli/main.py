@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from streams.cli import bench, directory, dlq, offline, rules, screenshots
+from streams.cli.options import DEFAULT_ENVELOPE, add_envelope
 from streams.settings import ApiSettings, StreamSettings
 from streams.stack.processes import ProcessError
 from streams.topics.create import TopicMismatchError, ensure_stream_topics
@@ -87,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="produce a JSONL file's events to the input topic")
     ingest.add_argument("file", type=Path)
+    add_envelope(ingest)
     ingest.add_argument("--no-progress", action="store_true")
     ingest.set_defaults(run=_ingest)
 
@@ -106,8 +108,10 @@ def _parser() -> argparse.ArgumentParser:
         "--rate",
         type=float,
         default=0.0,
-        help="with --to-topic: events per second (0 = as fast as possible)",
+        help="with --to-topic: events per second (0 = as fast as possible, in batch "
+        f"envelopes of --envelope events, default {DEFAULT_ENVELOPE}; paced: one per message)",
     )
+    add_envelope(sim, default=None)
     sim.add_argument(
         "--demo",
         action="store_true",
@@ -182,9 +186,11 @@ def _api(_args: argparse.Namespace) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     from streams.topics.ingest import ingest_file
 
-    summary = ingest_file(args.file, StreamSettings(), show_progress=not args.no_progress)
+    summary = ingest_file(
+        args.file, StreamSettings(), show_progress=not args.no_progress, envelope=args.envelope
+    )
     print(
-        f"sent {summary.sent} events in {summary.seconds:.1f} s "
+        f"sent {summary.sent} events in {summary.messages} messages in {summary.seconds:.1f} s "
         f"({summary.rate:,.0f}/s); rejected locally {len(summary.rejected)}"
     )
     for line, reason, detail in summary.rejected[:50]:
@@ -219,8 +225,10 @@ def _simulate(args: argparse.Namespace) -> int:
     producer = make_producer(settings)
     started = time.perf_counter()
     try:
+        # paced is the live path: one event per message, whatever --envelope says
         items = reported_now(paced(city.events(), args.rate)) if args.rate else city.events()
-        sent = send_unchecked(producer, settings.events_topic, items)
+        envelope = 1 if args.rate else (args.envelope or DEFAULT_ENVELOPE)
+        sent = send_unchecked(producer, settings.events_topic, items, envelope)
     finally:
         producer.close()
     took = time.perf_counter() - started

@@ -25,7 +25,8 @@ from kafka.errors import KafkaConnectionError, KafkaTimeoutError
 from streams.contract.events import Event, decode
 from streams.contract.identifiers import mask_id, replace_id_numbers
 from streams.settings import StreamSettings
-from streams.topics.ingest import make_producer
+from streams.topics.envelopes import DEFAULT_ENVELOPE, Envelopes
+from streams.topics.ingest import make_producer, partition_count
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -224,18 +225,30 @@ def replay(
     letters: Iterable[DeadLetter],
     settings: StreamSettings,
     progress: Callable[[int], object] | None = None,
+    envelope: int = DEFAULT_ENVELOPE,
 ) -> int:
     """Produce each dead letter's exact original bytes to the input topic; the number
-    sent. The caller picks the letters (distinct originals: see `distinct`)."""
+    sent. The caller picks the letters (distinct originals: see `distinct`). An
+    original that now holds one valid event goes in a batch envelope of its partition
+    (`envelope` events at most); anything else goes alone, as it came."""
     producer = _connect(settings, lambda: make_producer(settings))
     sent = 0
     try:
+        packer = Envelopes(partition_count(producer, settings.events_topic), envelope)
+        topic = settings.events_topic
         for letter in letters:
-            key = replay_key(letter.original)
-            producer.send(settings.events_topic, key=key, value=letter.original)
+            items = decode(letter.original)
+            if len(items) == 1 and isinstance(items[0], Event) and envelope > 1:
+                ready = packer.add(items[0].key.encode(), letter.original)
+                for m in ready:
+                    producer.send(topic, key=m.key, value=m.value, partition=m.partition)
+            else:
+                producer.send(topic, key=replay_key(letter.original), value=letter.original)
             sent += 1
             if progress is not None:
                 progress(1)
+        for m in packer.flush():
+            producer.send(topic, key=m.key, value=m.value, partition=m.partition)
         producer.flush()
     finally:
         producer.close()

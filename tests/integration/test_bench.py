@@ -71,7 +71,15 @@ def test_bench_runs_the_stack_and_writes_consistent_figures(tmp_path: Path) -> N
     assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"] <= latency["max"]
     assert report["latency"]["events"] == 1500
     assert report["redis_breakdown"]["state"]["bytes_per_enterprise"] > 0
-    assert report["baselines"]["raw_consume"]["messages"] == 10_000 + 1500  # what was sent
+    raw = report["baselines"]["raw_consume"]
+    assert raw["events_decoded"] == 10_000 + 1500  # what was sent
+    # the sustained phase's events went in envelopes, the paced ones one per message
+    assert raw["messages"] == report["sustained"]["messages"] + 1500 < raw["events_decoded"]
+    assert report["coverage"]["events_sent"] == 11_500
+    stages = report["worker"]["cpu_us_per_event_by_stage"]
+    if sys.platform.startswith("linux"):
+        assert {"decode", "load", "evaluate", "score", "commit"} <= set(stages)
+        assert all(us >= 0 for us in stages.values()) and "cpu per event" in result.stdout
     eps, base = report["events_per_second"], report["baselines"]
     for name in ("raw_consume", "naive"):
         assert report["ratios"][name] == pytest.approx(eps / base[name]["events_per_second"])

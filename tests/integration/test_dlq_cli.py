@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
@@ -21,6 +22,7 @@ from streams.contract.identifiers import mask_id, person_key
 from streams.contract.rejections import Rejected, dead_letter_record
 from streams.contract.values import _uscc_verdict
 from streams.settings import StreamSettings
+from streams.topics.envelopes import partition_of
 from streams.topics.ingest import make_producer
 from tests import factories as f
 from tests.integration.test_end_to_end import Running, enterprise, eventually, running
@@ -32,21 +34,26 @@ __all__ = ["running"]  # test_end_to_end.py's module-scoped rig, shared by impor
 EARLY, LATE = datetime(2026, 3, 1, 10, 0, tzinfo=UTC), datetime(2026, 3, 5, 10, 0, tzinfo=UTC)
 
 
-def read_topic(settings: StreamSettings, topic: str) -> list[tuple[bytes | None, bytes]]:
-    """(key, value) of every record now on `topic`, by a consumer without a group."""
+def read_records(settings: StreamSettings, topic: str) -> list[Any]:
+    """Every record now on `topic`, by a consumer without a group."""
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None)
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
         ends = consumer.end_offsets(tps)
-        got: list[tuple[bytes | None, bytes]] = []
+        got: list[Any] = []
         while any(consumer.position(tp) < ends[tp] for tp in tps):
             for records in consumer.poll(timeout_ms=500).values():
-                got += [(r.key, r.value) for r in records]
+                got += records
         return got
     finally:
         consumer.close()
+
+
+def read_topic(settings: StreamSettings, topic: str) -> list[tuple[bytes | None, bytes]]:
+    """(key, value) of every record now on `topic`."""
+    return [(r.key, r.value) for r in read_records(settings, topic)]
 
 
 def write_letters(settings: StreamSettings, letters: list[tuple[Rejected, datetime]]) -> None:
@@ -151,7 +158,7 @@ def test_replay_by_reason_sends_the_exact_bytes_keyed_as_ingest_would(env, capsy
     assert status == 0 and "would replay 2 events" in out
     assert read_topic(env, env.events_topic) == []  # a dry run sends nothing
 
-    status, out, _ = dlq(capsys, "replay", "--reason", "internal_error")
+    status, out, _ = dlq(capsys, "replay", "--reason", "internal_error", "--envelope", "1")
     assert status == 0 and f"replayed 2 events to {env.events_topic}" in out
     sent = read_topic(env, env.events_topic)
     assert sorted(sent) == sorted(
@@ -164,6 +171,27 @@ def test_replay_by_reason_sends_the_exact_bytes_keyed_as_ingest_would(env, capsy
     status, out, _ = dlq(capsys, "replay", "--reason", "invalid_uscc")
     assert status == 0 and "replayed 1 events" in out
     assert (None, still_bad) in read_topic(env, env.events_topic)  # no valid event: no key
+
+
+def test_replay_packs_events_in_envelopes_of_their_partitions(env, capsys) -> None:
+    fixed = [f.encode(f.registered(f.uscc())) for _ in range(12)]
+    write_letters(
+        env,
+        [(Rejected(reason="internal_error", detail="decoder error", raw=r), EARLY) for r in fixed],
+    )
+    status, out, _ = dlq(capsys, "replay", "--reason", "internal_error", "--envelope", "5")
+    assert status == 0 and "replayed 12 events" in out
+    records = read_records(env, env.events_topic)
+    assert len(records) < 12
+    seen = []
+    for record in records:
+        for event in decode(record.value):
+            assert isinstance(event, Event)
+            assert partition_of(event.key.encode(), env.partitions) == record.partition
+            seen.append(event.event_id)
+    for raw in fixed:  # each original's exact bytes, in one message
+        assert sum(raw in record.value for record in records) == 1
+    assert sorted(seen) == sorted(json.loads(raw)["event_id"] for raw in fixed)
 
 
 def test_replay_by_id_and_event_id(env, capsys) -> None:

@@ -5,6 +5,7 @@ relay publishes the outputs to their Kafka topics."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -214,6 +215,46 @@ def test_ingest_command_reports_rejected_lines_and_they_reach_the_dead_letters(
     assert "sent 1 events" in done.stdout
     assert "line 2: invalid_json" in done.stdout and "line 3: unknown_type" in done.stdout
     assert eventually(lambda: enterprise(running, code))
+
+
+def test_ingest_sends_envelopes_the_worker_applies_event_by_event(
+    running: Running, tmp_path: Path
+) -> None:
+    codes = [f.uscc() for _ in range(12)]
+    lines = [json.dumps(f.registered(code), ensure_ascii=False) for code in codes]
+    lines.insert(5, json.dumps(f.registered(f.uscc_with_wrong_check())))
+    lines.append(json.dumps(f.dishonest_listed(codes[0])))
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "ingest", str(path), "--no-progress",
+         "--envelope", "5"],
+        env=running.env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr  # the line with a bad USCC
+    sent, messages = re.search(r"sent (\d+) events in (\d+) messages", done.stdout).groups()
+    assert int(sent) == 13 and int(messages) < 13
+    assert eventually(lambda: all(enterprise(running, code) for code in codes))
+    assert warned_with(running, codes[0], "dishonest_enterprise")
+
+
+def test_the_simulators_envelopes_carry_broken_bytes_alone(running: Running) -> None:
+    codes = [f.uscc() for _ in range(9)]
+    broken = b'{"event_id": "sim-broken-' + uuid.uuid4().hex.encode() + b'", "type":'
+    items: list[dict[str, Any] | bytes] = [f.registered(code) for code in codes]
+    items.insert(4, broken)
+    producer = make_producer(running.settings)
+    try:
+        assert send_unchecked(producer, running.settings.events_topic, items, envelope=4) == 10
+    finally:
+        producer.close()
+    assert eventually(lambda: all(enterprise(running, code) for code in codes))
+
+    def dead() -> list[dict[str, Any]]:
+        found = running.api.get("/dead-letters", params={"reason": "invalid_json"}).json()
+        return [d for d in found["items"] if d["original"] == broken.decode()]
+
+    assert eventually(dead)
 
 
 def test_the_worker_dead_letters_what_a_producer_sent_unchecked(running: Running) -> None:

@@ -143,3 +143,24 @@ async def test_invalid_events_become_dead_letters_with_their_bytes(store):
     records = [json.loads(d[b"data"]) for _, d in entries]
     assert [r["reason"] for r in records] == ["invalid_json", "invalid_uscc"]
     assert records[0]["original"] == "{not json"
+
+
+async def test_an_envelope_redelivered_whole_has_one_effect(store):
+    """Each event of a batch envelope is applied or dead-lettered on its own; the same
+    message again (a redelivery) adds nothing, nor does its good event sent alone."""
+    pipeline = Pipeline(store, FANOUT)
+    code, other = f.uscc(), f.uscc()
+    good = [f.registered(code), f.registered(other), f.dishonest_listed(code)]
+    bad = f.registered(f.uscc_with_wrong_check())
+    frame = b'{"batch":[' + b",".join(f.encode(e) for e in [good[0], bad, *good[1:]]) + b"]}"
+    first = await pipeline.handle([Message(EVENTS, 2, 40, frame)])
+    assert (first.applied, first.dead_letters, first.warnings) == (3, 1, 1)
+    again = await pipeline.handle([Message(EVENTS, 2, 40, frame)])
+    alone = await pipeline.handle(messages(good[2]))
+    assert (again.applied, again.duplicates, again.dead_letters, again.warnings) == (0, 3, 0, 0)
+    assert (alone.applied, alone.duplicates) == (0, 1)
+    letters = [
+        json.loads(d[b"data"]) for _, d in await store.redis.xrange(store.dead_letters_stream)
+    ]
+    assert [(r["reason"], r["detail"][:13]) for r in letters] == [("invalid_uscc", "batch item 1:")]
+    assert (await store.get_enterprise(code)).events_seen == 2

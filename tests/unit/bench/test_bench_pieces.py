@@ -128,7 +128,7 @@ def test_key_kinds_and_the_sample_plan() -> None:
 
 
 def test_the_latency_phase_leaves_the_sustained_phase_at_least_half() -> None:
-    assert BenchOptions().latency_events == 100_000
+    assert BenchOptions().latency_events == 15_000 and BenchOptions().max_seconds is None
     assert BenchOptions(events=3000, rate=5000, latency_seconds=20).latency_events == 1500
     assert BenchOptions(events=50_000).naive_count == 5_000
     assert BenchOptions(events=3000).naive_count == 3000
@@ -161,10 +161,20 @@ def _result(caught_up_after: float | None) -> dict:
         city=city,
         naive_values=[b'{"type":"enterprise.registered"}', b'{"type":"penalty.decided"}'],
         sustained_values=[b'{"type":"enterprise.registered"}'] * 3 + [b'{"type":"x"}'],
+        coverage={
+            "events_sent": 600,
+            "events_in_city": 600,
+            "share_of_events": 1.0,
+            "first_day": "2025-01-01",
+            "reached_day": "2025-03-31",
+            "share_of_year": 89 / 90,
+        },
         batch_size=500,
         partitions=4,
         redis_version="7.0.15",
-        sustained=Sustained(events=400, seconds=2.0, produce_seconds=0.5, cpu_seconds=1.5),
+        sustained=Sustained(
+            events=400, seconds=2.0, produce_seconds=0.5, cpu_seconds=1.5, messages=8
+        ),
         latency=LatencyPhase(200, 500.0, 498.0, latencies, caught_up_after, 12.0),
         memory={
             "before": 1000,
@@ -190,6 +200,7 @@ def test_the_report_holds_every_figure_and_the_ratios_are_their_quotients() -> N
     assert result["sustained"]["registrations_share"] == 0.75
     text = bench_report.render(result)
     assert "200 events/s" in text and "p99" in text and "above capacity" not in text
+    assert "8 (envelopes of up to 100 events)" in text and "(99% of the year)" in text
     assert text.rstrip().endswith(result["command"])
     section = bench_report.docs_section(result)
     assert section.startswith(START) and section.endswith(END)

@@ -1,0 +1,49 @@
+"""The worker's CPU per event by pipeline stage, over the sustained phase: the deltas
+of its per-stage CPU counters (agents/stages.py) divided by the events sent, and what
+no stage covers (Faust and aiokafka, the relay, the timers, the metrics server, GC
+between stages) as the process's CPU less the stages'."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: the order an event meets them, and how the report names them
+NAMES = {
+    "decode": "decode",
+    "person": "person fan-out",
+    "load": "load",
+    "evaluate": "evaluate",
+    "score": "score",
+    "commit": "commit",
+    "trainer": "trainer (own thread)",
+}
+OTHER = "faust and the rest"
+
+
+def per_event(
+    stage_cpu: dict[str, float], cpu_seconds: float | None, events: int
+) -> dict[str, float]:
+    """Stage -> microseconds of worker CPU per event (`OTHER`: the rest of the
+    process's CPU), or {} without the counters.
+
+    >>> per_event({"decode": 0.5, "load": 1.0}, 2.0, 1000)
+    {'decode': 500.0, 'load': 1000.0, 'faust and the rest': 500.0}
+    """
+    if not stage_cpu or events <= 0:
+        return {}
+    order = [s for s in NAMES if s in stage_cpu] + sorted(set(stage_cpu) - set(NAMES))
+    out = {s: 1e6 * stage_cpu[s] / events for s in order}
+    if cpu_seconds is not None:
+        out[OTHER] = max(0.0, 1e6 * (cpu_seconds - sum(stage_cpu.values())) / events)
+    return out
+
+
+def render(result: dict[str, Any]) -> list[str]:
+    stages: dict[str, float] = result.get("worker", {}).get("cpu_us_per_event_by_stage") or {}
+    if not stages:
+        return []
+    total = sum(stages.values())
+    parts = ", ".join(f"{NAMES.get(s, s)} {us:,.0f}" for s, us in stages.items())
+    rechecks = result["worker"].get("rechecks_per_event")
+    also = f" ({rechecks:.2f} rechecks per event)" if rechecks is not None else ""
+    return [f"  cpu per event {total:,.0f} us: {parts}{also}"]
