@@ -20,7 +20,7 @@ from rules.calendar import local_day
 from rules.engine import Outcome, process_event, recheck
 from rules.learning.scorer import Scorer
 from rules.records import Snapshot
-from rules.related import Links, RelatedData, floors, peers_to_recheck, view
+from rules.related import Links, RelatedData, arrival, floors, peers_to_recheck, view
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState, key_people_of
 from streams.contract.events import Event
@@ -300,8 +300,8 @@ def _named(
     by_uscc: dict[str, list[Item]], payloads: dict[int, dict[str, Any]]
 ) -> tuple[dict[str, set[str]], dict[str, tuple[str, dict[str, str]]]]:
     """The people (person_key -> USCCs) and addresses (address key -> (normalized text,
-    {USCC: arrival day})) that a batch's registrations and changes name, to link before
-    reading the indexes."""
+    {USCC: arrival day and event time})) that a batch's registrations and changes name,
+    to link before reading the indexes."""
     people: dict[str, set[str]] = defaultdict(set)
     addresses: dict[str, tuple[str, dict[str, str]]] = {}
     for uscc, items in by_uscc.items():
@@ -310,13 +310,13 @@ def _named(
                 continue
             if event.type == "enterprise.registered":
                 body = payloads[id(event)]
-                arrival = body.get("established_on") or _day_of(event)
+                day = body.get("established_on") or _day_of(event)
             elif event.type == "registration.changed":
                 change = payloads[id(event)]
                 if change.get("field") not in (*_PEOPLE_FIELDS, "address"):
                     continue
                 body = {change["field"]: change.get("after")}
-                arrival = _day_of(event)
+                day = _day_of(event)
             else:
                 continue
             for pkey in key_people_of(body):
@@ -324,5 +324,5 @@ def _named(
             if isinstance(body.get("address"), str):
                 normalized = normalize_address(body["address"])
                 entry = addresses.setdefault(address_key(normalized), (normalized, {}))
-                entry[1][uscc] = arrival
+                entry[1][uscc] = arrival(day, event.occurred_at.astimezone(UTC).isoformat())
     return people, addresses

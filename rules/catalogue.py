@@ -90,8 +90,8 @@ class Related:
     person_firms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     address_firms: Mapping[str, str] = field(default_factory=dict)
     address_allowed: bool = False
-    #: days on which a listing or an arrival, later than the as-of day, becomes visible
-    later: tuple[date, ...] = ()
+    #: instants (UTC ISO) at which a listing or a link, later than the clock, is seen
+    later: tuple[str, ...] = ()
 
 
 NOTHING_RELATED = Related()

@@ -189,7 +189,7 @@ def _evaluate(
     state.ruleset_version = ruleset.version
     outcome = Outcome(state)
     repair.judge(state)
-    data = RuleInput(state, related, rechecks=list(related.later))
+    data = RuleInput(state, related)
     if learner is not None:
         outcome.labels += learner.expire(state)
         expiry = learner.next_expiry(state)
@@ -226,8 +226,11 @@ def _evaluate(
         outcome.warnings.append(cast(WarningRecord, record))
     overridden = _override_in_force(data)
     today = data.today
-    later = [day for day in data.rechecks if today is None or day > today]
-    state.recheck_at = day_start(min(later)) if later else None
+    later = [day_start(day) for day in data.rechecks if today is None or day > today]
+    # a related party linked later is looked at from its instant, as its own recheck of
+    # this firm does then: the same evaluation whichever comes first
+    later += [at for at in related.later if not state.clock or at > state.clock]
+    state.recheck_at = min(later) if later else None
     _regrade(state, outcome, firing, strengths, cause, now, ruleset, overridden)
     outcome.snapshots.append(timeline.snapshot(state, cause))
     return outcome

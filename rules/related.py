@@ -3,7 +3,10 @@ current in memory as each enterprise of the batch changes, and who must be looke
 again when a link changes.
 
   person_firms:  person_key -> {USCC: "role,role"} of active enterprises
-  address_firms: address key -> {USCC: day the firm arrived at the address}
+  address_firms: address key -> {USCC: "day|instant"}: the day the firm arrived at the
+                 address (its establishment, or the move), and the event time (UTC
+                 ISO) from which the index holds it; entries written before the
+                 instant was kept hold the day alone and count from its start
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from rules.addresses import address_key
-from rules.calendar import local_day
+from rules.calendar import day_start
 from rules.catalogue import Related
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
@@ -45,14 +48,38 @@ class Links:
         people, normalized = state.links()
         if normalized is None:
             return cls(people, None)
-        return cls(people, (address_key(normalized), state.address_since or ""), normalized)
+        entry = arrival(state.address_since, state.field_times.get("address", ""))
+        return cls(people, (address_key(normalized), entry), normalized)
+
+
+def arrival(day: str | None, since: str) -> str:
+    """An address index entry: the arrival day and the event time it was linked at.
+
+    >>> arrival("2026-03-01", "2026-03-02T06:00:00+00:00")
+    '2026-03-01|2026-03-02T06:00:00+00:00'
+    """
+    return f"{day or ''}|{since}" if since else day or ""
+
+
+def _arrived(entry: str) -> tuple[str, str]:
+    """(arrival day, the instant from which an evaluation sees the firm there).
+
+    >>> _arrived("2026-03-01")     # an entry from before the instant was kept
+    ('2026-03-01', '2026-02-28T16:00:00+00:00')
+    """
+    day, _, since = entry.partition("|")
+    if not since and day:
+        since = day_start(date.fromisoformat(day))
+    return day, since
 
 
 def view(state: EnterpriseState, data: RelatedData) -> Related:
     """What the rules see for `state` as of its clock, with the enterprise's own current
     links written into the batch's copy of the indexes first (so later firms of the
-    batch see them). Listings made and firms arrived after the clock are not seen yet:
-    an evaluation as of a date sees what a replay cut at that date would.
+    batch see them). Listings made and firms linked after the clock (by event time, not
+    day: a re-evaluation at the start of a day must not see a firm that came at noon)
+    are not seen yet, and `later` says when they will be: an evaluation as of an
+    instant sees what a replay cut at that instant would, whenever it runs.
 
     >>> s = EnterpriseState("91440300708461136T", status="active", address_since="2026-03-01",
     ...                     clock="2026-03-02T00:00:00+00:00")   # 2 March in Beijing
@@ -64,7 +91,7 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
     ...                                    "e2|2026-03-05T00:00:00+00:00"]})
     >>> seen = view(s, data)
     >>> seen.address_firms, seen.listed_people[rep], seen.later
-    ({'91440300708461136T': '2026-03-01'}, ['e1'], (datetime.date(2026, 3, 5),))
+    ({'91440300708461136T': '2026-03-01'}, ['e1'], ('2026-03-05T00:00:00+00:00',))
     """
     links = Links.of(state)
     for pkey, roles in links.people.items():
@@ -76,32 +103,32 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
         firms = data.address_firms.setdefault(akey, {})
         firms[state.uscc] = arrival
         allowed = akey in data.allowed
-    today = local_day(state.clock) if state.clock else None
-    later: list[date] = []
+    clock = state.clock
+    later: list[str] = []
     arrived = {}
-    for uscc, day in firms.items():
-        if today is not None and day and day > today.isoformat():
-            later.append(date.fromisoformat(day))
+    for uscc, entry in firms.items():
+        day, since = _arrived(entry)
+        if clock and since > clock:
+            later.append(since)
         else:
             arrived[uscc] = day
     # only this firm's own people: the listings of the rest of the batch are not its
-    listed = _listed(data.listings, links.people, today, later)
+    listed = _listed(data.listings, links.people, clock, later)
     return Related(listed, data.person_firms, arrived, allowed, tuple(later))
 
 
 def _listed(
-    listings: dict[str, list[str]], people: Iterable[str], today: date | None, later: list[date]
+    listings: dict[str, list[str]], people: Iterable[str], clock: str | None, later: list[str]
 ) -> dict[str, list[str]]:
-    """person_key -> event ids of the listings of `people` made by `today` (all,
-    without one); the days of later ones go to `later`."""
+    """person_key -> event ids of the listings of `people` made by `clock` (all,
+    without one); the times of later ones go to `later`."""
     seen: dict[str, list[str]] = {}
     for pkey in people:
         ids = []
         for entry in listings.get(pkey, ()):
             event_id, _, at = entry.partition("|")
-            day = local_day(at) if today is not None and at else None
-            if day is not None and today is not None and day > today:
-                later.append(day)
+            if clock and at and at > clock:
+                later.append(at)
             else:
                 ids.append(event_id)
         if ids:

@@ -5,6 +5,7 @@ person listings, dead letters and timers."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -289,6 +290,9 @@ class WorkerStore(StoreBase):
 
 
 def _epoch(iso: str | None) -> str:
+    """A timer's score in whole seconds, rounded up: a recheck at a related party's
+    instant (which may have a fraction) must not fire before the party is there, or it
+    would ask again for the same instant."""
     if not iso:
         return ""
-    return str(int(datetime.fromisoformat(iso).timestamp()))
+    return str(math.ceil(datetime.fromisoformat(iso).timestamp()))

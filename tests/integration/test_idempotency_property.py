@@ -583,3 +583,20 @@ def test_a_redelivered_related_recheck_rebuilds_with_today_s_person_links(
     faults = Faults(rewinds=[(3, PARTITIONS, 20, False)])
     run = asyncio.run(replay(redis_server, c, held_delivery(c, 60, faults), WITHOUT_MODELS))
     assert run.final["timelines"] == clean.final["timelines"]
+
+
+def test_a_redelivered_related_recheck_sees_an_address_s_later_firms_from_their_instant(
+    redis_server: str,
+) -> None:
+    """Seed 8: two firms register at one address on 23 January, a third at 14:29 on 3
+    February, and the cluster warns from then (the third's related recheck). A rewind
+    of the fan-out topic after the fifth batch re-delivers the recheck dated 23
+    January: it rebuilds the first firm's timeline with the index as it is now, which
+    holds the third firm. The rebuild must see it from 14:29, not from the start of
+    its day."""
+    c = city(8)
+    clean = clean_run(redis_server, 8, 25, WITHOUT_PERSON_CROWDS)
+    faults = Faults(rewinds=[(4, PARTITIONS, 3, False)])
+    run = asyncio.run(replay(redis_server, c, held_delivery(c, 25, faults), WITHOUT_PERSON_CROWDS))
+    assert run.duplicates == 0 and run.messages > clean.messages
+    assert differences(clean.final, run.final) == []
