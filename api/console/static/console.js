@@ -43,7 +43,9 @@ const CHARTS = {
     const grades = ["A", "B", "C", "D"];
     chart(el, {
       tooltip: { trigger: "item", formatter: (p) => [p.data.at, p.data.grade + " · " + p.data.score, p.data.cause].map(echarts.format.encodeHTML).join("<br>") },
-      xAxis: { type: "time" },
+      // days with their month (the default shows a day's number alone); hours as they were.
+      // Longer labels: a month's first day and a day tick next to it would overlap
+      xAxis: { type: "time", axisLabel: { hideOverlap: true, formatter: { year: "{yyyy}", month: "{MM}-{dd}", day: "{MM}-{dd}" } } },
       yAxis: { type: "category", data: grades, inverse: true },
       series: [{
         type: "line", step: "end", symbolSize: 9,
