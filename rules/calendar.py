@@ -30,6 +30,22 @@ def local_day(at: str) -> date:
     return moment.astimezone(CHINA).date()
 
 
+def local_time(at: str) -> str:
+    """An ISO instant as China Standard Time to the second, for people to read; a naive
+    one is taken as UTC, text that is no instant is given back as it is.
+
+    >>> local_time("2029-02-28T16:00:00.123+00:00"), local_time("soon")
+    ('2029-03-01 00:00:00', 'soon')
+    """
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def day_start(day: date) -> str:
     """The instant a day begins (00:00 in Beijing), as UTC ISO text.
 

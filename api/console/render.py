@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.auth import Caller
+from rules.calendar import local_time
 from rules.grading import GRADE_LABELS
 
 HERE = Path(__file__).parent
@@ -53,6 +54,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["tojson_attr"] = lambda value: json.dumps(value, ensure_ascii=False)
+    # every time on screen: China Standard Time, whatever offset the record carries
+    env.filters["local_time"] = lambda at: local_time(at) if at else ""
     return env
 
 

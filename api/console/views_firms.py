@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from api.console.actions import ACTING_ROLES
 from api.console.render import render
+from api.console.views_pages import one_per_warning
 from api.console.views_session import guard
 from api.deps import valid_uscc
 from api.directory_views import EntryFilter
@@ -95,7 +96,9 @@ async def profile(request: Request, uscc: str) -> Response:
     changes = [c for c in found if isinstance(c, HistoryEntry)]
     found = await history.grade_history(caller, uscc, store, 1000, ["disposition"])
     disposed = [d for d in found if isinstance(d, DispositionEntry)]
-    warnings = await enterprises.enterprise_warnings(caller, uscc, store, None, 100)
+    warnings = one_per_warning(
+        await enterprises.enterprise_warnings(caller, uscc, store, None, 100)
+    )
     snoozes = await warnings_handling.enterprise_snoozes(caller, uscc, store, True)
     audit = (  # the workbench's audit is the acting roles' to read, as in the API
         await warnings_review.handling_audit(store, caller, uscc, 100)

@@ -35,6 +35,16 @@ async def overview_page(request: Request) -> Response:
     return render(page, "overview.html")
 
 
+def one_per_warning(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per warning from the output records (one per status change), newest
+    first: the warning's newest record, closed if a close record is among those read."""
+    rows: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if record["warning_id"] not in rows or record.get("status", "open") == "closed":
+            rows[record["warning_id"]] = record  # keeps its place: the newest record's
+    return list(rows.values())
+
+
 def _filters(
     district: str | None,
     rule_id: str | None,
@@ -61,7 +71,7 @@ async def _warnings(
     found = await outputs.list_warnings(
         store, caller, None, rule_id or None, severity, status, None, 50, cursor
     )
-    items: list[dict[str, Any]] = found["items"]
+    items = one_per_warning(found["items"])
     if district:  # the page's firms only: one round trip
         where = await store.districts([w["uscc"] for w in items])
         items = [w for w in items if (where.get(w["uscc"]) or "").startswith(district)]

@@ -8,7 +8,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.browser.conftest import Stack
+from rules.calendar import local_time
+from tests import factories as f
+from tests.browser.conftest import Stack, eventually
 from tests.browser.test_console import SHENZHEN, firm
 
 pytestmark = pytest.mark.integration
@@ -123,3 +125,29 @@ def test_the_overdue_view_lists_the_apis_overdue_warnings(stack: Stack, new_page
     assert [shown.nth(i).get_attribute("data-warning") for i in range(shown.count())] == [
         w["warning_id"] for w in expected
     ]
+
+
+def test_a_closed_warning_shows_once_as_closed(stack: Stack, new_page) -> None:
+    code = firm(stack, SHENZHEN)
+    wid = _red_warning(stack, code)
+    warnings = stack.api.get(f"/enterprises/{code}/warnings").json()
+    raised = next(w["raised_at"] for w in warnings if w["warning_id"] == wid)
+    page = new_page(stack.admin_key)
+    page.goto("/console/warnings")
+    page.locator("#live-state.on").wait_for()
+    rows = page.locator(f"#rows tr[data-warning='{wid}']")
+    assert rows.count() == 1 and "未关闭" in rows.inner_text()
+    assert local_time(raised) in rows.inner_text()  # China time, to the second
+    case = {"case_no": "(2026)粤03执1号"}  # the listing's case, as firm() lists it
+    stack.produce(f.event("court.dishonest_removed", code, case, day="2026-05-01", source="court"))
+    # live: the close record updates the row shown rather than adding one
+    assert eventually(lambda: "已关闭" in rows.inner_text(), timeout=10)
+    assert rows.count() == 1
+    records = stack.api.get(f"/enterprises/{code}/warnings").json()
+    statuses = [w["status"] for w in records if w["warning_id"] == wid]
+    assert statuses == ["closed", "open"]  # the API answers both records
+    page.reload()
+    assert rows.count() == 1 and "已关闭" in rows.inner_text()
+    page.goto(f"/console/enterprises/{code}")
+    row = page.locator(f"main tr:has(a[href='/console/warnings/{code}/{wid}'])")
+    assert row.count() == 1 and "已关闭" in row.inner_text()

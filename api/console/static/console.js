@@ -43,7 +43,9 @@ const CHARTS = {
     const grades = ["A", "B", "C", "D"];
     chart(el, {
       tooltip: { trigger: "item", formatter: (p) => [p.data.at, p.data.grade + " · " + p.data.score, p.data.cause].map(echarts.format.encodeHTML).join("<br>") },
-      xAxis: { type: "time" },
+      // days with their month (the default shows a day's number alone); hours as they were.
+      // Longer labels: a month's first day and a day tick next to it would overlap
+      xAxis: { type: "time", axisLabel: { hideOverlap: true, formatter: { year: "{yyyy}", month: "{MM}-{dd}", day: "{MM}-{dd}" } } },
       yAxis: { type: "category", data: grades, inverse: true },
       series: [{
         type: "line", step: "end", symbolSize: 9,
@@ -90,14 +92,26 @@ function streamUrl() {
   return { url: "/console/stream?" + sent.toString(), status: asked.get("status") || "", mine: asked.get("mine") === "1" };
 }
 
+// China Standard Time to the second, as the server's local_time filter shows times
+function localTime(at) {
+  const moment = new Date(at);
+  if (isNaN(moment)) return at;
+  return new Date(moment.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 19).replace("T", " ");
+}
+
 function addRow(table, rows, w) {
-  if (rows.querySelector('[data-warning="' + CSS.escape(w.warning_id) + '"]') && w.status !== "closed") return;
+  // one row per warning: a close record updates the row already shown
+  const shown = rows.querySelector('tr[data-warning="' + CSS.escape(w.warning_id) + '"]');
+  if (shown) {
+    if (w.status === "closed") shown.children[5].textContent = table.getAttribute("data-closed");
+    return;
+  }
   const empty = rows.querySelector("tr.empty");
   if (empty) empty.remove();
   const tr = document.createElement("tr");
   tr.className = "fresh sev-row-" + w.severity;
   tr.dataset.warning = w.warning_id;
-  tr.appendChild(cell(w.raised_at.slice(0, 19).replace("T", " ")));
+  tr.appendChild(cell(localTime(w.raised_at)));
   tr.appendChild(cell(w.severity, "sev sev-" + w.severity));
   tr.appendChild(cell(w.rule_id));
   tr.appendChild(link("/console/enterprises/" + encodeURIComponent(w.uscc), w.uscc));
