@@ -186,8 +186,36 @@ def wait_done(run: Run, timeout: float = 180) -> None:
     """Until the group has committed every input message."""
     deadline = time.monotonic() + timeout
     while left := behind(run):
-        assert time.monotonic() < deadline, left
+        assert time.monotonic() < deadline, f"{left}\n{diagnosis(run)}"
         time.sleep(0.5)
+
+
+#: the lines of a worker's log that tell what the group did with it
+_GROUP_NEWS = ("rebalanc", "assigned", "revok", "heartbeat", "commit", "joined", "error", "stopped")
+
+
+def diagnosis(run: Run) -> str:
+    """What each live worker of the run has processed, by its own account (the lag of
+    the outputs it committed, per partition), and what its log said of the group: a
+    stalled takeover tells apart work not done from offsets not committed."""
+    parts = []
+    for proc, port in run.workers:
+        if proc.is_running():
+            try:
+                lag = {
+                    f"{labels['topic']}/{labels['partition']}": value
+                    for labels, value in samples(port, "creditwatch_consumer_lag")
+                }
+                parts.append(f"{proc.name}: applied {applied(port):.0f}, lag {lag}")
+            except httpx.HTTPError as exc:
+                parts.append(f"{proc.name}: /metrics unreadable ({exc!r})")
+        else:
+            parts.append(f"{proc.name}: exited ({proc.returncode})")
+        path = proc.log_path
+        log = path.read_text(errors="replace").splitlines() if path.exists() else []
+        news = [line for line in log if any(word in line.lower() for word in _GROUP_NEWS)]
+        parts.append("\n".join(news[-25:]))
+    return "\n".join(parts)
 
 
 async def final_state(redis_url: str, prefix: str) -> dict[str, Any]:
