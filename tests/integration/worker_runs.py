@@ -191,7 +191,18 @@ def wait_done(run: Run, timeout: float = 180) -> None:
 
 
 #: the lines of a worker's log that tell what the group did with it
-_GROUP_NEWS = ("rebalanc", "assigned", "revok", "heartbeat", "commit", "joined", "error", "stopped")
+_GROUP_NEWS = (
+    "rebalanc",
+    "assigned",
+    "revok",
+    "heartbeat",
+    "commit",
+    "joined",
+    "error",
+    "fail",
+    "retr",
+    "stop",
+)
 
 
 def diagnosis(run: Run) -> str:
