@@ -34,7 +34,8 @@ def test_bench_runs_the_stack_and_writes_consistent_figures(tmp_path: Path) -> N
     docs.write_text(f"# Performance\n\nintro stays\n\n{old}\ntail stays\n")
     # 10,500 events for the sustained part: two chunks of 5,000 go out at once (at most
     # 10,000 wait), the third waits for 5,000 to be processed, and by then the 1 s budget
-    # is over: 10,000 are sent
+    # is over: 10,000 are sent (5,000 on a machine so loaded that the first chunk's
+    # sending outlasts the budget; never a part of a chunk)
     argv = [
         "--enterprises", "200", "--events", "12000", "--rate", "500", "--latency-seconds", "3",
         "--naive-events", "300", "--seed", "2", "--max-seconds", "1", "--json", str(out),
@@ -51,8 +52,9 @@ def test_bench_runs_the_stack_and_writes_consistent_figures(tmp_path: Path) -> N
     assert report["machine"]["cpu_count"] >= 1 and report["machine"]["python"]
     assert report["command"].startswith("creditwatch bench --enterprises 200 --events 12000")
     assert "--max-seconds 1" in report["command"]
-    assert (report["sustained"]["events"], report["sustained"]["offered"]) == (10_000, 10_500)
-    assert "the feed stopped after 1 s (--max-seconds): 10,000 of 10,500" in result.stdout
+    sent = report["sustained"]["events"]
+    assert sent in (5_000, 10_000) and report["sustained"]["offered"] == 10_500
+    assert f"the feed stopped after 1 s (--max-seconds): {sent:,} of 10,500" in result.stdout
     positive = [
         report["events_per_second"],
         report["produce_events_per_second"],
@@ -72,7 +74,7 @@ def test_bench_runs_the_stack_and_writes_consistent_figures(tmp_path: Path) -> N
     assert report["latency"]["events"] == 1500
     assert report["redis_breakdown"]["state"]["bytes_per_enterprise"] > 0
     raw = report["baselines"]["raw_consume"]
-    assert raw["events_decoded"] == 10_000 + 1500  # what was sent
+    assert raw["events_decoded"] == sent + 1500  # what was sent
     # the sustained phase's events went in envelopes, the paced ones one per message
     assert raw["messages"] == report["sustained"]["messages"] + 1500 < raw["events_decoded"]
     assert report["coverage"]["events_sent"] == 11_500

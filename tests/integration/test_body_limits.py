@@ -85,7 +85,7 @@ def test_an_oversized_body_is_refused_on_every_route(
 ) -> None:
     """Before authentication: a caller without a key gets the same 413."""
     headers = {"Content-Type": "application/json", **(AUTH if key == "admin" else {})}
-    with httpx.Client(base_url=base, headers=headers) as client:
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         declared = client.request(method, path, content=_padded(limit + 1))
         _assert_413(declared, limit)
 
@@ -101,7 +101,7 @@ def test_an_oversized_body_is_refused_on_every_route(
 def test_a_body_within_the_larger_limit_passes_where_it_is_allowed(base: str) -> None:
     body = json.dumps({"usccs": ["91440300708461136T"]}).encode()
     padded = body[:-1] + b" " * (SMALL * 2) + b"}"  # over the small limit, under the large
-    with httpx.Client(base_url=base, headers=AUTH) as client:
+    with httpx.Client(base_url=base, headers=AUTH, timeout=30) as client:
         ok = client.post(
             "/enterprises/batch", content=padded, headers={"Content-Type": "application/json"}
         )
@@ -134,7 +134,7 @@ def test_a_declared_length_is_refused_before_the_body_is_sent(base: str) -> None
 
 def test_echoed_values_are_clipped(base: str) -> None:
     long_value = "9" * (LARGE // 2)
-    with httpx.Client(base_url=base, headers=AUTH) as client:
+    with httpx.Client(base_url=base, headers=AUTH, timeout=30) as client:
         batch = client.post("/enterprises/batch", json={"usccs": [long_value]})
         assert batch.status_code == 200, batch.text
         echoed = batch.json()["invalid"][0]["uscc"]
