@@ -18,8 +18,6 @@ from rules.grading import GRADES
 from rules.ruleset import RulesFileError, parse_rules
 
 Form = dict[str, str]
-#: an uploaded rules file is read up to this many bytes (the API's large body limit)
-MAX_RULES_BYTES = 4 * 1024 * 1024
 
 
 async def read_form(request: Request) -> tuple[Form, list[tuple[str, str]], str | None]:
@@ -104,9 +102,7 @@ async def rules_document(request: Request) -> tuple[RulesDocument, str | None]:
     upload = form.get("rules_file")
     name, text = "pasted", str(form.get("rules_text") or "")
     if isinstance(upload, UploadFile) and upload.filename:
-        raw = await upload.read(MAX_RULES_BYTES + 1)
-        if len(raw) > MAX_RULES_BYTES:
-            raise ApiError(413, "the rules file is too large", code="payload_too_large")
+        raw = await upload.read()  # the form is at most CREDITWATCH_MAX_BODY_BYTES
         try:
             name, text = upload.filename, raw.decode("utf-8")
         except UnicodeDecodeError:
