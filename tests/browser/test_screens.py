@@ -11,6 +11,7 @@ import pytest
 
 from tests import factories as f
 from tests.browser.conftest import Stack, eventually
+from tests.browser.test_console import _UNLABELLED
 
 pytestmark = pytest.mark.integration
 #: a district no other test's firms are in, so the counts are this test's own
@@ -62,17 +63,30 @@ def test_a_plan_is_drawn_after_its_counts_are_previewed_and_a_result_entered(
         f"/public/inspections/plans/{plan_id}"
     )
 
-    target = sorted(firms)[0]
+    assert page.evaluate(_UNLABELLED) == []
+    target, other = sorted(firms)[:2]
     page.get_by_label(f"检查结果 {target}").select_option("issues_found")
     page.get_by_label(f"检查发现(每行一条) {target}").fill("台账不全")
     page.get_by_role("button", name=f"保存 {target}").click()
     row = page.locator(f"#target-{target}")
     row.get_by_text("已保存").wait_for()
     assert "发现问题" in row.locator("td.result").inner_text()
+    # another target's result from the keyboard alone: the result, the findings, save
+    page.get_by_label(f"检查结果 {other}").focus()
+    page.keyboard.press("ArrowDown")  # from "choose a result" to passed
+    page.keyboard.press("Tab")
+    page.keyboard.type("无")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.locator(f"#target-{other}").get_by_text("已保存").wait_for()
     plan = stack.api.get(f"/inspections/plans/{plan_id}").json()
-    entered = {t["uscc"]: t for t in plan["targets"]}[target]
-    assert (entered["result"], entered["findings"]) == ("issues_found", ["台账不全"])
-    assert plan["progress"]["issues_found"] == 1
+    entered = {t["uscc"]: t for t in plan["targets"]}
+    assert (entered[target]["result"], entered[target]["findings"]) == (
+        "issues_found",
+        ["台账不全"],
+    )
+    assert (entered[other]["result"], entered[other]["findings"]) == ("passed", ["无"])
+    assert plan["progress"]["issues_found"] == 1 and plan["progress"]["passed"] == 1
 
 
 def test_a_disabled_account_is_refused_at_once_in_the_api_and_the_console(
@@ -123,6 +137,11 @@ def test_a_candidate_is_uploaded_backtested_and_published(stack: Stack, new_page
     changes = page.locator("#changes").inner_text()
     assert "dishonest_enterprise" in changes and "enabled" in changes
     assert stack.api.get("/rules").json()["version"] == in_force  # stored, not in force
+    assert page.evaluate(_UNLABELLED) == []
+    # publishing without the session's CSRF token is refused, and nothing changes
+    refused = page.request.post(f"/console/rules/candidates/{candidate_id}/publish", form={})
+    assert refused.status == 403
+    assert stack.api.get("/rules").json()["version"] == in_force
 
     page.get_by_role("button", name="开始回测").click()
     page.wait_for_url(re.compile(r"/console/rules/backtests/B"))
@@ -137,6 +156,7 @@ def test_a_candidate_is_uploaded_backtested_and_published(stack: Stack, new_page
     assert code in changed  # its grade D would change
     grades = page.locator("#bt-grades tr[data-grade='D'] td").all_inner_texts()
     assert int(grades[2]) < int(grades[1])
+    assert page.evaluate(_UNLABELLED) == []
 
     page.get_by_role("button", name="发布候选规则集 browser-candidate").click()
     page.wait_for_url("**/console/rules?published=1")
