@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Caller, RoleName
 from api.console.forms import read_form, rules_document
-from api.console.render import Page, render
+from api.console.render import GRADE_COLOURS, Page, render
 from api.console.views_session import guard
 from api.errors import ApiError
 from api.routers import rule_candidates as candidates
@@ -112,12 +112,19 @@ async def backtest(request: Request, candidate_id: str) -> Response:
 @router.get("/backtests/{job_id}")
 async def backtest_page(request: Request, job_id: str) -> Response:
     """The backtest: its progress while it runs (the part below polls itself), then
-    its figures. htmx asks for the part alone."""
+    its figures. htmx asks for the part alone; once the job is over it has the page
+    reloaded (HX-Refresh), so that its charts are drawn."""
     page, caller = await guard(request, "rules", *BACKTESTERS)
     job = await candidates.get_backtest(request.app.state.store, caller, job_id)
-    page.values = {"job": job, "is_admin": caller.role == "admin"}
-    partial = bool(request.headers.get("HX-Request"))
-    return render(page, "_backtest.html" if partial else "rule_backtest.html")
+    grades = (job.get("figures") or {}).get("grades", {})
+    colours = [GRADE_COLOURS.get(g, "#9aa5b1") for g in grades]
+    page.values = {"job": job, "is_admin": caller.role == "admin", "colours": colours}
+    if not request.headers.get("HX-Request"):
+        return render(page, "rule_backtest.html")
+    response = render(page, "_backtest.html")
+    if job["status"] != "running":  # done: the whole page again, its charts drawn
+        response.headers["HX-Refresh"] = "true"
+    return response
 
 
 @router.post("/candidates/{candidate_id}/publish")

@@ -156,6 +156,10 @@ def test_a_candidate_is_uploaded_backtested_and_published(stack: Stack, new_page
     assert code in changed  # its grade D would change
     grades = page.locator("#bt-grades tr[data-grade='D'] td").all_inner_texts()
     assert int(grades[2]) < int(grades[1])
+    for run in ("in-force", "candidate"):  # the distributions drawn, a bar per grade
+        chart = page.locator(f"#chart-bt-{run}")
+        chart.locator("canvas").wait_for()
+        assert chart.get_attribute("data-points") == str(len(job["figures"]["grades"]))
     assert page.evaluate(_UNLABELLED) == []
 
     page.get_by_role("button", name="发布候选规则集 browser-candidate").click()

@@ -14,7 +14,7 @@ from agents.replay import Replayer
 from rules.ruleset import RuleSet
 from streams.store import Store
 from tests import factories as f
-from tests.integration.conftest import ApiClient
+from tests.integration.conftest import ADMIN_KEY, ApiClient
 
 pytestmark = pytest.mark.integration
 IN_FORCE = RuleSet("test-in-force", {"annual_report_missing": {"enabled": False}})
@@ -134,3 +134,33 @@ def test_a_backtest_of_no_candidate_is_not_found(api: ApiClient) -> None:
     reply = api.client.post("/rules/candidates/C-none/backtests", json={})
     assert reply.status_code == 404
     assert api.client.get("/rules/backtests/B-none").status_code == 404
+
+
+async def test_the_console_polls_a_running_backtest_and_reloads_once_it_is_done(
+    store: Store, api: ApiClient
+) -> None:
+    job = {
+        "job_id": "B-poll",
+        "candidate_id": "C-poll",
+        "candidate_version": "v2",
+        "in_force_version": "v1",
+        "status": "running",
+        "done": 3,
+        "total": 10,
+        "started_at": "2026-03-01T00:00:00+00:00",
+        "started_by": "admin",
+    }
+    await store.put_backtest(job)
+    signed_in = api.client.post("/console/login", data={"key": ADMIN_KEY}, follow_redirects=False)
+    assert signed_in.status_code == 303
+    part = {"HX-Request": "true"}
+    running = api.client.get("/console/rules/backtests/B-poll", headers=part)
+    assert running.status_code == 200
+    assert 'hx-trigger="every 1s"' in running.text and 'value="3"' in running.text
+    assert "HX-Refresh" not in running.headers
+    figures = {"firms": 10, "warnings": {}, "grades": {}, "changed_total": 0, "changed": []}
+    await store.put_backtest({**job, "status": "done", "done": 10, "figures": figures})
+    done = api.client.get("/console/rules/backtests/B-poll", headers=part)
+    assert done.headers["HX-Refresh"] == "true" and "hx-trigger" not in done.text
+    page = api.client.get("/console/rules/backtests/B-poll")
+    assert page.status_code == 200 and 'data-status="done"' in page.text
