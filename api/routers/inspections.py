@@ -305,7 +305,7 @@ async def enter_result(
     plan = await _visible_plan(store, caller, plan_id)
     target = next((t for t in plan["targets"] if t["uscc"] == uscc), None)
     if target is None:
-        raise ApiError(404, f"{uscc} is not a target of plan {plan_id}")
+        raise ApiError(404, f"{uscc} is not a target of plan {clip(plan_id)!r}")
     at = datetime.now(UTC).isoformat()
     record = {**body.model_dump(), "at": at, "by": caller.account_id or "admin"}
     audit = {

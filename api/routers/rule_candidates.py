@@ -14,8 +14,8 @@ from api import backtests
 from api.auth import Admin, Caller, Member, Regulator
 from api.body_limit import LARGE_BODY
 from api.deps import StoreDep
-from api.errors import ApiError
-from api.routers.rules import audit_record, publish, ruleset_view
+from api.errors import ApiError, clip
+from api.routers.rules import audit_record, checked_ruleset, publish, ruleset_view
 from api.schemas import RulesDocument, RuleSetView
 from api.schemas_rules import (
     Backtest,
@@ -25,7 +25,7 @@ from api.schemas_rules import (
     RulesAuditRecord,
     RuleSetVersion,
 )
-from rules.ruleset import RuleSet, RulesFileError, default_ruleset
+from rules.ruleset import RuleSet, default_ruleset
 from streams.store.ports import ApiStore
 
 router = APIRouter(tags=["rules"])
@@ -45,7 +45,7 @@ def _audit(caller: Caller, action: str, version: str, **more: str) -> dict[str, 
 async def _candidate(store: ApiStore, candidate_id: str) -> dict[str, Any]:
     found = await store.get_candidate(candidate_id)
     if found is None:
-        raise ApiError(404, f"no candidate rule set {candidate_id}")
+        raise ApiError(404, f"no candidate rule set {clip(candidate_id)!r}")
     return found
 
 
@@ -53,16 +53,9 @@ def _summary(candidate: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in candidate.items() if k != "body"}
 
 
-def _checked(document: RulesDocument, source: str) -> RuleSet:
-    try:
-        return RuleSet(document.version, document.rules, source, document.grading)
-    except RulesFileError as exc:
-        raise ApiError(422, str(exc), code="invalid_rules") from None
-
-
 async def upload(document: RulesDocument, store: ApiStore, caller: Caller) -> dict[str, Any]:
     """Check and store a candidate (the console's upload calls this too)."""
-    ruleset = _checked(document, "candidate")
+    ruleset = checked_ruleset(document, "candidate")
     candidate_id = f"C{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(5)}"
     candidate = {
         "candidate_id": candidate_id,
@@ -161,7 +154,7 @@ async def get_backtest(store: StoreDep, caller: Regulator, job_id: str = JobId) 
     would change."""
     found = await store.get_backtest(job_id)
     if found is None:
-        raise ApiError(404, f"no backtest {job_id}")
+        raise ApiError(404, f"no backtest {clip(job_id)!r}")
     caller.saw(1)
     return found
 

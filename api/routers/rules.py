@@ -47,12 +47,17 @@ async def put_rules(document: RulesDocument, store: StoreDep, caller: Admin) -> 
     """Publish a rule set (the rules-file structure as JSON). Running workers switch to
     it at their next batch; nothing changes if it is invalid. It is recorded in
     `GET /rules/history`; to backtest one first, upload it to `/rules/candidates`."""
-    try:
-        ruleset = RuleSet(document.version, document.rules, "api", document.grading)
-    except RulesFileError as exc:
-        raise ApiError(422, str(exc), code="invalid_rules") from None
+    ruleset = checked_ruleset(document, "api")
     await publish(store, caller, ruleset, None)
     return ruleset_view(ruleset, True)
+
+
+def checked_ruleset(document: RulesDocument, source: str) -> RuleSet:
+    """The rule set of a rules document, or the 422 naming the offending key."""
+    try:
+        return RuleSet(document.version, document.rules, source, document.grading)
+    except RulesFileError as exc:
+        raise ApiError(422, str(exc), code="invalid_rules") from None
 
 
 def audit_record(caller: Caller, action: str, version: str) -> dict[str, Any]:
