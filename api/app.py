@@ -27,6 +27,7 @@ from api.routers import (
     outputs,
     overrides,
     public,
+    rule_candidates,
     rules,
     subscriptions,
     warnings_handling,
@@ -96,6 +97,7 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
         inspections,
         public,
         rules,
+        rule_candidates,
         model,
         admin,
     ):

@@ -78,11 +78,27 @@ class PlanRequest(BaseModel):
         return inspectors
 
 
+class ResultEntry(BaseModel):
+    """A target's result as the inspectors report it."""
+
+    result: Literal["passed", "issues_found", "unreachable"]
+    findings: list[Annotated[str, Field(min_length=1, max_length=1000)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+
 class GradeCounts(BaseModel):
     population: int
     exempt: int
     eligible: int
     drawn: int
+
+
+class PlanPreview(BaseModel):
+    districts: list[str] = Field(description="the population's district prefixes")
+    draw_day: str
+    population_size: int
+    counts: dict[Grade, GradeCounts] = Field(description="what a draw would count per grade")
 
 
 class AssignedInspector(BaseModel):
@@ -99,6 +115,10 @@ class PlanTarget(BaseModel):
     inspectors: list[AssignedInspector]
     result: Result = "pending"
     result_at: str | None = None
+    result_by: str | None = Field(
+        None, description="the account that entered it (none: an inspection.completed event)"
+    )
+    findings: list[str] = Field(default_factory=list)
 
 
 class Progress(BaseModel):

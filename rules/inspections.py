@@ -207,6 +207,28 @@ def _assign(
     return chosen
 
 
+def preview(population: Sequence[Mapping[str, Any]], params: Params) -> dict[str, dict[str, int]]:
+    """Per grade, what a draw of `population` would count (population, exempt,
+    eligible, drawn), without drawing: the counts do not depend on the seed.
+
+    >>> pop = [{"uscc": f"U{i}", "grade": "C", "exempt": "tag" if i < 2 else None}
+    ...        for i in range(10)]
+    >>> preview(pop, Params(ratios={"C": 0.2}))["C"]
+    {'population': 10, 'exempt': 2, 'eligible': 8, 'drawn': 2}
+    """
+    found = {}
+    for grade in GRADES:
+        of_grade = [m for m in population if m["grade"] == grade]
+        eligible = sum(1 for m in of_grade if not m["exempt"])
+        found[grade] = {
+            "population": len(of_grade),
+            "exempt": len(of_grade) - eligible,
+            "eligible": eligible,
+            "drawn": quota(params.ratios.get(grade, 0.0), eligible),
+        }
+    return found
+
+
 def draw(population: Sequence[Mapping[str, Any]], params: Params, seed: str) -> dict[str, Any]:
     """The plan: targets (D first, then by USCC) with their inspectors' ids, the targets
     no inspector may visit (`unassigned`), counts per grade and the snapshot's digest.

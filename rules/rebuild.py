@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from rules.catalogue import NOTHING_RELATED, Related
-from rules.engine import catch_up, process_event, recheck
+from rules.engine import Outcome, catch_up, process_event, recheck
 from rules.folding import apply_event
-from rules.records import Snapshot
+from rules.records import Snapshot, WarningRecord
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
 from rules.timeline import JournalEntry
@@ -27,11 +27,13 @@ def replay(
     related: Callable[[EnterpriseState], Related] | Related = NOTHING_RELATED,
     ruleset: RuleSet | None = None,
     override: dict[str, Any] | None = None,
+    raised: list[WarningRecord] | None = None,
 ) -> tuple[EnterpriseState, list[Snapshot]]:
     """Rebuild an enterprise from its journal: the state with every event up to
     `until` (UTC ISO; default all), and the snapshots from `since` on (default: from
     the first event). Events before `since` are folded without evaluating; from
-    `since`, it evaluates at each event time and at each recheck due by `until`.
+    `since`, it evaluates at each event time and at each recheck due by `until`. The
+    warnings raised on the way (status open) are appended to `raised` if given.
 
     >>> j = [["2026-03-01T02:00:00+00:00", "court.dishonest_listed", "e1", {"case_no": "C1"}]]
     >>> state, snaps = replay("91440300708461136T", j)
@@ -52,23 +54,34 @@ def replay(
         if pending is not None and state.clock is not None:
             # the stretch starts at `since` itself (a related party changed then)
             start = datetime.fromisoformat(pending)
-            snaps += recheck(state, at=start, now=start, related=related, ruleset=ruleset).snapshots
+            snaps += _kept(
+                recheck(state, at=start, now=start, related=related, ruleset=ruleset), raised
+            )
         pending = None
         out = process_event(
             state, etype=etype, payload=payload, event_id=event_id, occurred_at=moment,
             now=moment, related=related, ruleset=ruleset,
         )  # fmt: skip
-        snaps += out.snapshots
+        snaps += _kept(out, raised)
     if pending is not None and state.clock is not None:  # nothing at or after `since`
         start = datetime.fromisoformat(pending)
-        snaps += recheck(state, at=start, now=start, related=related, ruleset=ruleset).snapshots
+        snaps += _kept(
+            recheck(state, at=start, now=start, related=related, ruleset=ruleset), raised
+        )
     if until is not None and state.clock is not None:
         out = catch_up(
             state, _after(until), now=datetime.fromisoformat(until), related=related,
             ruleset=ruleset,
         )  # fmt: skip
-        snaps += out.snapshots
+        snaps += _kept(out, raised)
     return state, snaps
+
+
+def _kept(out: Outcome, raised: list[WarningRecord] | None) -> list[Snapshot]:
+    """The outcome's snapshots; its newly raised warnings go to `raised`, if given."""
+    if raised is not None:
+        raised += [w for w in out.warnings if w["status"] == "open"]
+    return out.snapshots
 
 
 def _order(entry: JournalEntry) -> tuple[str, str]:

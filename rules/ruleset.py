@@ -169,22 +169,36 @@ def load_rules_file(path: Path) -> RuleSet:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise RulesFileError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    return parse_rules(text, str(path), json_format=path.suffix == ".json")
+
+
+def parse_rules(text: str, source: str, json_format: bool = False) -> RuleSet:
+    """Check a rules file's text (TOML, or JSON with `json_format`); `source` names it
+    in errors and on the rule set.
+
+    >>> parse_rules('version = "t2"\\n[rules.address_cluster]\\nenabled = false', "up").version
+    't2'
+    >>> parse_rules('{"version": "t3", "colour": 1}', "up", json_format=True)
+    Traceback (most recent call last):
+    ...
+    rules.ruleset.RulesFileError: up: unknown top-level keys ['colour']
+    """
     try:
-        body = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        body = json.loads(text) if json_format else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        kind = "JSON" if path.suffix == ".json" else "TOML"
-        raise RulesFileError(f"{path}: not valid {kind}: {exc}") from exc
+        kind = "JSON" if json_format else "TOML"
+        raise RulesFileError(f"{source}: not valid {kind}: {exc}") from exc
     if not isinstance(body, dict):
-        raise RulesFileError(f"{path}: the top level must be a table")
+        raise RulesFileError(f"{source}: the top level must be a table")
     unknown = set(body) - {"version", "rules", "grading"}
     if unknown:
-        raise RulesFileError(f"{path}: unknown top-level keys {sorted(unknown)}")
+        raise RulesFileError(f"{source}: unknown top-level keys {sorted(unknown)}")
     try:
         return RuleSet(
-            body.get("version", ""), body.get("rules") or {}, str(path), body.get("grading") or {}
+            body.get("version", ""), body.get("rules") or {}, source, body.get("grading") or {}
         )
     except RulesFileError as exc:
-        raise RulesFileError(f"{path}: {exc}") from None
+        raise RulesFileError(f"{source}: {exc}") from None
 
 
 def _validate(version: Any, overrides: Any) -> None:

@@ -134,6 +134,11 @@ class ApiSettings(BaseSettings):
     handling_due_days_red: float = Field(default=1, gt=0)
     handling_due_days_orange: float = Field(default=3, gt=0)
     handling_due_days_yellow: float = Field(default=7, gt=0)
+    #: a backtest of a candidate rule set replays at most this many enterprises'
+    #: journals (the directory's first, in its order); the result says when it stopped
+    backtest_max_firms: int = Field(default=100_000, ge=1)
+    #: enterprises read and replayed per step (progress is written after each)
+    backtest_chunk: int = Field(default=200, ge=1)
 
     @field_validator("webhook_allow", mode="before")
     @classmethod

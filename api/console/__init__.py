@@ -12,11 +12,13 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.console import (
+    views_admin,
     views_firms,
     views_handling,
-    views_more,
+    views_inspections,
     views_pages,
     views_public,
+    views_rules,
     views_session,
 )
 from api.console.render import HERE, Page, render
@@ -37,7 +39,9 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
         views_handling,
         views_pages,
         views_firms,
-        views_more,
+        views_rules,
+        views_inspections,
+        views_admin,
         views_public,
     ):
         app.include_router(module.router, include_in_schema=False)

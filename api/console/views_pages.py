@@ -1,21 +1,16 @@
-"""The overview, the warning workbench (list, live feed, a warning, its actions) and
-the admin page."""
+"""The overview and the warning workbench (list, live feed, a warning, its actions)."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import Response
 
-from api.auth import MEMBER_ROLES, Caller
 from api.console.overview import GRADES, SEVERITIES, overview
-from api.console.render import GRADE_COLOURS, Page, render
+from api.console.render import GRADE_COLOURS, render
 from api.console.views_session import guard
-from api.errors import invalid_request
-from api.routers import admin, outputs, subscriptions
-from api.schemas_admin import AccountRequest
+from api.routers import outputs, subscriptions
 from rules.catalogue import REGISTRY
 
 router = APIRouter(prefix="/console")
@@ -133,58 +128,3 @@ async def live(
     return await subscriptions.stream(
         request, caller, fields, None, "now" if last is None else None, last
     )
-
-
-@router.get("/admin")
-async def admin_page(request: Request, cursor: str | None = Query(None, max_length=44)) -> Response:
-    page, caller = await guard(request, "admin", "admin")
-    return await _admin(request, page, caller, cursor)
-
-
-async def _admin(
-    request: Request, page: Page, caller: Caller, cursor: str | None, new_key: str | None = None
-) -> Response:
-    store = request.app.state.store
-    accounts = await admin.list_accounts(store, caller)
-    keys = await admin.list_keys(store, caller, None)
-    log = await admin.access_log(request, store, caller, None, None, None, None, None, 50, cursor)
-    page.values = {"accounts": accounts, "keys": keys, "log": log, "new_key": new_key}
-    page.values |= {"roles": MEMBER_ROLES}
-    return render(page, "admin.html")
-
-
-async def _form(request: Request) -> tuple[dict[str, str], str | None]:
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    return form, form.pop("csrf_token", None)
-
-
-@router.post("/admin/accounts")
-async def create_account(request: Request) -> Response:
-    """Open an account (the API's operation, its checks and its 409)."""
-    form, token = await _form(request)
-    _, caller = await guard(request, "admin", "admin", form_token=token)
-    try:
-        body = AccountRequest(**{k: v for k, v in form.items() if v})  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise invalid_request(exc.errors()) from exc
-    await admin.create_account(body, request.app.state.store, caller)
-    return RedirectResponse("/console/admin", status_code=303)
-
-
-@router.post("/admin/accounts/{account_id}/keys")
-async def create_key(request: Request, account_id: str) -> Response:
-    """A new key for the account, shown on this page once (never stored in clear)."""
-    form, token = await _form(request)
-    page, caller = await guard(request, "admin", "admin", form_token=token)
-    label = form.get("label") or None
-    made = await admin.create_key(account_id, request.app.state.store, caller, label)
-    return await _admin(request, page, caller, None, new_key=str(made["key"]))
-
-
-@router.post("/admin/keys/{key_id}/revoke")
-async def revoke_key(request: Request, key_id: str) -> Response:
-    form = await request.form()
-    token = form.get("csrf_token")
-    _, caller = await guard(request, "admin", "admin", form_token=str(token) if token else None)
-    await admin.revoke_key(key_id, request.app.state.store, caller)
-    return RedirectResponse("/console/admin", status_code=303)

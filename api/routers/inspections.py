@@ -9,6 +9,7 @@ and reads each target's result from its state (`plan_results`, filled when an
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import UTC, date, datetime
 from typing import Any
@@ -18,20 +19,23 @@ from prometheus_client import Counter
 
 from api.auth import OPTIONAL_KEY, Admin, Anyone, Caller, Member
 from api.body_limit import LARGE_BODY
-from api.deps import ReadsDep, StoreDep
+from api.deps import ReadsDep, StoreDep, Uscc
 from api.errors import ApiError, clip
 from api.schemas_inspections import (
     BlindSpots,
     Plan,
+    PlanPreview,
     PlanRequest,
     PlanSummary,
+    PlanTarget,
     PublicPlan,
+    ResultEntry,
     Verification,
 )
 from rules import inspections as ins
 from rules.calendar import CHINA, add_months
 from rules.grading import GRADES
-from streams.store.ports import ApiOwns, ApiReads
+from streams.store.ports import ApiOwns, ApiReads, ApiStore
 
 router = APIRouter(tags=["inspections"])
 PLANS = Counter("creditwatch_inspection_plans_total", "Inspection plans drawn")
@@ -70,12 +74,27 @@ async def _visible_plan(store: ApiOwns, caller: Caller, plan_id: str) -> dict[st
     return plan_
 
 
-async def _results(store: ApiReads, plan: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """USCC -> {result, at, event_id} of this plan's targets, from their states (one
-    round trip)."""
-    states = await store.get_enterprises([t["uscc"] for t in plan["targets"]])
-    found = {u: s.plan_results.get(plan["plan_id"]) for u, s in states.items()}
-    return {u: r for u, r in found.items() if r}
+async def _results(store: ApiReads, plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """USCC -> {result, at, ...} of this plan's targets: from their states (an
+    `inspection.completed` event with the plan's id) or as entered through the API,
+    the later of the two."""
+    states, entered = await asyncio.gather(
+        store.get_enterprises([t["uscc"] for t in plan["targets"]]),
+        store.entered_results(plan["plan_id"]),
+    )
+    found: dict[str, dict[str, Any]] = dict(entered)
+    for uscc, state in states.items():
+        event = state.plan_results.get(plan["plan_id"])
+        if event and _instant(event["at"]) >= _instant(found.get(uscc, {}).get("at")):
+            found[uscc] = event
+    return found
+
+
+def _instant(at: str | None) -> float:
+    if not at:
+        return float("-inf")
+    moment = datetime.fromisoformat(at)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _summary(plan: dict[str, Any]) -> dict[str, Any]:
@@ -85,12 +104,14 @@ def _summary(plan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _with_results(plan: dict[str, Any], results: dict[str, dict[str, str]]) -> dict[str, Any]:
+def _with_results(plan: dict[str, Any], results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     targets = [
         {
             **t,
             "result": results.get(t["uscc"], {}).get("result", "pending"),
             "result_at": results.get(t["uscc"], {}).get("at"),
+            "result_by": results.get(t["uscc"], {}).get("by"),
+            "findings": results.get(t["uscc"], {}).get("findings") or [],
         }
         for t in plan["targets"]
     ]
@@ -100,6 +121,51 @@ def _with_results(plan: dict[str, Any], results: dict[str, dict[str, str]]) -> d
         "targets_count": len(targets),
         "targets": targets,
         "progress": ins.progress(done),
+    }
+
+
+async def _population(
+    store: ApiStore, caller: Caller, body: PlanRequest
+) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]], list[dict[str, Any]], date]:
+    """A draw's recorded parameters, the directory entries its filters admit, and its
+    population snapshot as of today (Beijing)."""
+    districts = ins.narrow(body.population.districts, caller.district)
+    if districts is None:
+        raise ApiError(403, f"the districts asked for are outside your scope {caller.district}")
+    parameters: dict[str, Any] = {
+        "population": {**body.population.model_dump(), "districts": districts},
+        "ratios": {**ins.DEFAULT_RATIOS, **body.ratios},
+        "exemptions": {
+            "tags": sorted(set(body.exemptions.tags)),
+            "grace_days": body.exemptions.grace_days,
+        },
+        "inspectors": [i.model_dump() for i in body.inspectors],
+        "inspectors_per_target": body.inspectors_per_target,
+        "conflict": body.conflict,
+    }
+    params, filters = _params(parameters), _filters(parameters["population"])
+    draw_day = datetime.now(CHINA).date()
+    entries = [(u, e) async for u, e in store.iter_directory() if filters.admits(e)]
+    return parameters, entries, ins.snapshot(entries, filters, params, draw_day), draw_day
+
+
+@router.post(
+    "/inspections/plans/preview",
+    response_model=PlanPreview,
+    responses={403: {"description": "the districts asked for are outside the caller's scope"}},
+    openapi_extra=LARGE_BODY,
+)
+async def preview_plan(body: PlanRequest, store: StoreDep, caller: Member) -> Any:
+    """What a draw with these filters and ratios would count per grade (population,
+    exempt, eligible, drawn), before drawing: nothing is recorded, and no inspector
+    pool is needed."""
+    parameters, _, population, draw_day = await _population(store, caller, body)
+    caller.saw(len(population))
+    return {
+        "districts": parameters["population"]["districts"],
+        "draw_day": draw_day.isoformat(),
+        "population_size": len(population),
+        "counts": ins.preview(population, _params(parameters)),
     }
 
 
@@ -120,25 +186,9 @@ async def draw_plan(body: PlanRequest, store: StoreDep, caller: Member) -> Any:
     draw is audited. A district-scoped caller draws from its district only."""
     if not body.inspectors:
         raise ApiError(422, "the inspector pool is empty", code="empty_pool")
-    districts = ins.narrow(body.population.districts, caller.district)
-    if districts is None:
-        raise ApiError(403, f"the districts asked for are outside your scope {caller.district}")
-    parameters: dict[str, Any] = {
-        "population": {**body.population.model_dump(), "districts": districts},
-        "ratios": {**ins.DEFAULT_RATIOS, **body.ratios},
-        "exemptions": {
-            "tags": sorted(set(body.exemptions.tags)),
-            "grace_days": body.exemptions.grace_days,
-        },
-        "inspectors": [i.model_dump() for i in body.inspectors],
-        "inspectors_per_target": body.inspectors_per_target,
-        "conflict": body.conflict,
-    }
-    params, filters = _params(parameters), _filters(parameters["population"])
+    parameters, entries, population, draw_day = await _population(store, caller, body)
+    params, districts = _params(parameters), parameters["population"]["districts"]
     now = datetime.now(UTC)
-    draw_day = now.astimezone(CHINA).date()
-    entries = [(u, e) async for u, e in store.iter_directory() if filters.admits(e)]
-    population = ins.snapshot(entries, filters, params, draw_day)
     seed = body.seed or secrets.token_hex(16)
     drawn = ins.draw(population, params, seed)
     names = {u: e.get("name") for u, e in entries}
@@ -241,18 +291,51 @@ async def verify_plan(store: StoreDep, caller: Member, plan_id: str = PlanId) ->
     }
 
 
+@router.put(
+    "/inspections/plans/{plan_id}/targets/{uscc}/result",
+    response_model=PlanTarget,
+    responses={404: {"description": "no such plan within the scope, or not its target"}},
+)
+async def enter_result(
+    body: ResultEntry, store: StoreDep, caller: Member, uscc: Uscc, plan_id: str = PlanId
+) -> Any:
+    """Enter a target's result (a later entry replaces it; each is audited). It shows
+    on the plan and its public summary; an `inspection.completed` event for the plan
+    from the inspection system, if later, takes its place."""
+    plan = await _visible_plan(store, caller, plan_id)
+    target = next((t for t in plan["targets"] if t["uscc"] == uscc), None)
+    if target is None:
+        raise ApiError(404, f"{uscc} is not a target of plan {clip(plan_id)!r}")
+    at = datetime.now(UTC).isoformat()
+    record = {**body.model_dump(), "at": at, "by": caller.account_id or "admin"}
+    audit = {
+        "action": "result",
+        "plan_id": plan_id,
+        "uscc": uscc,
+        "result": body.result,
+        "by": record["by"],
+        "role": caller.role,
+        "at": at,
+    }
+    await store.enter_result(plan_id, uscc, record, audit)
+    caller.saw(1)
+    found = _with_results({**plan, "targets": [target]}, await _results(store, plan))
+    return found["targets"][0]
+
+
 @router.get("/inspections/audit", response_model=list[dict[str, Any]])
 async def inspection_audit(
     store: StoreDep, caller: Admin, limit: int = Query(100, ge=1, le=1000)
 ) -> Any:
-    """Every draw, newest first: who, when, plan, seed, counts, population digest."""
+    """Every draw (who, when, plan, seed, counts, population digest) and every result
+    entered (who, when, plan, target, result), newest first."""
     records = await store.inspection_audit_records(limit)
     caller.saw(len(records))
     return records
 
 
 # --- 一公开: what the public sees: no inspectors, no personal data ----------------------
-def _public(plan: dict[str, Any], results: dict[str, dict[str, str]] | None) -> dict[str, Any]:
+def _public(plan: dict[str, Any], results: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
     view: dict[str, Any] = {
         "plan_id": plan["plan_id"],
         "name": plan["name"],

@@ -18,7 +18,8 @@ from typing import Any
 
 from streams.stack.processes import free_port
 
-#: (file name, path, what it shows); `{uscc}` and `{warning}` are filled from the demo
+#: (file name, path, what it shows); `{uscc}`, `{warning}`, `{plan}`, `{candidate}` and
+#: `{backtest}` are filled from the demo
 SCREENS = (
     ("login", "/console/login", "sign-in with an API key"),
     ("overview", "/console/", "总览: grades, warnings per day and rule, open warnings, pipeline"),
@@ -28,7 +29,10 @@ SCREENS = (
     ("directory", "/console/enterprises?grade=C", "企业: the directory, filtered, with CSV export"),
     ("profile", "/console/enterprises/{uscc}", "a profile: grade, history, handling"),
     ("inspections", "/console/inspections", "双随机: inspection plans and blind spots"),
+    ("plan", "/console/inspections/plans/{plan}", "a plan: targets, inspectors, results"),
     ("rules", "/console/rules", "规则: the rule set in force, false alarms per rule"),
+    ("candidate", "/console/rules/candidates/{candidate}", "a candidate rule set"),
+    ("backtest", "/console/rules/backtests/{backtest}", "a candidate's backtest"),
     ("admin", "/console/admin", "Admin: accounts, keys, the access log"),
     ("public", "/console/public?uscc={uscc}", "公示: the public disclosure page"),
     ("overview-en", "/console/?lang=en", "the overview in English (the switch top right)"),
@@ -49,6 +53,38 @@ _DEMO_PLAN = {
     ],
     "seed": "demo",
 }
+#: a candidate rule set, stricter about repeated penalties and crowded addresses
+_DEMO_CANDIDATE = {
+    "version": "2026.2-draft",
+    "rules": {
+        "penalty_frequency": {"threshold": 2},
+        "address_cluster": {"active_threshold": 4},
+    },
+}
+
+
+def _rules_and_plan(api: Any) -> dict[str, str]:
+    """An inspection plan with a result entered, and a candidate rule set backtested:
+    their ids, for the screens that show them."""
+    plan = api.post("/inspections/plans", json=_DEMO_PLAN)
+    plan.raise_for_status()
+    plan_id, targets = plan.json()["plan_id"], plan.json()["targets"]
+    for target, result in zip(targets, ("passed", "issues_found"), strict=False):
+        entry = {"result": result, "findings": [] if result == "passed" else ["台账不全"]}
+        path = f"/inspections/plans/{plan_id}/targets/{target['uscc']}/result"
+        api.put(path, json=entry).raise_for_status()
+    candidate = api.post("/rules/candidates", json=_DEMO_CANDIDATE)
+    candidate.raise_for_status()
+    candidate_id = candidate.json()["candidate_id"]
+    job = api.post(f"/rules/candidates/{candidate_id}/backtests", json={})
+    job.raise_for_status()
+    job_id = job.json()["job_id"]
+    _wait(
+        lambda: api.get(f"/rules/backtests/{job_id}").json()["status"] != "running",
+        300,
+        "the backtest",
+    )
+    return {"plan": plan_id, "candidate": candidate_id, "backtest": job_id}
 
 
 def add_commands(sub: Any) -> None:
@@ -140,7 +176,7 @@ def screenshots(args: argparse.Namespace) -> int:
                 account |= {"department": "samr", "role": "department", "district": "440305"}
                 api.post("/admin/accounts", json=account)
                 api.post("/admin/accounts/nanshan-samr/keys", params={"label": "console"})
-                api.post("/inspections/plans", json=_DEMO_PLAN).raise_for_status()
+                ids = _rules_and_plan(api)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=args.chromium)
                 # a browser set to Chinese, as the regulators' are (the browser tests' too)
@@ -153,7 +189,7 @@ def screenshots(args: argparse.Namespace) -> int:
                 page.get_by_role("button", name="登录").click()
                 page.wait_for_url("**/console/")
                 for name, path, _ in SCREENS[1:]:
-                    page.goto(path.format(uscc=uscc, warning=warning))
+                    page.goto(path.format(uscc=uscc, warning=warning, **ids))
                     page.wait_for_timeout(1500)  # charts drawn, the live feed connected
                     page.screenshot(path=str(args.out / f"{name}.png"), full_page=True)
                     print(f"{args.out / name}.png", flush=True)

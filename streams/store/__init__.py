@@ -21,6 +21,9 @@ Cluster slot):
   cw:overrides         USCC -> a regulator's grade override in force (JSON)
   cw:override-audit    every override set or lifted: who, what, why, when
   cw:ruleset           the rule set published to the workers {version, body}
+  cw:ruleset-candidates, :ruleset-backtests, :ruleset-history, cw:rules-audit
+                       candidate rule sets, their backtests over the journals, every
+                       rule set published and the audit (streams/store/rulesets.py)
   cw:learning          the labels log: each commit's labels and sampled features for the
                        trainer (an outbox stream too: relayed to the labels topic)
   cw:model             the model snapshot published {version, body (pickle), meta (JSON)}
@@ -61,6 +64,7 @@ from streams.store.live import LiveStore
 from streams.store.models import ModelStore
 from streams.store.outbox import OUTBOX_GROUP, OutboxStore
 from streams.store.reads import ReadStore
+from streams.store.rulesets import RulesetStore
 from streams.store.state_io import Commit, LinkUpdate, Loaded, WorkerStore
 from streams.store.webhooks import WebhookStore
 
@@ -87,6 +91,7 @@ class Store(
     InspectionStore,
     LiveStore,
     HandlingStore,
+    RulesetStore,
 ):
     @classmethod
     def from_settings(cls, settings: StoreSettings) -> Store:

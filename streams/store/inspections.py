@@ -6,8 +6,10 @@ Keys:
   {prefix}:inspection-plans:by-time       plan_ids by drawn_at (epoch seconds)
   {prefix}:inspection-plan:ID:population  the population snapshot (zlib'd JSON): with
                                           the parameters and the seed, enough to redraw
-  {prefix}:inspection-audit               every draw: who, when, plan_id, seed, counts,
-                                          population digest
+  {prefix}:inspection-plan:ID:results     USCC -> the result entered for a target (JSON:
+                                          result, findings, by, at)
+  {prefix}:inspection-audit               every draw (who, when, plan_id, seed, counts,
+                                          population digest) and every result entered
 """
 
 from __future__ import annotations
@@ -71,3 +73,18 @@ class InspectionStore(StoreBase):
         """The latest audit records of draws, newest first."""
         entries: Any = await self.redis.xrevrange(self.inspection_audit, count=limit)
         return [json.loads(fields[b"data"]) for _id, fields in entries]
+
+    async def enter_result(
+        self, plan_id: str, uscc: str, record: dict[str, Any], audit: dict[str, Any]
+    ) -> None:
+        """Record a target's result as entered (a later entry replaces it) with its
+        audit record, in one transaction."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(f"{self.prefix}:inspection-plan:{plan_id}:results", uscc, dumps(record))
+        pipe.xadd(self.inspection_audit, {"data": dumps(audit)}, maxlen=self.maxlen)
+        await pipe.execute()
+
+    async def entered_results(self, plan_id: str) -> dict[str, dict[str, Any]]:
+        """USCC -> the result entered for that target of the plan."""
+        found: Any = await self.redis.hgetall(f"{self.prefix}:inspection-plan:{plan_id}:results")
+        return {k.decode(): json.loads(v) for k, v in found.items()}

@@ -242,3 +242,48 @@ def test_blind_spots_refuse_dates_outside_the_calendar(api: ApiClient) -> None:
     for bad in ("2026-13-01", "0", "0001-01-01"):
         reply = api.client.get("/blind-spots", params={"as_of": bad})
         assert reply.status_code == 422, (bad, reply.text)
+
+
+async def test_counts_are_previewed_before_the_draw_and_results_are_entered(
+    store: Store, api: ApiClient, city: dict[str, Any]
+) -> None:
+    key = ApiClient.auth(api.account("department", department="tax"))
+    body = {"name": "预览", "ratios": {"A": 0.5, "C": 0.1}, "population": {"districts": [NANSHAN]}}
+    preview = api.client.post("/inspections/plans/preview", json=body, headers=key)
+    assert preview.status_code == 200, preview.text
+    counts = preview.json()["counts"]
+    assert preview.json()["population_size"] == 20  # Nanshan's half of the city
+    assert counts["A"] == {"population": 7, "exempt": 0, "eligible": 7, "drawn": 4}  # ceil(3.5)
+    assert counts["D"]["drawn"] == 5 and counts["C"]["drawn"] == 1
+    assert api.client.get("/inspections/plans", headers=key).json() == []  # nothing recorded
+    plan = draw(api, key["Authorization"].split()[1], seed="preview", **body)
+    assert {g: plan["counts"][g] for g in "ABCD"} == counts  # the draw counts as previewed
+
+    target = plan["targets"][0]["uscc"]
+    path = f"/inspections/plans/{plan['plan_id']}/targets/{target}/result"
+    entered = api.client.put(
+        path, json={"result": "issues_found", "findings": ["台账不全"]}, headers=key
+    )
+    assert entered.status_code == 200, entered.text
+    assert entered.json()["result"] == "issues_found"
+    assert entered.json()["result_by"].startswith("department-")
+    read = api.client.get(f"/inspections/plans/{plan['plan_id']}", headers=key).json()
+    assert read["progress"]["issues_found"] == 1
+    assert {t["uscc"]: t["findings"] for t in read["targets"]}[target] == ["台账不全"]
+    public = api.client.get(f"/public/inspections/plans/{plan['plan_id']}", headers=ANONYMOUS)
+    assert {t["uscc"]: t["result"] for t in public.json()["targets"]}[target] == "issues_found"
+    assert "台账不全" not in public.text  # findings are not published
+    audit = api.client.get("/inspections/audit").json()
+    assert audit[0]["action"] == "result" and audit[0]["uscc"] == target
+
+    # a later inspection.completed event from the inspection system takes its place
+    await replay(store, inspected(target, plan["plan_id"], "passed", day="2099-01-01"))
+    read = api.client.get(f"/inspections/plans/{plan['plan_id']}", headers=key).json()
+    assert {t["uscc"]: t["result"] for t in read["targets"]}[target] == "passed"
+
+    drawn = {t["uscc"] for t in plan["targets"]}
+    outsider = next(c for g in "ABCD" for c in city["firms"][g] if c not in drawn)
+    missing = f"/inspections/plans/{plan['plan_id']}/targets/{outsider}/result"
+    assert api.client.put(missing, json={"result": "passed"}, headers=key).status_code == 404
+    bad = api.client.put(path, json={"result": "excellent"}, headers=key)
+    assert bad.status_code == 422

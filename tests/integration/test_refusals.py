@@ -202,3 +202,18 @@ def test_lists_searches_batches_and_exports_leave_out_other_districts(city: City
     assert batch["missing"] == [city.there]
     text = get("/enterprises/export.csv", headers=department).content.decode("utf-8-sig")
     assert {r["uscc"] for r in csv.DictReader(io.StringIO(text))} == {city.here}
+
+
+def test_a_disabled_account_is_refused_at_once_and_its_refusals_spend_nothing(
+    city: City,
+) -> None:
+    """Disabled, its key is refused on the next request; enabled again, the key works
+    with the whole of its window: the refused requests were not counted."""
+    key = city.api.account("department", rate_limit=2)
+    headers = ApiClient.auth(key)
+    account_id = city.client.get("/me", headers=headers).json()["account_id"]  # 1 of 2
+    path = f"/admin/accounts/{account_id}"
+    assert city.client.patch(path, json={"disabled": True}).json()["disabled"] is True
+    assert [city.client.get("/me", headers=headers).status_code for _ in range(3)] == [401] * 3
+    assert city.client.patch(path, json={"disabled": False}).json()["disabled"] is False
+    assert [city.client.get("/me", headers=headers).status_code for _ in range(2)] == [200, 429]

@@ -1,0 +1,95 @@
+"""Candidate rule sets, their backtests, and the history of the rule sets published.
+The API writes them; the comparison itself is rules/backtest.py.
+
+Keys:
+  {prefix}:ruleset-candidates     candidate_id -> {candidate_id, version, body (the rule
+                                  set's JSON), uploaded_by, uploaded_at}
+  {prefix}:ruleset-backtests      job_id -> a backtest: candidate, status, progress and,
+                                  once done, its figures (JSON)
+  {prefix}:ruleset-history        every rule set published: version, by, at, candidate
+                                  (a stream, oldest first)
+  {prefix}:rules-audit            every upload, backtest and publication: who, what, when
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rules.jsoncodec import dumps
+from rules.ruleset import RuleSet
+from streams.store.base import StoreBase
+
+
+class RulesetStore(StoreBase):
+    @property
+    def ruleset_candidates(self) -> str:
+        return f"{self.prefix}:ruleset-candidates"
+
+    @property
+    def ruleset_backtests(self) -> str:
+        return f"{self.prefix}:ruleset-backtests"
+
+    @property
+    def ruleset_history(self) -> str:
+        return f"{self.prefix}:ruleset-history"
+
+    @property
+    def rules_audit(self) -> str:
+        return f"{self.prefix}:rules-audit"
+
+    async def put_candidate(self, candidate: dict[str, Any], audit: dict[str, Any]) -> None:
+        """Store a candidate (not in force) and its audit record together."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.ruleset_candidates, candidate["candidate_id"], dumps(candidate))
+        pipe.xadd(self.rules_audit, {"data": dumps(audit)}, maxlen=self.maxlen)
+        await pipe.execute()
+
+    async def get_candidate(self, candidate_id: str) -> dict[str, Any] | None:
+        raw = await self.redis.hget(self.ruleset_candidates, candidate_id)
+        return json.loads(raw) if raw else None
+
+    async def list_candidates(self) -> list[dict[str, Any]]:
+        """Every candidate, newest first."""
+        found: Any = await self.redis.hvals(self.ruleset_candidates)
+        return sorted((json.loads(v) for v in found), key=lambda c: c["uploaded_at"])[::-1]
+
+    async def publish_ruleset(
+        self, ruleset: RuleSet, entry: dict[str, Any], audit: dict[str, Any]
+    ) -> None:
+        """Put a rule set in force (running workers pick it up at their next batch),
+        with its history entry and audit record, in one transaction."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.ruleset_key, mapping={"version": ruleset.version, "body": ruleset.to_json()})
+        pipe.xadd(self.ruleset_history, {"data": dumps(entry)}, maxlen=self.maxlen)
+        pipe.xadd(self.rules_audit, {"data": dumps(audit)}, maxlen=self.maxlen)
+        await pipe.execute()
+
+    async def mark_published(self, candidate_id: str, at: str) -> None:
+        """Note on a candidate when it was put in force."""
+        candidate = await self.get_candidate(candidate_id)
+        if candidate is not None:
+            candidate["published_at"] = at
+            await self.redis.hset(self.ruleset_candidates, candidate_id, dumps(candidate))
+
+    async def ruleset_versions(self, limit: int) -> list[dict[str, Any]]:
+        """The rule sets published, newest first."""
+        entries: Any = await self.redis.xrevrange(self.ruleset_history, count=limit)
+        return [json.loads(fields[b"data"]) for _id, fields in entries]
+
+    async def rules_audit_records(self, limit: int) -> list[dict[str, Any]]:
+        entries: Any = await self.redis.xrevrange(self.rules_audit, count=limit)
+        return [json.loads(fields[b"data"]) for _id, fields in entries]
+
+    async def put_backtest(self, job: dict[str, Any], audit: dict[str, Any] | None = None) -> None:
+        """Write a backtest's record (its progress, then its figures); with `audit`, the
+        audit record of starting it too."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.ruleset_backtests, job["job_id"], dumps(job))
+        if audit is not None:
+            pipe.xadd(self.rules_audit, {"data": dumps(audit)}, maxlen=self.maxlen)
+        await pipe.execute()
+
+    async def get_backtest(self, job_id: str) -> dict[str, Any] | None:
+        raw = await self.redis.hget(self.ruleset_backtests, job_id)
+        return json.loads(raw) if raw else None

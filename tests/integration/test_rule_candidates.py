@@ -1,0 +1,166 @@
+"""Candidate rule sets through the real app, pipeline and Redis: upload (checked, not
+in force), a backtest over the stored journals with its figures, publication, the
+history of versions and the audit."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from agents.pipeline import Pipeline
+from agents.replay import Replayer
+from rules.ruleset import RuleSet
+from streams.store import Store
+from tests import factories as f
+from tests.integration.conftest import ADMIN_KEY, ApiClient
+
+pytestmark = pytest.mark.integration
+IN_FORCE = RuleSet("test-in-force", {"annual_report_missing": {"enabled": False}})
+#: the candidate: a listed dishonest enterprise is no longer a warning or a deduction
+CANDIDATE = {
+    "version": "test-candidate",
+    "rules": {
+        "annual_report_missing": {"enabled": False},
+        "dishonest_enterprise": {"enabled": False},
+    },
+}
+
+
+@pytest.fixture
+async def firms(store: Store) -> dict[str, str]:
+    """Three firms: one listed as a dishonest debtor (D in force), two plain ones."""
+    await store.put_ruleset(IN_FORCE)
+    listed, plain, other = f.uscc(), f.uscc(), f.uscc()
+    events = [f.registered(c) for c in (listed, plain, other)] + [f.dishonest_listed(listed)]
+    stats = await Replayer(Pipeline(store, "fanout"), batch_size=50).run(
+        f.encode(e) for e in events
+    )
+    assert stats.dead_letters == 0
+    grades = await store.directory_entries([listed, plain, other])
+    assert grades[listed]["grade"] == "D"
+    return {"listed": listed, "plain": plain, "other": other}
+
+
+def finished(api: ApiClient, job_id: str, headers: dict[str, str] | None = None) -> Any:
+    """The backtest once it is no longer running (polled; the job runs in the app)."""
+    deadline = time.monotonic() + 60
+    while True:
+        reply = api.client.get(f"/rules/backtests/{job_id}", headers=headers or {})
+        assert reply.status_code == 200, reply.text
+        if reply.json()["status"] != "running":
+            return reply.json()
+        assert time.monotonic() < deadline, reply.json()
+        time.sleep(0.1)
+
+
+def test_a_candidate_is_backtested_over_the_history_then_published(
+    api: ApiClient, firms: dict[str, str]
+) -> None:
+    uploaded = api.client.post("/rules/candidates", json=CANDIDATE)
+    assert uploaded.status_code == 201, uploaded.text
+    candidate = uploaded.json()
+    assert candidate["version"] == "test-candidate" and candidate["published_at"] is None
+    rules = {r["rule_id"]: r for r in candidate["ruleset"]["rules"]}
+    assert rules["dishonest_enterprise"]["enabled"] is False
+    # stored, not in force
+    assert api.client.get("/rules").json()["version"] == "test-in-force"
+    listed = api.client.get("/rules/candidates").json()
+    assert [c["candidate_id"] for c in listed] == [candidate["candidate_id"]]
+
+    regulator = ApiClient.auth(api.account("regulator"))
+    started = api.client.post(
+        f"/rules/candidates/{candidate['candidate_id']}/backtests", json={}, headers=regulator
+    )
+    assert started.status_code == 202, started.text
+    assert started.json()["in_force_version"] == "test-in-force"
+    job = finished(api, started.json()["job_id"], regulator)
+    assert job["status"] == "done", job
+    assert job["done"] == job["total"] == 3
+    figures = job["figures"]
+    assert figures["firms"] == 3
+    assert figures["warnings"]["dishonest_enterprise"] == {"in_force": 1, "candidate": 0}
+    assert figures["grades"]["D"] == {"in_force": 1, "candidate": 0}
+    assert [c["uscc"] for c in figures["changed"]] == [firms["listed"]]
+    assert figures["changed"][0]["in_force"] == "D"
+    assert figures["changed"][0]["candidate"] != "D"
+    assert figures["changed_total"] == 1
+
+    published = api.client.post(f"/rules/candidates/{candidate['candidate_id']}/publish")
+    assert published.status_code == 200, published.text
+    assert api.client.get("/rules").json()["version"] == "test-candidate"
+    history = api.client.get("/rules/history").json()
+    assert history[0]["version"] == "test-candidate"
+    assert history[0]["candidate_id"] == candidate["candidate_id"]
+    assert history[0]["published_by"] == "admin" and history[0]["source"] == "candidate"
+    again = api.client.get(f"/rules/candidates/{candidate['candidate_id']}").json()
+    assert again["published_at"] is not None
+    audit = api.client.get("/rules/audit").json()
+    assert [a["action"] for a in audit] == ["publish", "backtest", "upload"]
+    assert audit[1]["by"].startswith("regulator-")
+
+
+def test_an_invalid_candidate_is_refused_and_nothing_is_stored(api: ApiClient) -> None:
+    bad = {"version": "bad", "rules": {"no_such_rule": {"enabled": False}}}
+    reply = api.client.post("/rules/candidates", json=bad)
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["error"]["code"] == "invalid_rules"
+    assert api.client.get("/rules/candidates").json() == []
+    assert api.client.get("/rules/audit").json() == []
+
+
+def test_a_rule_set_put_in_force_directly_is_in_the_history(api: ApiClient) -> None:
+    reply = api.client.put("/rules", json={"version": "direct-1", "rules": {}})
+    assert reply.status_code == 200, reply.text
+    history = api.client.get("/rules/history").json()
+    assert [(h["version"], h["source"], h["candidate_id"]) for h in history] == [
+        ("direct-1", "api", None)
+    ]
+
+
+def test_only_an_admin_uploads_or_publishes(api: ApiClient) -> None:
+    regulator = ApiClient.auth(api.account("regulator"))
+    assert (
+        api.client.post("/rules/candidates", json=CANDIDATE, headers=regulator).status_code == 403
+    )
+    candidate = api.client.post("/rules/candidates", json=CANDIDATE).json()["candidate_id"]
+    path = f"/rules/candidates/{candidate}/publish"
+    assert api.client.post(path, headers=regulator).status_code == 403
+    assert api.client.get("/rules/history").json() == []
+
+
+def test_a_backtest_of_no_candidate_is_not_found(api: ApiClient) -> None:
+    reply = api.client.post("/rules/candidates/C-none/backtests", json={})
+    assert reply.status_code == 404
+    assert api.client.get("/rules/backtests/B-none").status_code == 404
+
+
+async def test_the_console_polls_a_running_backtest_and_reloads_once_it_is_done(
+    store: Store, api: ApiClient
+) -> None:
+    job = {
+        "job_id": "B-poll",
+        "candidate_id": "C-poll",
+        "candidate_version": "v2",
+        "in_force_version": "v1",
+        "status": "running",
+        "done": 3,
+        "total": 10,
+        "started_at": "2026-03-01T00:00:00+00:00",
+        "started_by": "admin",
+    }
+    await store.put_backtest(job)
+    signed_in = api.client.post("/console/login", data={"key": ADMIN_KEY}, follow_redirects=False)
+    assert signed_in.status_code == 303
+    part = {"HX-Request": "true"}
+    running = api.client.get("/console/rules/backtests/B-poll", headers=part)
+    assert running.status_code == 200
+    assert 'hx-trigger="every 1s"' in running.text and 'value="3"' in running.text
+    assert "HX-Refresh" not in running.headers
+    figures = {"firms": 10, "warnings": {}, "grades": {}, "changed_total": 0, "changed": []}
+    await store.put_backtest({**job, "status": "done", "done": 10, "figures": figures})
+    done = api.client.get("/console/rules/backtests/B-poll", headers=part)
+    assert done.headers["HX-Refresh"] == "true" and "hx-trigger" not in done.text
+    page = api.client.get("/console/rules/backtests/B-poll")
+    assert page.status_code == 200 and 'data-status="done"' in page.text
