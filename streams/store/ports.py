@@ -17,6 +17,7 @@ from rules.related import RelatedData
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
 from streams.store.accounts import Admission
+from streams.store.handling import ANY, Applied, Expected
 from streams.store.live import StreamSlice
 from streams.store.state_io import Commit, LinkUpdate, Loaded, RecheckQueue
 from streams.store.webhooks import WebhookKind
@@ -260,7 +261,9 @@ class ApiOwns(Protocol):
         answer: dict[str, Any],
         idempotency_key: str | None = None,
         count_rule: str = "",
-    ) -> tuple[bool, dict[str, Any]]: ...
+        judgement: dict[str, Any] | None = None,
+        expected: Expected = ANY,
+    ) -> tuple[Applied, dict[str, Any] | None]: ...
 
 
 class TrainerPort(Protocol):

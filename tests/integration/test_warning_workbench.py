@@ -247,3 +247,61 @@ async def _account(http: httpx.AsyncClient, role: str, district: str | None) -> 
     assert created.status_code == 201, created.text
     key = await http.post(f"/admin/accounts/{account_id}/keys")
     return ApiClient.auth(key.json()["key"])
+
+
+def _reads_meet(app: Any) -> None:
+    """Make the first two reads of a handling record wait for each other, so that two
+    actions sent at once both decide from the same value before either writes (the
+    interleaving that lost one action). Later reads go straight through."""
+    store = app.state.store
+    original, met = store.handling, [0]
+
+    async def read(uscc: str) -> Any:
+        found = await original(uscc)
+        met[0] += 1
+        deadline = asyncio.get_running_loop().time() + 5
+        while met[0] < 2 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        return found
+
+    store.handling = read
+
+
+async def test_two_actions_on_one_snooze_at_once_lose_neither(
+    store: Store, store_settings: StoreSettings
+) -> None:
+    app = create_app(api_settings(webhooks_enabled=False), store_settings)
+    code = f.uscc()
+    await replay(store, f.registered(code, district="440305"))
+    today = datetime.now(CHINA).date()
+    first, second = ((today + timedelta(days=n)).isoformat() for n in (7, 20))
+    path = f"/enterprises/{code}/snoozes/{RULE}"
+    with serve(app) as base:
+        async with httpx.AsyncClient(base_url=base, headers=ApiClient.auth(ADMIN_KEY)) as http:
+            set_ = await http.put(path, json={"until": first, "reason": "立案调查"})
+            assert set_.status_code == 200, set_.text
+            started = set_.json()["set_at"]
+            # a lift and a new end at once: whichever comes first, the new end stays
+            _reads_meet(app)
+            lifted, extended = await asyncio.gather(
+                http.delete(path, params={"reason": "处置完毕"}),
+                http.put(path, json={"until": second, "reason": "延期"}),
+            )
+            assert (lifted.status_code, extended.status_code) == (204, 200), extended.text
+            [now] = (await http.get(f"/enterprises/{code}/snoozes", params={"past": "true"})).json()
+            assert now["until"] == second
+            # lifted last, or set again after the lift: then from a new start
+            assert now["lifted_at"] is not None or now["set_at"] != started
+            audit = (await http.get("/warnings/handling/audit", params={"uscc": code})).json()
+            assert sorted(r["action"] for r in audit) == ["lift_snooze", "snooze", "snooze"]
+
+            # two lifts at once: one lifts, the other finds nothing in force
+            again = await http.put(path, json={"until": first, "reason": "再次暂缓"})
+            assert again.status_code == 200
+            _reads_meet(app)
+            one, two = await asyncio.gather(
+                http.delete(path, params={"reason": "a"}), http.delete(path, params={"reason": "b"})
+            )
+            assert sorted((one.status_code, two.status_code)) == [204, 404]
+            audit = (await http.get("/warnings/handling/audit", params={"uscc": code})).json()
+            assert [r["action"] for r in audit].count("lift_snooze") == 2
