@@ -24,7 +24,12 @@ class Warning(BaseModel):
     status: Literal["open", "closed"] = "open"
     updated_at: str | None = Field(None, description="last new evidence, while open")
     closed_at: str | None = None
-    closed_by: str | None = Field(None, description="event id, or recheck:TIME")
+    closed_by: str | None = Field(
+        None, description="event id, recheck:TIME, or disposition:WARNING_ID"
+    )
+    disposition: Literal["false_alarm", "rectified"] | None = Field(
+        None, description="closed because this disposition covers its rule's hit (no new evidence)"
+    )
     snoozed: bool = Field(
         False, description="raised while its rule was snoozed for the firm: not pushed"
     )
