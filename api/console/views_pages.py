@@ -3,6 +3,7 @@ the admin page."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -13,13 +14,15 @@ from api.auth import MEMBER_ROLES, Caller
 from api.console.overview import GRADES, SEVERITIES, overview
 from api.console.render import GRADE_COLOURS, Page, render
 from api.console.views_session import guard
-from api.errors import invalid_request
-from api.routers import admin, outputs, subscriptions
+from api.errors import ApiError, invalid_request
+from api.routers import admin, subscriptions
 from api.schemas_admin import AccountRequest
+from api.warning_rows import warning_rows
 from rules.catalogue import REGISTRY
 
 router = APIRouter(prefix="/console")
 Severity = Literal["yellow", "orange", "red"]
+_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
 @router.get("/")
@@ -68,13 +71,17 @@ async def _warnings(
     partial = bool(request.headers.get("HX-Request"))
     page, caller = await guard(request, "workbench")
     store = request.app.state.store
-    found = await outputs.list_warnings(
-        store, caller, None, rule_id or None, severity, status, None, 50, cursor
-    )
-    items = one_per_warning(found["items"])
-    if district:  # the page's firms only: one round trip
-        where = await store.districts([w["uscc"] for w in items])
-        items = [w for w in items if (where.get(w["uscc"]) or "").startswith(district)]
+    if cursor is not None and not _STREAM_ID.match(cursor):
+        raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
+
+    def keep(w: dict[str, Any]) -> bool:
+        return (rule_id is None or w["rule_id"] == rule_id) and (
+            severity is None or w["severity"] == severity
+        )
+
+    # one row per warning with its status now, whatever page its records fall on
+    found = await warning_rows(store, caller, keep, status, 50, cursor, district or None)
+    items = found["items"]
     # the page's firms' handling records: one round trip, as for the districts
     handlings = await store.handlings(list({w["uscc"] for w in items}))
     for w in items:
