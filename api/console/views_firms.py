@@ -35,7 +35,7 @@ async def directory(
     grade: Grade | Literal[""] | None = None,
     district: str | None = Query(None, pattern=r"^(\d{2,6})?$"),
     industry: str | None = Query(None, max_length=8),
-    cursor: str | None = Query(None, max_length=20),
+    cursor: str | None = Query(None, max_length=40),
 ) -> Response:
     """A page of the list under the filters; with `q`, a search: a USCC opens that
     profile, an ID number finds the person's firms, other text names or addresses

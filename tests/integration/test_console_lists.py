@@ -75,3 +75,37 @@ async def test_the_workbench_shows_each_warning_once_with_its_status_now(
 
     closed, _ = rows(console, status="closed")
     assert closed == {gone["warning_id"]: "closed"}
+
+
+async def test_directory_pages_hold_what_was_asked_and_each_firm_once(
+    store: Store, console: TestClient
+) -> None:
+    # more firms than a small hash holds in one block, so a scan step returns many
+    codes = {f.uscc() for _ in range(260)}
+    await replay(store, *(f.registered(code) for code in sorted(codes)))
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "50"} | ({"cursor": cursor} if cursor else {})
+        page = console.get("/enterprises", params=params)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert len(body["items"]) <= 50
+        if body["next_cursor"] is not None:
+            assert len(body["items"]) == 50  # only the last page is short
+        seen += [item["uscc"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) and set(seen) == codes
+    # the console's directory: 50 rows a page, each firm once over the pages
+    shown: list[str] = []
+    url: str | None = "/console/enterprises"
+    while url:
+        html = console.get(url).text
+        listed = re.findall(r"<td><code>(\w{18})</code></td>", html)
+        assert len(listed) <= 50
+        shown += listed
+        more = re.search(r'href="(/console/enterprises\?[^"]*cursor=[^"]+)"', html)
+        url = more.group(1).replace("&amp;", "&") if more else None
+    assert len(shown) == len(set(shown)) and set(shown) == codes
