@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from api.auth import MEMBER_ROLES, Caller
 from api.console.overview import GRADES, SEVERITIES, overview
 from api.console.render import GRADE_COLOURS, Page, render
+from api.console.session import session_group
 from api.console.views_session import guard
 from api.errors import ApiError, invalid_request
 from api.routers import admin, subscriptions
@@ -130,8 +131,10 @@ async def live(
     rule_id: str | None = Query(None, max_length=64),
     severity: Severity | Literal[""] | None = None,
 ) -> Response:
-    """The API's live stream of warnings (SSE) for the session's caller."""
-    _, caller = await guard(request, "workbench")
+    """The API's live stream of warnings (SSE) for the session's caller. The session's
+    tabs share one of the account's live slots (api/live_slots.py)."""
+    page, caller = await guard(request, "workbench")
+    request.state.live_slot_group = session_group(page.csrf or "")
     fields: dict[str, Any] = {"kinds": ["warning"]}
     fields |= {"districts": [district]} if district else {}
     fields |= {"rule_ids": [rule_id]} if rule_id else {}

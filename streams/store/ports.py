@@ -175,7 +175,13 @@ class ApiOwns(Protocol):
     async def admit_request(self, who: str, limit: int, window_s: float) -> Admission: ...
 
     async def claim_live_slot(
-        self, account_id: str, subscription_id: str, lease_ms: int, cap: int
+        self,
+        account_id: str,
+        subscription_id: str,
+        lease_ms: int,
+        cap: int,
+        group: str = "",
+        group_cap: int = 1,
     ) -> tuple[bool, int]: ...
 
     async def renew_live_slot(
