@@ -27,6 +27,7 @@ from api.routers import (
     outputs,
     overrides,
     public,
+    related,
     rules,
     subscriptions,
     warnings_handling,
@@ -86,6 +87,7 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
         health,
         lookups,  # before enterprises: /enterprises/search is not /enterprises/{uscc}
         enterprises,
+        related,
         history,
         overrides,
         warnings_review,  # before outputs' neighbours: fixed /warnings/... paths

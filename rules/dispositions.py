@@ -119,8 +119,10 @@ def made_at(judgements: Mapping[str, Judgement], at: str) -> str | None:
 
     >>> j = Judgement(warning_id="w", rule_id="r", disposition="verified", evidence=[],
     ...               message="m", at="2026-03-01T08:00:00+08:00")
-    >>> made_at({"w": j}, "2026-03-01T00:00:00+00:00"), made_at({"w": j}, "2026-03-02T00:00:00+00:00")
-    ('w', None)
+    >>> made_at({"w": j}, "2026-03-01T00:00:00+00:00")
+    'w'
+    >>> made_at({"w": j}, "2026-03-02T00:00:00+00:00") is None
+    True
     """
     moment = _instant(at)
     found = sorted(wid for wid, j in judgements.items() if _instant(j["at"]) == moment)

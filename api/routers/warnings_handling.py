@@ -125,6 +125,7 @@ async def _act(
     )
     if applied == "applied" and action == "dispose":
         DISPOSITIONS_DONE.labels(warning["rule_id"], value["disposition"]).inc()
+    assert found is not None  # (no expected value: never "changed")
     return found
 
 

@@ -134,9 +134,7 @@ class WorkerStore(StoreBase):
         overrides = {
             uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
         }
-        judged = {
-            uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_judged, strict=True) if raw
-        }
+        judged = {uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_judged, strict=True) if raw}
         return Loaded(
             states,
             seen,

@@ -20,7 +20,7 @@ from tests.integration.test_webhooks import replay
 
 pytestmark = pytest.mark.integration
 _ROW = re.compile(r'<tr class="sev-row-\w+" data-warning="(\w+)">.*?</tr>', re.S)
-_NEXT = re.compile(r'cursor=([\d-]+)')
+_NEXT = re.compile(r"cursor=([\d-]+)")
 
 
 @pytest.fixture
@@ -34,7 +34,9 @@ def console(store_settings: StoreSettings) -> Iterator[TestClient]:
 
 
 def removed(code: str) -> dict[str, Any]:
-    return f.event("court.dishonest_removed", code, {"case_no": "(2026)粤03执1号"}, day="2026-03-02")
+    return f.event(
+        "court.dishonest_removed", code, {"case_no": "(2026)粤03执1号"}, day="2026-03-02"
+    )
 
 
 def rows(console: TestClient, **params: str) -> tuple[dict[str, str], str | None]:
@@ -57,7 +59,9 @@ async def test_the_workbench_shows_each_warning_once_with_its_status_now(
     early = f.uscc()
     await replay(store, f.registered(early), f.dishonest_listed(early))
     others = [f.uscc() for _ in range(50)]
-    await replay(store, *(e for code in others for e in (f.registered(code), f.dishonest_listed(code))))
+    await replay(
+        store, *(e for code in others for e in (f.registered(code), f.dishonest_listed(code)))
+    )
     await replay(store, removed(early))
     [gone] = console.get(f"/enterprises/{early}/warnings", params={"status": "closed"}).json()
 
