@@ -75,9 +75,9 @@ async def _warnings(
     if cursor is not None and not _STREAM_ID.match(cursor):
         raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
 
-    def keep(w: dict[str, Any]) -> bool:
-        return (rule_id is None or w["rule_id"] == rule_id) and (
-            severity is None or w["severity"] == severity
+    def keep(w: dict[str, Any]) -> bool:  # (a form's empty field: any)
+        return (not rule_id or w["rule_id"] == rule_id) and (
+            not severity or w["severity"] == severity
         )
 
     # one row per warning with its status now, whatever page its records fall on
