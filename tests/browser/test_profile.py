@@ -22,9 +22,11 @@ def test_the_profile_shows_related_parties_to_regulators(stack: Stack, new_page)
         f.registered(sibling, legal_rep=rep, name="丙科技有限公司"),
     )
     assert eventually(
-        lambda: len(stack.api.get(f"/enterprises/{firm}/related").json().get("at_address", []))
-        + len(stack.api.get(f"/enterprises/{firm}/related").json().get("legal_rep_firms", []))
-        == 2
+        lambda: (
+            len(stack.api.get(f"/enterprises/{firm}/related").json().get("at_address", []))
+            + len(stack.api.get(f"/enterprises/{firm}/related").json().get("legal_rep_firms", []))
+            == 2
+        )
     )
     _, key = stack.account("regulator", district="4403")
     page = new_page(key)
