@@ -83,7 +83,7 @@ def ruling(
     >>> ruling(j, "r", ["e1", "e2"], "m", at), ruling(j, "q", ["e1"], "m", at)
     (None, None)
     """
-    if clock is None:
+    if clock is None or not judgements:  # (most firms have none: no parsing)
         return None
     now = _instant(clock)
     found = [
@@ -106,6 +106,8 @@ def pending(judgements: Mapping[str, Judgement], clock: str | None) -> list[str]
     >>> pending({"w": j}, "2026-02-28T23:00:00+00:00")
     ['2026-03-01T00:00:00+00:00']
     """
+    if not judgements:
+        return []
     now = _instant(clock) if clock else None
     return sorted(
         _instant(j["at"]).astimezone(UTC).isoformat()
@@ -124,6 +126,8 @@ def made_at(judgements: Mapping[str, Judgement], at: str) -> str | None:
     >>> made_at({"w": j}, "2026-03-02T00:00:00+00:00") is None
     True
     """
+    if not judgements:
+        return None
     moment = _instant(at)
     found = sorted(wid for wid, j in judgements.items() if _instant(j["at"]) == moment)
     return found[-1] if found else None
