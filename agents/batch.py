@@ -113,6 +113,7 @@ class EnterpriseBatch:
                 continue  # a recheck of a firm we know nothing about
             state, applied = fresh[uscc], loaded.seen[uscc]
             state.override = loaded.overrides.get(uscc)
+            state.dispositions = loaded.dispositions.get(uscc, {})
             clock_before = state.clock
             previous = timeline.snapshot(state, "") if clock_before else None
             commit = Commit(uscc, [], state)
@@ -227,6 +228,7 @@ class EnterpriseBatch:
                 related=lambda s: view(s, data),
                 ruleset=self.ruleset,
                 override=commit.state.override,
+                dispositions=commit.state.dispositions,
             )
             commit.timeline = timeline.compact(snaps, previous[commit.uscc])
             commit.replace_from = since

@@ -27,6 +27,7 @@ from api.routers import (
     outputs,
     overrides,
     public,
+    related,
     rule_candidates,
     rules,
     subscriptions,
@@ -87,6 +88,7 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
         health,
         lookups,  # before enterprises: /enterprises/search is not /enterprises/{uscc}
         enterprises,
+        related,
         history,
         overrides,
         warnings_review,  # before outputs' neighbours: fixed /warnings/... paths

@@ -1,6 +1,10 @@
 """A cap on each account's live subscriptions (SSE and WebSocket together): a new one
 over `CREDITWATCH_LIVE_MAX_PER_ACCOUNT` is refused with 429.
 
+A console session's tabs (api/console) are one slot between them, however many are open
+(up to `CREDITWATCH_LIVE_MAX_TABS_PER_SESSION`): a regulator's tabs never lock out the
+account's other users or its systems; a second sign-in is another session, another slot.
+
 Each subscription holds an expiring lease in Redis, not a place in a bare counter: it
 is renewed while the subscription lasts and released when it ends (the client left,
 or the API is shutting down); if the process dies, the lease lapses by itself, so a
@@ -35,11 +39,13 @@ def live_settings(app: FastAPI) -> LiveSettings:
 
 
 class SlotLease:
-    """One subscription's slot among its account's."""
+    """One subscription's slot among its account's (shared by its `group`'s)."""
 
-    def __init__(self, store: ApiOwns, account_id: str, lease_ms: int) -> None:
+    def __init__(self, store: ApiOwns, account_id: str, lease_ms: int, group: str = "") -> None:
         self.store, self.account_id, self.lease_ms = store, account_id, lease_ms
-        self.subscription_id = secrets.token_hex(8)
+        token = secrets.token_hex(8)
+        self.group = group
+        self.subscription_id = f"{group}/{token}" if group else token
 
     @contextlib.asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
@@ -71,20 +77,27 @@ class SlotLease:
                 log.warning("live slot of %s not renewed: %s", self.account_id, exc)
 
 
-async def claim_slot(app: FastAPI, caller: Caller) -> SlotLease:
-    """A slot for a new subscription of the caller's account, or 429."""
+async def claim_slot(app: FastAPI, caller: Caller, group: str | None = None) -> SlotLease:
+    """A slot for a new subscription of the caller's account, or 429. The streams of
+    one `group` (a console session's tabs) share one slot, up to a number of tabs."""
     settings = live_settings(app)
     account_id = caller.account_id or "admin"
-    lease = SlotLease(app.state.store, account_id, settings.lease_ms)
+    lease = SlotLease(app.state.store, account_id, settings.lease_ms, group or "")
     cap = settings.max_per_account
     taken, held = await lease.store.claim_live_slot(
-        account_id, lease.subscription_id, settings.lease_ms, cap
+        account_id,
+        lease.subscription_id,
+        settings.lease_ms,
+        cap,
+        lease.group,
+        settings.max_tabs_per_session,
     )
     if not taken:
         retry = max(1, settings.lease_ms // 1000)
+        tabs = f" (a console session, {settings.max_tabs_per_session} tabs)" if group else ""
         raise ApiError(
             429,
-            f"an account may hold at most {cap} live subscriptions at once; close one "
+            f"an account may hold at most {cap} live subscriptions at once{tabs}; close one "
             "(a connection that vanished frees its slot within "
             f"{retry} s)",
             code="too_many_subscriptions",

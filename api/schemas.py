@@ -24,7 +24,12 @@ class Warning(BaseModel):
     status: Literal["open", "closed"] = "open"
     updated_at: str | None = Field(None, description="last new evidence, while open")
     closed_at: str | None = None
-    closed_by: str | None = Field(None, description="event id, or recheck:TIME")
+    closed_by: str | None = Field(
+        None, description="event id, recheck:TIME, or disposition:WARNING_ID"
+    )
+    disposition: Literal["false_alarm", "rectified"] | None = Field(
+        None, description="closed because this disposition covers its rule's hit (no new evidence)"
+    )
     snoozed: bool = Field(
         False, description="raised while its rule was snoozed for the firm: not pushed"
     )
@@ -129,8 +134,20 @@ class Enterprise(BaseModel):
     snoozes: list[Snooze] = Field(
         default_factory=list, description="rules snoozed for it now (the warning workbench)"
     )
+    inspections: list[InspectionResult] = Field(
+        default_factory=list, description="inspection plans' results, newest first"
+    )
     events_seen: int
     last_event_at: str | None
+
+
+class InspectionResult(BaseModel):
+    """The result an inspection plan's visit recorded (`inspection.completed`)."""
+
+    plan_id: str
+    result: Literal["passed", "issues_found", "unreachable"] | str
+    at: str = Field(description="when the inspection was completed (event time)")
+    event_id: str | None = None
 
 
 class EnterpriseSummary(BaseModel):
@@ -259,3 +276,18 @@ class ModelView(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict)
     quality: ModelQuality | None = None
     events: list[ModelEvent] = Field(default_factory=list, description="newest first")
+
+
+class RelatedParties(BaseModel):
+    """Firms related to one enterprise through its address or its legal representative
+    (for regulators)."""
+
+    uscc: str
+    address: str | None = Field(None, description="the normalized address the index keys")
+    at_address: list[EnterpriseSummary] = Field(
+        description="other active firms registered at the same address"
+    )
+    legal_rep_firms: list[EnterpriseSummary] = Field(
+        description="other firms where the legal representative holds a key role (`roles`)"
+    )
+    elsewhere: int = Field(description="related firms outside the caller's district")

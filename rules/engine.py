@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from rules import repair, timeline
+from rules import dispositions, repair, timeline
 from rules.calendar import day_start
 from rules.catalogue import NOTHING_RELATED, Hit, Related, RuleInput
 from rules.folding import advance_clock, apply_event
@@ -167,7 +167,10 @@ def _look_again(
     if learner is not None:
         learner.on_recheck(state)
     context = _resolve(related, state)
-    return _evaluate(state, f"recheck:{at}", occurred, now, context, ruleset, learner)
+    # a look at the moment a warning was judged is that disposition's doing
+    judged = dispositions.made_at(state.dispositions, at)
+    cause = f"disposition:{judged}" if judged else f"recheck:{at}"
+    return _evaluate(state, cause, occurred, now, context, ruleset, learner)
 
 
 def _resolve(
@@ -198,6 +201,8 @@ def _evaluate(
     firing: list[ActiveRule] = []
     strengths: dict[str, float] = {}
     warning: set[str] = set()
+    #: rule_id -> the disposition that took its hit out of the warnings
+    quieted: dict[str, str] = {}
     for active in ruleset.active():
         rule_id = active.rule.rule_id
         try:
@@ -210,10 +215,19 @@ def _evaluate(
                 warning.add(rule_id)
             continue
         if hit is not None:
+            judged = dispositions.ruling(
+                state.dispositions, rule_id, hit.evidence, hit.message, state.clock
+            )
+            if judged == "false_alarm":  # judged not there: no score, no warning
+                quieted[rule_id] = judged
+                continue
             data.hits[rule_id] = hit
             firing.append(active)
             if hit.strength != 1.0:
                 strengths[rule_id] = hit.strength
+            if judged in dispositions.QUIETING:  # rectified: it scores, warns no more
+                quieted[rule_id] = judged
+                continue
             # scoring-only and credit indicators never warn; a quiet hit only scores
             if active.severity is not None and hit.warns:
                 warning.add(rule_id)
@@ -223,6 +237,8 @@ def _evaluate(
         closed = state.open_warnings.pop(rule_id)
         outcome.closed.append(rule_id)
         record = {**closed, "status": "closed", "closed_at": now.isoformat(), "closed_by": cause}
+        if rule_id in quieted:
+            record["disposition"] = quieted[rule_id]
         outcome.warnings.append(cast(WarningRecord, record))
     overridden = _override_in_force(data)
     today = data.today
@@ -230,6 +246,8 @@ def _evaluate(
     # a related party linked later is looked at from its instant, as its own recheck of
     # this firm does then: the same evaluation whichever comes first
     later += [at for at in related.later if not state.clock or at > state.clock]
+    # a disposition recorded later than this clock is looked at from its instant
+    later += dispositions.pending(state.dispositions, state.clock)
     state.recheck_at = min(later) if later else None
     _regrade(state, outcome, firing, strengths, cause, now, ruleset, overridden)
     outcome.snapshots.append(timeline.snapshot(state, cause))

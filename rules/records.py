@@ -32,6 +32,8 @@ class WarningRecord(TypedDict):
     updated_at: NotRequired[str]
     closed_at: NotRequired[str]
     closed_by: NotRequired[str]
+    #: closed because a disposition covers its rule's hit (rules/dispositions.py)
+    disposition: NotRequired[str]
 
 
 class Reason(TypedDict):

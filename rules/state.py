@@ -63,6 +63,9 @@ class EnterpriseState:
     #: a regulator's grade in force {grade, reason, set_at, expires_on, set_by,
     #: override_id}, as last read from the store; rules/engine.py applies it
     override: dict[str, Any] | None = None
+    #: warning_id -> its latest disposition (rules/dispositions.py `Judgement`), as last
+    #: read from the store; rules/engine.py takes each hit as they rule
+    dispositions: dict[str, Any] = field(default_factory=dict)
     #: year -> {zero, event_id}
     annual_reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: permit_no -> {kind, granted, valid_until, revoked, event_id}

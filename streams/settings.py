@@ -166,6 +166,8 @@ class LiveSettings(BaseSettings):
     backoff_cap_s: float = 10.0
     #: live subscriptions (SSE and WebSocket together) an account may hold at once
     max_per_account: int = Field(default=10, ge=1)
+    #: a console session's tabs share one of its account's slots, up to this many tabs
+    max_tabs_per_session: int = Field(default=20, ge=1)
     #: each holds an expiring lease, renewed every third of it while it lasts: the slot
     #: of one whose API process died frees itself after this long
     lease_ms: int = Field(default=30_000, ge=100)

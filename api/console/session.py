@@ -72,6 +72,16 @@ class Sessions:
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
 
 
+def session_group(csrf: str) -> str:
+    """A session's name where its live slot is kept: a digest of its CSRF token (made
+    at sign-in), so the token itself is never stored.
+
+    >>> session_group("abc")
+    'c-ba7816bf8f01cfea'
+    """
+    return "c-" + hashlib.sha256(csrf.encode()).hexdigest()[:16]
+
+
 def sessions(request: Request) -> Sessions:
     found: Sessions = request.app.state.console_sessions
     return found

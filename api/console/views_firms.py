@@ -17,7 +17,15 @@ from api.console.views_session import guard
 from api.deps import valid_uscc
 from api.directory_views import EntryFilter
 from api.errors import ApiError
-from api.routers import enterprises, history, lookups, warnings_handling, warnings_review
+from api.routers import (
+    enterprises,
+    history,
+    lookups,
+    overrides,
+    related,
+    warnings_handling,
+    warnings_review,
+)
 from api.schemas import Enterprise, HistoryEntry
 from api.schemas_handling import DispositionEntry
 from rules.catalogue import REGISTRY
@@ -35,7 +43,7 @@ async def directory(
     grade: Grade | Literal[""] | None = None,
     district: str | None = Query(None, pattern=r"^(\d{2,6})?$"),
     industry: str | None = Query(None, max_length=8),
-    cursor: str | None = Query(None, max_length=20),
+    cursor: str | None = Query(None, max_length=40),
 ) -> Response:
     """A page of the list under the filters; with `q`, a search: a USCC opens that
     profile, an ID number finds the person's firms, other text names or addresses
@@ -100,11 +108,17 @@ async def profile(request: Request, uscc: str) -> Response:
         await enterprises.enterprise_warnings(caller, uscc, store, None, 100)
     )
     snoozes = await warnings_handling.enterprise_snoozes(caller, uscc, store, True)
+    acting = caller.role in ACTING_ROLES
     audit = (  # the workbench's audit is the acting roles' to read, as in the API
-        await warnings_review.handling_audit(store, caller, uscc, 100)
-        if caller.role in ACTING_ROLES
-        else None
+        await warnings_review.handling_audit(store, caller, uscc, 100) if acting else None
     )
+    # related parties and the overrides' record: regulators', as in the API
+    related_firms = await related.related_parties(caller, uscc, store) if acting else None
+    override_log = await overrides.override_audit(store, caller, 50, uscc) if acting else None
+    # each warning with its latest disposition (the history is newest first)
+    latest: dict[str, DispositionEntry] = {}
+    for d in disposed:
+        latest.setdefault(d.warning_id, d)
     # oldest first for the chart: one point per grade change the API's history holds
     points = [
         {"at": c.at, "grade": c.to_grade, "score": c.score, "cause": c.caused_by}
@@ -126,6 +140,11 @@ async def profile(request: Request, uscc: str) -> Response:
         "warnings": warnings,
         "snoozes": snoozes,
         "dispositions": disposed,
+        "latest_disposition": latest,
         "audit": audit,
+        "related": related_firms,
+        "override_log": override_log,
+        "inspections": firm.inspections,
+        "total": sum(firm.contributions.values()),
     }
     return render(page, "profile.html")

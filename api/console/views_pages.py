@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -9,12 +10,16 @@ from fastapi.responses import Response
 
 from api.console.overview import GRADES, SEVERITIES, overview
 from api.console.render import GRADE_COLOURS, render
+from api.console.session import session_group
 from api.console.views_session import guard
-from api.routers import outputs, subscriptions
+from api.errors import ApiError
+from api.routers import subscriptions
+from api.warning_rows import warning_rows
 from rules.catalogue import REGISTRY
 
 router = APIRouter(prefix="/console")
 Severity = Literal["yellow", "orange", "red"]
+_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
 @router.get("/")
@@ -63,13 +68,17 @@ async def _warnings(
     partial = bool(request.headers.get("HX-Request"))
     page, caller = await guard(request, "workbench")
     store = request.app.state.store
-    found = await outputs.list_warnings(
-        store, caller, None, rule_id or None, severity, status, None, 50, cursor
-    )
-    items = one_per_warning(found["items"])
-    if district:  # the page's firms only: one round trip
-        where = await store.districts([w["uscc"] for w in items])
-        items = [w for w in items if (where.get(w["uscc"]) or "").startswith(district)]
+    if cursor is not None and not _STREAM_ID.match(cursor):
+        raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
+
+    def keep(w: dict[str, Any]) -> bool:  # (a form's empty field: any)
+        return (not rule_id or w["rule_id"] == rule_id) and (
+            not severity or w["severity"] == severity
+        )
+
+    # one row per warning with its status now, whatever page its records fall on
+    found = await warning_rows(store, caller, keep, status, 50, cursor, district or None)
+    items = found["items"]
     # the page's firms' handling records: one round trip, as for the districts
     handlings = await store.handlings(list({w["uscc"] for w in items}))
     for w in items:
@@ -118,8 +127,10 @@ async def live(
     rule_id: str | None = Query(None, max_length=64),
     severity: Severity | Literal[""] | None = None,
 ) -> Response:
-    """The API's live stream of warnings (SSE) for the session's caller."""
-    _, caller = await guard(request, "workbench")
+    """The API's live stream of warnings (SSE) for the session's caller. The session's
+    tabs share one of the account's live slots (api/live_slots.py)."""
+    page, caller = await guard(request, "workbench")
+    request.state.live_slot_group = session_group(page.csrf or "")
     fields: dict[str, Any] = {"kinds": ["warning"]}
     fields |= {"districts": [district]} if district else {}
     fields |= {"rule_ids": [rule_id]} if rule_id else {}

@@ -13,7 +13,7 @@ from api.errors import ApiError
 from api.grades import as_of_view, parse_as_of, risk_label
 from api.handling import in_force, mark_snoozed
 from api.privacy import masked_profile
-from api.schemas import Enterprise, GradeAsOf, Warning
+from api.schemas import Enterprise, GradeAsOf, InspectionResult, Warning
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 
@@ -71,6 +71,11 @@ async def get_enterprise(
         repairs=list(state.repairs.values()),  # type: ignore[arg-type]
         recheck_at=state.recheck_at,
         snoozes=snoozes,  # type: ignore[arg-type]
+        inspections=sorted(
+            (InspectionResult(plan_id=plan, **found) for plan, found in state.plan_results.items()),
+            key=lambda found: found.at,
+            reverse=True,
+        ),
         events_seen=state.events_seen,
         last_event_at=state.last_event_at,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -36,6 +37,8 @@ RuleId = Annotated[str | None, Query(max_length=64, description="with an open wa
 Status = Annotated[Literal["active", "deregistered", "unregistered"] | None, Query()]
 Industry = Annotated[str | None, Query(max_length=8, description="GB/T 4754 code prefix")]
 SCAN_CHUNK = 2000
+#: a directory page's cursor: the scan's position, and the last USCC given from its block
+_CURSOR = re.compile(r"^(\d{1,20})(?:\.([0-9A-HJ-NPQRTUWXY]{18}))?$")
 
 
 async def _filters(
@@ -82,19 +85,41 @@ async def batch_lookup(body: BatchRequest, store: ReadsDep, caller: Member) -> A
 async def _scan(
     store: ApiReads, caller: Caller, where: EntryFilter, cursor: str | None, limit: int
 ) -> dict[str, Any]:
-    """One page of the directory scan: the cursor is the scan's own (opaque)."""
-    if cursor is not None and not cursor.isdigit():
+    """One page of the directory scan: at most `limit` matches, each firm on one page.
+
+    A scan step (HSCAN) returns a block of entries that cannot be split, so the cursor
+    is the step's position and, when the page ended inside its block, the last USCC
+    given from it: the next page reads the same block again and goes on after that
+    USCC (a block's entries are taken in USCC order). As with any SCAN, a firm added
+    while the pages are read may or may not be listed."""
+    found = _CURSOR.match(cursor or "0")
+    if found is None:
         raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
-    position = int(cursor or 0)
+    position, after = int(found.group(1)), found.group(2)
     items: list[dict[str, Any]] = []
     while True:
-        position, entries = await store.scan_directory(position, SCAN_CHUNK)
-        items.extend(summary(u, e) for u, e in entries if where.matches(e, caller))
-        # a scan step cannot be split, so a page may run over the limit a little
-        if position == 0 or len(items) >= limit:
+        following, entries = await store.scan_directory(position, SCAN_CHUNK)
+        block = sorted(entries, key=lambda entry: entry[0])
+        if after is not None:
+            block = [entry for entry in block if entry[0] > after]
+        for index, (uscc, entry) in enumerate(block):
+            if not where.matches(entry, caller):
+                continue
+            items.append(summary(uscc, entry))
+            if len(items) == limit:
+                rest = index + 1 < len(block)
+                next_cursor = f"{position}.{uscc}" if rest else _next(following)
+                caller.saw(len(items))
+                return {"items": items, "next_cursor": next_cursor}
+        position, after = following, None
+        if position == 0:
             break
     caller.saw(len(items))
-    return {"items": items, "next_cursor": str(position) if position else None}
+    return {"items": items, "next_cursor": None}
+
+
+def _next(position: int) -> str | None:
+    return str(position) if position else None
 
 
 @router.get("", response_model=Page[EnterpriseSummary])
@@ -102,8 +127,8 @@ async def list_enterprises(
     store: ReadsDep,
     caller: Member,
     where: Filters,
-    limit: int = Query(100, ge=1, le=1000, description="about this many per page"),
-    cursor: str | None = Query(None, max_length=20, description="`next_cursor` of a page"),
+    limit: int = Query(100, ge=1, le=1000, description="at most this many per page"),
+    cursor: str | None = Query(None, max_length=40, description="`next_cursor` of a page"),
 ) -> Any:
     """Enterprises by grade, district, tag, rule with an open warning, status or
     industry, in no particular order, a page at a time."""
@@ -124,7 +149,7 @@ async def search_enterprises(
         None, description="a natural person's ID number: every firm where they hold a key role"
     ),
     limit: int = Query(100, ge=1, le=1000),
-    cursor: str | None = Query(None, max_length=20),
+    cursor: str | None = Query(None, max_length=40),
 ) -> Any:
     """Search by name or address (substrings; an address is normalized first) or by a
     person's ID number (the firms where they are legal representative, officer or

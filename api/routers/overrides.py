@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from api.auth import Caller, Regulator
-from api.deps import ReadsDep, StoreDep, Uscc, check_scope
+from api.deps import ReadsDep, StoreDep, Uscc, check_scope, valid_uscc
 from api.errors import ApiError
 from api.schemas import Override, OverrideRequest
 from rules.calendar import CHINA
@@ -88,13 +88,21 @@ async def overrides_in_force(store: ReadsDep, caller: Regulator) -> Any:
 
 @router.get("/overrides/audit", response_model=list[dict[str, Any]])
 async def override_audit(
-    store: StoreDep, caller: Regulator, limit: int = Query(100, ge=1, le=1000)
+    store: StoreDep,
+    caller: Regulator,
+    limit: int = Query(100, ge=1, le=1000),
+    uscc: str | None = Query(None, description="one enterprise's only"),
 ) -> Any:
     """Every override set or lifted, newest first: who, what, why and when."""
+    if uscc is not None:
+        valid_uscc(uscc)
+    wanted = uscc
     items: list[dict[str, Any]] = []
     seen: dict[str, bool] = {}  # USCC -> in the caller's scope, asked once each
     async for _id, record in store.scan_stream(store.override_audit, before=None, since_ms=None):
         uscc = record.get("uscc", "")
+        if wanted is not None and uscc != wanted:
+            continue
         if uscc not in seen:
             seen[uscc] = uscc in await _in_scope(store, caller, [uscc])
         if seen[uscc]:

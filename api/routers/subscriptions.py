@@ -131,7 +131,9 @@ async def stream(
     from_start = not cursor and start == "start"
     sub = Subscription(hub, caller, wanted, position, "sse", from_start=from_start)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    lease = await claim_slot(request.app, caller)  # last: a refusal above takes no slot
+    # last: a refusal above takes no slot; a console session's tabs share one
+    group = getattr(request.state, "live_slot_group", None)
+    lease = await claim_slot(request.app, caller, group)
     return _EventStream(
         lease,
         _sse(request, sub, hub.settings.retry_ms),

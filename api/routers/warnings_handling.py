@@ -21,11 +21,14 @@ from api.schemas_handling import (
     WarningHandling,
 )
 from rules.calendar import CHINA
+from rules.dispositions import Judgement
 from rules.indicators import all_rules
 from streams.store.ports import ApiReads, ApiStore
 
 router = APIRouter(tags=["warning workbench"])
 MAX_SNOOZE_DAYS = 366
+#: an action decided from a snooze that another changed meanwhile decides again, so often
+_TRIES = 5
 NO_WARNING: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such warning of this enterprise (or not in your district)"}
 }
@@ -104,10 +107,26 @@ async def _act(
     }
     answer = _view(request, warning, status, handling)
     count_rule = warning["rule_id"] if action == "dispose" else ""
-    applied, answer = await store.handle_warning(uscc, field, value, audit, answer, key, count_rule)
-    if applied and action == "dispose":
+    # what the rules read of a disposition: the warning as it stood when judged
+    judgement = (
+        Judgement(
+            warning_id=warning_id,
+            rule_id=warning["rule_id"],
+            disposition=value["disposition"],
+            evidence=list(warning.get("evidence") or []),
+            message=warning.get("message") or "",
+            at=value["at"],
+        )
+        if action == "dispose"
+        else None
+    )
+    applied, found = await store.handle_warning(
+        uscc, field, value, audit, answer, key, count_rule, dict(judgement) if judgement else None
+    )
+    if applied == "applied" and action == "dispose":
         DISPOSITIONS_DONE.labels(warning["rule_id"], value["disposition"]).inc()
-    return answer
+    assert found is not None  # (no expected value: never "changed")
+    return found
 
 
 @router.get(
@@ -201,6 +220,7 @@ async def enterprise_snoozes(
     response_model=Snooze,
     responses={
         404: {"description": "no record of this enterprise"},
+        409: {"description": "other actions kept changing this snooze meanwhile: retry"},
         422: {"description": "unknown rule, or a day outside the next year"},
     },
 )
@@ -222,34 +242,50 @@ async def snooze_rule(
     today = datetime.now(CHINA).date()
     if not today <= body.until <= today + timedelta(days=MAX_SNOOZE_DAYS):
         raise ApiError(422, f"until must be between {today} and {MAX_SNOOZE_DAYS} days later")
-    now, by = _now(), caller.account_id or "admin"
-    current = (await store.handling(uscc)).get(f"s:{rule_id}")
-    # a snooze that still holds keeps its start: its earlier warnings stay snoozed
-    start = current["set_at"] if current and in_force(current) else now
-    value = {
-        "uscc": uscc,
-        "rule_id": rule_id,
-        "until": body.until.isoformat(),
-        "reason": body.reason,
-        "set_by": by,
-        "set_at": start,
-        "lifted_at": None,
-        "lifted_by": None,
-        "lift_reason": None,
-    }
-    audit: dict[str, Any] = {"action": "snooze", "uscc": uscc, "rule_id": rule_id}
-    audit |= {"by": by, "at": now}
-    audit |= {"reason": body.reason, "until": value["until"]}
-    _, answer = await store.handle_warning(
-        uscc, f"s:{rule_id}", value, audit, _snooze_view(value), idempotency_key
+    by, field = caller.account_id or "admin", f"s:{rule_id}"
+    current = (await store.handling(uscc)).get(field)
+    for _ in range(_TRIES):
+        now = _now()
+        # a snooze that still holds keeps its start: its earlier warnings stay snoozed
+        start = current["set_at"] if current and in_force(current) else now
+        value = {
+            "uscc": uscc,
+            "rule_id": rule_id,
+            "until": body.until.isoformat(),
+            "reason": body.reason,
+            "set_by": by,
+            "set_at": start,
+            "lifted_at": None,
+            "lifted_by": None,
+            "lift_reason": None,
+        }
+        audit: dict[str, Any] = {"action": "snooze", "uscc": uscc, "rule_id": rule_id}
+        audit |= {"by": by, "at": now}
+        audit |= {"reason": body.reason, "until": value["until"]}
+        applied, found = await store.handle_warning(
+            uscc, field, value, audit, _snooze_view(value), idempotency_key, expected=current
+        )
+        if applied != "changed":
+            return found
+        current = found  # another action came first: decide again from what it left
+    raise _busy(rule_id, uscc)
+
+
+def _busy(rule_id: str, uscc: str) -> ApiError:
+    return ApiError(
+        409,
+        f"the snooze of {clip(rule_id)!r} for enterprise {uscc} kept changing; try again",
+        code="conflict",
     )
-    return answer
 
 
 @router.delete(
     "/enterprises/{uscc}/snoozes/{rule_id}",
     status_code=204,
-    responses={404: {"description": "no snooze of this rule in force for this enterprise"}},
+    responses={
+        404: {"description": "no snooze of this rule in force for this enterprise"},
+        409: {"description": "other actions kept changing this snooze meanwhile: retry"},
+    },
 )
 async def lift_snooze(
     caller: Regulator,
@@ -260,13 +296,20 @@ async def lift_snooze(
 ) -> Response:
     """Lift a snooze before its end: the rule's next warnings are pushed again. Audited."""
     await check_scope(store, caller, uscc)
-    current = (await store.handling(uscc)).get(f"s:{rule_id}")
-    if current is None or not in_force(current):
-        raise ApiError(404, f"no snooze of {clip(rule_id)!r} in force for enterprise {uscc}")
-    now, by = _now(), caller.account_id or "admin"
-    value = {**current, "lifted_at": now, "lifted_by": by, "lift_reason": reason}
-    audit: dict[str, Any] = {"action": "lift_snooze", "uscc": uscc, "rule_id": rule_id}
-    audit |= {"by": by, "at": now}
-    audit |= {"reason": reason, "until": current["until"]}
-    await store.handle_warning(uscc, f"s:{rule_id}", value, audit, _snooze_view(value))
-    return Response(status_code=204)
+    field = f"s:{rule_id}"
+    current = (await store.handling(uscc)).get(field)
+    for _ in range(_TRIES):
+        if current is None or not in_force(current):
+            raise ApiError(404, f"no snooze of {clip(rule_id)!r} in force for enterprise {uscc}")
+        now, by = _now(), caller.account_id or "admin"
+        value = {**current, "lifted_at": now, "lifted_by": by, "lift_reason": reason}
+        audit: dict[str, Any] = {"action": "lift_snooze", "uscc": uscc, "rule_id": rule_id}
+        audit |= {"by": by, "at": now}
+        audit |= {"reason": reason, "until": current["until"]}
+        applied, found = await store.handle_warning(
+            uscc, field, value, audit, _snooze_view(value), expected=current
+        )
+        if applied != "changed":
+            return Response(status_code=204)
+        current = found  # another action came first: decide again from what it left
+    raise _busy(rule_id, uscc)

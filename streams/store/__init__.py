@@ -14,12 +14,15 @@ Cluster slot):
   cw:address-allowlist approved cluster addresses (normalized text)
   cw:timers            USCC -> when its rules must look again (epoch seconds)
   cw:nudges            USCC -> re-evaluate at once, as of that time (0: its own clock);
-                       an operator's action (allow-list, override), never moved by a commit
+                       an operator's action (allow-list, override, a warning's
+                       disposition), never moved by a commit
   cw:related-rechecks  USCC -> rebuild its timeline from that time (epoch seconds): a
                        related party's links changed; written by the commit that changed
                        them, so a worker that dies before handing them on loses none
   cw:overrides         USCC -> a regulator's grade override in force (JSON)
   cw:override-audit    every override set or lifted: who, what, why, when
+  cw:dispositions      USCC -> {warning_id: its latest disposition as the rules read it}
+                       (rules/dispositions.py), read by the worker with the states
   cw:ruleset           the rule set published to the workers {version, body}
   cw:ruleset-candidates, :ruleset-backtests, :ruleset-history, cw:rules-audit
                        candidate rule sets, their backtests over the journals, every
@@ -40,7 +43,8 @@ Cluster slot):
                        accounts (JSON) and API keys by SHA-256 (the key is never stored)
   cw:rate:KEY          a sliding-window log of a key's admitted requests (times, us;
                        cw:rate:anon:ADDRESS for callers without a key; expires)
-  cw:live:ACCOUNT      an account's live subscriptions: id -> lease expiry (ms)
+  cw:live:ACCOUNT      an account's live subscriptions: id -> lease expiry (ms); a
+                       console session's tabs are SESSION/TAB ids, one slot between them
   cw:access-log        every data access: who, what, when, how many records
   cw:{USCC}:handling, :handling-log, cw:warning-audit, cw:disposition-counts
                        the warning workbench: assignments, dispositions, snoozes and

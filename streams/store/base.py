@@ -31,6 +31,8 @@ class StoreBase:
         self.related_rechecks = f"{prefix}:related-rechecks"
         self.overrides = f"{prefix}:overrides"
         self.override_audit = f"{prefix}:override-audit"
+        #: USCC -> {warning_id: its latest disposition}, as the rules read them
+        self.dispositions = f"{prefix}:dispositions"
         self.allowlist = f"{prefix}:address-allowlist"
         self.ruleset_key = f"{prefix}:ruleset"
         self.learning_stream = f"{prefix}:learning"

@@ -14,23 +14,38 @@ Keys:
   {prefix}:warning-audit          every action: who, what, when, why (a stream)
   {prefix}:disposition-counts     `RULE_ID|DISPOSITION` -> warnings whose latest
                                   disposition it is (the false-alarm rate per rule)
+  {prefix}:dispositions           USCC -> {WARNING_ID: its latest disposition as the
+                                  rules read it (rules/dispositions.py)}: loaded by the
+                                  worker with the state, as overrides are
+  {prefix}:nudges                 a disposition re-evaluates its firm as of its time
 
-One action is one Lua step (lua/handle.lua). Its enterprise keys share a hash tag; the
-audit stream and the counts are global, as the override audit is (a Cluster deployment
-splits them, see the scale-out notes).
+One action is one Lua step (lua/handle.lua), so two at once cannot lose one: an action
+decided from the field's value (a snooze keeps the start of one in force; a lift needs
+one in force) passes that value, and is refused and decided again if it changed. Its
+enterprise keys share a hash tag; the audit stream, the counts, the judgements and the
+nudges are global, as the override audit is (docs/redis-cluster.md).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final, Literal
 
 from rules.jsoncodec import dumps
-from streams.store.base import StoreBase
+from streams.store.base import StoreBase, epoch
 
 #: how long an Idempotency-Key's answer is kept
 IDEMPOTENCY_TTL_S = 24 * 3600
+Applied = Literal["applied", "repeated", "changed"]
+
+
+class _Any:
+    """`expected` left out: the action does not depend on the field's value."""
+
+
+ANY: Final = _Any()
+Expected = dict[str, Any] | None | _Any
 
 
 class HandlingStore(StoreBase):
@@ -47,11 +62,17 @@ class HandlingStore(StoreBase):
         answer: dict[str, Any],
         idempotency_key: str | None = None,
         count_rule: str = "",
-    ) -> tuple[bool, dict[str, Any]]:
+        judgement: dict[str, Any] | None = None,
+        expected: Expected = ANY,
+    ) -> tuple[Applied, dict[str, Any] | None]:
         """Write one action: `field` of the firm's handling record, its log and audit
-        entries (and, for a disposition, `count_rule`'s counts), in one step. Returns
-        (applied, answer): an Idempotency-Key seen before applies nothing and returns
-        the first call's answer."""
+        entries (and, for a disposition, `count_rule`'s counts and the `judgement` the
+        rules read, with a nudge to re-evaluate the firm as of its time), in one step.
+
+        Returns (applied, answer): "applied" and the answer given; "repeated" and the
+        first call's answer for an Idempotency-Key seen before; "changed" and the
+        field's value now (None: absent) when `expected` (the value the action was
+        decided from, None for absent) no longer holds: nothing was written."""
         keys = [
             self._ent(uscc, "handling"),
             self._ent(uscc, "handling-log"),
@@ -59,8 +80,16 @@ class HandlingStore(StoreBase):
             self._disposition_counts,
             # per field: one key reused for another action or warning is another action
             self._ent(uscc, f"handling-idem:{field}:{idempotency_key or ''}"),
+            self.dispositions,
+            self.nudges,
         ]
         ttl = IDEMPOTENCY_TTL_S if idempotency_key else 0
+        if expected is ANY:
+            expect = ""
+        elif expected is None:
+            expect = "-"
+        else:
+            expect = "=" + dumps(expected)
         args: list[str | int] = [
             field,
             dumps(value),
@@ -69,9 +98,15 @@ class HandlingStore(StoreBase):
             self.maxlen,
             ttl,
             count_rule,
+            dumps(judgement) if judgement else "",
+            uscc,
+            epoch(judgement["at"]) if judgement else "0",
+            expect,
         ]
-        applied, body = await self._handle(keys=keys, args=args)
-        return applied == 1, json.loads(body)
+        status, body = await self._handle(keys=keys, args=args)
+        if status == 2:
+            return "changed", json.loads(body) if body else None
+        return ("applied" if status == 1 else "repeated"), json.loads(body)
 
     async def handling(self, uscc: str) -> dict[str, dict[str, Any]]:
         """The firm's handling record: field -> value (see the keys above)."""

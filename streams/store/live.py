@@ -90,11 +90,18 @@ class LiveStore(StoreBase):
         return f"{self.prefix}:live:{account_id}"
 
     async def claim_live_slot(
-        self, account_id: str, subscription_id: str, lease_ms: int, cap: int
+        self,
+        account_id: str,
+        subscription_id: str,
+        lease_ms: int,
+        cap: int,
+        group: str = "",
+        group_cap: int = 1,
     ) -> tuple[bool, int]:
-        """Take a slot for a subscription unless the account holds `cap` live leases:
-        (taken, leases held now)."""
-        args: list[int | str] = [subscription_id, lease_ms, cap]
+        """Take a slot for a subscription unless the account holds `cap` live slots:
+        (taken, slots held now). The subscriptions of one `group` (ids `GROUP/...`)
+        share one slot, at most `group_cap` of them."""
+        args: list[int | str] = [subscription_id, lease_ms, cap, group, group_cap]
         taken, held = await self._live_claim(keys=[self._live_slots(account_id)], args=args)
         return bool(taken), int(held)
 

@@ -17,6 +17,7 @@ from rules.related import RelatedData
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
 from streams.store.accounts import Admission
+from streams.store.handling import ANY, Applied, Expected
 from streams.store.live import StreamSlice
 from streams.store.state_io import Commit, LinkUpdate, Loaded, RecheckQueue
 from streams.store.webhooks import WebhookKind
@@ -121,6 +122,8 @@ class ApiReads(Protocol):
 
     async def person_firms(self, pkey: str) -> dict[str, list[str]]: ...
 
+    async def address_firms(self, akey: str) -> list[str]: ...
+
     async def grade_counts(self) -> dict[str, int]: ...
 
     def scan_stream(
@@ -195,7 +198,13 @@ class ApiOwns(Protocol):
     async def admit_request(self, who: str, limit: int, window_s: float) -> Admission: ...
 
     async def claim_live_slot(
-        self, account_id: str, subscription_id: str, lease_ms: int, cap: int
+        self,
+        account_id: str,
+        subscription_id: str,
+        lease_ms: int,
+        cap: int,
+        group: str = "",
+        group_cap: int = 1,
     ) -> tuple[bool, int]: ...
 
     async def renew_live_slot(
@@ -297,7 +306,9 @@ class ApiOwns(Protocol):
         answer: dict[str, Any],
         idempotency_key: str | None = None,
         count_rule: str = "",
-    ) -> tuple[bool, dict[str, Any]]: ...
+        judgement: dict[str, Any] | None = None,
+        expected: Expected = ANY,
+    ) -> tuple[Applied, dict[str, Any] | None]: ...
 
 
 class TrainerPort(Protocol):

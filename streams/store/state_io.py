@@ -74,6 +74,8 @@ class Loaded:
     ruleset_version: str | None
     #: USCC -> the regulator's grade override in force, if any
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: USCC -> warning_id -> its latest disposition (rules/dispositions.py), if any
+    dispositions: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the version of the model snapshot published (rules/learning/trainer.py)
     model_version: str | None = None
 
@@ -115,12 +117,13 @@ class WorkerStore(StoreBase):
         pipe.hget(self.model_key, "version")
         pipe.mget([self._ent(uscc, "state") for uscc in usccs])
         pipe.hmget(self.overrides, usccs)
+        pipe.hmget(self.dispositions, usccs)
         checked = [uscc for uscc in usccs if event_ids[uscc]]
         for uscc in checked:  # (a recheck alone has no event id to look up)
             pipe.smismember(self._ent(uscc, "seen"), event_ids[uscc])
         replies = (await pipe.execute())[skip:]
-        version, model_version, raw_states, raw_overrides = replies[:4]
-        flags = replies[4:]
+        version, model_version, raw_states, raw_overrides, raw_judged = replies[:5]
+        flags = replies[5:]
         states = {
             uscc: EnterpriseState.from_json(raw) if raw else None
             for uscc, raw in zip(usccs, raw_states, strict=True)
@@ -131,12 +134,14 @@ class WorkerStore(StoreBase):
         overrides = {
             uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
         }
+        judged = {uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_judged, strict=True) if raw}
         return Loaded(
             states,
             seen,
             version.decode() if version else None,
             overrides,
-            model_version.decode() if model_version else None,
+            dispositions=judged,
+            model_version=model_version.decode() if model_version else None,
         )
 
     async def load_journals(self, usccs: Iterable[str]) -> dict[str, list[list[Any]]]:

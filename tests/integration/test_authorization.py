@@ -65,6 +65,7 @@ POLICY: dict[str, frozenset[str]] = {
     "GET /warnings/dispositions/summary": MEMBER,
     "GET /model": MEMBER,
     "GET /enterprises/search": REGULATOR,
+    "GET /enterprises/{uscc}/related": REGULATOR,
     "PUT /enterprises/{uscc}/override": REGULATOR,
     "DELETE /enterprises/{uscc}/override": REGULATOR,
     "GET /overrides": REGULATOR,

@@ -135,3 +135,29 @@ def test_the_slots_of_a_process_that_died_free_themselves(
     _refused(client, key)
     time.sleep(LEASE_MS / 1000)
     _admitted_soon(client, key, within=2.0)
+
+
+def test_a_console_sessions_tabs_share_one_of_the_accounts_slots(
+    base: str, accounts: tuple[httpx.Client, Callable[[], str]]
+) -> None:
+    client, new_key = accounts
+    key = new_key()
+    with httpx.Client(base_url=base, timeout=10) as tabs, ExitStack() as stack:
+        signed = tabs.post("/console/login", data={"key": key}, follow_redirects=False)
+        assert signed.status_code == 303, signed.text
+        # more tabs than the account's cap, all live: they hold one slot between them
+        for _ in range(CAP + 2):
+            reply = stack.enter_context(tabs.stream("GET", "/console/stream"))
+            assert reply.status_code == 200, reply.read()
+            lines = reply.iter_lines()
+            stack.callback(lines.close)
+            assert next(lines).startswith("retry:")
+        # the account's other slot is still there for its systems, then it is full
+        reply = _open(stack, client, key)
+        assert reply.status_code == 200
+        _refused(client, key)
+        # a second sign-in is another session: it needs a slot of its own
+        with httpx.Client(base_url=base, timeout=10) as other:
+            other.post("/console/login", data={"key": key}, follow_redirects=False)
+            with other.stream("GET", "/console/stream") as refused:
+                assert refused.status_code == 429

@@ -22,6 +22,7 @@ from streams.store import Store
 from tests import factories as f
 from tests.http_receiver import Receiver
 from tests.integration.conftest import ADMIN_KEY, ApiClient, api_settings, serve
+from tests.integration.test_grades import replay as replay_grades
 from tests.integration.test_subscriptions import FAST as FAST_LIVE
 from tests.integration.test_subscriptions import Sse
 from tests.integration.test_webhooks import FAST as FAST_HOOKS
@@ -247,3 +248,103 @@ async def _account(http: httpx.AsyncClient, role: str, district: str | None) -> 
     assert created.status_code == 201, created.text
     key = await http.post(f"/admin/accounts/{account_id}/keys")
     return ApiClient.auth(key.json()["key"])
+
+
+def _reads_meet(app: Any) -> None:
+    """Make the first two reads of a handling record wait for each other, so that two
+    actions sent at once both decide from the same value before either writes (the
+    interleaving that lost one action). Later reads go straight through."""
+    store = app.state.store
+    original, met = store.handling, [0]
+
+    async def read(uscc: str) -> Any:
+        found = await original(uscc)
+        met[0] += 1
+        deadline = asyncio.get_running_loop().time() + 5
+        while met[0] < 2 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        return found
+
+    store.handling = read
+
+
+async def test_two_actions_on_one_snooze_at_once_lose_neither(
+    store: Store, store_settings: StoreSettings
+) -> None:
+    app = create_app(api_settings(webhooks_enabled=False), store_settings)
+    code = f.uscc()
+    await replay(store, f.registered(code, district="440305"))
+    today = datetime.now(CHINA).date()
+    first, second = ((today + timedelta(days=n)).isoformat() for n in (7, 20))
+    path = f"/enterprises/{code}/snoozes/{RULE}"
+    with serve(app) as base:
+        async with httpx.AsyncClient(base_url=base, headers=ApiClient.auth(ADMIN_KEY)) as http:
+            set_ = await http.put(path, json={"until": first, "reason": "立案调查"})
+            assert set_.status_code == 200, set_.text
+            started = set_.json()["set_at"]
+            # a lift and a new end at once: whichever comes first, the new end stays
+            _reads_meet(app)
+            lifted, extended = await asyncio.gather(
+                http.delete(path, params={"reason": "处置完毕"}),
+                http.put(path, json={"until": second, "reason": "延期"}),
+            )
+            assert (lifted.status_code, extended.status_code) == (204, 200), extended.text
+            [now] = (await http.get(f"/enterprises/{code}/snoozes", params={"past": "true"})).json()
+            assert now["until"] == second
+            # lifted last, or set again after the lift: then from a new start
+            assert now["lifted_at"] is not None or now["set_at"] != started
+            audit = (await http.get("/warnings/handling/audit", params={"uscc": code})).json()
+            assert sorted(r["action"] for r in audit) == ["lift_snooze", "snooze", "snooze"]
+
+            # two lifts at once: one lifts, the other finds nothing in force
+            again = await http.put(path, json={"until": first, "reason": "再次暂缓"})
+            assert again.status_code == 200
+            _reads_meet(app)
+            one, two = await asyncio.gather(
+                http.delete(path, params={"reason": "a"}), http.delete(path, params={"reason": "b"})
+            )
+            assert sorted((one.status_code, two.status_code)) == [204, 404]
+            audit = (await http.get("/warnings/handling/audit", params={"uscc": code})).json()
+            assert [r["action"] for r in audit].count("lift_snooze") == 2
+
+
+async def test_a_false_alarm_reaches_the_worker_and_the_grade_recovers(
+    store: Store, api: ApiClient
+) -> None:
+    code = f.uscc()
+    replayer = await replay_grades(store, f.registered(code), f.dishonest_listed(code))
+    wid = open_warning(api, code)["warning_id"]
+    assert api.client.get(f"/enterprises/{code}").json()["grade"] == "D"
+    regulator = api.account("regulator", district="4403")
+    body = {"disposition": "false_alarm", "note": "名称近似，非同一企业"}
+    assert act(api, regulator, code, wid, "disposition", body).status_code == 200
+    await replayer.fire_timers()  # the nudge: re-evaluated as of the disposition
+    firm = api.client.get(f"/enterprises/{code}").json()
+    assert (firm["grade"], firm["score"], firm["warnings"]) == ("A", 100, [])
+    [closed] = api.client.get(f"/enterprises/{code}/warnings", params={"status": "closed"}).json()
+    assert (closed["warning_id"], closed["disposition"]) == (wid, "false_alarm")
+    assert closed["closed_by"] == f"disposition:{wid}"
+    history = api.client.get(f"/enterprises/{code}/history").json()
+    change = next(e for e in history if e["kind"] == "grade_change")
+    assert (change["from_grade"], change["to_grade"]) == ("D", "A")
+    assert change["caused_by"] == f"disposition:{wid}"
+    handling = api.client.get(f"/enterprises/{code}/warnings/{wid}/handling").json()
+    assert handling["status"] == "closed"
+
+    # corrected to verified: the warning is raised again and the grade goes back
+    verified = {"disposition": "verified", "note": "复核属实"}
+    assert act(api, regulator, code, wid, "disposition", verified).status_code == 200
+    await replayer.fire_timers()
+    firm = api.client.get(f"/enterprises/{code}").json()
+    assert firm["grade"] == "D" and [w["rule_id"] for w in firm["warnings"]] == [RULE]
+
+    # a new listing for a firm whose warning was judged a false alarm counts again
+    other = f.uscc()
+    replayer = await replay_grades(store, f.registered(other), f.dishonest_listed(other))
+    first = open_warning(api, other)["warning_id"]
+    assert act(api, regulator, other, first, "disposition", body).status_code == 200
+    await replayer.fire_timers()
+    assert api.client.get(f"/enterprises/{other}").json()["grade"] == "A"
+    await replayer.run([f.encode(f.dishonest_listed(other, "(2026)粤03执2号"))])
+    again = api.client.get(f"/enterprises/{other}").json()
+    assert again["grade"] == "D" and again["warnings"][0]["warning_id"] != first

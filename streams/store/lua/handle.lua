@@ -1,15 +1,29 @@
 -- One action of the warning workbench (assign, dispose, snooze, lift a snooze): the
 -- enterprise's handling record, its handling log, the audit trail and the current
--- dispositions per rule change together, at most once per idempotency key.
+-- dispositions per rule change together, at most once per idempotency key. A
+-- disposition is also handed to the rules (the firm's judgements, read by the worker
+-- with its state) with a nudge to re-evaluate the firm as of its instant. An action
+-- that decided from the field's value may ask that value to be unchanged: if another
+-- action changed it meanwhile, nothing is written and the caller decides again.
 -- KEYS: handling hash, handling log (list), audit stream, disposition counts,
---       idempotency key (its answer)
+--       idempotency key (its answer), judgements (hash USCC -> JSON), nudges
 -- ARGV: field, value, audit record (also the log entry), answer, maxlen,
---       idempotency ttl in s (0: no key), count rule ('' = not a disposition)
+--       idempotency ttl in s (0: no key), count rule ('' = not a disposition),
+--       judgement JSON ('' = none), uscc, nudge score,
+--       expected ('' = any; '-' = absent; '=' .. value = exactly that value)
 if ARGV[6] ~= '0' then
   local done = redis.call('GET', KEYS[5])
   if done then return {0, done} end
 end
 local before = redis.call('HGET', KEYS[1], ARGV[1])
+if ARGV[11] ~= '' then
+  local expected = ARGV[11]
+  if expected == '-' then
+    if before then return {2, before} end
+  elseif (not before) or ('=' .. before) ~= expected then
+    return {2, before or ''}
+  end
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[7] ~= '' then
   -- the counts hold each warning's latest disposition: a correction moves its count
@@ -17,6 +31,22 @@ if ARGV[7] ~= '' then
     redis.call('HINCRBY', KEYS[4], ARGV[7] .. '|' .. cjson.decode(before)['disposition'], -1)
   end
   redis.call('HINCRBY', KEYS[4], ARGV[7] .. '|' .. cjson.decode(ARGV[2])['disposition'], 1)
+end
+if ARGV[8] ~= '' then
+  local judged = cjson.decode(ARGV[8])
+  local held = redis.call('HGET', KEYS[6], ARGV[9])
+  -- an empty JSON object: cjson cannot tell it from an empty array, so start with text
+  local entry = '"' .. judged['warning_id'] .. '":' .. ARGV[8]
+  if held and held ~= '{}' then
+    local all = cjson.decode(held)
+    all[judged['warning_id']] = nil
+    local rest = cjson.encode(all)
+    if rest ~= '{}' and rest ~= '[]' then
+      entry = entry .. ',' .. string.sub(rest, 2, -2)
+    end
+  end
+  redis.call('HSET', KEYS[6], ARGV[9], '{' .. entry .. '}')
+  redis.call('ZADD', KEYS[7], ARGV[10], ARGV[9])
 end
 redis.call('LPUSH', KEYS[2], ARGV[3])
 redis.call('LTRIM', KEYS[2], 0, 999)
