@@ -23,7 +23,7 @@ class DirectoryStore(StoreBase):
             pipe.get(self._ent(uscc, "state"))
         found = await pipe.execute()
         return {
-            u: EnterpriseState.from_json(raw) for u, raw in zip(usccs, found, strict=True) if raw
+            u: EnterpriseState.from_stored(raw) for u, raw in zip(usccs, found, strict=True) if raw
         }
 
     async def directory_entries(self, usccs: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -72,7 +72,7 @@ class DirectoryStore(StoreBase):
 
     async def _write_entries(self, keys: list[bytes]) -> int:
         raws: Any = await self.redis.mget(keys)
-        states = [EnterpriseState.from_json(raw) for raw in raws if raw]
+        states = [EnterpriseState.from_stored(raw) for raw in raws if raw]
         entries: dict[Any, Any] = {s.uscc: dumps(directory_entry(s)) for s in states}
         if entries:
             await self.redis.hset(self.directory, mapping=entries)

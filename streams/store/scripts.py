@@ -39,8 +39,9 @@ class CommitKeys(NamedTuple):
 class CommitArgs(NamedTuple):
     """The commit script's ARGV, in order (the script's EVENT_IDS, STATE, ...)."""
 
-    event_ids: Sequence[str]
-    state: str | bytes
+    #: the 8-byte digests of the event ids applied (streams/store/digests.py)
+    event_ids: Sequence[bytes]
+    state: bytes
     maxlen: int
     uscc: str
     directory_entry: bytes
@@ -48,6 +49,7 @@ class CommitArgs(NamedTuple):
     recheck_at: str
     warnings: Sequence[bytes]
     grade_changes: Sequence[bytes]
+    #: the events applied, one packed chunk (rules/packing.py), or none
     journal: Sequence[bytes]
     #: (score, uscc) of each related firm to recheck
     related_rechecks: Sequence[tuple[str, str]]

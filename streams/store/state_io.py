@@ -12,10 +12,13 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 from rules.directory import directory_entry
+from rules import packing
 from rules.jsoncodec import dumpb
 from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.related import RelatedData
 from rules.state import EnterpriseState
+from rules.timeline import pack_snapshot
+from streams.store import digests
 from streams.store.base import StoreBase, epoch
 from streams.store.scripts import CommitArgs, CommitKeys
 
@@ -78,6 +81,14 @@ class Loaded:
     model_version: str | None = None
 
 
+def journal_entries(chunk: bytes) -> list[list[Any]]:
+    """The events of one element of a journal: a packed chunk of a commit's events, or
+    one event as JSON (as the journal kept them before)."""
+    if packing.is_compressed(chunk):
+        return cast(list[list[Any]], packing.unpack_compressed(chunk))
+    return [json.loads(chunk)]
+
+
 def _pairs(flat: list[bytes]) -> dict[str, str]:
     """A Lua HGETALL reply (key, value, key, value...) as a dict."""
     return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
@@ -117,17 +128,17 @@ class WorkerStore(StoreBase):
         pipe.hmget(self.overrides, usccs)
         checked = [uscc for uscc in usccs if event_ids[uscc]]
         for uscc in checked:  # (a recheck alone has no event id to look up)
-            pipe.smismember(self._ent(uscc, "seen"), event_ids[uscc])
+            pipe.get(self._ent(uscc, "seen"))
         replies = (await pipe.execute())[skip:]
         version, model_version, raw_states, raw_overrides = replies[:4]
         flags = replies[4:]
         states = {
-            uscc: EnterpriseState.from_json(raw) if raw else None
+            uscc: EnterpriseState.from_stored(raw) if raw else None
             for uscc, raw in zip(usccs, raw_states, strict=True)
         }
         seen: dict[str, set[str]] = {uscc: set() for uscc in usccs}
-        for uscc, found in zip(checked, flags, strict=True):
-            seen[uscc] = {eid for eid, flag in zip(event_ids[uscc], found, strict=True) if flag}
+        for uscc, blob in zip(checked, flags, strict=True):
+            seen[uscc] = digests.applied(blob, event_ids[uscc])
         overrides = {
             uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
         }
@@ -147,8 +158,8 @@ class WorkerStore(StoreBase):
             pipe.lrange(self._ent(uscc, "journal"), 0, -1)
         replies = await pipe.execute()
         return {
-            uscc: [json.loads(raw) for raw in entries]
-            for uscc, entries in zip(wanted, replies, strict=True)
+            uscc: [entry for chunk in chunks for entry in journal_entries(chunk)]
+            for uscc, chunks in zip(wanted, replies, strict=True)
         }
 
     async def load_related(
@@ -209,20 +220,20 @@ class WorkerStore(StoreBase):
             )
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
             args = CommitArgs(
-                event_ids=c.event_ids,
-                state=c.state.to_json(),
+                event_ids=[digests.digest(e) for e in c.event_ids],
+                state=c.state.to_bytes(),
                 maxlen=self.maxlen,
                 uscc=c.uscc,
                 directory_entry=dumpb(directory_entry(c.state)),
                 recheck_at=_epoch(c.state.recheck_at),
                 warnings=[dumpb(w) for w in c.warnings],
                 grade_changes=[dumpb(g) for g in c.grade_changes],
-                journal=[dumpb(e) for e in c.journal],
+                journal=[packing.pack_compressed(c.journal)] if c.journal else [],
                 related_rechecks=[(epoch(at), peer) for peer, at in c.related_rechecks.items()],
                 learning_record=c.learning_record(),
                 replace_from=epoch(replace_from) if replace_from else "",
                 # compacted snapshots all have their instant (rules/timeline.py)
-                timeline=[(epoch(cast(str, s["at"])), dumpb(s)) for s in c.timeline],
+                timeline=[(epoch(cast(str, s["at"])), pack_snapshot(s)) for s in c.timeline],
             )
             await self._commit(keys=list(keys), args=args.argv(), client=pipe)
         for link in links:
