@@ -26,6 +26,7 @@ from __future__ import annotations
 import uuid
 import zlib
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 import msgpack
@@ -80,18 +81,24 @@ def _uuid(text: str) -> msgpack.ExtType | None:
     return msgpack.ExtType(_UUID, value.bytes) if str(value) == text else None
 
 
+@lru_cache(maxsize=1 << 16)  # the same instants and days recur across a batch
+def _text(value: str) -> Any:
+    """A string as msgpack will take it: an instant, a day or a UUID as an extension."""
+    n = len(value)
+    if n == 10 and value[4] == "-" and value[7] == "-":
+        return _day(value) or value
+    if n >= 25 and value[10] == "T" and value.endswith(_UTC):
+        return _instant(value) or value
+    if n == 36 and value[8] == "-" and value[23] == "-":
+        return _uuid(value) or value
+    return value
+
+
 def _compact(value: Any) -> Any:
     """The value as msgpack will take it: instants and days as extensions, mapping
     keys as JSON has them (strings), tuples as lists."""
     if isinstance(value, str):
-        n = len(value)
-        if n == 10 and value[4] == "-" and value[7] == "-":
-            return _day(value) or value
-        if n >= 25 and value[10] == "T" and value.endswith(_UTC):
-            return _instant(value) or value
-        if n == 36 and value[8] == "-" and value[23] == "-":
-            return _uuid(value) or value
-        return value
+        return _text(value) if 10 <= len(value) <= 36 else value
     if isinstance(value, dict):
         return {
             _compact(k if isinstance(k, str) else _key(k)): _compact(v) for k, v in value.items()
@@ -110,6 +117,7 @@ def _key(key: Any) -> str:
     return str(key)
 
 
+@lru_cache(maxsize=1 << 16)
 def _ext_hook(code: int, data: bytes) -> Any:
     if code == _UUID:
         return str(uuid.UUID(bytes=data))

@@ -1,6 +1,9 @@
 """The idempotency guard's compact form: each event id applied to an enterprise kept
-as an 8-byte digest, all of them in one string (`cw:{USCC}:seen`), which the commit
-script appends to and searches at 8-byte steps.
+as an 8-byte digest (the first 8 bytes of its SHA-1, which the commit script can
+compute too), all of them in one string (`cw:{USCC}:seen`), which the commit script
+appends to and searches at 8-byte steps. A guard kept before as a set of the ids
+themselves is still read, and the commit script converts it at the enterprise's
+next commit.
 
 Two different ids of one enterprise share a digest with a chance of about n^2 / 2^65
 for n ids: for a firm with a million events, one in 10^7.
@@ -13,13 +16,13 @@ for n ids: for a firm with a million events, one in 10^7.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from hashlib import blake2b
+from hashlib import sha1
 
 WIDTH = 8
 
 
 def digest(event_id: str) -> bytes:
-    return blake2b(event_id.encode(), digest_size=WIDTH).digest()
+    return sha1(event_id.encode()).digest()[:WIDTH]
 
 
 def applied(blob: bytes | None, event_ids: Iterable[str]) -> set[str]:

@@ -1,7 +1,7 @@
 """The Lua scripts (streams/store/lua/, one file each), run atomically inside Redis,
 and the layout of the commit script's keys and arguments.
 
-The commit script takes 12 keys and 13 arguments, some of them lists: their order is
+The commit script takes 12 keys and 17 arguments, some of them lists: their order is
 written once, as the fields of `CommitKeys` and `CommitArgs`. The store builds its call
 from them (`CommitArgs.argv`), and the script reads them by name through a header
 generated from the same classes (`layout_header`), so the two cannot disagree. The
@@ -49,8 +49,15 @@ class CommitArgs(NamedTuple):
     recheck_at: str
     warnings: Sequence[bytes]
     grade_changes: Sequence[bytes]
-    #: the events applied, one packed chunk (rules/packing.py), or none
+    #: the events applied, one packed chunk (streams/store/journal.py), or none
     journal: Sequence[bytes]
+    #: a merge of the journal's tail: the length it must still have ('' for no
+    #: merge), how many chunks stay, the SHA-1 (hex) of the rest as it was read, and
+    #: the chunk that replaces them
+    journal_length: str
+    journal_keep: int
+    journal_tail: str
+    journal_merged: bytes
     #: (score, uscc) of each related firm to recheck
     related_rechecks: Sequence[tuple[str, str]]
     #: the labels log's entry, b'' for none
@@ -87,6 +94,10 @@ COMMIT_ARG_KINDS: dict[str, ArgKind] = {
     "warnings": "list",
     "grade_changes": "list",
     "journal": "list",
+    "journal_length": "one",
+    "journal_keep": "one",
+    "journal_tail": "one",
+    "journal_merged": "one",
     "related_rechecks": "pairs",
     "learning_record": "one",
     "replace_from": "one",

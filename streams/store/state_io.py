@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
 
+from redis.exceptions import ResponseError
+
 from rules.directory import directory_entry
-from rules import packing
 from rules.jsoncodec import dumpb
 from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.related import RelatedData
 from rules.state import EnterpriseState
 from rules.timeline import pack_snapshot
-from streams.store import digests
+from streams.store import digests, journal
 from streams.store.base import StoreBase, epoch
 from streams.store.scripts import CommitArgs, CommitKeys
 
@@ -81,14 +82,6 @@ class Loaded:
     model_version: str | None = None
 
 
-def journal_entries(chunk: bytes) -> list[list[Any]]:
-    """The events of one element of a journal: a packed chunk of a commit's events, or
-    one event as JSON (as the journal kept them before)."""
-    if packing.is_compressed(chunk):
-        return cast(list[list[Any]], packing.unpack_compressed(chunk))
-    return [json.loads(chunk)]
-
-
 def _pairs(flat: list[bytes]) -> dict[str, str]:
     """A Lua HGETALL reply (key, value, key, value...) as a dict."""
     return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
@@ -129,16 +122,32 @@ class WorkerStore(StoreBase):
         checked = [uscc for uscc in usccs if event_ids[uscc]]
         for uscc in checked:  # (a recheck alone has no event id to look up)
             pipe.get(self._ent(uscc, "seen"))
-        replies = (await pipe.execute())[skip:]
+        for uscc in checked:  # how many chunks their journals hold (for the commit)
+            pipe.llen(self._ent(uscc, "journal"))
+        # (a guard kept as a set of ids before the digests answers GET with an error)
+        replies = (await pipe.execute(raise_on_error=False))[skip:]
+        for reply in replies[:4]:
+            if isinstance(reply, Exception):
+                raise reply
         version, model_version, raw_states, raw_overrides = replies[:4]
-        flags = replies[4:]
+        flags = replies[4 : 4 + len(checked)]
+        self._journal_chunks = dict(zip(checked, replies[4 + len(checked) :], strict=True))
         states = {
             uscc: EnterpriseState.from_stored(raw) if raw else None
             for uscc, raw in zip(usccs, raw_states, strict=True)
         }
         seen: dict[str, set[str]] = {uscc: set() for uscc in usccs}
+        legacy = []
         for uscc, blob in zip(checked, flags, strict=True):
-            seen[uscc] = digests.applied(blob, event_ids[uscc])
+            if isinstance(blob, ResponseError) and "WRONGTYPE" in str(blob):
+                legacy.append(uscc)
+            elif isinstance(blob, Exception):
+                raise blob
+            else:
+                seen[uscc] = digests.applied(blob, event_ids[uscc])
+        for uscc in legacy:
+            found = await self.redis.smismember(self._ent(uscc, "seen"), event_ids[uscc])
+            seen[uscc] = {e for e, flag in zip(event_ids[uscc], found, strict=True) if flag}
         overrides = {
             uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
         }
@@ -158,7 +167,7 @@ class WorkerStore(StoreBase):
             pipe.lrange(self._ent(uscc, "journal"), 0, -1)
         replies = await pipe.execute()
         return {
-            uscc: [entry for chunk in chunks for entry in journal_entries(chunk)]
+            uscc: [entry for chunk in chunks for entry in journal.entries(chunk)]
             for uscc, chunks in zip(wanted, replies, strict=True)
         }
 
@@ -202,8 +211,10 @@ class WorkerStore(StoreBase):
         """Write a batch in one round trip: each enterprise's events atomically and at
         most once (with its timer), then the index links. Returns, per commit, whether
         it took effect."""
+        merges = await self._journal_merges(commits)
         pipe = self.redis.pipeline(transaction=False)
         for c in commits:
+            merged = merges.get(c.uscc)
             keys = CommitKeys(
                 seen=self._ent(c.uscc, "seen"),
                 state=self._ent(c.uscc, "state"),
@@ -228,7 +239,11 @@ class WorkerStore(StoreBase):
                 recheck_at=_epoch(c.state.recheck_at),
                 warnings=[dumpb(w) for w in c.warnings],
                 grade_changes=[dumpb(g) for g in c.grade_changes],
-                journal=[packing.pack_compressed(c.journal)] if c.journal else [],
+                journal=[journal.pack(c.journal)] if c.journal else [],
+                journal_length=str(merged.length) if merged else "",
+                journal_keep=merged.keep if merged else 0,
+                journal_tail=merged.tail if merged else "",
+                journal_merged=merged.chunk if merged else b"",
                 related_rechecks=[(epoch(at), peer) for peer, at in c.related_rechecks.items()],
                 learning_record=c.learning_record(),
                 replace_from=epoch(replace_from) if replace_from else "",
@@ -240,6 +255,25 @@ class WorkerStore(StoreBase):
             self._write_links(pipe, link)
         replies = await pipe.execute()
         return [bool(r) for r in replies[: len(commits)]]
+
+    async def _journal_merges(self, commits: list[Commit]) -> dict[str, journal.Merge]:
+        """USCC -> the merge of its journal's tail with its commit's events, for the
+        commits due one (streams/store/journal.py): one more round trip, in one batch
+        out of a few per enterprise."""
+        chunks: dict[str, int] = getattr(self, "_journal_chunks", {})
+        due = [c for c in commits if c.journal and journal.due(chunks.get(c.uscc, 0))]
+        if not due:
+            return {}
+        pipe = self.redis.pipeline(transaction=False)
+        for c in due:
+            pipe.lrange(self._ent(c.uscc, "journal"), -(journal.MERGE_EVERY - 1), -1)
+        tails = await pipe.execute()
+        merges: dict[str, journal.Merge] = {}
+        for c, tail in zip(due, tails, strict=True):
+            merged = journal.merge(chunks[c.uscc], tail, c.journal)
+            if merged is not None:
+                merges[c.uscc] = merged
+        return merges
 
     def _write_links(self, pipe: Any, link: LinkUpdate) -> None:
         for pkey in (set(link.before) | link.early) - set(link.people):

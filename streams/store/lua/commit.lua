@@ -1,9 +1,10 @@
 -- One enterprise's events of a batch, all or nothing, and nothing if any of them was
 -- applied before (another worker got there first: the caller reloads and retries).
 -- Rechecks carry no event ids: re-evaluating twice gives the same state.
--- EVENT_IDS are the 8-byte digests of the batch's event ids.
+-- EVENT_IDS are the 8-byte digests of the event ids of the batch.
 -- The journal keeps every event applied (to rebuild the timeline after a late one),
--- each commit's events as one packed chunk (rules/packing.py);
+-- each commit's events as one packed chunk, now and then merged with the small chunks
+-- before it (streams/store/journal.py), unless another commit came between;
 -- the timeline is replaced from the first instant the batch re-evaluated.
 -- The labels log gets the batch's learning record for the trainer, if any.
 -- Related firms whose links it changed get a recheck, kept at the earliest time asked.
@@ -13,6 +14,16 @@
 -- Keys and arguments by name: K_* and the upper-case locals are defined by the header
 -- that streams/store/scripts.py generates from CommitKeys and CommitArgs (the one
 -- place their order is written) and puts before this text.
+if redis.call('TYPE', K_SEEN)['ok'] == 'set' then
+  -- the ids themselves, as the guard kept them before: their digests from now on
+  local digests = {}
+  for i, id in ipairs(redis.call('SMEMBERS', K_SEEN)) do
+    local hex = string.sub(redis.sha1hex(id), 1, 16)
+    digests[i] = string.gsub(hex, '..', function(h) return string.char(tonumber(h, 16)) end)
+  end
+  redis.call('DEL', K_SEEN)
+  redis.call('SET', K_SEEN, table.concat(digests))
+end
 if #EVENT_IDS > 0 then
   -- the digests applied before, 8 bytes each (streams/store/digests.py): a match
   -- counts only where a digest starts
@@ -51,7 +62,19 @@ if #WARNINGS > 0 then redis.call('LTRIM', K_ENTERPRISE_WARNINGS, 0, 199) end
 for _, change in ipairs(GRADE_CHANGES) do
   redis.call('XADD', K_GRADES_STREAM, 'MAXLEN', '~', MAXLEN, '*', 'data', change)
 end
-if #JOURNAL > 0 then redis.call('RPUSH', K_JOURNAL, unpack(JOURNAL)) end
+local keep = tonumber(JOURNAL_KEEP)
+if JOURNAL_LENGTH ~= '' and redis.call('LLEN', K_JOURNAL) == tonumber(JOURNAL_LENGTH)
+    and redis.sha1hex(table.concat(redis.call('LRANGE', K_JOURNAL, keep, -1))) == JOURNAL_TAIL then
+  -- the small chunks at the tail, as they were read, merged with the events of this commit
+  if keep == 0 then
+    redis.call('DEL', K_JOURNAL)
+  else
+    redis.call('LTRIM', K_JOURNAL, 0, keep - 1)
+  end
+  redis.call('RPUSH', K_JOURNAL, JOURNAL_MERGED)
+elseif #JOURNAL > 0 then
+  redis.call('RPUSH', K_JOURNAL, unpack(JOURNAL))
+end
 for j = 1, #RELATED_RECHECKS, 2 do
   redis.call('ZADD', K_RELATED_RECHECKS, 'LT', RELATED_RECHECKS[j], RELATED_RECHECKS[j + 1])
 end
