@@ -11,6 +11,7 @@ tools) build the one `Store`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rules.related import RelatedData
@@ -44,7 +45,7 @@ class WorkerPort(TimerPort, Protocol):
 
     async def load_enterprises(
         self,
-        event_ids: Mapping[str, list[str]],
+        event_ids: Mapping[str, Mapping[str, datetime]],
         early_people: Mapping[str, set[str]],
         early_addresses: Mapping[str, Mapping[str, str]],
     ) -> Loaded: ...

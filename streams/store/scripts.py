@@ -1,7 +1,7 @@
 """The Lua scripts (streams/store/lua/, one file each), run atomically inside Redis,
 and the layout of the commit script's keys and arguments.
 
-The commit script takes 12 keys and 17 arguments, some of them lists: their order is
+The commit script takes 12 keys and 19 arguments, some of them lists: their order is
 written once, as the fields of `CommitKeys` and `CommitArgs`. The store builds its call
 from them (`CommitArgs.argv`), and the script reads them by name through a header
 generated from the same classes (`layout_header`), so the two cannot disagree. The
@@ -39,8 +39,12 @@ class CommitKeys(NamedTuple):
 class CommitArgs(NamedTuple):
     """The commit script's ARGV, in order (the script's EVENT_IDS, STATE, ...)."""
 
-    #: the 8-byte digests of the event ids applied (streams/store/digests.py)
+    #: the SHA-1 (hex) of the state the commit was computed from, '-' for no check
+    state_was: str
+    #: the guard's records of the events applied (streams/store/digests.py)
     event_ids: Sequence[bytes]
+    #: the guard keeps the records of this many days before its newest
+    seen_days: int
     state: bytes
     maxlen: int
     uscc: str
@@ -85,7 +89,9 @@ class CommitArgs(NamedTuple):
 
 
 COMMIT_ARG_KINDS: dict[str, ArgKind] = {
+    "state_was": "one",
     "event_ids": "list",
+    "seen_days": "one",
     "state": "one",
     "maxlen": "one",
     "uscc": "one",

@@ -8,6 +8,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from hashlib import sha1
 from datetime import datetime
 from typing import Any, Literal, cast
 
@@ -47,6 +48,10 @@ class Commit:
     observed: list[dict[str, float]] = field(default_factory=list)
     #: related firms to recheck -> the instant (UTC ISO) to rebuild their timeline from
     related_rechecks: dict[str, str] = field(default_factory=dict)
+    #: the version of the state this commit was computed from (`Loaded.versions`): if
+    #: another commit changed it since, this one takes no effect (the caller reloads
+    #: and retries); None: no such check
+    state_was: str | None = None
 
     def learning_record(self) -> bytes:
         """The entry of the labels log, or b'' when there is nothing to learn."""
@@ -80,6 +85,9 @@ class Loaded:
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the version of the model snapshot published (rules/learning/trainer.py)
     model_version: str | None = None
+    #: USCC -> the SHA-1 (hex) of its state as loaded (of b'' for none): its commit
+    #: takes effect only over that same state (`Commit.state_was`)
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 def _pairs(flat: list[bytes]) -> dict[str, str]:
@@ -96,13 +104,15 @@ def _below(floor: int | None) -> int:
 class WorkerStore(StoreBase):
     async def load_enterprises(
         self,
-        event_ids: Mapping[str, list[str]],
+        event_ids: Mapping[str, Mapping[str, datetime]],
         early_people: Mapping[str, set[str]],
         early_addresses: Mapping[str, Mapping[str, str]],
     ) -> Loaded:
         """States of the batch's enterprises in one round trip, the version of the rule
-        set published, and which of their events were applied before (the commit's guard
-        still refuses them if another worker applies them meanwhile).
+        set published, and which of their events (event id -> occurred_at) were applied
+        before: the guard's digests decide, or for an event older than their window,
+        the journal (one more round trip, for those only). The commit's guards refuse a
+        batch that another worker got to meanwhile.
 
         The people and addresses the batch's events name are linked first, so that a
         firm processed concurrently elsewhere either sees the link or has linked itself
@@ -130,34 +140,62 @@ class WorkerStore(StoreBase):
             if isinstance(reply, Exception):
                 raise reply
         version, model_version, raw_states, raw_overrides = replies[:4]
-        flags = replies[4 : 4 + len(checked)]
+        guards = replies[4 : 4 + len(checked)]
         self._journal_chunks = dict(zip(checked, replies[4 + len(checked) :], strict=True))
         states = {
             uscc: EnterpriseState.from_stored(raw) if raw else None
             for uscc, raw in zip(usccs, raw_states, strict=True)
         }
-        seen: dict[str, set[str]] = {uscc: set() for uscc in usccs}
-        legacy = []
-        for uscc, blob in zip(checked, flags, strict=True):
-            if isinstance(blob, ResponseError) and "WRONGTYPE" in str(blob):
-                legacy.append(uscc)
-            elif isinstance(blob, Exception):
-                raise blob
-            else:
-                seen[uscc] = digests.applied(blob, event_ids[uscc])
-        for uscc in legacy:
-            found = await self.redis.smismember(self._ent(uscc, "seen"), event_ids[uscc])
-            seen[uscc] = {e for e, flag in zip(event_ids[uscc], found, strict=True) if flag}
+        versions = {
+            uscc: sha1(raw or b"").hexdigest() for uscc, raw in zip(usccs, raw_states, strict=True)
+        }
+        seen = await self._applied(checked, guards, event_ids)
         overrides = {
             uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
         }
         return Loaded(
-            states,
-            seen,
+            {uscc: states[uscc] for uscc in usccs},
+            {uscc: seen.get(uscc, set()) for uscc in usccs},
             version.decode() if version else None,
             overrides,
             model_version.decode() if model_version else None,
+            versions,
         )
+
+    async def _applied(
+        self, usccs: list[str], guards: list[Any], event_ids: Mapping[str, Mapping[str, datetime]]
+    ) -> dict[str, set[str]]:
+        """Per USCC, which of its events were applied before (streams/store/digests.py)."""
+        seen: dict[str, set[str]] = {}
+        legacy: list[str] = []
+        beyond: dict[str, list[str]] = {}  # events older than the guard's window
+        for uscc, blob in zip(usccs, guards, strict=True):
+            if isinstance(blob, ResponseError) and "WRONGTYPE" in str(blob):
+                legacy.append(uscc)
+                continue
+            if isinstance(blob, Exception):
+                raise blob
+            held, newest = digests.held(blob)
+            seen[uscc] = digests.applied(held, event_ids[uscc])
+            old = [
+                e for e, at in event_ids[uscc].items()
+                if e not in seen[uscc] and digests.beyond(newest, at)
+            ]  # fmt: skip
+            if old:
+                beyond[uscc] = old
+        if legacy or beyond:
+            pipe = self.redis.pipeline(transaction=False)
+            for uscc in legacy:
+                pipe.smismember(self._ent(uscc, "seen"), list(event_ids[uscc]))
+            for uscc in beyond:
+                pipe.lrange(self._ent(uscc, "journal"), 0, -1)
+            replies = await pipe.execute()
+            for uscc, flags in zip(legacy, replies, strict=False):
+                seen[uscc] = {e for e, flag in zip(event_ids[uscc], flags, strict=True) if flag}
+            for (uscc, old), chunks in zip(beyond.items(), replies[len(legacy) :], strict=True):
+                ids = {entry[2] for chunk in chunks for entry in journal.entries(chunk)}
+                seen[uscc] |= ids.intersection(old)
+        return seen
 
     async def load_journals(self, usccs: Iterable[str]) -> dict[str, list[list[Any]]]:
         """Every event applied to each enterprise (to rebuild its timeline)."""
@@ -231,7 +269,10 @@ class WorkerStore(StoreBase):
             )
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
             args = CommitArgs(
-                event_ids=[digests.digest(e) for e in c.event_ids],
+                state_was="-" if c.state_was is None else c.state_was,
+                # (the journal's entries are the events applied, with their times)
+                event_ids=[digests.record(e[2], e[0]) for e in c.journal],
+                seen_days=digests.SEEN_DAYS,
                 state=c.state.to_bytes(),
                 maxlen=self.maxlen,
                 uscc=c.uscc,

@@ -11,7 +11,7 @@ import pytest
 
 from agents.pipeline import Message, Pipeline
 from rules.timeline import unpack_snapshot
-from streams.store import Store, journal
+from streams.store import Commit, Store, digests, journal
 from tests import factories as f
 
 pytestmark = pytest.mark.integration
@@ -55,7 +55,12 @@ async def test_the_stored_forms_are_compact_and_read_back(store: Store) -> None:
     stored = await redis.get(key(store, code, "state"))
     assert len(stored) * 2 < len(state.to_json())  # packed, not JSON
     assert await redis.type(key(store, code, "seen")) == b"string"
-    assert await redis.strlen(key(store, code, "seen")) == 8 * len(events)
+    # the registration (January) is older than the guard's window before June: gone
+    assert digests.SEEN_DAYS < 150
+    assert await redis.strlen(key(store, code, "seen")) == digests.WIDTH * (len(events) - 1)
+    # ...yet a redelivery of it is refused: the journal has it
+    again = await run(pipeline, events[0], events[-1])
+    assert (again.applied, again.duplicates) == (0, 2)
     # one packed chunk per commit: the journal reads back every event, in order
     assert await redis.llen(key(store, code, "journal")) == 1
     journal = (await store.load_journals([code]))[code]
@@ -109,3 +114,21 @@ async def test_the_journal_of_many_commits_merges_into_few_chunks(store: Store) 
         lengths.append(await store.redis.llen(key(store, code, "journal")))
     assert max(lengths) == journal.MERGE_EVERY - 1 and lengths[-1] < len(events)
     assert [entry[2] for entry in (await store.load_journals([code]))[code]] == f.ids(*events)
+
+
+async def test_a_commit_over_a_state_changed_since_it_was_loaded_takes_no_effect(
+    store: Store,
+) -> None:
+    code = f.uscc()
+    await run(Pipeline(store, "fanout"), f.registered(code))
+    first = await store.load_enterprises({code: {}}, {}, {})
+    second = await store.load_enterprises({code: {}}, {}, {})
+    state = first.states[code]
+    assert state is not None and first.versions == second.versions
+    state.score = 1
+    assert await store.commit([Commit(code, [], state, state_was=first.versions[code])], []) == [True]
+    other = second.states[code]
+    assert other is not None
+    other.score = 2
+    assert await store.commit([Commit(code, [], other, state_was=second.versions[code])], []) == [False]
+    assert (await store.get_enterprise(code)).score == 1

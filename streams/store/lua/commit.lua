@@ -1,7 +1,9 @@
 -- One enterprise's events of a batch, all or nothing, and nothing if any of them was
--- applied before (another worker got there first: the caller reloads and retries).
+-- applied before, or if the state changed since it was loaded (another worker got
+-- there first: the caller reloads and retries).
 -- Rechecks carry no event ids: re-evaluating twice gives the same state.
--- EVENT_IDS are the 8-byte digests of the event ids of the batch.
+-- EVENT_IDS are the guard records of the events of the batch (digest and day); the
+-- guard keeps those of the last SEEN_DAYS days before its newest.
 -- The journal keeps every event applied (to rebuild the timeline after a late one),
 -- each commit's events as one packed chunk, now and then merged with the small chunks
 -- before it (streams/store/journal.py), unless another commit came between;
@@ -14,31 +16,45 @@
 -- Keys and arguments by name: K_* and the upper-case locals are defined by the header
 -- that streams/store/scripts.py generates from CommitKeys and CommitArgs (the one
 -- place their order is written) and puts before this text.
-if redis.call('TYPE', K_SEEN)['ok'] == 'set' then
-  -- the ids themselves, as the guard kept them before: their digests from now on
-  local digests = {}
-  for i, id in ipairs(redis.call('SMEMBERS', K_SEEN)) do
-    local hex = string.sub(redis.sha1hex(id), 1, 16)
-    digests[i] = string.gsub(hex, '..', function(h) return string.char(tonumber(h, 16)) end)
-  end
-  redis.call('DEL', K_SEEN)
-  redis.call('SET', K_SEEN, table.concat(digests))
+if STATE_WAS ~= '-' and redis.sha1hex(redis.call('GET', K_STATE) or '') ~= STATE_WAS then
+  return 0  -- another commit changed the state since it was loaded
 end
 if #EVENT_IDS > 0 then
-  -- the digests applied before, 8 bytes each (streams/store/digests.py): a match
-  -- counts only where a digest starts
-  local seen = redis.call('GET', K_SEEN) or ''
-  for _, digest in ipairs(EVENT_IDS) do
-    local from = 1
+  -- records of 10 bytes (streams/store/digests.py): a digest of 8, a day of 2
+  local function day_of(s, i) return string.byte(s, i + 8) * 256 + string.byte(s, i + 9) end
+  local newest = 0
+  for _, rec in ipairs(EVENT_IDS) do newest = math.max(newest, day_of(rec, 1)) end
+  local seen = ''
+  if redis.call('TYPE', K_SEEN)['ok'] == 'set' then
+    -- the ids themselves, as the guard kept them before: dated with this batch
+    local records = {}
+    local day = string.char(math.floor(newest / 256), newest % 256)
+    for i, id in ipairs(redis.call('SMEMBERS', K_SEEN)) do
+      local hex = string.sub(redis.sha1hex(id), 1, 16)
+      records[i] = string.gsub(hex, '..', function(h) return string.char(tonumber(h, 16)) end) .. day
+    end
+    seen = table.concat(records)
+  else
+    seen = redis.call('GET', K_SEEN) or ''
+  end
+  for _, rec in ipairs(EVENT_IDS) do
+    -- a match counts only where a record starts
+    local digest, from = string.sub(rec, 1, 8), 1
     while true do
       local found = string.find(seen, digest, from, true)
       if not found then break end
-      if (found - 1) % 8 == 0 then return 0 end
+      if (found - 1) % 10 == 0 then return 0 end
       from = found + 1
     end
   end
+  local all = seen .. table.concat(EVENT_IDS)
+  for i = 1, #seen, 10 do newest = math.max(newest, day_of(seen, i)) end
+  local kept = {}
+  for i = 1, #all, 10 do
+    if day_of(all, i) >= newest - tonumber(SEEN_DAYS) then kept[#kept + 1] = string.sub(all, i, i + 9) end
+  end
   -- written whole: appending leaves room to grow, as much again as the string holds
-  redis.call('SET', K_SEEN, seen .. table.concat(EVENT_IDS))
+  redis.call('SET', K_SEEN, table.concat(kept))
 end
 redis.call('SET', K_STATE, STATE)
 local old = redis.call('HGET', K_DIRECTORY, USCC)

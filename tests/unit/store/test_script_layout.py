@@ -65,7 +65,9 @@ def _read_back(header: str, argv: list[object]) -> dict[str, list[object] | obje
 def test_what_the_store_sends_is_what_the_script_reads() -> None:
     header, _ = _header_and_body()
     args = CommitArgs(
+        state_was="-",
         event_ids=[b"digest-1", b"digest-2"],
+        seen_days=120,
         state=b"{state}",
         maxlen=100,
         uscc="91440300708461136T",
