@@ -1,7 +1,7 @@
 """The Lua scripts (streams/store/lua/, one file each), run atomically inside Redis,
 and the layout of the commit script's keys and arguments.
 
-The commit script takes 12 keys and 19 arguments, some of them lists: their order is
+The commit script takes 12 keys and 20 arguments, some of them lists: their order is
 written once, as the fields of `CommitKeys` and `CommitArgs`. The store builds its call
 from them (`CommitArgs.argv`), and the script reads them by name through a header
 generated from the same classes (`layout_header`), so the two cannot disagree. The
@@ -20,7 +20,8 @@ ArgKind = Literal["one", "list", "pairs", "rest"]
 
 
 class CommitKeys(NamedTuple):
-    """The commit script's KEYS, in order (the script's K_SEEN, K_STATE, ...)."""
+    """The commit script's KEYS, in order (the script's K_SEEN, K_STATE, ...). `seen`
+    is the guard's own key, as it was kept before it moved in with the state."""
 
     seen: str
     state: str
@@ -45,6 +46,8 @@ class CommitArgs(NamedTuple):
     event_ids: Sequence[bytes]
     #: the guard keeps the records of this many days before its newest
     seen_days: int
+    #: the day (since 1970-01-01) to date the ids of a guard kept in its own key with
+    guard_day: int
     state: bytes
     maxlen: int
     uscc: str
@@ -92,6 +95,7 @@ COMMIT_ARG_KINDS: dict[str, ArgKind] = {
     "state_was": "one",
     "event_ids": "list",
     "seen_days": "one",
+    "guard_day": "one",
     "state": "one",
     "maxlen": "one",
     "uscc": "one",

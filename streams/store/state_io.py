@@ -12,8 +12,6 @@ from hashlib import sha1
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from redis.exceptions import ResponseError
-
 from rules.directory import directory_entry
 from rules.jsoncodec import dumpb
 from rules.records import GradeChange, Snapshot, WarningRecord
@@ -130,26 +128,20 @@ class WorkerStore(StoreBase):
         pipe.mget([self._ent(uscc, "state") for uscc in usccs])
         pipe.hmget(self.overrides, usccs)
         checked = [uscc for uscc in usccs if event_ids[uscc]]
-        for uscc in checked:  # (a recheck alone has no event id to look up)
-            pipe.get(self._ent(uscc, "seen"))
         for uscc in checked:  # how many chunks their journals hold (for the commit)
             pipe.llen(self._ent(uscc, "journal"))
-        # (a guard kept as a set of ids before the digests answers GET with an error)
-        replies = (await pipe.execute(raise_on_error=False))[skip:]
-        for reply in replies[:4]:
-            if isinstance(reply, Exception):
-                raise reply
+        replies = (await pipe.execute())[skip:]
         version, model_version, raw_states, raw_overrides = replies[:4]
-        guards = replies[4 : 4 + len(checked)]
-        self._journal_chunks = dict(zip(checked, replies[4 + len(checked) :], strict=True))
-        states = {
-            uscc: EnterpriseState.from_stored(raw) if raw else None
-            for uscc, raw in zip(usccs, raw_states, strict=True)
-        }
+        self._journal_chunks = dict(zip(checked, replies[4:], strict=True))
+        states: dict[str, EnterpriseState | None] = {}
+        guards: dict[str, bytes | None] = {}
+        for uscc, raw in zip(usccs, raw_states, strict=True):
+            guards[uscc], packed = digests.unwrap(raw) if raw else (b"", b"")
+            states[uscc] = EnterpriseState.from_stored(packed) if packed else None
         versions = {
             uscc: sha1(raw or b"").hexdigest() for uscc, raw in zip(usccs, raw_states, strict=True)
         }
-        seen = await self._applied(checked, guards, event_ids)
+        seen = await self._applied(checked, [guards[u] for u in checked], event_ids)
         overrides = {
             uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
         }
@@ -163,18 +155,21 @@ class WorkerStore(StoreBase):
         )
 
     async def _applied(
-        self, usccs: list[str], guards: list[Any], event_ids: Mapping[str, Mapping[str, datetime]]
+        self,
+        usccs: list[str],
+        guards: list[bytes | None],
+        event_ids: Mapping[str, Mapping[str, datetime]],
     ) -> dict[str, set[str]]:
-        """Per USCC, which of its events were applied before (streams/store/digests.py)."""
+        """Per USCC, which of its events were applied before (streams/store/digests.py);
+        `guards` are those stored with their states (None: the state was stored before
+        the guard moved in, and the guard is a set of ids in its own key)."""
         seen: dict[str, set[str]] = {}
         legacy: list[str] = []
         beyond: dict[str, list[str]] = {}  # events older than the guard's window
         for uscc, blob in zip(usccs, guards, strict=True):
-            if isinstance(blob, ResponseError) and "WRONGTYPE" in str(blob):
+            if blob is None:
                 legacy.append(uscc)
                 continue
-            if isinstance(blob, Exception):
-                raise blob
             held, newest = digests.held(blob)
             seen[uscc] = digests.applied(held, event_ids[uscc])
             old = [
@@ -273,6 +268,8 @@ class WorkerStore(StoreBase):
                 # (the journal's entries are the events applied, with their times)
                 event_ids=[digests.record(e[2], e[0]) for e in c.journal],
                 seen_days=digests.SEEN_DAYS,
+                # the day a guard kept in its own key before is dated with
+                guard_day=digests.epoch_day(c.state.clock) if c.state.clock else 0,
                 state=c.state.to_bytes(),
                 maxlen=self.maxlen,
                 uscc=c.uscc,

@@ -53,11 +53,13 @@ async def test_the_stored_forms_are_compact_and_read_back(store: Store) -> None:
     state = await store.get_enterprise(code)
     assert state is not None and state.grade is not None
     stored = await redis.get(key(store, code, "state"))
+    guard, packed = digests.unwrap(stored)
     assert len(stored) * 2 < len(state.to_json())  # packed, not JSON
-    assert await redis.type(key(store, code, "seen")) == b"string"
+    assert not await redis.exists(key(store, code, "seen"))  # the guard is with the state
     # the registration (January) is older than the guard's window before June: gone
     assert digests.SEEN_DAYS < 150
-    assert await redis.strlen(key(store, code, "seen")) == digests.WIDTH * (len(events) - 1)
+    assert guard is not None and len(guard) == digests.WIDTH * (len(events) - 1)
+    assert digests.held(guard)[0] == {digests.digest(e) for e in f.ids(*events[1:])}
     # ...yet a redelivery of it is refused: the journal has it
     again = await run(pipeline, events[0], events[-1])
     assert (again.applied, again.duplicates) == (0, 2)
@@ -85,14 +87,16 @@ async def test_a_store_written_before_the_compact_forms_still_works(store: Store
     later = f.penalty(code, "2026-04-01")
     result = await run(pipeline, first[1], later)
     assert (result.applied, result.duplicates) == (1, 1)
-    # ...which the commit converted to digests, that refuse it again
-    assert await store.redis.type(key(store, code, "seen")) == b"string"
+    # ...which the commit moved in with the state, as digests that refuse it again
+    assert not await store.redis.exists(key(store, code, "seen"))
+    guard, _ = digests.unwrap(await store.redis.get(key(store, code, "state")))
+    assert guard is not None and len(guard) == digests.WIDTH * 4
     again = await run(pipeline, first[2], later)
     assert (again.applied, again.duplicates) == (0, 2)
 
     state = await store.get_enterprise(code)
     assert state is not None and state.events_seen == old.events_seen + 1
-    assert not (await store.redis.get(key(store, code, "state"))).startswith(b"{")
+    assert (await store.redis.get(key(store, code, "state")))[0] == digests.GUARDED
     # old JSON journal entries and the new chunk read back together
     journal = (await store.load_journals([code]))[code]
     assert [entry[2] for entry in journal] == f.ids(*first, later)

@@ -68,6 +68,7 @@ def test_what_the_store_sends_is_what_the_script_reads() -> None:
         state_was="-",
         event_ids=[b"digest-1", b"digest-2"],
         seen_days=120,
+        guard_day=20513,
         state=b"{state}",
         maxlen=100,
         uscc="91440300708461136T",
