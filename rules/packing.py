@@ -134,7 +134,8 @@ def _ext_hook(code: int, data: bytes) -> Any:
 
 def pack(value: Any) -> bytes:
     """msgpack, instants and days as small integers."""
-    return msgpack.packb(_compact(value), use_bin_type=True)
+    packed: bytes = msgpack.packb(_compact(value), use_bin_type=True)
+    return packed
 
 
 def unpack(raw: bytes) -> Any:
@@ -150,7 +151,7 @@ def unpack(raw: bytes) -> Any:
 # compressed with it needs exactly these bytes to be read, so none of this changes (a
 # new dictionary is a new version, and the old one stays to read old records);
 # tests/unit/rules/test_packing.py pins its digest.
-_WORDS_V1 = (
+_WORDS_TEXT_V1 = (
     "uscc profile field_times status penalties dishonest_cases lists repairs inspections "
     "plan_results commendations override annual_reports permits tax_arrears tax_rating "
     "counters field_events registered_at address_since open_warnings contributions score "
@@ -189,7 +190,8 @@ _WORDS_V1 = (
     "执行董事兼总经理 执行董事 总经理 监事 董事长 董事 财务负责人 "
     "食品经营许可证 营业执照 未按规定 人民法院 深圳市市场监督管理局 "
     "有限公司 深圳市 广东省深圳市 0755-"
-).split()
+)
+_WORDS_V1 = _WORDS_TEXT_V1.split()
 _T, _D = "2025-01-01T00:00:00+00:00", "2025-01-01"
 _PROFILE_FIELDS = (
     "name", "legal_rep", "address", "registered_capital", "industry", "district",

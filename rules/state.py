@@ -136,9 +136,7 @@ class EnterpriseState:
         >>> EnterpriseState.from_stored(s.to_bytes()) == s
         True
         """
-        return packing.pack_compressed(
-            {k: v for k, v in vars(self).items() if k not in _DERIVED}
-        )
+        return packing.pack_compressed({k: v for k, v in vars(self).items() if k not in _DERIVED})
 
     @classmethod
     def from_stored(cls, raw: bytes) -> EnterpriseState:

@@ -77,7 +77,8 @@ def unpack_snapshot(raw: bytes) -> Snapshot:
         return cast(Snapshot, jsoncodec.loads(raw))
     at, grade, score, flat, override, cause, version = packing.unpack(raw)
     indicators = {
-        RULE_CODES[r] if isinstance(r, int) else r: v for r, v in zip(flat[::2], flat[1::2])
+        RULE_CODES[r] if isinstance(r, int) else r: v
+        for r, v in zip(flat[::2], flat[1::2], strict=True)
     }
     return {
         "at": at, "grade": grade, "score": score, "indicators": indicators,

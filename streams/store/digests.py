@@ -27,7 +27,7 @@ for n ids held.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from hashlib import sha1
 
 DIGEST = 8
@@ -56,7 +56,8 @@ def held(blob: bytes | None) -> tuple[set[bytes], int | None]:
     if not blob:
         return set(), None
     digests = {blob[i : i + DIGEST] for i in range(0, len(blob), WIDTH)}
-    newest = max(int.from_bytes(blob[i + DIGEST : i + WIDTH], "big") for i in range(0, len(blob), WIDTH))
+    starts = range(0, len(blob), WIDTH)
+    newest = max(int.from_bytes(blob[i + DIGEST : i + WIDTH], "big") for i in starts)
     return digests, newest
 
 

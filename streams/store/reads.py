@@ -9,15 +9,14 @@ from rules.addresses import address_key, normalize_address
 from rules.jsoncodec import dumps
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
-from streams.store import digests
 from rules.timeline import unpack_snapshot
-from streams.store.base import StoreBase, epoch
+from streams.store.base import StoreBase, epoch, stored_state
 
 
 class ReadStore(StoreBase):
     async def get_enterprise(self, uscc: str) -> EnterpriseState | None:
-        raw = await self.redis.get(self._ent(uscc, "state"))
-        return EnterpriseState.from_stored(digests.unwrap(raw)[1]) if raw else None
+        raw: Any = await self.redis.get(self._ent(uscc, "state"))
+        return stored_state(raw) if raw else None
 
     async def enterprise_warnings(self, uscc: str, limit: int) -> list[dict[str, Any]]:
         """The enterprise's warning records (raised and closed), newest first."""

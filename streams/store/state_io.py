@@ -8,8 +8,8 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from hashlib import sha1
 from datetime import datetime
+from hashlib import sha1
 from typing import Any, Literal, cast
 
 from rules.directory import directory_entry

@@ -19,7 +19,9 @@ _offsets = itertools.count()
 
 
 async def run(pipeline: Pipeline, *events: dict):
-    return await pipeline.handle([Message("events", 0, next(_offsets), f.encode(e)) for e in events])
+    return await pipeline.handle(
+        [Message("events", 0, next(_offsets), f.encode(e)) for e in events]
+    )
 
 
 def key(store: Store, code: str, part: str) -> str:
@@ -33,7 +35,9 @@ async def as_before(store: Store, code: str) -> None:
     assert state is not None
     journal = (await store.load_journals([code]))[code]
     timeline = await store.timeline(code)
-    scores = [s for _, s in await redis.zrange(key(store, code, "timeline"), 0, -1, withscores=True)]
+    scores = [
+        s for _, s in await redis.zrange(key(store, code, "timeline"), 0, -1, withscores=True)
+    ]
     pipe = redis.pipeline()
     pipe.set(key(store, code, "state"), state.to_json())
     pipe.delete(key(store, code, "seen"), key(store, code, "journal"), key(store, code, "timeline"))
@@ -53,7 +57,7 @@ async def test_the_stored_forms_are_compact_and_read_back(store: Store) -> None:
     state = await store.get_enterprise(code)
     assert state is not None and state.grade is not None
     stored = await redis.get(key(store, code, "state"))
-    guard, packed = digests.unwrap(stored)
+    guard, _ = digests.unwrap(stored)
     assert len(stored) * 2 < len(state.to_json())  # packed, not JSON
     assert not await redis.exists(key(store, code, "seen"))  # the guard is with the state
     # the registration (January) is older than the guard's window before June: gone
@@ -130,9 +134,13 @@ async def test_a_commit_over_a_state_changed_since_it_was_loaded_takes_no_effect
     state = first.states[code]
     assert state is not None and first.versions == second.versions
     state.score = 1
-    assert await store.commit([Commit(code, [], state, state_was=first.versions[code])], []) == [True]
+    assert await store.commit([Commit(code, [], state, state_was=first.versions[code])], []) == [
+        True
+    ]
     other = second.states[code]
     assert other is not None
     other.score = 2
-    assert await store.commit([Commit(code, [], other, state_was=second.versions[code])], []) == [False]
+    assert await store.commit([Commit(code, [], other, state_was=second.versions[code])], []) == [
+        False
+    ]
     assert (await store.get_enterprise(code)).score == 1
