@@ -94,15 +94,31 @@ def _text(value: str) -> Any:
     return value
 
 
+#: the lengths of the strings `_text` may pack: a day, an instant (with microseconds),
+#: a UUID
+_LENGTHS = frozenset((10, 25, 32, 36))
+
+
 def _compact(value: Any) -> Any:
     """The value as msgpack will take it: instants and days as extensions, mapping
-    keys as JSON has them (strings), tuples as lists."""
-    if isinstance(value, str):
-        return _text(value) if 10 <= len(value) <= 36 else value
-    if isinstance(value, dict):
+    keys as JSON has them (strings), tuples as lists. (Every value of a state passes
+    here: the exact type tests come first, the general ones only after.)"""
+    kind = type(value)
+    if kind is str:
+        return _text(value) if len(value) in _LENGTHS else value
+    if kind is dict:
         return {
-            _compact(k if isinstance(k, str) else _key(k)): _compact(v) for k, v in value.items()
+            (_text(k) if len(k) in _LENGTHS else k) if type(k) is str else _key(k): _compact(v)
+            for k, v in value.items()
         }
+    if kind is list:
+        return [_compact(v) for v in value]
+    if kind in (int, float, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return _compact(str(value))
+    if isinstance(value, dict):
+        return _compact(dict(value))
     if isinstance(value, list | tuple):
         return [_compact(v) for v in value]
     return value

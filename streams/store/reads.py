@@ -18,6 +18,10 @@ class ReadStore(StoreBase):
         raw: Any = await self.redis.get(self._ent(uscc, "state"))
         return stored_state(raw) if raw else None
 
+    async def enterprise_known(self, uscc: str) -> bool:
+        """Whether the enterprise has a state, without reading it."""
+        return bool(await self.redis.exists(self._ent(uscc, "state")))
+
     async def enterprise_warnings(self, uscc: str, limit: int) -> list[dict[str, Any]]:
         """The enterprise's warning records (raised and closed), newest first."""
         return [
