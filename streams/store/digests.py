@@ -16,6 +16,7 @@ the ids themselves) is still read, and the commit script moves it into the state
 Two different ids of one enterprise share a digest with a chance of about n^2 / 2^65
 for n ids held.
 
+>>> from datetime import UTC
 >>> day = datetime(2026, 3, 1, tzinfo=UTC)
 >>> blob = record("e1", day) + record("e2", day)
 >>> len(blob), held(blob)[1], sorted(applied(held(blob)[0], ["e2", "e3"]))
