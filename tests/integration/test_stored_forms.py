@@ -144,3 +144,28 @@ async def test_a_commit_over_a_state_changed_since_it_was_loaded_takes_no_effect
         False
     ]
     assert (await store.get_enterprise(code)).score == 1
+
+
+async def test_a_merge_never_drops_a_chunk_written_after_the_tail_was_read(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = Pipeline(store, "fanout")
+    code = f.uscc()
+    events = [f.registered(code), *(f.penalty(code, f"2026-0{m}-01") for m in (2, 3))]
+    for event in events:
+        await run(pipeline, event)
+    assert journal.due(await store.redis.llen(key(store, code, "journal")))
+    stranger = journal.pack([["2026-03-15T02:00:00+00:00", "complaint.received", "x1", {}]])
+    read_tail = store._journal_merges
+
+    async def then_another_write(commits: list[Commit]) -> dict[str, journal.Merge]:
+        merges = await read_tail(commits)
+        assert code in merges  # a merge was planned over the tail as read...
+        await store.redis.rpush(key(store, code, "journal"), stranger)  # ...then it changed
+        return merges
+
+    monkeypatch.setattr(store, "_journal_merges", then_another_write)
+    last = f.penalty(code, "2026-04-01")
+    assert (await run(pipeline, last)).applied == 1
+    ids = [entry[2] for entry in (await store.load_journals([code]))[code]]
+    assert ids == [*f.ids(*events), "x1", *f.ids(last)]
