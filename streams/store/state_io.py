@@ -132,6 +132,8 @@ class WorkerStore(StoreBase):
             pipe.llen(self._ent(uscc, "journal"))
         replies = (await pipe.execute())[skip:]
         version, model_version, raw_states, raw_overrides = replies[:4]
+        # a hint for the commit (is a merge due?): a stale one costs only a merge
+        # missed or refused by the script's check of the tail it read
         self._journal_chunks = dict(zip(checked, replies[4:], strict=True))
         states: dict[str, EnterpriseState | None] = {}
         guards: dict[str, bytes | None] = {}
