@@ -73,7 +73,7 @@ class EnterpriseBatch:
         with metrics.redis_timer("load"):
             loaded = await self.store.load_enterprises(
                 {
-                    u: [i.event_id for i in items if isinstance(i, Event)]
+                    u: {i.event_id: i.occurred_at for i in items if isinstance(i, Event)}
                     for u, items in by_uscc.items()
                 },
                 early_people,
@@ -116,7 +116,7 @@ class EnterpriseBatch:
             state.dispositions = loaded.dispositions.get(uscc, {})
             clock_before = state.clock
             previous = timeline.snapshot(state, "") if clock_before else None
-            commit = Commit(uscc, [], state)
+            commit = Commit(uscc, [], state, state_was=loaded.versions.get(uscc))
             snapshots: list[Snapshot] = []
             stale: list[str] = []  # instants from which the stored timeline may be wrong
             # in time order, so the timeline is written in event time

@@ -2,9 +2,12 @@
 
 The state is what the rules need to decide, nothing more: the registration profile,
 the records that count (penalties, lists, permits, arrears, windowed counters) and the
-open warnings. It is stored as one JSON document per enterprise; rules/folding.py is
-the only place that changes it, so a replay of the same events always gives the same
-state. Fields added later default to empty, so older stored states still load.
+open warnings. It is stored packed (`to_bytes`: msgpack compressed over a preset
+dictionary, rules/packing.py, without the fields derived from the profile, which are
+recomputed when it is read); a state stored as JSON before (`to_json`) still loads.
+rules/folding.py is the only place that changes it, so a replay of the same events
+always gives the same state. Fields added later default to empty, so older stored
+states still load.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from rules import counters, jsoncodec
+from rules import counters, jsoncodec, packing
 from rules.addresses import normalize_address
 from rules.calendar import local_day
 from streams.contract.identifiers import id_birth_date, person_key
@@ -20,6 +23,8 @@ from streams.contract.identifiers import id_birth_date, person_key
 #: the version of the derived fields' layout: a state stored with an older one (or
 #: none) has them rebuilt from its records when it is loaded
 DERIVED_VERSION = 1
+#: the fields `to_bytes` leaves out: derived from the profile, recomputed on reading
+_DERIVED = frozenset(("people", "key_ages", "normalized_address", "derived"))
 
 
 class KeyAge(TypedDict):
@@ -124,6 +129,25 @@ class EnterpriseState:
             state.derive()
             for counter in state.counters.values():
                 counters.sort_days(counter)
+        return state
+
+    def to_bytes(self) -> bytes:
+        """The state as the store keeps it: packed and compressed, without the derived
+        fields (`from_stored` recomputes them).
+
+        >>> s = EnterpriseState("91440300708461136T", status="active", score=100)
+        >>> EnterpriseState.from_stored(s.to_bytes()) == s
+        True
+        """
+        return packing.pack_compressed({k: v for k, v in vars(self).items() if k not in _DERIVED})
+
+    @classmethod
+    def from_stored(cls, raw: bytes) -> EnterpriseState:
+        """A stored state: packed (`to_bytes`), or JSON as states were stored before."""
+        if not packing.is_compressed(raw):
+            return cls.from_json(raw)
+        state = cls(**packing.unpack_compressed(raw))
+        state.derive()
         return state
 
     def derive(self) -> None:

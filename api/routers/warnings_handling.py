@@ -237,7 +237,7 @@ async def snooze_rule(
     while one holds changes its end and reason. Audited."""
     await check_scope(store, caller, uscc)
     _known_rule(rule_id)
-    if await store.get_enterprise(uscc) is None:
+    if not await store.enterprise_known(uscc):
         raise ApiError(404, f"no record of enterprise {uscc}")
     today = datetime.now(CHINA).date()
     if not today <= body.until <= today + timedelta(days=MAX_SNOOZE_DAYS):

@@ -2,11 +2,17 @@
 
 Keys (hash tags keep one enterprise's keys, one person's or one address's in one
 Cluster slot):
-  cw:{USCC}:state      the enterprise's state (JSON, with its windowed counters)
-  cw:{USCC}:seen       event_ids already applied to it: the idempotency guard
+  cw:{USCC}:state      the enterprise's state, packed: msgpack compressed over a preset
+                       dictionary (rules/packing.py; a JSON state written before loads)
+  cw:{USCC}:seen       the idempotency guard: an 8-byte digest and the day of each event
+                       applied in the last days before its newest, in one string
+                       (streams/store/digests.py); older ones are looked up in the journal
   cw:{USCC}:warnings   its warning records (raised and closed), newest first
-  cw:{USCC}:journal    every event applied to it, [occurred_at, type, event_id, payload]
-  cw:{USCC}:timeline   its grade snapshots by event time (epoch seconds): history, as-of
+  cw:{USCC}:journal    every event applied to it, [occurred_at, type, event_id, payload],
+                       in compressed chunks (streams/store/journal.py): read only to
+                       rebuild the timeline after a late event, or to check a very late one
+  cw:{USCC}:timeline   its grade snapshots by event time (epoch seconds): history, as-of;
+                       each a packed list (rules/timeline.py, `pack_snapshot`)
   cw:{p:PKEY}:firms    a person (pseudonymous key) -> {USCC: roles} of active firms
   cw:{p:PKEY}:seen, :listings, :removed
                        the person's dishonest listings (case -> event id)

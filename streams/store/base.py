@@ -6,7 +6,13 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
-from streams.store import scripts
+from rules.state import EnterpriseState
+from streams.store import digests, scripts
+
+
+def stored_state(raw: bytes) -> EnterpriseState:
+    """The state of a value stored under `cw:{USCC}:state`, without its guard."""
+    return EnterpriseState.from_stored(digests.unwrap(raw)[1])
 
 
 def epoch(iso: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from rules.directory import directory_entry
 from rules.jsoncodec import dumps, loads
 from rules.state import EnterpriseState
-from streams.store.base import StoreBase
+from streams.store.base import StoreBase, stored_state
 
 
 class DirectoryStore(StoreBase):
@@ -22,9 +22,7 @@ class DirectoryStore(StoreBase):
         for uscc in usccs:
             pipe.get(self._ent(uscc, "state"))
         found = await pipe.execute()
-        return {
-            u: EnterpriseState.from_json(raw) for u, raw in zip(usccs, found, strict=True) if raw
-        }
+        return {u: stored_state(raw) for u, raw in zip(usccs, found, strict=True) if raw}
 
     async def directory_entries(self, usccs: Sequence[str]) -> dict[str, dict[str, Any]]:
         """USCC -> directory entry, for those that have one."""
@@ -72,7 +70,7 @@ class DirectoryStore(StoreBase):
 
     async def _write_entries(self, keys: list[bytes]) -> int:
         raws: Any = await self.redis.mget(keys)
-        states = [EnterpriseState.from_json(raw) for raw in raws if raw]
+        states = [stored_state(raw) for raw in raws if raw]
         entries: dict[Any, Any] = {s.uscc: dumps(directory_entry(s)) for s in states}
         if entries:
             await self.redis.hset(self.directory, mapping=entries)

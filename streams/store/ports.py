@@ -11,6 +11,7 @@ tools) build the one `Store`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rules.related import RelatedData
@@ -45,7 +46,7 @@ class WorkerPort(TimerPort, Protocol):
 
     async def load_enterprises(
         self,
-        event_ids: Mapping[str, list[str]],
+        event_ids: Mapping[str, Mapping[str, datetime]],
         early_people: Mapping[str, set[str]],
         early_addresses: Mapping[str, Mapping[str, str]],
     ) -> Loaded: ...
@@ -101,6 +102,8 @@ class ApiReads(Protocol):
     async def close(self) -> None: ...
 
     async def get_enterprise(self, uscc: str) -> EnterpriseState | None: ...
+
+    async def enterprise_known(self, uscc: str) -> bool: ...
 
     async def get_enterprises(self, usccs: Sequence[str]) -> dict[str, EnterpriseState]: ...
 

@@ -9,13 +9,18 @@ from rules.addresses import address_key, normalize_address
 from rules.jsoncodec import dumps
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
-from streams.store.base import StoreBase, epoch
+from rules.timeline import unpack_snapshot
+from streams.store.base import StoreBase, epoch, stored_state
 
 
 class ReadStore(StoreBase):
     async def get_enterprise(self, uscc: str) -> EnterpriseState | None:
-        raw = await self.redis.get(self._ent(uscc, "state"))
-        return EnterpriseState.from_json(raw) if raw else None
+        raw: Any = await self.redis.get(self._ent(uscc, "state"))
+        return stored_state(raw) if raw else None
+
+    async def enterprise_known(self, uscc: str) -> bool:
+        """Whether the enterprise has a state, without reading it."""
+        return bool(await self.redis.exists(self._ent(uscc, "state")))
 
     async def enterprise_warnings(self, uscc: str, limit: int) -> list[dict[str, Any]]:
         """The enterprise's warning records (raised and closed), newest first."""
@@ -27,7 +32,7 @@ class ReadStore(StoreBase):
     async def timeline(self, uscc: str) -> list[dict[str, Any]]:
         """The enterprise's grade snapshots, oldest first (rules/timeline.py)."""
         entries: Any = await self.redis.zrange(self._ent(uscc, "timeline"), 0, -1)
-        return [json.loads(e) for e in entries]
+        return [dict(unpack_snapshot(e)) for e in entries]
 
     async def as_of(self, uscc: str, at: str, inclusive: bool = True) -> dict[str, Any] | None:
         """The snapshot in force at `at` (UTC ISO): the last one at or before it (before
@@ -36,7 +41,7 @@ class ReadStore(StoreBase):
         found: Any = await self.redis.zrevrangebyscore(
             self._ent(uscc, "timeline"), bound, "-inf", start=0, num=1
         )
-        return json.loads(found[0]) if found else None
+        return dict(unpack_snapshot(found[0])) if found else None
 
     async def scan_stream(
         self, stream: str, *, before: str | None, since_ms: int | None, chunk: int = 500

@@ -1,7 +1,7 @@
 """The Lua scripts (streams/store/lua/, one file each), run atomically inside Redis,
 and the layout of the commit script's keys and arguments.
 
-The commit script takes 12 keys and 13 arguments, some of them lists: their order is
+The commit script takes 12 keys and 20 arguments, some of them lists: their order is
 written once, as the fields of `CommitKeys` and `CommitArgs`. The store builds its call
 from them (`CommitArgs.argv`), and the script reads them by name through a header
 generated from the same classes (`layout_header`), so the two cannot disagree. The
@@ -20,7 +20,8 @@ ArgKind = Literal["one", "list", "pairs", "rest"]
 
 
 class CommitKeys(NamedTuple):
-    """The commit script's KEYS, in order (the script's K_SEEN, K_STATE, ...)."""
+    """The commit script's KEYS, in order (the script's K_SEEN, K_STATE, ...). `seen`
+    is the guard's own key, as it was kept before it moved in with the state."""
 
     seen: str
     state: str
@@ -39,8 +40,15 @@ class CommitKeys(NamedTuple):
 class CommitArgs(NamedTuple):
     """The commit script's ARGV, in order (the script's EVENT_IDS, STATE, ...)."""
 
-    event_ids: Sequence[str]
-    state: str | bytes
+    #: the SHA-1 (hex) of the state the commit was computed from, '-' for no check
+    state_was: str
+    #: the guard's records of the events applied (streams/store/digests.py)
+    event_ids: Sequence[bytes]
+    #: the guard keeps the records of this many days before its newest
+    seen_days: int
+    #: the day (since 1970-01-01) to date the ids of a guard kept in its own key with
+    guard_day: int
+    state: bytes
     maxlen: int
     uscc: str
     directory_entry: bytes
@@ -48,7 +56,15 @@ class CommitArgs(NamedTuple):
     recheck_at: str
     warnings: Sequence[bytes]
     grade_changes: Sequence[bytes]
+    #: the events applied, one packed chunk (streams/store/journal.py), or none
     journal: Sequence[bytes]
+    #: a merge of the journal's tail: the length it must still have ('' for no
+    #: merge), how many chunks stay, the SHA-1 (hex) of the rest as it was read, and
+    #: the chunk that replaces them
+    journal_length: str
+    journal_keep: int
+    journal_tail: str
+    journal_merged: bytes
     #: (score, uscc) of each related firm to recheck
     related_rechecks: Sequence[tuple[str, str]]
     #: the labels log's entry, b'' for none
@@ -76,7 +92,10 @@ class CommitArgs(NamedTuple):
 
 
 COMMIT_ARG_KINDS: dict[str, ArgKind] = {
+    "state_was": "one",
     "event_ids": "list",
+    "seen_days": "one",
+    "guard_day": "one",
     "state": "one",
     "maxlen": "one",
     "uscc": "one",
@@ -85,6 +104,10 @@ COMMIT_ARG_KINDS: dict[str, ArgKind] = {
     "warnings": "list",
     "grade_changes": "list",
     "journal": "list",
+    "journal_length": "one",
+    "journal_keep": "one",
+    "journal_tail": "one",
+    "journal_merged": "one",
     "related_rechecks": "pairs",
     "learning_record": "one",
     "replace_from": "one",

@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from hashlib import sha1
 from typing import Any, Literal, cast
 
 from rules.directory import directory_entry
@@ -16,6 +17,8 @@ from rules.jsoncodec import dumpb
 from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.related import RelatedData
 from rules.state import EnterpriseState
+from rules.timeline import pack_snapshot
+from streams.store import digests, journal
 from streams.store.base import StoreBase, epoch
 from streams.store.scripts import CommitArgs, CommitKeys
 
@@ -43,6 +46,10 @@ class Commit:
     observed: list[dict[str, float]] = field(default_factory=list)
     #: related firms to recheck -> the instant (UTC ISO) to rebuild their timeline from
     related_rechecks: dict[str, str] = field(default_factory=dict)
+    #: the version of the state this commit was computed from (`Loaded.versions`): if
+    #: another commit changed it since, this one takes no effect (the caller reloads
+    #: and retries); None: no such check
+    state_was: str | None = None
 
     def learning_record(self) -> bytes:
         """The entry of the labels log, or b'' when there is nothing to learn."""
@@ -78,6 +85,9 @@ class Loaded:
     dispositions: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the version of the model snapshot published (rules/learning/trainer.py)
     model_version: str | None = None
+    #: USCC -> the SHA-1 (hex) of its state as loaded (of b'' for none): its commit
+    #: takes effect only over that same state (`Commit.state_was`)
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 def _pairs(flat: list[bytes]) -> dict[str, str]:
@@ -94,13 +104,15 @@ def _below(floor: int | None) -> int:
 class WorkerStore(StoreBase):
     async def load_enterprises(
         self,
-        event_ids: Mapping[str, list[str]],
+        event_ids: Mapping[str, Mapping[str, datetime]],
         early_people: Mapping[str, set[str]],
         early_addresses: Mapping[str, Mapping[str, str]],
     ) -> Loaded:
         """States of the batch's enterprises in one round trip, the version of the rule
-        set published, and which of their events were applied before (the commit's guard
-        still refuses them if another worker applies them meanwhile).
+        set published, and which of their events (event id -> occurred_at) were applied
+        before: the guard's digests decide, or for an event older than their window,
+        the journal (one more round trip, for those only). The commit's guards refuse a
+        batch that another worker got to meanwhile.
 
         The people and addresses the batch's events name are linked first, so that a
         firm processed concurrently elsewhere either sees the link or has linked itself
@@ -119,30 +131,73 @@ class WorkerStore(StoreBase):
         pipe.hmget(self.overrides, usccs)
         pipe.hmget(self.dispositions, usccs)
         checked = [uscc for uscc in usccs if event_ids[uscc]]
-        for uscc in checked:  # (a recheck alone has no event id to look up)
-            pipe.smismember(self._ent(uscc, "seen"), event_ids[uscc])
+        for uscc in checked:  # how many chunks their journals hold (for the commit)
+            pipe.llen(self._ent(uscc, "journal"))
         replies = (await pipe.execute())[skip:]
         version, model_version, raw_states, raw_overrides, raw_judged = replies[:5]
-        flags = replies[5:]
-        states = {
-            uscc: EnterpriseState.from_json(raw) if raw else None
-            for uscc, raw in zip(usccs, raw_states, strict=True)
+        # a hint for the commit (is a merge due?): a stale one costs only a merge
+        # missed or refused by the script's check of the tail it read
+        self._journal_chunks = dict(zip(checked, replies[5:], strict=True))
+        states: dict[str, EnterpriseState | None] = {}
+        guards: dict[str, bytes | None] = {}
+        for uscc, raw in zip(usccs, raw_states, strict=True):
+            guards[uscc], packed = digests.unwrap(raw) if raw else (b"", b"")
+            states[uscc] = EnterpriseState.from_stored(packed) if packed else None
+        versions = {
+            uscc: sha1(raw or b"").hexdigest() for uscc, raw in zip(usccs, raw_states, strict=True)
         }
-        seen: dict[str, set[str]] = {uscc: set() for uscc in usccs}
-        for uscc, found in zip(checked, flags, strict=True):
-            seen[uscc] = {eid for eid, flag in zip(event_ids[uscc], found, strict=True) if flag}
+        seen = await self._applied(checked, [guards[u] for u in checked], event_ids)
         overrides = {
             uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
         }
         judged = {uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_judged, strict=True) if raw}
         return Loaded(
-            states,
-            seen,
+            {uscc: states[uscc] for uscc in usccs},
+            {uscc: seen.get(uscc, set()) for uscc in usccs},
             version.decode() if version else None,
             overrides,
             dispositions=judged,
             model_version=model_version.decode() if model_version else None,
+            versions=versions,
         )
+
+    async def _applied(
+        self,
+        usccs: list[str],
+        guards: list[bytes | None],
+        event_ids: Mapping[str, Mapping[str, datetime]],
+    ) -> dict[str, set[str]]:
+        """Per USCC, which of its events were applied before (streams/store/digests.py);
+        `guards` are those stored with their states (None: the state was stored before
+        the guard moved in, and the guard is a set of ids in its own key)."""
+        seen: dict[str, set[str]] = {}
+        legacy: list[str] = []
+        beyond: dict[str, list[str]] = {}  # events older than the guard's window
+        for uscc, blob in zip(usccs, guards, strict=True):
+            if blob is None:
+                legacy.append(uscc)
+                continue
+            held, newest = digests.held(blob)
+            seen[uscc] = digests.applied(held, event_ids[uscc])
+            old = [
+                e for e, at in event_ids[uscc].items()
+                if e not in seen[uscc] and digests.beyond(newest, at)
+            ]  # fmt: skip
+            if old:
+                beyond[uscc] = old
+        if legacy or beyond:
+            pipe = self.redis.pipeline(transaction=False)
+            for uscc in legacy:
+                pipe.smismember(self._ent(uscc, "seen"), list(event_ids[uscc]))
+            for uscc in beyond:
+                pipe.lrange(self._ent(uscc, "journal"), 0, -1)
+            replies = await pipe.execute()
+            for uscc, flags in zip(legacy, replies, strict=False):
+                seen[uscc] = {e for e, flag in zip(event_ids[uscc], flags, strict=True) if flag}
+            for (uscc, old), chunks in zip(beyond.items(), replies[len(legacy) :], strict=True):
+                ids = {entry[2] for chunk in chunks for entry in journal.entries(chunk)}
+                seen[uscc] |= ids.intersection(old)
+        return seen
 
     async def load_journals(self, usccs: Iterable[str]) -> dict[str, list[list[Any]]]:
         """Every event applied to each enterprise (to rebuild its timeline)."""
@@ -152,8 +207,8 @@ class WorkerStore(StoreBase):
             pipe.lrange(self._ent(uscc, "journal"), 0, -1)
         replies = await pipe.execute()
         return {
-            uscc: [json.loads(raw) for raw in entries]
-            for uscc, entries in zip(wanted, replies, strict=True)
+            uscc: [entry for chunk in chunks for entry in journal.entries(chunk)]
+            for uscc, chunks in zip(wanted, replies, strict=True)
         }
 
     async def load_related(
@@ -196,8 +251,10 @@ class WorkerStore(StoreBase):
         """Write a batch in one round trip: each enterprise's events atomically and at
         most once (with its timer), then the index links. Returns, per commit, whether
         it took effect."""
+        merges = await self._journal_merges(commits)
         pipe = self.redis.pipeline(transaction=False)
         for c in commits:
+            merged = merges.get(c.uscc)
             keys = CommitKeys(
                 seen=self._ent(c.uscc, "seen"),
                 state=self._ent(c.uscc, "state"),
@@ -214,26 +271,54 @@ class WorkerStore(StoreBase):
             )
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
             args = CommitArgs(
-                event_ids=c.event_ids,
-                state=c.state.to_json(),
+                state_was="-" if c.state_was is None else c.state_was,
+                # (the journal's entries are the events applied, with their times)
+                event_ids=[digests.record(e[2], e[0]) for e in c.journal],
+                seen_days=digests.SEEN_DAYS,
+                # the day a guard kept in its own key before is dated with
+                guard_day=digests.epoch_day(c.state.clock) if c.state.clock else 0,
+                state=c.state.to_bytes(),
                 maxlen=self.maxlen,
                 uscc=c.uscc,
                 directory_entry=dumpb(directory_entry(c.state)),
                 recheck_at=_epoch(c.state.recheck_at),
                 warnings=[dumpb(w) for w in c.warnings],
                 grade_changes=[dumpb(g) for g in c.grade_changes],
-                journal=[dumpb(e) for e in c.journal],
+                journal=[journal.pack(c.journal)] if c.journal else [],
+                journal_length=str(merged.length) if merged else "",
+                journal_keep=merged.keep if merged else 0,
+                journal_tail=merged.tail if merged else "",
+                journal_merged=merged.chunk if merged else b"",
                 related_rechecks=[(epoch(at), peer) for peer, at in c.related_rechecks.items()],
                 learning_record=c.learning_record(),
                 replace_from=epoch(replace_from) if replace_from else "",
                 # compacted snapshots all have their instant (rules/timeline.py)
-                timeline=[(epoch(cast(str, s["at"])), dumpb(s)) for s in c.timeline],
+                timeline=[(epoch(cast(str, s["at"])), pack_snapshot(s)) for s in c.timeline],
             )
             await self._commit(keys=list(keys), args=args.argv(), client=pipe)
         for link in links:
             self._write_links(pipe, link)
         replies = await pipe.execute()
         return [bool(r) for r in replies[: len(commits)]]
+
+    async def _journal_merges(self, commits: list[Commit]) -> dict[str, journal.Merge]:
+        """USCC -> the merge of its journal's tail with its commit's events, for the
+        commits due one (streams/store/journal.py): one more round trip, in one batch
+        out of a few per enterprise."""
+        chunks: dict[str, int] = getattr(self, "_journal_chunks", {})
+        due = [c for c in commits if c.journal and journal.due(chunks.get(c.uscc, 0))]
+        if not due:
+            return {}
+        pipe = self.redis.pipeline(transaction=False)
+        for c in due:
+            pipe.lrange(self._ent(c.uscc, "journal"), -(journal.MERGE_EVERY - 1), -1)
+        tails = await pipe.execute()
+        merges: dict[str, journal.Merge] = {}
+        for c, tail in zip(due, tails, strict=True):
+            merged = journal.merge(chunks[c.uscc], tail, c.journal)
+            if merged is not None:
+                merges[c.uscc] = merged
+        return merges
 
     def _write_links(self, pipe: Any, link: LinkUpdate) -> None:
         for pkey in (set(link.before) | link.early) - set(link.people):

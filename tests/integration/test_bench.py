@@ -18,11 +18,12 @@ from redis.asyncio.connection import AbstractConnection
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
+from rules.state import EnterpriseState
 from streams.bench.naive import NaiveRedis, naive_store
 from streams.settings import StoreSettings
 from streams.simulation import generate_city, to_bytes
 from streams.stack.processes import pid_alive
-from streams.store import Store
+from streams.store import Store, digests
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,7 +176,7 @@ def _comparable(raw: bytes) -> dict[str, Any]:
     """A stored state without what the wall clock writes: a warning's raised_at and
     updated_at are the time its batch ran (`now` in agents/pipeline.py), which differs
     between any two runs; everything else follows from the events alone."""
-    state = json.loads(raw)
+    state = json.loads(EnterpriseState.from_stored(digests.unwrap(raw)[1]).to_json())
     for warning in state.get("open_warnings", {}).values():
         warning.pop("raised_at", None)
         warning.pop("updated_at", None)

@@ -196,6 +196,8 @@ async def test_a_snoozed_warning_is_recorded_but_not_pushed(
             assert put.json()["in_force"] and put.json()["until"] == until_day
             bad = await http.put(f"/enterprises/{quiet}/snoozes/no_such_rule", json=snooze)
             assert bad.status_code == 422
+            unknown = await http.put(f"/enterprises/{f.uscc()}/snoozes/{RULE}", json=snooze)
+            assert unknown.status_code == 404, unknown.text
             hook = await http.post(
                 "/webhooks",
                 json={"url": receiver.url(), "filters": {"kinds": ["warning"]}},

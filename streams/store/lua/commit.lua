@@ -1,7 +1,12 @@
 -- One enterprise's events of a batch, all or nothing, and nothing if any of them was
--- applied before (another worker got there first: the caller reloads and retries).
+-- applied before, or if the state changed since it was loaded (another worker got
+-- there first: the caller reloads and retries).
 -- Rechecks carry no event ids: re-evaluating twice gives the same state.
--- The journal keeps every event applied (to rebuild the timeline after a late one);
+-- EVENT_IDS are the guard records of the events of the batch (digest and day); the
+-- guard, stored with the state, keeps those of the last SEEN_DAYS days before its newest.
+-- The journal keeps every event applied (to rebuild the timeline after a late one),
+-- each commit's events as one packed chunk, now and then merged with the small chunks
+-- before it (streams/store/journal.py), unless another commit came between;
 -- the timeline is replaced from the first instant the batch re-evaluated.
 -- The labels log gets the batch's learning record for the trainer, if any.
 -- Related firms whose links it changed get a recheck, kept at the earliest time asked.
@@ -11,11 +16,50 @@
 -- Keys and arguments by name: K_* and the upper-case locals are defined by the header
 -- that streams/store/scripts.py generates from CommitKeys and CommitArgs (the one
 -- place their order is written) and puts before this text.
-for _, event_id in ipairs(EVENT_IDS) do
-  if redis.call('SISMEMBER', K_SEEN, event_id) == 1 then return 0 end
+local current = redis.call('GET', K_STATE) or ''
+if STATE_WAS ~= '-' and redis.sha1hex(current) ~= STATE_WAS then
+  return 0  -- another commit changed the state since it was loaded
 end
-if #EVENT_IDS > 0 then redis.call('SADD', K_SEEN, unpack(EVENT_IDS)) end
-redis.call('SET', K_STATE, STATE)
+-- the guard: records of 10 bytes (streams/store/digests.py), a digest of 8 and a day
+-- of 2, kept in front of the state (a marker byte 0xC2, their length in 4 bytes)
+local function day_of(s, i) return string.byte(s, i + 8) * 256 + string.byte(s, i + 9) end
+local function two(n) return string.char(math.floor(n / 256) % 256, n % 256) end
+local seen = ''
+if string.byte(current, 1) == 194 then
+  local b1, b2, b3, b4 = string.byte(current, 2, 5)
+  seen = string.sub(current, 6, 5 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4)
+end
+if redis.call('TYPE', K_SEEN)['ok'] == 'set' then
+  -- the ids themselves, as the guard kept them in its own key before: moved in
+  local records = {}
+  for i, id in ipairs(redis.call('SMEMBERS', K_SEEN)) do
+    local hex = string.sub(redis.sha1hex(id), 1, 16)
+    local digest = string.gsub(hex, '..', function(h) return string.char(tonumber(h, 16)) end)
+    records[i] = digest .. two(tonumber(GUARD_DAY))
+  end
+  seen = seen .. table.concat(records)
+  redis.call('DEL', K_SEEN)
+end
+for _, rec in ipairs(EVENT_IDS) do
+  -- a match counts only where a record starts
+  local digest, from = string.sub(rec, 1, 8), 1
+  while true do
+    local found = string.find(seen, digest, from, true)
+    if not found then break end
+    if (found - 1) % 10 == 0 then return 0 end
+    from = found + 1
+  end
+end
+local all = seen .. table.concat(EVENT_IDS)
+local newest = 0
+for i = 1, #all, 10 do newest = math.max(newest, day_of(all, i)) end
+local kept = {}
+for i = 1, #all, 10 do
+  if day_of(all, i) >= newest - tonumber(SEEN_DAYS) then kept[#kept + 1] = string.sub(all, i, i + 9) end
+end
+local guard = table.concat(kept)
+local n = #guard
+redis.call('SET', K_STATE, string.char(194) .. two(math.floor(n / 65536)) .. two(n % 65536) .. guard .. STATE)
 local old = redis.call('HGET', K_DIRECTORY, USCC)
 local before = old and string.match(old, '"grade":"(%u)"')
 local after = string.match(DIRECTORY_ENTRY, '"grade":"(%u)"')
@@ -37,7 +81,19 @@ if #WARNINGS > 0 then redis.call('LTRIM', K_ENTERPRISE_WARNINGS, 0, 199) end
 for _, change in ipairs(GRADE_CHANGES) do
   redis.call('XADD', K_GRADES_STREAM, 'MAXLEN', '~', MAXLEN, '*', 'data', change)
 end
-if #JOURNAL > 0 then redis.call('RPUSH', K_JOURNAL, unpack(JOURNAL)) end
+local keep = tonumber(JOURNAL_KEEP)
+if JOURNAL_LENGTH ~= '' and redis.call('LLEN', K_JOURNAL) == tonumber(JOURNAL_LENGTH)
+    and redis.sha1hex(table.concat(redis.call('LRANGE', K_JOURNAL, keep, -1))) == JOURNAL_TAIL then
+  -- the small chunks at the tail, as they were read, merged with the events of this commit
+  if keep == 0 then
+    redis.call('DEL', K_JOURNAL)
+  else
+    redis.call('LTRIM', K_JOURNAL, 0, keep - 1)
+  end
+  redis.call('RPUSH', K_JOURNAL, JOURNAL_MERGED)
+elseif #JOURNAL > 0 then
+  redis.call('RPUSH', K_JOURNAL, unpack(JOURNAL))
+end
 for j = 1, #RELATED_RECHECKS, 2 do
   redis.call('ZADD', K_RELATED_RECHECKS, 'LT', RELATED_RECHECKS[j], RELATED_RECHECKS[j + 1])
 end

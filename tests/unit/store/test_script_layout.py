@@ -65,7 +65,10 @@ def _read_back(header: str, argv: list[object]) -> dict[str, list[object] | obje
 def test_what_the_store_sends_is_what_the_script_reads() -> None:
     header, _ = _header_and_body()
     args = CommitArgs(
-        event_ids=["e1", "e2"],
+        state_was="-",
+        event_ids=[b"digest-1", b"digest-2"],
+        seen_days=120,
+        guard_day=20513,
         state=b"{state}",
         maxlen=100,
         uscc="91440300708461136T",
@@ -74,6 +77,10 @@ def test_what_the_store_sends_is_what_the_script_reads() -> None:
         warnings=[b"w1"],
         grade_changes=[],
         journal=[b"j1", b"j2", b"j3"],
+        journal_length="3",
+        journal_keep=1,
+        journal_tail="sha1",
+        journal_merged=b"j0-3",
         related_rechecks=[("10", "u1"), ("20", "u2")],
         learning_record=b"",
         replace_from="5",
