@@ -15,6 +15,7 @@ from api.console import (
     views_firms,
     views_handling,
     views_more,
+    views_overview,
     views_pages,
     views_public,
     views_session,
@@ -35,6 +36,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     for module in (
         views_session,
         views_handling,
+        views_overview,
         views_pages,
         views_firms,
         views_more,

@@ -1,4 +1,4 @@
-"""The overview, the warning workbench (list, live feed, a warning, its actions) and
+"""The warning workbench (list, live feed, a warning, its actions) and
 the admin page."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.auth import MEMBER_ROLES, Caller
-from api.console.overview import GRADES, SEVERITIES, overview
-from api.console.render import GRADE_COLOURS, Page, render
+from api.console.overview import SEVERITIES
+from api.console.render import Page, render
 from api.console.views_session import guard
 from api.errors import invalid_request
 from api.routers import admin, outputs, subscriptions
@@ -20,19 +20,6 @@ from rules.catalogue import REGISTRY
 
 router = APIRouter(prefix="/console")
 Severity = Literal["yellow", "orange", "red"]
-
-
-@router.get("/")
-async def overview_page(request: Request) -> Response:
-    page, caller = await guard(request, "overview")
-    found = await overview(request.app.state.store, caller)
-    page.values = {
-        "o": found,
-        "grades": GRADES,
-        "counts": [(found.grade_counts or {}).get(g, 0) for g in GRADES],
-        "colours": [GRADE_COLOURS[g] for g in GRADES],
-    }
-    return render(page, "overview.html")
 
 
 def one_per_warning(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
 """Many enterprises at once: batch lookups (批量查询), lists filtered by grade, district,
 tag or rule, CSV export, and search by name, address or person (regulators).
 
-Lists, exports and name or address search scan the directory (rules/directory.py);
-a person search reads the person's index of firms directly."""
+Lists by district, industry, grade (and tag, rule, status among those) read the
+indexes (api/indexed.py); exports and name or address search scan the directory
+(rules/directory.py); a person search reads the person's index of firms directly."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from api.body_limit import LARGE_BODY
 from api.deps import ReadsDep
 from api.directory_views import CSV_COLUMNS, EntryFilter, csv_row, summaries_response, summary
 from api.errors import ApiError, clip
+from api.indexed import firm_page, indexed
 from api.schemas import BatchRequest, BatchResult, EnterpriseSummary, Page
 from streams.contract.identifiers import id_problem, person_key, uscc_problem
 from streams.store.ports import ApiReads
@@ -82,7 +84,10 @@ async def batch_lookup(body: BatchRequest, store: ReadsDep, caller: Member) -> A
 async def _scan(
     store: ApiReads, caller: Caller, where: EntryFilter, cursor: str | None, limit: int
 ) -> dict[str, Any]:
-    """One page of the directory scan: the cursor is the scan's own (opaque)."""
+    """One page of the list: from the indexes (api/indexed.py) unless the filters
+    search names or addresses, which scan the directory (the cursor is the scan's)."""
+    if indexed(where):
+        return await firm_page(store, caller, where, cursor, limit)
     if cursor is not None and not cursor.isdigit():
         raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
     position = int(cursor or 0)
@@ -106,7 +111,7 @@ async def list_enterprises(
     cursor: str | None = Query(None, max_length=20, description="`next_cursor` of a page"),
 ) -> Any:
     """Enterprises by grade, district, tag, rule with an open warning, status or
-    industry, in no particular order, a page at a time."""
+    industry, in USCC order, a page at a time."""
     return summaries_response(await _scan(store, caller, where, cursor, limit))
 
 

@@ -17,6 +17,7 @@ from rules.related import RelatedData
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
 from streams.store.accounts import Admission
+from streams.store.indexes import Daily, Keys
 from streams.store.live import StreamSlice
 from streams.store.state_io import Commit, LinkUpdate, Loaded, RecheckQueue
 from streams.store.webhooks import WebhookKind
@@ -156,6 +157,29 @@ class ApiReads(Protocol):
     async def handling_log(self, uscc: str, limit: int = 1000) -> list[dict[str, Any]]: ...
 
     async def disposition_counts(self) -> dict[tuple[str, str], int]: ...
+
+    @property
+    def ix(self) -> Keys: ...
+
+    async def index_counts(self) -> dict[str, int]: ...
+
+    async def daily(self, districts: Sequence[str] | None = None) -> Daily: ...
+
+    async def applied_events(self, minutes: int, now: float | None = None) -> list[int]: ...
+
+    async def count_ranges(self, ranges: Sequence[tuple[str, str, str]]) -> list[int]: ...
+
+    async def firms_after(
+        self, keys: Sequence[str], after: str | None, limit: int
+    ) -> tuple[list[str], bool]: ...
+
+    async def members_by_score(
+        self, keys: Sequence[str], low: str, high: str
+    ) -> list[list[str]]: ...
+
+    async def oldest_members(
+        self, keys: Sequence[str], high: Sequence[str], offset: int, count: int
+    ) -> list[list[tuple[str, float]]]: ...
 
 
 class ApiOwns(Protocol):
