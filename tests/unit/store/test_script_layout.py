@@ -4,8 +4,8 @@ the Python layout gives them, in the order the store sends them."""
 from __future__ import annotations
 
 import re
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from streams.store import scripts
 from streams.store.scripts import COMMIT_ARG_KINDS, CommitArgs, CommitKeys
