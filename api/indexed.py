@@ -156,10 +156,11 @@ async def overdue(
     rule_id: str | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Open warnings with no disposition past their due time, most overdue first: the
-    open-warning indexes of the districts in scope, each read oldest first (its due
-    time is its raised time plus its severity's days), until `limit` undisposed ones
-    are found in each."""
+    """Open warnings with no disposition past their due time, most overdue first, from
+    the open-warning indexes of the districts in scope. Each index is read oldest first
+    (its due time is its raised time plus its severity's days), `limit` at a time; the
+    candidates are walked in due order, their dispositions checked a chunk at a time,
+    and an index read further only when the walk reaches the last it read of it."""
     now = datetime.now(UTC).timestamp()
     keys = [
         k
@@ -167,26 +168,48 @@ async def overdue(
         if in_scope(k, caller, district) and (severity is None or k.parts[0] == severity)
     ]
     days = {k.key: due_days(settings, k.parts[0]) for k in keys}
-    found: list[dict[str, Any]] = []
-    live = list(keys)
-    kept: dict[str, int] = {k.key: 0 for k in keys}
-    offset = 0
-    while live:
-        highs = [repr(now - days[k.key] * 86400) for k in live]
-        pages = await store.oldest_members([k.key for k in live], highs, offset, ROUND)
-        batch = []
-        for k, page in zip(live, pages, strict=True):
+    highs = {k.key: repr(now - days[k.key] * 86400) for k in keys}
+    offsets = {k.key: 0 for k in keys}
+    #: (due, key, uscc, warning id, rule) read and not walked yet
+    pending: list[tuple[float, IndexKey, str, str, str]] = []
+    #: a key read to its end has no frontier; else the due of the last member read
+    frontier: dict[str, float] = {}
+
+    async def read(more: list[IndexKey]) -> None:
+        pages = await store.oldest_members(
+            [k.key for k in more],
+            [highs[k.key] for k in more],
+            [offsets[k.key] for k in more],
+            limit,
+        )
+        for k, page in zip(more, pages, strict=True):
+            offsets[k.key] += len(page)
             for member, raised in page:
                 uscc, wid, rule = member.split("|", 2)
                 if rule_id is None or rule == rule_id:
-                    batch.append((k, uscc, wid, rule, raised))
-        handlings = await store.handlings(list({b[1] for b in batch}))
-        for k, uscc, wid, rule, raised in batch:
-            handling = handlings.get(uscc, {})
-            if f"d:{wid}" in handling or kept[k.key] >= limit:
+                    pending.append((raised + days[k.key] * 86400, k, uscc, wid, rule))
+            if len(page) == limit:
+                frontier[k.key] = page[-1][1] + days[k.key] * 86400
+            else:
+                frontier.pop(k.key, None)
+
+    await read(keys)
+    found: list[dict[str, Any]] = []
+    while pending and len(found) < limit:
+        pending.sort(key=lambda p: p[0])
+        edge = min(frontier.values(), default=float("inf"))
+        chunk = [p for p in pending[: limit - len(found)] if p[0] <= edge]
+        if not chunk:  # the walk reached the last read of an index: read it further
+            for key in [k for k in keys if frontier.get(k.key) == edge]:
+                await read([key])
+            continue
+        del pending[: len(chunk)]
+        handled = await store.handling_of([(p[2], p[3]) for p in chunk])
+        for (due, k, uscc, wid, rule), (disposition, assignment) in zip(
+            chunk, handled, strict=True
+        ):
+            if disposition is not None:
                 continue
-            kept[k.key] += 1
-            due = raised + days[k.key] * 86400
             found.append(
                 {
                     "uscc": uscc,
@@ -194,20 +217,13 @@ async def overdue(
                     "warning_id": wid,
                     "rule_id": rule,
                     "severity": None if k.parts[0] == NONE else k.parts[0],
-                    "raised_at": datetime.fromtimestamp(raised, UTC).isoformat(),
+                    "raised_at": datetime.fromtimestamp(due - days[k.key] * 86400, UTC).isoformat(),
                     "due_at": datetime.fromtimestamp(due, UTC).isoformat(),
-                    "assignment": handling.get(f"a:{wid}"),
+                    "assignment": assignment,
                 }
             )
-        offset += ROUND
-        live = [
-            k
-            for k, page in zip(live, pages, strict=True)
-            if len(page) == ROUND and kept[k.key] < limit
-        ]
-    found.sort(key=lambda w: w["due_at"])
-    caller.saw(min(len(found), limit))
-    return found[:limit]
+    caller.saw(len(found))
+    return found
 
 
 async def blind_spots(

@@ -40,6 +40,7 @@ a Redis Cluster deployment splits them by slot with the rest of the global keys.
 from __future__ import annotations
 
 import heapq
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -258,12 +259,23 @@ class IndexStore(StoreBase):
             pipe.zrangebyscore(key, low, high)
         return [[m.decode() for m in reply] for reply in await pipe.execute()]
 
+    async def handling_of(
+        self, warnings: Sequence[tuple[str, str]]
+    ) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+        """(disposition, assignment) of each (USCC, warning id), from the firms'
+        handling records (streams/store/handling.py), in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for uscc, wid in warnings:
+            pipe.hmget(self._ent(uscc, "handling"), [f"d:{wid}", f"a:{wid}"])
+        found = await pipe.execute()
+        return [(json.loads(d) if d else None, json.loads(a) if a else None) for d, a in found]
+
     async def oldest_members(
-        self, keys: Sequence[str], high: Sequence[str], offset: int, count: int
+        self, keys: Sequence[str], high: Sequence[str], offsets: Sequence[int], count: int
     ) -> list[list[tuple[str, float]]]:
-        """Per key, `count` members from `offset` with a score up to its `high`,
+        """Per key, `count` members from its offset with a score up to its `high`,
         lowest score first, with their scores."""
         pipe = self.redis.pipeline(transaction=False)
-        for key, top in zip(keys, high, strict=True):
+        for key, top, offset in zip(keys, high, offsets, strict=True):
             pipe.zrangebyscore(key, "-inf", top, start=offset, num=count, withscores=True)
         return [[(m.decode(), s) for m, s in reply] for reply in await pipe.execute()]

@@ -177,8 +177,12 @@ class ApiReads(Protocol):
         self, keys: Sequence[str], low: str, high: str
     ) -> list[list[str]]: ...
 
+    async def handling_of(
+        self, warnings: Sequence[tuple[str, str]]
+    ) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]: ...
+
     async def oldest_members(
-        self, keys: Sequence[str], high: Sequence[str], offset: int, count: int
+        self, keys: Sequence[str], high: Sequence[str], offsets: Sequence[int], count: int
     ) -> list[list[tuple[str, float]]]: ...
 
 
