@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from streams.store import Commit, Store
 
 ADMIN_KEY = "bench-console-admin-key"
 PREFIX = "benchconsole"
-GEOJSON = Path(__file__).parents[2] / "api/console/static/vendor/shenzhen-districts-0.1.4.geojson"
+GEOJSON = files("api.console").joinpath("static/vendor/shenzhen-districts-0.1.4.geojson")
 RULES = (
     ("dishonest_enterprise", "red"),
     ("abnormal_operations", "orange"),

@@ -11,6 +11,7 @@ from rules.directory import directory_entry
 from rules.jsoncodec import dumps, loads
 from rules.state import EnterpriseState
 from streams.store.base import StoreBase
+from streams.store.indexes import Keys, memberships
 
 
 class DirectoryStore(StoreBase):
@@ -56,8 +57,9 @@ class DirectoryStore(StoreBase):
                 return
 
     async def rebuild_directory(self, chunk: int = 500) -> AsyncIterator[int]:
-        """Write every stored enterprise's directory entry from its state (states
-        written before the directory existed have none until their next commit).
+        """Write every stored enterprise's directory entry and index memberships from
+        its state (states written before the directory or the indexes existed have none
+        until their next commit).
         Yields the entries written, a chunk at a time, for progress."""
         pattern = f"{self.prefix}:{{*}}:state"
         keys: list[bytes] = []
@@ -76,7 +78,21 @@ class DirectoryStore(StoreBase):
         entries: dict[Any, Any] = {s.uscc: dumps(directory_entry(s)) for s in states}
         if entries:
             await self.redis.hset(self.directory, mapping=entries)
+            await self._write_indexes(states)
         return len(entries)
+
+    async def _write_indexes(self, states: list[EnterpriseState]) -> None:
+        """Each firm's index memberships from its state (streams/store/indexes.py), as
+        the commit script would write them."""
+        ix = Keys(self.prefix)
+        pipe = self.redis.pipeline(transaction=False)
+        for s in states:
+            found = memberships(ix, s.uscc, directory_entry(s), s.open_warnings)
+            args = [x for triple in found for x in triple]
+            await self._reindex(
+                keys=[self._ent(s.uscc, "indexed"), ix.counts], args=args, client=pipe
+            )
+        await pipe.execute()
 
     async def grade_counts(self) -> dict[str, int]:
         """Grade -> enterprises at it now."""

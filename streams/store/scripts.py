@@ -163,7 +163,10 @@ def lua(name: str, folder: str = "") -> str:
     return where.joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
 
-COMMIT = layout_header(CommitKeys, CommitArgs, COMMIT_ARG_KINDS) + lua("commit")
+# the index upkeep is a Lua function (lua/lib/) that the commit and a rebuild call
+_INDEX = lua("index", "lib")
+COMMIT = layout_header(CommitKeys, CommitArgs, COMMIT_ARG_KINDS) + _INDEX + lua("commit")
+REINDEX = _INDEX + lua("reindex")
 PERSON_LISTING = lua("person_listing")
 DEAD_LETTER = lua("dead_letter")
 CLEAR_TIMERS = lua("clear_timers")

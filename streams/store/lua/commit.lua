@@ -49,34 +49,7 @@ if #EVENT_IDS > 0 then
   redis.call('INCRBY', K_APPLIED, #EVENT_IDS)
   redis.call('EXPIRE', K_APPLIED, 3600)
 end
-local had = redis.call('HGETALL', K_INDEXED)
-local old = {}
-for j = 1, #had, 2 do old[had[j]] = had[j + 1] end
-local now = {}
-local fields = {}
-for j = 1, #INDEX_ENTRIES, 3 do
-  local key, score, member = INDEX_ENTRIES[j], INDEX_ENTRIES[j + 1], INDEX_ENTRIES[j + 2]
-  local name = key .. '\n' .. member
-  now[name] = true
-  if old[name] ~= score then
-    if redis.call('ZADD', key, score, member) == 1 then
-      redis.call('HINCRBY', K_INDEX_COUNTS, key, 1)
-    end
-  end
-  fields[#fields + 1] = name
-  fields[#fields + 1] = score
-end
-for name, _ in pairs(old) do
-  if not now[name] then
-    local cut = string.find(name, '\n', 1, true)
-    local key = string.sub(name, 1, cut - 1)
-    if redis.call('ZREM', key, string.sub(name, cut + 1)) == 1 then
-      redis.call('HINCRBY', K_INDEX_COUNTS, key, -1)
-    end
-  end
-end
-redis.call('DEL', K_INDEXED)
-if #fields > 0 then redis.call('HSET', K_INDEXED, unpack(fields)) end
+update_indexes(K_INDEXED, K_INDEX_COUNTS, INDEX_ENTRIES)
 if RECHECK_AT == '' then
   redis.call('ZREM', K_TIMERS, USCC)
 else

@@ -153,3 +153,26 @@ async def test_events_applied_are_counted_per_minute(store: Store) -> None:
     u = "91440300000000007G"
     await commit(store, Commit(u, ["e1", "e2", "e3"], state(u)))
     assert sum(await store.applied_events(2, now=time.time() + 60)) == 3
+
+
+async def test_a_rebuild_indexes_firms_stored_without_indexes(store: Store) -> None:
+    u = "91440300000000008H"
+    raised = warning(u, "dishonest_enterprise")
+    s = state(u, grade="D", open_warnings={"dishonest_enterprise": dict(raised)})
+    await commit(store, Commit(u, ["e1"], s, warnings=[raised]))
+    # as a store written before the indexes: no memberships, no counts
+    await store.redis.delete(
+        store._ent(u, "indexed"),
+        store.ix.counts,
+        store.ix.dg(NANSHAN, "D"),
+        store.ix.open(NANSHAN, "red"),
+    )
+    assert await store.index_counts() == {}
+    async for _ in store.rebuild_directory():
+        pass
+    counts = await store.index_counts()
+    assert counts[store.ix.dg(NANSHAN, "D")] == 1 and counts[store.ix.open(NANSHAN, "red")] == 1
+    # and a rebuild again changes nothing
+    async for _ in store.rebuild_directory():
+        pass
+    assert await store.index_counts() == counts
