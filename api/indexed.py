@@ -5,8 +5,9 @@ as the index counts name them."""
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -92,10 +93,14 @@ async def firm_page(
     if cursor is not None and not _USCC.match(cursor):
         raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
     keys = firm_keys(store, await store.index_counts(), caller, where)
+    # the indexes hold district, grade and industry division: other filters may drop
+    # entries read, so read more at a time
+    exact = not (where.tag or where.rule_id or where.status) and len(where.industry or "") <= 3
     items: list[dict[str, Any]] = []
     after, more = cursor, True
     for _ in range(MAX_ROUNDS):
-        usccs, more = await store.firms_after(keys, after, max(limit - len(items), ROUND))
+        wanted = limit - len(items)
+        usccs, more = await store.firms_after(keys, after, wanted if exact else max(wanted, ROUND))
         entries = await store.directory_entries(usccs)
         for uscc in usccs:
             entry = entries.get(uscc)
@@ -147,6 +152,60 @@ def due_days(settings: Any, severity: str) -> float:
     )
 
 
+@dataclass(frozen=True)
+class Walked:
+    at: float  # the member's score plus its key's shift
+    key: IndexKey
+    member: str
+
+
+async def walk(
+    store: ApiReads,
+    keys: list[IndexKey],
+    highs: list[str],
+    shifts: list[float],
+    page: int,
+) -> AsyncGenerator[Walked, None]:
+    """The members of these sorted sets, each up to its score `highs[i]`, in the order
+    of their score plus their key's shift, across all of them: each key is read `page`
+    members at a time, further only when the walk reaches the last read of it (one
+    round trip for every key that needs it)."""
+    offsets = [0] * len(keys)
+    heap: list[tuple[float, int, str]] = []
+    frontier: dict[int, float] = {}  # a key with more to read: its last score read
+
+    async def read(which: list[int]) -> None:
+        pages = await store.oldest_members(
+            [keys[i].key for i in which],
+            [highs[i] for i in which],
+            [offsets[i] for i in which],
+            page,
+        )
+        for i, found in zip(which, pages, strict=True):
+            offsets[i] += len(found)
+            for member, score in found:
+                heapq.heappush(heap, (score + shifts[i], i, member))
+            if len(found) == page:
+                frontier[i] = found[-1][1] + shifts[i]
+            else:
+                frontier.pop(i, None)
+
+    await read(list(range(len(keys))))
+    while heap or frontier:
+        top = heap[0][0] if heap else float("inf")
+        behind = [i for i, edge in frontier.items() if edge < top]
+        if behind:
+            await read(behind)
+            continue
+        at, i, member = heapq.heappop(heap)
+        yield Walked(at, keys[i], member)
+
+
+def _page(limit: int, keys: list[IndexKey]) -> int:
+    """Members read from each key at a time: about twice its share of a page."""
+    return min(limit + 1, max(16, -(-2 * limit // max(1, len(keys)))))
+
+
 async def overdue(
     store: ApiReads,
     settings: Any,
@@ -156,72 +215,49 @@ async def overdue(
     rule_id: str | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Open warnings with no disposition past their due time, most overdue first, from
-    the open-warning indexes of the districts in scope. Each index is read oldest first
-    (its due time is its raised time plus its severity's days), `limit` at a time; the
-    candidates are walked in due order, their dispositions checked a chunk at a time,
-    and an index read further only when the walk reaches the last it read of it."""
+    """Open warnings with no disposition past their due time, most overdue first: the
+    open-warning indexes of the districts in scope walked in due order (raised time
+    plus the severity's days), the dispositions checked a chunk at a time."""
     now = datetime.now(UTC).timestamp()
     keys = [
         k
         for k in index_keys(store, await store.index_counts(), "open")
         if in_scope(k, caller, district) and (severity is None or k.parts[0] == severity)
     ]
-    days = {k.key: due_days(settings, k.parts[0]) for k in keys}
-    highs = {k.key: repr(now - days[k.key] * 86400) for k in keys}
-    offsets = {k.key: 0 for k in keys}
-    #: (due, key, uscc, warning id, rule) read and not walked yet
-    pending: list[tuple[float, IndexKey, str, str, str]] = []
-    #: a key read to its end has no frontier; else the due of the last member read
-    frontier: dict[str, float] = {}
-
-    async def read(more: list[IndexKey]) -> None:
-        pages = await store.oldest_members(
-            [k.key for k in more],
-            [highs[k.key] for k in more],
-            [offsets[k.key] for k in more],
-            limit,
-        )
-        for k, page in zip(more, pages, strict=True):
-            offsets[k.key] += len(page)
-            for member, raised in page:
-                uscc, wid, rule = member.split("|", 2)
-                if rule_id is None or rule == rule_id:
-                    pending.append((raised + days[k.key] * 86400, k, uscc, wid, rule))
-            if len(page) == limit:
-                frontier[k.key] = page[-1][1] + days[k.key] * 86400
-            else:
-                frontier.pop(k.key, None)
-
-    await read(keys)
+    shifts = [due_days(settings, k.parts[0]) * 86400 for k in keys]
+    highs = [repr(now - shift) for shift in shifts]
     found: list[dict[str, Any]] = []
-    while pending and len(found) < limit:
-        pending.sort(key=lambda p: p[0])
-        edge = min(frontier.values(), default=float("inf"))
-        chunk = [p for p in pending[: limit - len(found)] if p[0] <= edge]
-        if not chunk:  # the walk reached the last read of an index: read it further
-            for key in [k for k in keys if frontier.get(k.key) == edge]:
-                await read([key])
-            continue
-        del pending[: len(chunk)]
-        handled = await store.handling_of([(p[2], p[3]) for p in chunk])
-        for (due, k, uscc, wid, rule), (disposition, assignment) in zip(
-            chunk, handled, strict=True
-        ):
-            if disposition is not None:
-                continue
-            found.append(
-                {
-                    "uscc": uscc,
-                    "district": k.district or None,
-                    "warning_id": wid,
-                    "rule_id": rule,
-                    "severity": None if k.parts[0] == NONE else k.parts[0],
-                    "raised_at": datetime.fromtimestamp(due - days[k.key] * 86400, UTC).isoformat(),
-                    "due_at": datetime.fromtimestamp(due, UTC).isoformat(),
-                    "assignment": assignment,
-                }
-            )
+    chunk: list[tuple[Walked, str, str, str]] = []
+
+    async def check() -> None:
+        handled = await store.handling_of([(uscc, wid) for _, uscc, wid, _ in chunk])
+        for (w, uscc, wid, rule), (disposition, assignment) in zip(chunk, handled, strict=True):
+            if disposition is None and len(found) < limit:
+                shift = due_days(settings, w.key.parts[0]) * 86400
+                found.append(
+                    {
+                        "uscc": uscc,
+                        "district": w.key.district or None,
+                        "warning_id": wid,
+                        "rule_id": rule,
+                        "severity": None if w.key.parts[0] == NONE else w.key.parts[0],
+                        "raised_at": datetime.fromtimestamp(w.at - shift, UTC).isoformat(),
+                        "due_at": datetime.fromtimestamp(w.at, UTC).isoformat(),
+                        "assignment": assignment,
+                    }
+                )
+        chunk.clear()
+
+    async for w in walk(store, keys, highs, shifts, _page(limit, keys)):
+        uscc, wid, rule = w.member.split("|", 2)
+        if rule_id is None or rule == rule_id:
+            chunk.append((w, uscc, wid, rule))
+        if len(chunk) >= limit - len(found):
+            await check()
+            if len(found) >= limit:
+                break
+    if chunk:
+        await check()
     caller.saw(len(found))
     return found
 
@@ -235,20 +271,35 @@ async def blind_spots(
     limit: int,
 ) -> tuple[int, list[dict[str, Any]]]:
     """(how many, the worst `limit`): active firms of these grades in scope whose last
-    inspection and penalty are on or before `since` (none counts as never)."""
-    keys = [
+    inspection and penalty are on or before `since` (none counts as never). How many:
+    counts of the firms by the day last seen; the worst: the firms by credit score,
+    grade by grade from D, walked until `limit` were last seen by `since`."""
+    counts = await store.index_counts()
+    cut = day_number(since.isoformat())
+    unseen = [
         k
-        for k in index_keys(store, await store.index_counts(), "unseen")
+        for k in index_keys(store, counts, "unseen")
         if in_scope(k, caller, district) and k.parts[0] in grades
     ]
-    cut = str(day_number(since.isoformat()))
-    members = await store.members_by_score([k.key for k in keys], "-inf", cut)
-    ranked = sorted(
-        (-GRADES.index(k.parts[0]), member)
-        for k, found in zip(keys, members, strict=True)
-        for member in found
-    )
-    top = [member.split("|", 1)[1] for _, member in ranked[:limit]]
+    total = sum(await store.count_ranges([(k.key, "-inf", str(cut)) for k in unseen]))
+    worst = [
+        k
+        for k in index_keys(store, counts, "worst")
+        if in_scope(k, caller, district) and k.parts[0] in grades
+    ]
+    top: list[str] = []
+    for grade in sorted(grades, key=GRADES.index, reverse=True):
+        keys = [k for k in worst if k.parts[0] == grade]
+        steps = walk(store, keys, ["+inf"] * len(keys), [0.0] * len(keys), _page(limit, keys))
+        async for w in steps:
+            seen, uscc = w.member.split("|", 1)
+            if int(seen) <= cut:
+                top.append(uscc)
+                if len(top) >= limit:
+                    break
+        await steps.aclose()
+        if len(top) >= limit:
+            break
     entries = await store.directory_entries(top)
     items = []
     for uscc in top:
@@ -257,4 +308,4 @@ async def blind_spots(
         if entry is not None and reason:
             items.append({**entry, "uscc": uscc, "reason": reason})
     caller.saw(len(items))
-    return len(ranked), items
+    return total, items

@@ -11,11 +11,13 @@ what it no longer belongs to (it remembers the firm's memberships in the firm's 
                                       in USCC order (ZRANGE BYLEX)
   {prefix}:ix:dig:DISTRICT:IND:GRADE  the same by industry too (IND: the GB/T 4754
                                       division, letter and two digits, e.g. I65)
-  {prefix}:ix:unseen:DISTRICT:GRADE   active graded firms by the day they were last
-                                      inspected or penalised (days since 1970-01-01, 0
-                                      never), members `SCORE|USCC` (the credit score
-                                      zero-padded, so worst first is member order):
-                                      blind spots are a range of scores
+  {prefix}:ix:unseen:DISTRICT:GRADE   active graded firms (USCCs) by the day they were
+                                      last inspected or penalised (days since
+                                      1970-01-01, 0 never): how many blind spots is a
+                                      count of a range
+  {prefix}:ix:worst:DISTRICT:GRADE    the same firms by their credit score (unscored:
+                                      9999), members `DAY|USCC` (DAY: the day number
+                                      above, six digits): blind spots worst first
   {prefix}:ix:open:DISTRICT:SEVERITY  open warnings by the time they were raised
                                       (epoch seconds), members `USCC|WARNING_ID|RULE`:
                                       overdue is a range (raised before now less the
@@ -89,15 +91,6 @@ def day_number(iso_day: str | None) -> int:
     return date.fromisoformat(iso_day[:10]).toordinal() - _EPOCH_DAY if iso_day else 0
 
 
-def score_tag(score: int | None) -> str:
-    """A credit score as a sortable member prefix (unscored last).
-
-    >>> sorted([score_tag(55), score_tag(8), score_tag(None)])
-    ['0008', '0055', '9999']
-    """
-    return "9999" if score is None else f"{min(max(int(score), 0), 9998):04d}"
-
-
 @dataclass(frozen=True)
 class Keys:
     """The index keys under a prefix."""
@@ -112,6 +105,9 @@ class Keys:
 
     def unseen(self, district: str, grade: str) -> str:
         return f"{self.prefix}:ix:unseen:{district}:{grade}"
+
+    def worst(self, district: str, grade: str) -> str:
+        return f"{self.prefix}:ix:worst:{district}:{grade}"
 
     def open(self, district: str, severity: str) -> str:
         return f"{self.prefix}:ix:open:{district}:{severity}"
@@ -144,8 +140,11 @@ def memberships(
     ]
     if entry.get("status") == "active" and entry.get("grade"):
         touched = max(entry.get("last_inspected") or "", entry.get("last_penalized") or "")
-        member = f"{score_tag(entry.get('score'))}|{uscc}"
-        found.append((keys.unseen(district, grade), str(day_number(touched or None)), member))
+        day = day_number(touched or None)
+        found.append((keys.unseen(district, grade), str(day), uscc))
+        score = entry.get("score")
+        worst = str(score) if score is not None else "9999"
+        found.append((keys.worst(district, grade), worst, f"{day:06d}|{uscc}"))
     for rule_id, w in sorted(open_warnings.items()):
         try:
             raised = datetime.fromisoformat(str(w.get("raised_at")))

@@ -6,8 +6,10 @@ only, and the lists read the indexes in USCC order."""
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ from fastapi.testclient import TestClient
 
 import api.console
 from api.app import create_app
+from api.indexed import IndexKey, walk
+from streams.contract.identifiers import make_uscc
 from streams.settings import StoreSettings
 from streams.store import Commit, Store
 from tests.integration.conftest import ADMIN_KEY, ApiClient, api_settings
@@ -139,3 +143,86 @@ async def test_lists_read_the_indexes_in_uscc_order(store: Store, admin: ApiClie
     key = admin.account("department", district="4403")
     scoped = admin.client.get("/blind-spots", headers=ApiClient.auth(key)).json()
     assert {s["district"] for s in scoped["items"]} == {NANSHAN}
+
+
+async def test_a_scoped_callers_warning_pages_hold_its_district_only(
+    store: Store, admin: ApiClient
+) -> None:
+    """Warning records of firms in two districts, interleaved: a department's pages
+    carry its district's records only, each once, newest first, however they are cut."""
+    codes = []
+    for n in range(9):
+        district = NANSHAN if n % 3 == 0 else CHAOYANG
+        u = f"91{district}MA100000{n}X"[:18]
+        codes.append((u, district))
+        w = warning(u, "dishonest_enterprise")
+        s = state(u, district=district, grade="D", open_warnings={"dishonest_enterprise": dict(w)})
+        assert await store.commit([Commit(u, [f"w{n}"], s, [w])], []) == [True]
+    key = ApiClient.auth(admin.account("department", district="4403"))
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = admin.client.get("/warnings", params=params, headers=key).json()
+        seen += [w["uscc"] for w in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [u for u, d in reversed(codes) if d == NANSHAN]
+
+
+async def test_overdue_warnings_come_in_due_order_without_the_disposed(
+    store: Store, admin: ApiClient
+) -> None:
+    """Warnings of three severities in two districts, raised over two weeks: the
+    overdue list walks them in due order (raised + 1, 3 or 7 days), leaves out those
+    with a disposition and those not due yet, and a small page is the head of it."""
+    days = {"red": 1, "orange": 3, "yellow": 7}
+    now = datetime.now(UTC)
+    expected = []
+    for n in range(18):
+        district = NANSHAN if n % 2 else FUTIAN
+        severity = ("red", "orange", "yellow")[n % 3]
+        raised = now - timedelta(days=n % 9, hours=n)
+        u = make_uscc(random.Random(n), district)
+        w = warning(u, "dishonest_enterprise", severity=severity, raised_at=raised.isoformat())
+        s = state(u, district=district, grade="D", open_warnings={"dishonest_enterprise": dict(w)})
+        assert await store.commit([Commit(u, [f"o{n}"], s, [w])], []) == [True]
+        due = raised + timedelta(days=days[severity])
+        if due <= now:
+            expected.append((due, u, w["warning_id"]))
+    expected.sort()
+    # a disposition on the two most overdue: off the list
+    for _, u, wid in expected[:2]:
+        done = admin.client.put(
+            f"/enterprises/{u}/warnings/{wid}/disposition",
+            json={"disposition": "verified", "note": "核实"},
+        )
+        assert done.status_code == 200, done.text
+    left = [u for _, u, _ in expected[2:]]
+    assert len(left) >= 5
+    found = admin.client.get("/warnings/overdue", params={"limit": 1000}).json()
+    assert [w["uscc"] for w in found] == left
+    head = admin.client.get("/warnings/overdue", params={"limit": 3}).json()
+    assert [w["uscc"] for w in head] == left[:3]
+    nanshan = admin.client.get("/warnings/overdue", params={"district": NANSHAN}).json()
+    assert [w["uscc"] for w in nanshan] == [u for u in left if u[2:8] == NANSHAN]
+
+
+async def test_the_walk_merges_indexes_in_order_reading_a_little_at_a_time(
+    store: Store,
+) -> None:
+    """Three sorted sets with shifted scores, read two members at a time: the walk
+    gives every member once, in the order of score plus shift."""
+    rng = random.Random(5)
+    keys, shifts, expected = [], [0.0, 100.0, -50.0], []
+    for i, shift in enumerate(shifts):
+        key = f"{store.prefix}:ix:open:44030{i}:red"
+        scores = {f"m{i}-{n}": float(rng.randint(0, 300)) for n in range(9)}
+        await store.redis.zadd(key, scores)
+        keys.append(IndexKey(key, "open", f"44030{i}", ("red",)))
+        expected += [(s + shift, m) for m, s in scores.items()]
+    walked = [(w.at, w.member) async for w in walk(store, keys, ["+inf"] * 3, shifts, page=2)]
+    assert sorted(walked) == sorted(expected)  # every member once
+    assert [at for at, _ in walked] == sorted(at for at, _ in expected)  # in order
+    assert len(walked) == 27

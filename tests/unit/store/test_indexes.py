@@ -121,9 +121,13 @@ async def test_blind_spots_index_scores_by_the_last_inspection(store: Store) -> 
     await commit(store, Commit(seen, ["e2"], inspected))
     key = store.ix.unseen(NANSHAN, "D")
     before = str(day_number("2026-01-01"))
-    assert await store.members_by_score([key], "-inf", before) == [[f"0020|{never}"]]
+    assert await store.members_by_score([key], "-inf", before) == [[never]]
     after = str(day_number("2026-03-01"))
-    assert await store.members_by_score([key], "-inf", after) == [[f"0020|{never}", f"0030|{seen}"]]
+    assert await store.members_by_score([key], "-inf", after) == [[never, seen]]
+    # worst first: by credit score, each with the day it was last seen
+    pages = await store.oldest_members([store.ix.worst(NANSHAN, "D")], ["+inf"], [0], 10)
+    day = day_number("2026-02-01")
+    assert pages == [[(f"000000|{never}", 20.0), (f"{day:06d}|{seen}", 30.0)]]
 
 
 async def test_grade_counts_per_day_add_up_to_the_counts_now(store: Store) -> None:
