@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.auth import MEMBER_ROLES, Caller
+from api.console.assigned import assigned_warnings
 from api.console.overview import SEVERITIES
 from api.console.render import Page, render
 from api.console.views_session import guard
@@ -59,6 +60,15 @@ async def _warnings(
         store, caller, None, rule_id or None, severity, status, None, 50, cursor
     )
     items = one_per_warning(found["items"])
+    if mine and caller.account_id is not None:  # from the assignee index, not the page
+        items = [
+            w
+            for w in await assigned_warnings(store, caller, caller.account_id)
+            if (rule_id is None or w["rule_id"] == rule_id)
+            and (severity is None or w.get("severity") == severity)
+            and (status is None or w.get("status", "open") == status)
+        ]
+        found["next_cursor"] = None
     if district:  # the page's firms only: one round trip
         where = await store.districts([w["uscc"] for w in items])
         items = [w for w in items if (where.get(w["uscc"]) or "").startswith(district)]

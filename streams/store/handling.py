@@ -14,6 +14,10 @@ Keys:
   {prefix}:warning-audit          every action: who, what, when, why (a stream)
   {prefix}:disposition-counts     `RULE_ID|DISPOSITION` -> warnings whose latest
                                   disposition it is (the false-alarm rate per rule)
+  {prefix}:ix:assigned:a:ACCOUNT, {prefix}:ix:assigned:u:UNIT
+                                  the warnings (`USCC|WARNING_ID`) whose latest
+                                  assignment is to that account or unit, by the time
+                                  assigned: warnings by assignee
 
 One action is one Lua step (lua/handle.lua). Its enterprise keys share a hash tag; the
 audit stream and the counts are global, as the override audit is (a Cluster deployment
@@ -69,6 +73,8 @@ class HandlingStore(StoreBase):
             self.maxlen,
             ttl,
             count_rule,
+            f"{self.prefix}:ix:assigned:",
+            f"{uscc}|{field.partition(':')[2]}",
         ]
         applied, body = await self._handle(keys=keys, args=args)
         return applied == 1, json.loads(body)
@@ -96,6 +102,16 @@ class HandlingStore(StoreBase):
         """The actions on the firm, newest first."""
         found: Any = await self.redis.lrange(self._ent(uscc, "handling-log"), 0, limit - 1)
         return [json.loads(entry) for entry in found]
+
+    async def assigned_warnings(
+        self, account_id: str | None = None, unit: str | None = None, limit: int = 200
+    ) -> list[tuple[str, str]]:
+        """(USCC, warning id) of the warnings whose latest assignment is to this account
+        (or unit), the newest assignment first."""
+        who = f"a:{account_id}" if account_id is not None else f"u:{unit}"
+        found: Any = await self.redis.zrevrange(f"{self.prefix}:ix:assigned:{who}", 0, limit - 1)
+        pairs = (m.decode().partition("|") for m in found)
+        return [(uscc, wid) for uscc, _, wid in pairs]
 
     async def disposition_counts(self) -> dict[tuple[str, str], int]:
         """(rule_id, disposition) -> warnings whose latest disposition it is."""

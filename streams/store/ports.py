@@ -158,6 +158,10 @@ class ApiReads(Protocol):
 
     async def disposition_counts(self) -> dict[tuple[str, str], int]: ...
 
+    async def assigned_warnings(
+        self, account_id: str | None = None, unit: str | None = None, limit: int = 200
+    ) -> list[tuple[str, str]]: ...
+
     @property
     def ix(self) -> Keys: ...
 

@@ -226,3 +226,31 @@ async def test_the_walk_merges_indexes_in_order_reading_a_little_at_a_time(
     assert sorted(walked) == sorted(expected)  # every member once
     assert [at for at, _ in walked] == sorted(at for at, _ in expected)  # in order
     assert len(walked) == 27
+
+
+async def test_warnings_by_assignee_come_from_the_assignee_index(
+    store: Store, admin: ApiClient, signed_in: Any
+) -> None:
+    """A warning assigned to an account is on its "assigned to me" list however many
+    warnings came after it; reassigned to a unit, it leaves the list."""
+    body = {"account_id": "inspector-7", "name": "检查员", "department": "samr"}
+    assert admin.client.post("/admin/accounts", json={**body, "role": "regulator"}).is_success
+    key = admin.client.post("/admin/accounts/inspector-7/keys").json()["key"]
+    codes = []
+    for n in range(60):
+        u = make_uscc(random.Random(100 + n), NANSHAN)
+        codes.append(u)
+        w = warning(u, "dishonest_enterprise")
+        s = state(u, grade="D", open_warnings={"dishonest_enterprise": dict(w)})
+        assert await store.commit([Commit(u, [f"a{n}"], s, [w])], []) == [True]
+    first, wid = codes[0], f"{codes[0]}-dishonest_enterprise"
+    path = f"/enterprises/{first}/warnings/{wid}/assignment"
+    assert admin.client.put(path, json={"account_id": "inspector-7"}).status_code == 200
+    assert await store.assigned_warnings(account_id="inspector-7") == [(first, wid)]
+    page = signed_in(key).get("/console/warnings", params={"mine": "1"})
+    assert page.status_code == 200 and first in page.text
+    assert codes[-1] not in page.text  # the newest, not assigned to it
+    assert admin.client.put(path, json={"unit": "南山区粤海街道网格2"}).status_code == 200
+    assert await store.assigned_warnings(account_id="inspector-7") == []
+    assert await store.assigned_warnings(unit="南山区粤海街道网格2") == [(first, wid)]
+    assert first not in signed_in(key).get("/console/warnings", params={"mine": "1"}).text
