@@ -34,6 +34,8 @@ async def overview_page(request: Request) -> Response:
     found = await overview(request.app.state.store, caller)
     boundaries = _district_map(request)
     drawn = map_view(boundaries, dict(found.by_district)) if boundaries else None
+    # the districts' names where the map has them, else their codes
+    names = {code: label for code, label in boundaries.features if code} if boundaries else {}
     page.values = {
         "o": found,
         "grades": GRADES,
@@ -41,6 +43,7 @@ async def overview_page(request: Request) -> Response:
         "counts": [found.grade_counts.get(g, 0) for g in GRADES],
         "colours": [GRADE_COLOURS[g] for g in GRADES],
         "map": drawn,
+        "district_labels": [f"{names[d]} {d}" if d in names else d for d, _ in found.by_district],
         "regions": [asdict(r) for r in drawn.regions] if drawn else [],
         "series": {
             "grades": [asdict(s) for s in found.grades_over_time],

@@ -48,7 +48,7 @@ const CHARTS = {
     const c = chart(el, {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { data: grades, top: 0, right: 0 },
-      grid: { left: 64, right: 16, top: 28, bottom: 24 },
+      grid: { left: 112, right: 16, top: 28, bottom: 24 },
       yAxis: { type: "category", data: json(el, "labels"), inverse: true },
       xAxis: { type: "value" },
       series: grades.map((g, i) => ({
