@@ -64,9 +64,9 @@ async def _warnings(
         items = [
             w
             for w in await assigned_warnings(store, caller, caller.account_id)
-            if (rule_id is None or w["rule_id"] == rule_id)
-            and (severity is None or w.get("severity") == severity)
-            and (status is None or w.get("status", "open") == status)
+            if (not rule_id or w["rule_id"] == rule_id)
+            and (not severity or w.get("severity") == severity)
+            and (not status or w.get("status", "open") == status)
         ]
         found["next_cursor"] = None
     if district:  # the page's firms only: one round trip
