@@ -186,7 +186,10 @@ def pages(usccs: list[str]) -> list[tuple[str, str]]:
         ("workbench", "/console/warnings"),
         ("profile", f"/console/enterprises/{some}"),
         ("rules", "/console/rules"),
-        ("name search (a scan, for comparison)", "/console/enterprises?q=%E7%A7%91%E6%8A%80"),
+        (
+            "name search (a scan, for comparison)",
+            "/console/enterprises?q=%E6%9F%90%E6%9F%90%E6%9F%90",
+        ),
     ]
 
 
