@@ -1,4 +1,6 @@
-"""The overview (总览) and its map's boundaries."""
+"""The overview (总览) and its map's boundaries: for members (admin, regulator,
+department), as the API's lists are; a district-scoped account gets its districts'
+figures only (api/console/overview.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.auth import MEMBER_ROLES
 from api.console.district_map import DistrictMap, load_map, map_view
 from api.console.overview import GRADES, SEVERITIES, overview
 from api.console.render import GRADE_COLOURS, render
@@ -30,7 +33,7 @@ def _district_map(request: Request) -> DistrictMap | None:
 
 @router.get("/")
 async def overview_page(request: Request) -> Response:
-    page, caller = await guard(request, "overview")
+    page, caller = await guard(request, "overview", *MEMBER_ROLES)
     found = await overview(request.app.state.store, caller)
     boundaries = _district_map(request)
     drawn = map_view(boundaries, dict(found.by_district)) if boundaries else None
@@ -57,7 +60,7 @@ async def overview_page(request: Request) -> Response:
 @router.get("/map/districts.geojson")
 async def district_boundaries(request: Request) -> Response:
     """The districts' boundaries the map draws (from this origin: CSP 'self')."""
-    await guard(request, "overview")
+    await guard(request, "overview", *MEMBER_ROLES)
     boundaries = _district_map(request)
     if boundaries is None:
         raise ApiError(404, "no district boundaries are configured (CREDITWATCH_CONSOLE_GEOJSON)")

@@ -114,6 +114,8 @@ async def test_the_overview_counts_from_the_indexes_within_scope(
     admin.client.cookies.clear()
     anonymous = admin.client.get("/console/map/districts.geojson", follow_redirects=False)
     assert anonymous.status_code == 303  # to the sign-in page
+    public = signed_in(admin.account("public"))  # the API's lists are members' only
+    assert public.get("/console/", follow_redirects=False).status_code == 403
     assert len(firms) == 5
 
 
