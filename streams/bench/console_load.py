@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import statistics
 import tempfile
@@ -29,7 +28,7 @@ from tqdm import tqdm
 from rules.records import Snapshot, WarningRecord
 from rules.state import EnterpriseState
 from streams.contract.identifiers import make_uscc
-from streams.settings import ApiSettings, StoreSettings
+from streams.settings import ApiSettings, ConsoleSettings, StoreSettings
 from streams.simulation.data import DISTRICTS, INDUSTRIES
 from streams.stack.embedded import start_redis
 from streams.store import Commit, Store
@@ -211,8 +210,9 @@ def run_bench_console(firms: int, requests: int, progress: bool = True) -> Conso
                 rate_limit_department=1_000_000,
             )
             logging.getLogger("httpx").setLevel(logging.WARNING)
-            os.environ["CREDITWATCH_CONSOLE_GEOJSON"] = str(GEOJSON)
             app = create_app(settings, StoreSettings(redis_url=redis.url or "", key_prefix=PREFIX))
+            # the map's boundaries: the demo's (the environment left as it is)
+            app.state.console_settings = ConsoleSettings(geojson=Path(str(GEOJSON)))
             timed = Timed(app)
             found: list[PageTimes] = []
             with TestClient(timed, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
