@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from rules.directory import directory_entry
@@ -83,7 +84,8 @@ class DirectoryStore(StoreBase):
 
     async def _write_indexes(self, states: list[EnterpriseState]) -> None:
         """Each firm's index memberships from its state (streams/store/indexes.py), as
-        the commit script would write them."""
+        the commit script would write them, and its warnings' latest assignments in the
+        assignee indexes (as lua/handle.lua writes them)."""
         ix = Keys(self.prefix)
         pipe = self.redis.pipeline(transaction=False)
         for s in states:
@@ -92,6 +94,22 @@ class DirectoryStore(StoreBase):
             await self._reindex(
                 keys=[self._ent(s.uscc, "indexed"), ix.counts], args=args, client=pipe
             )
+        for s in states:
+            pipe.hgetall(self._ent(s.uscc, "handling"))
+        handlings = (await pipe.execute())[len(states) :]
+        # the warnings by assignee: each warning's latest assignment (lua/handle.lua)
+        for s, handling in zip(states, handlings, strict=True):
+            for field, raw in handling.items():
+                name = field.decode()
+                if not name.startswith("a:"):
+                    continue
+                value = loads(raw)
+                who = value.get("account_id")
+                who = f"a:{who}" if who else (f"u:{value['unit']}" if value.get("unit") else None)
+                if who:
+                    at = datetime.fromisoformat(value.get("at") or "1970-01-01T00:00:00+00:00")
+                    member = f"{s.uscc}|{name[2:]}"
+                    pipe.zadd(f"{self.prefix}:ix:assigned:{who}", {member: int(at.timestamp())})
         await pipe.execute()
 
     async def grade_counts(self) -> dict[str, int]:

@@ -4,6 +4,7 @@ the counts follow, and the daily counts add up to the counts now."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -180,3 +181,15 @@ async def test_a_rebuild_indexes_firms_stored_without_indexes(store: Store) -> N
     async for _ in store.rebuild_directory():
         pass
     assert await store.index_counts() == counts
+
+
+async def test_a_rebuild_puts_earlier_assignments_in_the_assignee_index(store: Store) -> None:
+    u = "91440300000000009J"
+    await commit(store, Commit(u, ["e1"], state(u)))
+    assignment = {"account_id": "r-1", "unit": None, "at": "2026-03-01T02:00:00+00:00"}
+    # as written before the assignee index existed: in the handling record only
+    await store.redis.hset(store._ent(u, "handling"), "a:w-1", json.dumps(assignment))
+    assert await store.assigned_warnings(account_id="r-1") == []
+    async for _ in store.rebuild_directory():
+        pass
+    assert await store.assigned_warnings(account_id="r-1") == [(u, "w-1")]
