@@ -116,6 +116,22 @@ async def firm_page(
     return {"items": items, "next_cursor": after if more else None}
 
 
+async def iter_firms(
+    store: ApiReads, caller: Caller, where: EntryFilter, chunk: int = 1000
+) -> AsyncGenerator[list[tuple[str, dict[str, Any]]], None]:
+    """Every firm under `where` in the caller's scope, in USCC order, a chunk of
+    (USCC, entry) at a time: the indexes the filters select, walked to their end."""
+    keys = firm_keys(store, await store.index_counts(), caller, where)
+    after: str | None = None
+    while True:
+        usccs, more = await store.firms_after(keys, after, chunk)
+        entries = await store.directory_entries(usccs)
+        yield [(u, entries[u]) for u in usccs if u in entries and where.matches(entries[u], caller)]
+        if not more or not usccs:
+            return
+        after = usccs[-1]
+
+
 def _sums(rows: Iterable[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for group, grade, n in rows:

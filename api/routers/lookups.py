@@ -1,8 +1,8 @@
 """Many enterprises at once: batch lookups (批量查询), lists filtered by grade, district,
 tag or rule, CSV export, and search by name, address or person (regulators).
 
-Lists by district, industry, grade (and tag, rule, status among those) read the
-indexes (api/indexed.py); exports and name or address search scan the directory
+Lists and exports by district, industry, grade (and tag, rule, status among those)
+read the indexes (api/indexed.py); name or address search scans the directory
 (rules/directory.py); a person search reads the person's index of firms directly."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from api.body_limit import LARGE_BODY
 from api.deps import ReadsDep
 from api.directory_views import CSV_COLUMNS, EntryFilter, csv_row, summaries_response, summary
 from api.errors import ApiError, clip
-from api.indexed import firm_page, indexed
+from api.indexed import firm_page, indexed, iter_firms
 from api.schemas import BatchRequest, BatchResult, EnterpriseSummary, Page
 from streams.contract.identifiers import id_problem, person_key, uscc_problem
 from streams.store.ports import ApiReads
@@ -162,7 +162,8 @@ async def export_enterprises(
     request: Request, store: ReadsDep, caller: Member, where: Filters
 ) -> StreamingResponse:
     """The list's filters, every match, as CSV (with a byte-order mark, so spreadsheet
-    programs read the Chinese names right), streamed as the directory is scanned. The
+    programs read the Chinese names right), in USCC order, streamed as the indexes are
+    read. The
     access log gets a second record when the export ends, with the rows sent."""
 
     async def rows() -> AsyncIterator[str]:
@@ -170,18 +171,14 @@ async def export_enterprises(
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
         yield "\ufeff" + buffer.getvalue()
-        position, sent = 0, 0
-        while True:
-            position, entries = await store.scan_directory(position, SCAN_CHUNK)
+        sent = 0
+        async for entries in iter_firms(store, caller, where, SCAN_CHUNK):
             buffer.seek(0)
             buffer.truncate()
             for uscc, entry in entries:
-                if where.matches(entry, caller):
-                    writer.writerow(csv_row(uscc, entry))
-                    sent += 1
+                writer.writerow(csv_row(uscc, entry))
+                sent += 1
             yield buffer.getvalue()
-            if position == 0:
-                break
         caller.records = sent
         record_access(request, "/enterprises/export.csv (completed)", 200)
 

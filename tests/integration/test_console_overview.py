@@ -135,6 +135,9 @@ async def test_lists_read_the_indexes_in_uscc_order(store: Store, admin: ApiClie
     industry = admin.client.get("/enterprises", params={"industry": "I65", "district": "4403"})
     assert len(industry.json()["items"]) == 4
     assert admin.client.get("/enterprises", params={"industry": "F52"}).json()["items"] == []
+    exported = admin.client.get("/enterprises/export.csv", params={"district": NANSHAN})
+    rows = exported.text.lstrip("\ufeff").splitlines()[1:]
+    assert [row.split(",")[0] for row in rows] == nanshan
     bad = admin.client.get("/enterprises", params={"district": NANSHAN, "cursor": "123"})
     assert bad.status_code == 422
     # blind spots: D and C firms never inspected, worst first (D, then the lowest score)
