@@ -6,7 +6,7 @@ district-scoped caller gets its districts' figures only."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from api.auth import Caller
@@ -82,7 +82,6 @@ class Overview:
     last_grade_change_at: str | None
     redis_ok: bool
     city_wide: bool = True
-    notes: list[str] = field(default_factory=list)
 
 
 def _stream_time(entry_id: str) -> str | None:
