@@ -16,6 +16,7 @@ from api.console import (
     views_firms,
     views_handling,
     views_inspections,
+    views_overview,
     views_pages,
     views_public,
     views_rules,
@@ -37,6 +38,7 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     for module in (
         views_session,
         views_handling,
+        views_overview,
         views_pages,
         views_firms,
         views_rules,

@@ -1,4 +1,4 @@
-"""The overview and the warning workbench (list, live feed, a warning, its actions)."""
+"""The warning workbench (list, live feed, a warning, its actions)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.console.overview import GRADES, SEVERITIES, overview
-from api.console.render import GRADE_COLOURS, render
+from api.console.assigned import assigned_warnings
+from api.console.overview import SEVERITIES
+from api.console.render import render
 from api.console.session import session_group
 from api.console.views_session import guard
 from api.errors import ApiError
@@ -20,19 +21,6 @@ from rules.catalogue import REGISTRY
 router = APIRouter(prefix="/console")
 Severity = Literal["yellow", "orange", "red"]
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
-
-
-@router.get("/")
-async def overview_page(request: Request) -> Response:
-    page, caller = await guard(request, "overview")
-    found = await overview(request.app.state.store, caller)
-    page.values = {
-        "o": found,
-        "grades": GRADES,
-        "counts": [(found.grade_counts or {}).get(g, 0) for g in GRADES],
-        "colours": [GRADE_COLOURS[g] for g in GRADES],
-    }
-    return render(page, "overview.html")
 
 
 def one_per_warning(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -73,12 +61,23 @@ async def _warnings(
 
     def keep(w: dict[str, Any]) -> bool:  # (a form's empty field: any)
         return (not rule_id or w["rule_id"] == rule_id) and (
-            not severity or w["severity"] == severity
+            not severity or w.get("severity") == severity
         )
 
-    # one row per warning with its status now, whatever page its records fall on
-    found = await warning_rows(store, caller, keep, status, 50, cursor, district or None)
-    items = found["items"]
+    if mine and caller.account_id is not None:  # from the assignee index, not the page
+        items = [
+            w
+            for w in await assigned_warnings(store, caller, caller.account_id)
+            if keep(w) and (not status or w.get("status", "open") == status)
+        ]
+        if district:  # the page's firms only: one round trip
+            where = await store.districts([w["uscc"] for w in items])
+            items = [w for w in items if (where.get(w["uscc"]) or "").startswith(district)]
+        found: dict[str, Any] = {"items": items, "next_cursor": None}
+    else:
+        # one row per warning with its status now, whatever page its records fall on
+        found = await warning_rows(store, caller, keep, status, 50, cursor, district or None)
+        items = found["items"]
     # the page's firms' handling records: one round trip, as for the districts
     handlings = await store.handlings(list({w["uscc"] for w in items}))
     for w in items:

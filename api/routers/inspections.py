@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Query
 from prometheus_client import Counter
 
+from api import indexed
 from api.auth import OPTIONAL_KEY, Admin, Anyone, Caller, Member
 from api.body_limit import LARGE_BODY
 from api.deps import ReadsDep, StoreDep, Uscc
@@ -399,7 +400,8 @@ async def blind_spots(
 ) -> Any:
     """Active firms of these grades with no inspection and no penalty in the last
     `months` months before `as_of` (by their latest dates), worst first: D before C,
-    then the lowest score. Only the caller's district scope is searched."""
+    then the lowest score. Only the caller's district scope is searched, in the index
+    of active graded firms by the day they were last inspected or penalised."""
     wanted = sorted({g.strip().upper() for g in grades.split(",") if g.strip()})
     if not wanted or any(g not in GRADES for g in wanted):
         raise ApiError(
@@ -412,21 +414,12 @@ async def blind_spots(
         raise ApiError(
             422, f"as_of {clip(str(as_of))!r} is not a date (YYYY-MM-DD) after year 1"
         ) from None
-    found = []
-    async for uscc, entry in store.iter_directory():
-        where = entry.get("district") or ""
-        if not caller.sees(where) or not where.startswith(district or ""):
-            continue
-        reason = ins.blind_spot(entry, wanted, since)
-        if reason:
-            found.append({**entry, "uscc": uscc, "reason": reason})
-    found.sort(key=ins.worst_first)
-    caller.saw(min(limit, len(found)))
+    total, found = await indexed.blind_spots(store, caller, wanted, district, since, limit)
     return {
         "as_of": today.isoformat(),
         "since": since.isoformat(),
         "months": months,
         "grades": wanted,
-        "total": len(found),
-        "items": found[:limit],
+        "total": total,
+        "items": found,
     }

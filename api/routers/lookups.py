@@ -1,8 +1,9 @@
 """Many enterprises at once: batch lookups (批量查询), lists filtered by grade, district,
 tag or rule, CSV export, and search by name, address or person (regulators).
 
-Lists, exports and name or address search scan the directory (rules/directory.py);
-a person search reads the person's index of firms directly."""
+Lists and exports by district, industry, grade (and tag, rule, status among those)
+read the indexes (api/indexed.py); name or address search scans the directory
+(rules/directory.py); a person search reads the person's index of firms directly."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from api.body_limit import LARGE_BODY
 from api.deps import ReadsDep
 from api.directory_views import CSV_COLUMNS, EntryFilter, csv_row, summaries_response, summary
 from api.errors import ApiError, clip
+from api.indexed import firm_page, indexed, iter_firms
 from api.schemas import BatchRequest, BatchResult, EnterpriseSummary, Page
 from streams.contract.identifiers import id_problem, person_key, uscc_problem
 from streams.store.ports import ApiReads
@@ -85,13 +87,16 @@ async def batch_lookup(body: BatchRequest, store: ReadsDep, caller: Member) -> A
 async def _scan(
     store: ApiReads, caller: Caller, where: EntryFilter, cursor: str | None, limit: int
 ) -> dict[str, Any]:
-    """One page of the directory scan: at most `limit` matches, each firm on one page.
+    """One page of the list: from the indexes (api/indexed.py) unless the filters
+    search names or addresses, which scan the directory.
 
-    A scan step (HSCAN) returns a block of entries that cannot be split, so the cursor
-    is the step's position and, when the page ended inside its block, the last USCC
-    given from it: the next page reads the same block again and goes on after that
+    A scan step (HSCAN) returns a block of entries that cannot be split, so the scan's
+    cursor is the step's position and, when the page ended inside its block, the last
+    USCC given from it: the next page reads the same block again and goes on after that
     USCC (a block's entries are taken in USCC order). As with any SCAN, a firm added
     while the pages are read may or may not be listed."""
+    if indexed(where):
+        return await firm_page(store, caller, where, cursor, limit)
     found = _CURSOR.match(cursor or "0")
     if found is None:
         raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
@@ -131,7 +136,7 @@ async def list_enterprises(
     cursor: str | None = Query(None, max_length=40, description="`next_cursor` of a page"),
 ) -> Any:
     """Enterprises by grade, district, tag, rule with an open warning, status or
-    industry, in no particular order, a page at a time."""
+    industry, in USCC order, a page at a time."""
     return summaries_response(await _scan(store, caller, where, cursor, limit))
 
 
@@ -182,7 +187,8 @@ async def export_enterprises(
     request: Request, store: ReadsDep, caller: Member, where: Filters
 ) -> StreamingResponse:
     """The list's filters, every match, as CSV (with a byte-order mark, so spreadsheet
-    programs read the Chinese names right), streamed as the directory is scanned. The
+    programs read the Chinese names right), in USCC order, streamed as the indexes are
+    read. The
     access log gets a second record when the export ends, with the rows sent."""
 
     async def rows() -> AsyncIterator[str]:
@@ -190,18 +196,14 @@ async def export_enterprises(
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
         yield "\ufeff" + buffer.getvalue()
-        position, sent = 0, 0
-        while True:
-            position, entries = await store.scan_directory(position, SCAN_CHUNK)
+        sent = 0
+        async for entries in iter_firms(store, caller, where, SCAN_CHUNK):
             buffer.seek(0)
             buffer.truncate()
             for uscc, entry in entries:
-                if where.matches(entry, caller):
-                    writer.writerow(csv_row(uscc, entry))
-                    sent += 1
+                writer.writerow(csv_row(uscc, entry))
+                sent += 1
             yield buffer.getvalue()
-            if position == 0:
-                break
         caller.records = sent
         record_access(request, "/enterprises/export.csv (completed)", 200)
 

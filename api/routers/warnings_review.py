@@ -3,15 +3,15 @@ and the dispositions per rule (the false-alarm rate)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
+from api import indexed
 from api.auth import Member, Regulator
 from api.deps import ReadsDep, StoreDep, valid_uscc
 from api.errors import ApiError
-from api.handling import due_at, rule_rates
+from api.handling import rule_rates
 from api.schemas_handling import (
     DISPOSITIONS,
     HandlingAudit,
@@ -41,52 +41,12 @@ async def overdue_warnings(
 ) -> Any:
     """Open warnings with no disposition past their due time (by severity, set by
     `CREDITWATCH_HANDLING_DUE_DAYS_*`), most overdue first, in the caller's district
-    and the `district` asked. Scans the directory for firms with open warnings."""
-    settings = request.app.state.settings
+    and the `district` asked, from the index of open warnings by district and severity."""
     wanted = _district_prefix(district)
-    now = datetime.now(UTC)
-    firms: list[tuple[str, str | None]] = []
-    async for uscc, entry in store.iter_directory():
-        where = entry.get("district")
-        if not entry.get("rules") or not caller.sees(where):
-            continue
-        if rule_id is not None and rule_id not in entry["rules"]:
-            continue
-        if wanted is None or (where or "").startswith(wanted):
-            firms.append((uscc, where))
-    found: list[OverdueWarning] = []
-    for start in range(0, len(firms), _CHUNK):
-        chunk = dict(firms[start : start + _CHUNK])
-        states = await store.get_enterprises(list(chunk))
-        handlings = await store.handlings(list(states))
-        for uscc, state in states.items():
-            handling = handlings.get(uscc, {})
-            for warning in state.open_warnings.values():
-                wid = warning["warning_id"]
-                due = due_at(settings, warning)
-                if (
-                    due is None
-                    or due > now
-                    or f"d:{wid}" in handling
-                    or (severity is not None and warning.get("severity") != severity)
-                    or (rule_id is not None and warning.get("rule_id") != rule_id)
-                ):
-                    continue
-                found.append(
-                    OverdueWarning(
-                        uscc=uscc,
-                        district=chunk[uscc],
-                        warning_id=wid,
-                        rule_id=warning["rule_id"],
-                        severity=warning.get("severity"),
-                        raised_at=warning["raised_at"],
-                        due_at=due.isoformat(),
-                        assignment=handling.get(f"a:{wid}"),  # type: ignore[arg-type]
-                    )
-                )
-    found.sort(key=lambda w: datetime.fromisoformat(w.due_at))
-    caller.saw(min(len(found), limit))
-    return found[:limit]
+    found = await indexed.overdue(
+        store, request.app.state.settings, caller, wanted, severity, rule_id, limit
+    )
+    return [OverdueWarning(**w) for w in found]
 
 
 @router.get("/warnings/handling/audit", response_model=list[HandlingAudit])

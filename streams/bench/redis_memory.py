@@ -25,8 +25,17 @@ def key_kind(key: str, prefix: str) -> str:
     >>> [key_kind(k, "cw") for k in ("cw:{91440300708461136T}:state",
     ...  "cw:{p:ab12}:firms", "cw:{a:9f}:firms", "cw:warnings", "cw:dead-letters:seen")]
     ['state', 'person:firms', 'address:firms', 'shared:warnings', 'shared:dead-letters:seen']
+
+    The console's indexes are one kind per family, whatever their district or grade:
+
+    >>> [key_kind(k, "cw") for k in ("cw:ix:dg:440305:A", "cw:ix:counts", "cw:applied:29")]
+    ['shared:ix:dg', 'shared:ix:counts', 'shared:applied']
     """
     rest = key[len(prefix) + 1 :]
+    if rest.startswith("ix:"):
+        return _SHARED + ":".join(rest.split(":")[:2])
+    if rest.startswith("applied:"):
+        return _SHARED + "applied"
     if not rest.startswith("{"):
         return _SHARED + rest
     tag, _, part = rest[1:].partition("}:")

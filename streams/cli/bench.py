@@ -72,6 +72,24 @@ def add_commands(sub: Any) -> None:
     load.add_argument("--no-progress", action="store_true")
     load.set_defaults(run=_bench_api)
 
+    console = sub.add_parser(
+        "bench-console",
+        help="each console page's server-side p50/p95 with many firms stored (written "
+        "straight through the store)",
+    )
+    console.add_argument("--firms", type=int, default=100_000)
+    console.add_argument("--requests", type=int, default=30, help="requests per page")
+    console.add_argument("--no-progress", action="store_true")
+    console.set_defaults(run=_bench_console)
+
+
+def _bench_console(args: argparse.Namespace) -> int:
+    from streams.bench.console_load import run_bench_console
+
+    report = run_bench_console(args.firms, args.requests, progress=not args.no_progress)
+    print(report)
+    return 0
+
 
 def _bench_api(args: argparse.Namespace) -> int:
     from streams.bench.api_load import run_bench_api

@@ -7,6 +7,7 @@ import argparse
 import os
 import secrets
 import sys
+from importlib.resources import files
 from pathlib import Path
 
 from rules.ruleset import load_rules_file
@@ -17,6 +18,9 @@ from streams.stack.children import worker_child
 from streams.stack.embedded import EmbeddedStack, run_stack
 from streams.stack.processes import free_port
 from streams.stack.supervisor import ChildSpec, http_ready
+
+#: the Shenzhen districts' boundaries vendored with the console (its MANIFEST.json)
+DEMO_GEOJSON = files("api.console").joinpath("static/vendor/shenzhen-districts-0.1.4.geojson")
 
 
 def up(args: argparse.Namespace) -> int:
@@ -51,11 +55,15 @@ def up(args: argparse.Namespace) -> int:
             )
             for n, port in enumerate(metrics_ports, start=1)
         ]
+        api_env = {"CREDITWATCH_ADMIN_KEY": admin_key, "CREDITWATCH_API_PORT": str(api_port)}
+        if args.demo and "CREDITWATCH_CONSOLE_GEOJSON" not in os.environ:
+            # the demo city is Shenzhen's: its districts' boundaries for the overview's map
+            api_env["CREDITWATCH_CONSOLE_GEOJSON"] = str(DEMO_GEOJSON)
         specs.append(
             ChildSpec(
                 "api",
                 [*me, "api"],
-                env={"CREDITWATCH_ADMIN_KEY": admin_key, "CREDITWATCH_API_PORT": str(api_port)},
+                env=api_env,
                 ready=http_ready(f"{api_url}/healthz"),
             )
         )

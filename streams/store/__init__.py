@@ -55,6 +55,10 @@ Cluster slot):
   cw:{USCC}:handling, :handling-log, cw:warning-audit, cw:disposition-counts
                        the warning workbench: assignments, dispositions, snoozes and
                        their audit (streams/store/handling.py)
+  cw:{USCC}:indexed, cw:ix:*, cw:applied:MINUTE
+                       the console's indexes: firms by district, industry and grade,
+                       blind spots, open warnings by age, daily counts, events applied
+                       (streams/store/indexes.py), kept by the commit script
 
 Batch reads (MGET of states) and the global keys span slots: a Redis Cluster
 deployment needs them split by slot (see the scale-out notes).
@@ -69,6 +73,7 @@ from streams.store.accounts import AccountStore
 from streams.store.directory import DirectoryStore
 from streams.store.errors import StoreError, StoreUnavailable, guard_errors
 from streams.store.handling import HandlingStore
+from streams.store.indexes import IndexStore
 from streams.store.inspections import InspectionStore
 from streams.store.live import LiveStore
 from streams.store.models import ModelStore
@@ -102,6 +107,7 @@ class Store(
     LiveStore,
     HandlingStore,
     RulesetStore,
+    IndexStore,
 ):
     @classmethod
     def from_settings(cls, settings: StoreSettings) -> Store:

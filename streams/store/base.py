@@ -63,6 +63,7 @@ class StoreBase:
         self._wh_renew = client.register_script(scripts.LEASE_RENEW)
         self._wh_release = client.register_script(scripts.LEASE_RELEASE)
         self._handle = client.register_script(scripts.HANDLE)
+        self._reindex = client.register_script(scripts.REINDEX)
 
     async def close(self) -> None:
         await self.redis.aclose()

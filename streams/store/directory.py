@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from rules.directory import directory_entry
 from rules.jsoncodec import dumps, loads
 from rules.state import EnterpriseState
 from streams.store.base import StoreBase, stored_state
+from streams.store.indexes import Keys, memberships
 
 
 class DirectoryStore(StoreBase):
@@ -54,8 +56,9 @@ class DirectoryStore(StoreBase):
                 return
 
     async def rebuild_directory(self, chunk: int = 500) -> AsyncIterator[int]:
-        """Write every stored enterprise's directory entry from its state (states
-        written before the directory existed have none until their next commit).
+        """Write every stored enterprise's directory entry and index memberships from
+        its state (states written before the directory or the indexes existed have none
+        until their next commit).
         Yields the entries written, a chunk at a time, for progress."""
         pattern = f"{self.prefix}:{{*}}:state"
         keys: list[bytes] = []
@@ -74,7 +77,38 @@ class DirectoryStore(StoreBase):
         entries: dict[Any, Any] = {s.uscc: dumps(directory_entry(s)) for s in states}
         if entries:
             await self.redis.hset(self.directory, mapping=entries)
+            await self._write_indexes(states)
         return len(entries)
+
+    async def _write_indexes(self, states: list[EnterpriseState]) -> None:
+        """Each firm's index memberships from its state (streams/store/indexes.py), as
+        the commit script would write them, and its warnings' latest assignments in the
+        assignee indexes (as lua/handle.lua writes them)."""
+        ix = Keys(self.prefix)
+        pipe = self.redis.pipeline(transaction=False)
+        for s in states:
+            found = memberships(ix, s.uscc, directory_entry(s), s.open_warnings)
+            args = [x for triple in found for x in triple]
+            await self._reindex(
+                keys=[self._ent(s.uscc, "indexed"), ix.counts], args=args, client=pipe
+            )
+        for s in states:
+            pipe.hgetall(self._ent(s.uscc, "handling"))
+        handlings = (await pipe.execute())[len(states) :]
+        # the warnings by assignee: each warning's latest assignment (lua/handle.lua)
+        for s, handling in zip(states, handlings, strict=True):
+            for field, raw in handling.items():
+                name = field.decode()
+                if not name.startswith("a:"):
+                    continue
+                value = loads(raw)
+                who = value.get("account_id")
+                who = f"a:{who}" if who else (f"u:{value['unit']}" if value.get("unit") else None)
+                if who:
+                    at = datetime.fromisoformat(value.get("at") or "1970-01-01T00:00:00+00:00")
+                    member = f"{s.uscc}|{name[2:]}"
+                    pipe.zadd(f"{self.prefix}:ix:assigned:{who}", {member: int(at.timestamp())})
+        await pipe.execute()
 
     async def grade_counts(self) -> dict[str, int]:
         """Grade -> enterprises at it now."""

@@ -18,6 +18,10 @@ Keys:
                                   rules read it (rules/dispositions.py)}: loaded by the
                                   worker with the state, as overrides are
   {prefix}:nudges                 a disposition re-evaluates its firm as of its time
+  {prefix}:ix:assigned:a:ACCOUNT, {prefix}:ix:assigned:u:UNIT
+                                  the warnings (`USCC|WARNING_ID`) whose latest
+                                  assignment is to that account or unit, by the time
+                                  assigned: warnings by assignee
 
 One action is one Lua step (lua/handle.lua), so two at once cannot lose one: an action
 decided from the field's value (a snooze keeps the start of one in force; a lift needs
@@ -102,6 +106,8 @@ class HandlingStore(StoreBase):
             uscc,
             epoch(judgement["at"]) if judgement else "0",
             expect,
+            f"{self.prefix}:ix:assigned:",
+            f"{uscc}|{field.partition(':')[2]}",
         ]
         status, body = await self._handle(keys=keys, args=args)
         if status == 2:
@@ -131,6 +137,16 @@ class HandlingStore(StoreBase):
         """The actions on the firm, newest first."""
         found: Any = await self.redis.lrange(self._ent(uscc, "handling-log"), 0, limit - 1)
         return [json.loads(entry) for entry in found]
+
+    async def assigned_warnings(
+        self, account_id: str | None = None, unit: str | None = None, limit: int = 200
+    ) -> list[tuple[str, str]]:
+        """(USCC, warning id) of the warnings whose latest assignment is to this account
+        (or unit), the newest assignment first."""
+        who = f"a:{account_id}" if account_id is not None else f"u:{unit}"
+        found: Any = await self.redis.zrevrange(f"{self.prefix}:ix:assigned:{who}", 0, limit - 1)
+        pairs = (m.decode().partition("|") for m in found)
+        return [(uscc, wid) for uscc, _, wid in pairs]
 
     async def disposition_counts(self) -> dict[tuple[str, str], int]:
         """(rule_id, disposition) -> warnings whose latest disposition it is."""

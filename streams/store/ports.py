@@ -19,6 +19,7 @@ from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
 from streams.store.accounts import Admission
 from streams.store.handling import ANY, Applied, Expected
+from streams.store.indexes import Daily, Keys
 from streams.store.live import StreamSlice
 from streams.store.state_io import Commit, LinkUpdate, Loaded, RecheckQueue
 from streams.store.webhooks import WebhookKind
@@ -183,6 +184,37 @@ class ApiReads(Protocol):
     async def get_backtest(self, job_id: str) -> dict[str, Any] | None: ...
 
     async def entered_results(self, plan_id: str) -> dict[str, dict[str, Any]]: ...
+
+    async def assigned_warnings(
+        self, account_id: str | None = None, unit: str | None = None, limit: int = 200
+    ) -> list[tuple[str, str]]: ...
+
+    @property
+    def ix(self) -> Keys: ...
+
+    async def index_counts(self) -> dict[str, int]: ...
+
+    async def daily(self, districts: Sequence[str] | None = None) -> Daily: ...
+
+    async def applied_events(self, minutes: int, now: float | None = None) -> list[int]: ...
+
+    async def count_ranges(self, ranges: Sequence[tuple[str, str, str]]) -> list[int]: ...
+
+    async def firms_after(
+        self, keys: Sequence[str], after: str | None, limit: int
+    ) -> tuple[list[str], bool]: ...
+
+    async def members_by_score(
+        self, keys: Sequence[str], low: str, high: str
+    ) -> list[list[str]]: ...
+
+    async def handling_of(
+        self, warnings: Sequence[tuple[str, str]]
+    ) -> list[tuple[dict[str, Any] | None, dict[str, Any] | None]]: ...
+
+    async def oldest_members(
+        self, keys: Sequence[str], high: Sequence[str], offsets: Sequence[int], count: int
+    ) -> list[list[tuple[str, float]]]: ...
 
 
 class ApiOwns(Protocol):

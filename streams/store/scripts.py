@@ -1,7 +1,7 @@
 """The Lua scripts (streams/store/lua/, one file each), run atomically inside Redis,
 and the layout of the commit script's keys and arguments.
 
-The commit script takes 12 keys and 20 arguments, some of them lists: their order is
+The commit script takes 16 keys and 23 arguments, some of them lists: their order is
 written once, as the fields of `CommitKeys` and `CommitArgs`. The store builds its call
 from them (`CommitArgs.argv`), and the script reads them by name through a header
 generated from the same classes (`layout_header`), so the two cannot disagree. The
@@ -15,8 +15,9 @@ from importlib.resources import files
 from typing import Any, Literal, NamedTuple
 
 #: how the script reads an argument: "one" value; "list": a count n, then n values;
-#: "pairs": a count n, then n pairs; "rest": the pairs up to the end (the last only)
-ArgKind = Literal["one", "list", "pairs", "rest"]
+#: "pairs": a count n, then n pairs; "triples": a count n, then n triples; "rest": the
+#: pairs up to the end (the last only)
+ArgKind = Literal["one", "list", "pairs", "triples", "rest"]
 
 
 class CommitKeys(NamedTuple):
@@ -35,6 +36,12 @@ class CommitKeys(NamedTuple):
     learning: str
     grade_counts: str
     related_rechecks: str
+    #: the firm's index memberships (its own slot) and the console's indexes
+    #: (streams/store/indexes.py)
+    indexed: str
+    index_counts: str
+    daily: str
+    applied: str
 
 
 class CommitArgs(NamedTuple):
@@ -71,6 +78,12 @@ class CommitArgs(NamedTuple):
     learning_record: bytes
     #: the timeline is replaced from this score on, '' for nothing to replace
     replace_from: str
+    #: the day (China Standard Time) a change of grade is counted on, '' for none
+    day: str
+    #: (index key, score, member) of every index the firm belongs to now
+    index_entries: Sequence[tuple[str, str, str]]
+    #: (field, increment) of the daily counts: the warnings opened and closed
+    tallies: Sequence[tuple[str, str]]
     #: (score, snapshot) of each timeline entry to write
     timeline: Sequence[tuple[str, bytes]]
 
@@ -84,7 +97,7 @@ class CommitArgs(NamedTuple):
                 out.append(value)
             elif kind == "list":
                 out += [len(value), *value]
-            elif kind == "pairs":
+            elif kind in ("pairs", "triples"):
                 out += [len(value), *(x for pair in value for x in pair)]
             else:
                 out += [x for pair in value for x in pair]
@@ -111,6 +124,9 @@ COMMIT_ARG_KINDS: dict[str, ArgKind] = {
     "related_rechecks": "pairs",
     "learning_record": "one",
     "replace_from": "one",
+    "day": "one",
+    "index_entries": "triples",
+    "tallies": "pairs",
     "timeline": "rest",
 }
 
@@ -132,7 +148,13 @@ local function rest()
   return values
 end
 """
-_READ = {"one": "one()", "list": "counted(1)", "pairs": "counted(2)", "rest": "rest()"}
+_READ = {
+    "one": "one()",
+    "list": "counted(1)",
+    "pairs": "counted(2)",
+    "triples": "counted(3)",
+    "rest": "rest()",
+}
 
 
 def layout_header(keys: type[NamedTuple], args: type[NamedTuple], kinds: dict[str, ArgKind]) -> str:
@@ -164,7 +186,10 @@ def lua(name: str, folder: str = "") -> str:
     return where.joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
 
-COMMIT = layout_header(CommitKeys, CommitArgs, COMMIT_ARG_KINDS) + lua("commit")
+# the index upkeep is a Lua function (lua/lib/) that the commit and a rebuild call
+_INDEX = lua("index", "lib")
+COMMIT = layout_header(CommitKeys, CommitArgs, COMMIT_ARG_KINDS) + _INDEX + lua("commit")
+REINDEX = _INDEX + lua("reindex")
 PERSON_LISTING = lua("person_listing")
 DEAD_LETTER = lua("dead_letter")
 CLEAR_TIMERS = lua("clear_timers")

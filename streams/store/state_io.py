@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from hashlib import sha1
 from typing import Any, Literal, cast
 
@@ -20,6 +21,7 @@ from rules.state import EnterpriseState
 from rules.timeline import pack_snapshot
 from streams.store import digests, journal
 from streams.store.base import StoreBase, epoch
+from streams.store.indexes import Keys, china_day, memberships, tallies
 from streams.store.scripts import CommitArgs, CommitKeys
 
 #: the sorted sets of enterprises waiting to be rechecked (see streams/store/__init__.py)
@@ -253,8 +255,11 @@ class WorkerStore(StoreBase):
         it took effect."""
         merges = await self._journal_merges(commits)
         pipe = self.redis.pipeline(transaction=False)
+        ix = Keys(self.prefix)
+        applied = ix.applied(int(time.time() // 60))
         for c in commits:
             merged = merges.get(c.uscc)
+            entry = directory_entry(c.state)
             keys = CommitKeys(
                 seen=self._ent(c.uscc, "seen"),
                 state=self._ent(c.uscc, "state"),
@@ -268,6 +273,10 @@ class WorkerStore(StoreBase):
                 learning=self.learning_stream,
                 grade_counts=self.grade_counts_key,
                 related_rechecks=self.related_rechecks,
+                indexed=self._ent(c.uscc, "indexed"),
+                index_counts=ix.counts,
+                daily=ix.daily,
+                applied=applied,
             )
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
             args = CommitArgs(
@@ -280,7 +289,7 @@ class WorkerStore(StoreBase):
                 state=c.state.to_bytes(),
                 maxlen=self.maxlen,
                 uscc=c.uscc,
-                directory_entry=dumpb(directory_entry(c.state)),
+                directory_entry=dumpb(entry),
                 recheck_at=_epoch(c.state.recheck_at),
                 warnings=[dumpb(w) for w in c.warnings],
                 grade_changes=[dumpb(g) for g in c.grade_changes],
@@ -292,6 +301,9 @@ class WorkerStore(StoreBase):
                 related_rechecks=[(epoch(at), peer) for peer, at in c.related_rechecks.items()],
                 learning_record=c.learning_record(),
                 replace_from=epoch(replace_from) if replace_from else "",
+                day=_grade_day(c),
+                index_entries=memberships(ix, c.uscc, entry, c.state.open_warnings),
+                tallies=tallies(c.warnings),
                 # compacted snapshots all have their instant (rules/timeline.py)
                 timeline=[(epoch(cast(str, s["at"])), pack_snapshot(s)) for s in c.timeline],
             )
@@ -377,6 +389,15 @@ class WorkerStore(StoreBase):
             return 0
         args = [x for uscc, score in handed_out for x in (uscc, repr(score))]
         return int(await self._clear_timers(keys=[self._queue(queue)], args=args))
+
+
+def _grade_day(c: Commit) -> str:
+    """The day a change of grade in this commit counts on: its grade change's event
+    time, else the latest event applied, else today (China Standard Time)."""
+    if c.grade_changes:
+        return china_day(c.grade_changes[-1]["changed_at"]) or ""
+    times = [str(e[0]) for e in c.journal if e and e[0]]
+    return china_day(max(times) if times else datetime.now(UTC).isoformat()) or ""
 
 
 def _epoch(iso: str | None) -> str:

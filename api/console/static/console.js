@@ -37,6 +37,89 @@ const CHARTS = {
       ],
     });
   },
+  // firms per group (district, industry section) stacked by grade; a click opens the
+  // group's list
+  "grades-by"(el) {
+    const grades = json(el, "grades");
+    const colours = json(el, "colors");
+    const rows = json(el, "rows");
+    const keys = json(el, "keys");
+    const names = json(el, "names");
+    const c = chart(el, {
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { data: grades, top: 0, right: 0 },
+      grid: { left: 112, right: 16, top: 28, bottom: 24 },
+      yAxis: { type: "category", data: json(el, "labels"), inverse: true },
+      xAxis: { type: "value" },
+      series: grades.map((g, i) => ({
+        name: g, type: "bar", stack: "firms", itemStyle: { color: colours[i] },
+        data: rows.map((row) => row[g] || 0),
+      })),
+    });
+    if (names) c.setOption({ tooltip: { formatter: (ps) => echarts.format.encodeHTML(ps[0].name + " " + (names[ps[0].dataIndex] || "")) + "<br>" + ps.map((p) => p.seriesName + ": " + p.value).join("<br>") } });
+    c.on("click", (p) => { location.href = el.getAttribute("data-href") + encodeURIComponent(keys[p.dataIndex]); });
+  },
+  // per-day series (warnings by rule), stacked
+  stacked(el) {
+    const series = json(el, "series");
+    chart(el, {
+      tooltip: { trigger: "axis" },
+      legend: { type: "scroll", top: 0 },
+      grid: { left: 40, right: 16, top: 32, bottom: 32 },
+      xAxis: { type: "category", data: json(el, "labels") },
+      yAxis: { type: "value", minInterval: 1 },
+      series: series.map((s) => ({ name: s.name, type: "bar", stack: "day", data: s.data })),
+    });
+  },
+  // per-day levels (firms at each grade), in the grade colours
+  lines(el) {
+    const series = json(el, "series");
+    const colours = json(el, "colors");
+    chart(el, {
+      tooltip: { trigger: "axis" },
+      legend: { top: 0, right: 0 },
+      grid: { left: 48, right: 16, top: 28, bottom: 32 },
+      xAxis: { type: "category", data: json(el, "labels") },
+      yAxis: { type: "value", minInterval: 1 },
+      series: series.map((s, i) => ({ name: s.name, type: "line", showSymbol: false, data: s.data, itemStyle: { color: colours[i] }, lineStyle: { color: colours[i] } })),
+    });
+  },
+  // the districts' boundaries (fetched from this origin) in the colour of their firms'
+  // grade; a click opens the district's list. Features are matched by their adcode.
+  map(el) {
+    const regions = json(el, "regions");
+    const grades = json(el, "grades");
+    fetch(el.getAttribute("data-url"), { credentials: "same-origin" })
+      .then((r) => r.json())
+      .then((geo) => {
+        echarts.registerMap("districts", geo);
+        const c = echarts.init(el, null, { renderer: "canvas" });
+        c.setOption({
+          animation: false,
+          tooltip: {
+            trigger: "item",
+            formatter: (p) => p.data ? echarts.format.encodeHTML(p.data.title + " " + p.data.name) + "<br>" + grades.map((g) => g + ": " + p.data.counts[g]).join(" · ") : p.name,
+          },
+          series: [{
+            type: "map", map: "districts", nameProperty: "adcode", roam: false, selectedMode: false,
+            label: { show: true, formatter: (p) => (p.data && p.data.title) || "", fontSize: 11 },
+            emphasis: { label: { show: true } },
+            data: regions.map((r) => ({ name: r.code, value: r.grade ? grades.indexOf(r.grade) + 1 : 0, title: r.label, counts: r.counts, href: r.href, itemStyle: { areaColor: r.colour } })),
+          }],
+        });
+        window.addEventListener("resize", () => c.resize());
+        c.on("click", (p) => { if (p.data && p.data.href) location.href = p.data.href; });
+        // where each region's label sits on the canvas (its centre): for the tests
+        const geoSys = c.getModel().getSeriesByIndex(0).coordinateSystem;
+        const centres = {};
+        regions.forEach((r) => {
+          const region = geoSys.getRegion(r.code);
+          if (region) centres[r.code] = c.convertToPixel({ seriesIndex: 0 }, region.getCenter());
+        });
+        el.dataset.centres = JSON.stringify(centres);
+        el.dataset.points = String(regions.length);
+      });
+  },
   history(el) {
     const points = json(el, "points");
     const colours = json(el, "colors");

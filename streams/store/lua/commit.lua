@@ -12,6 +12,10 @@
 -- Related firms whose links it changed get a recheck, kept at the earliest time asked.
 -- The count of enterprises per grade follows the directory entry's grade (the entries
 -- are JSON written by dumps: a name cannot fake the pattern, its quotes are escaped).
+-- The console's indexes (streams/store/indexes.py): the firm's memberships now are
+-- written, those it had (remembered in its own hash) and lost are removed, and each
+-- index's count follows; a change of grade is counted on its day, with the warnings
+-- opened and closed; the events applied are counted per minute.
 --
 -- Keys and arguments by name: K_* and the upper-case locals are defined by the header
 -- that streams/store/scripts.py generates from CommitKeys and CommitArgs (the one
@@ -68,6 +72,28 @@ if before ~= after then
   if after then redis.call('HINCRBY', K_GRADE_COUNTS, after, 1) end
 end
 redis.call('HSET', K_DIRECTORY, USCC, DIRECTORY_ENTRY)
+-- the daily counts, city-wide and in the firm's district's own hash (K_DAILY:DISTRICT)
+local function district_of(entry)
+  local d = entry and string.match(entry, '"district":"([^"]*)"')
+  if not d or d == '' then return '-' end
+  return d
+end
+local function bump(field, n, district)
+  redis.call('HINCRBY', K_DAILY, field, n)
+  redis.call('HINCRBY', K_DAILY .. ':' .. district, field, n)
+end
+if before ~= after and DAY ~= '' then
+  if before then bump('grade|' .. DAY .. '|' .. before, -1, district_of(old)) end
+  if after then bump('grade|' .. DAY .. '|' .. after, 1, district_of(DIRECTORY_ENTRY)) end
+end
+for j = 1, #TALLIES, 2 do
+  bump(TALLIES[j], TALLIES[j + 1], district_of(DIRECTORY_ENTRY))
+end
+if #EVENT_IDS > 0 then
+  redis.call('INCRBY', K_APPLIED, #EVENT_IDS)
+  redis.call('EXPIRE', K_APPLIED, 3600)
+end
+update_indexes(K_INDEXED, K_INDEX_COUNTS, INDEX_ENTRIES)
 if RECHECK_AT == '' then
   redis.call('ZREM', K_TIMERS, USCC)
 else

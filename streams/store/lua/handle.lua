@@ -10,7 +10,12 @@
 -- ARGV: field, value, audit record (also the log entry), answer, maxlen,
 --       idempotency ttl in s (0: no key), count rule ('' = not a disposition),
 --       judgement JSON ('' = none), uscc, nudge score,
---       expected ('' = any; '-' = absent; '=' .. value = exactly that value)
+--       expected ('' = any; '-' = absent; '=' .. value = exactly that value),
+--       the assignee indexes' key prefix, the warning's member there (USCC|WARNING_ID)
+-- An assignment also moves the warning from its former assignee's index to the new
+-- one's (PREFIX a:ACCOUNT or PREFIX u:UNIT, scored by the time assigned): warnings by
+-- assignee without a scan (streams/store/indexes.py). Those keys are built here from
+-- the prefix, as the commit's index keys are: global keys, outside the firm's slot.
 if ARGV[6] ~= '0' then
   local done = redis.call('GET', KEYS[5])
   if done then return {0, done} end
@@ -25,6 +30,18 @@ if ARGV[11] ~= '' then
   end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if string.sub(ARGV[1], 1, 2) == 'a:' and ARGV[12] then
+  local function assignee(raw)
+    local a = cjson.decode(raw)
+    if type(a['account_id']) == 'string' then return 'a:' .. a['account_id'] end
+    if type(a['unit']) == 'string' then return 'u:' .. a['unit'] end
+    return nil
+  end
+  local was = before and assignee(before)
+  if was then redis.call('ZREM', ARGV[12] .. was, ARGV[13]) end
+  local who = assignee(ARGV[2])
+  if who then redis.call('ZADD', ARGV[12] .. who, redis.call('TIME')[1], ARGV[13]) end
+end
 if ARGV[7] ~= '' then
   -- the counts hold each warning's latest disposition: a correction moves its count
   if before then

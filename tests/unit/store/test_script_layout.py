@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from streams.store import scripts
 from streams.store.scripts import COMMIT_ARG_KINDS, CommitArgs, CommitKeys
@@ -84,16 +85,20 @@ def test_what_the_store_sends_is_what_the_script_reads() -> None:
         related_rechecks=[("10", "u1"), ("20", "u2")],
         learning_record=b"",
         replace_from="5",
+        day="2026-03-01",
+        index_entries=[("k1", "0", "m1"), ("k2", "1.5", "m2")],
+        tallies=[("opened|2026-03-01|r", "1")],
         timeline=[("5", b"s1"), ("6", b"s2")],
     )
     read = _read_back(header, args.argv())
     assert list(read) == [f.upper() for f in CommitArgs._fields]
-    for field, value in zip(CommitArgs._fields, args, strict=True):
+    values: tuple[Any, ...] = tuple(args)
+    for field, value in zip(CommitArgs._fields, values, strict=True):
         kind = COMMIT_ARG_KINDS[field]
-        if kind in ("pairs", "rest"):
-            value = [x for pair in value for x in pair]  # type: ignore[union-attr]
+        if kind in ("pairs", "triples", "rest"):
+            value = [x for pair in value for x in pair]
         elif kind == "list":
-            value = list(value)  # type: ignore[arg-type]
+            value = list(value)
         assert read[field.upper()] == value, field
 
 

@@ -1,0 +1,5 @@
+-- A firm's index memberships rewritten from its state (lib/index.lua), for a rebuild:
+-- `creditwatch directory rebuild` after an upgrade from a store without the indexes.
+-- KEYS: the firm's indexed hash, the index counts; ARGV: key, score, member, ...
+update_indexes(KEYS[1], KEYS[2], ARGV)
+return 1

@@ -1,0 +1,195 @@
+"""The console's indexes as the commit script keeps them, on a real Redis: a firm is in
+the indexes its entry and open warnings put it in, leaves those it no longer belongs to,
+the counts follow, and the daily counts add up to the counts now."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from rules.records import GradeChange, WarningRecord
+from rules.state import EnterpriseState
+from streams.store import Commit, Store
+from streams.store.indexes import day_number
+
+pytestmark = pytest.mark.integration
+NANSHAN, FUTIAN = "440305", "440304"
+
+
+def state(
+    uscc: str, district: str = NANSHAN, grade: str | None = "C", **more: Any
+) -> EnterpriseState:
+    s = EnterpriseState(uscc, status="active", grade=grade, score=more.pop("score", 60))
+    s.profile = {"name": f"{uscc} 公司", "district": district, "industry": "I6513"}
+    for name, value in more.items():
+        setattr(s, name, value)
+    return s
+
+
+def warning(uscc: str, rule: str, status: str = "open", **more: Any) -> WarningRecord:
+    found: dict[str, Any] = {
+        "warning_id": f"{uscc}-{rule}",
+        "uscc": uscc,
+        "rule_id": rule,
+        "rule_version": 1,
+        "ruleset_version": "v1",
+        "severity": "red",
+        "message": "m",
+        "evidence": [],
+        "raised_at": "2026-03-01T02:00:00+00:00",
+        "occurred_at": "2026-03-01T02:00:00+00:00",
+        "status": status,
+        **more,
+    }
+    return found  # type: ignore[return-value]
+
+
+def change(uscc: str, before: str, after: str, at: str) -> GradeChange:
+    return {
+        "uscc": uscc,
+        "from_grade": before,
+        "to_grade": after,
+        "score": 50,
+        "reasons": [],
+        "changed_at": at,
+        "caused_by": "e",
+    }
+
+
+async def commit(store: Store, c: Commit) -> None:
+    assert await store.commit([c], []) == [True]
+
+
+async def test_a_firm_moves_between_indexes_and_the_counts_follow(store: Store) -> None:
+    u = "91440300000000001A"
+    await commit(store, Commit(u, ["e1"], state(u, grade="B")))
+    counts = await store.index_counts()
+    assert counts[store.ix.dg(NANSHAN, "B")] == 1
+    assert counts[store.ix.dig(NANSHAN, "I65", "B")] == 1
+    assert await store.firms_after([store.ix.dg(NANSHAN, "B")], None, 10) == ([u], False)
+    # regraded and moved to another district: out of the old indexes, into the new
+    await commit(store, Commit(u, ["e2"], state(u, district=FUTIAN, grade="D")))
+    counts = await store.index_counts()
+    assert counts[store.ix.dg(NANSHAN, "B")] == 0
+    assert counts[store.ix.dg(FUTIAN, "D")] == 1
+    assert await store.firms_after([store.ix.dg(NANSHAN, "B")], None, 10) == ([], False)
+    assert await store.firms_after([store.ix.dg(FUTIAN, "D")], None, 10) == ([u], False)
+    # a commit that changes nothing indexed leaves the counts as they are
+    await commit(store, Commit(u, ["e3"], state(u, district=FUTIAN, grade="D")))
+    assert (await store.index_counts())[store.ix.dg(FUTIAN, "D")] == 1
+
+
+async def test_pages_in_uscc_order_across_indexes(store: Store) -> None:
+    codes = [f"9144030000000000{n:02d}" for n in range(7)]
+    for n, u in enumerate(codes):
+        grade = "ABCD"[n % 4]
+        await commit(store, Commit(u, [f"e{n}"], state(u, grade=grade)))
+    keys = [store.ix.dg(NANSHAN, g) for g in "ABCD"]
+    first, more = await store.firms_after(keys, None, 3)
+    assert first == codes[:3] and more
+    second, more = await store.firms_after(keys, first[-1], 3)
+    assert second == codes[3:6] and more
+    assert await store.firms_after(keys, second[-1], 3) == (codes[6:], False)
+
+
+async def test_open_warnings_are_indexed_until_closed(store: Store) -> None:
+    u = "91440300000000002B"
+    raised = warning(u, "dishonest_enterprise")
+    s = state(u, open_warnings={"dishonest_enterprise": dict(raised)})
+    await commit(store, Commit(u, ["e1"], s, warnings=[raised]))
+    key = store.ix.open(NANSHAN, "red")
+    assert await store.members_by_score([key], "-inf", "+inf") == [
+        [f"{u}|{u}-dishonest_enterprise|dishonest_enterprise"]
+    ]
+    closed = warning(u, "dishonest_enterprise", "closed", closed_at="2026-03-03T02:00:00+00:00")
+    await commit(store, Commit(u, ["e2"], state(u), warnings=[closed]))
+    assert await store.members_by_score([key], "-inf", "+inf") == [[]]
+    daily = await store.daily()
+    assert daily.opened == {"dishonest_enterprise": {"2026-03-01": 1}}
+    assert daily.closed == {"dishonest_enterprise": {"2026-03-03": 1}}
+    # the district's own daily counts have them too, another district's none
+    assert (await store.daily([NANSHAN])).opened == daily.opened
+    assert (await store.daily([FUTIAN])).opened == {}
+
+
+async def test_blind_spots_index_scores_by_the_last_inspection(store: Store) -> None:
+    never, seen = "91440300000000003C", "91440300000000004D"
+    await commit(store, Commit(never, ["e1"], state(never, grade="D", score=20)))
+    inspected = state(seen, grade="D", score=30, inspections={"latest": "2026-02-01T00:00:00"})
+    await commit(store, Commit(seen, ["e2"], inspected))
+    key = store.ix.unseen(NANSHAN, "D")
+    before = str(day_number("2026-01-01"))
+    assert await store.members_by_score([key], "-inf", before) == [[never]]
+    after = str(day_number("2026-03-01"))
+    assert await store.members_by_score([key], "-inf", after) == [[never, seen]]
+    # worst first: by credit score, each with the day it was last seen
+    pages = await store.oldest_members([store.ix.worst(NANSHAN, "D")], ["+inf"], [0], 10)
+    day = day_number("2026-02-01")
+    assert pages == [[(f"000000|{never}", 20.0), (f"{day:06d}|{seen}", 30.0)]]
+
+
+async def test_grade_counts_per_day_add_up_to_the_counts_now(store: Store) -> None:
+    u, v = "91440300000000005E", "91440300000000006F"
+    await commit(
+        store,
+        Commit(
+            u, ["e1"], state(u, grade="A"), journal=[["2026-01-02T01:00:00+00:00", "t", "e1", {}]]
+        ),
+    )
+    await commit(
+        store,
+        Commit(
+            v, ["e2"], state(v, grade="A"), journal=[["2026-01-02T01:00:00+00:00", "t", "e2", {}]]
+        ),
+    )
+    regraded = [change(u, "A", "C", "2026-01-05T17:00:00+00:00")]  # the 6th in China
+    await commit(store, Commit(u, ["e3"], state(u, grade="C"), grade_changes=regraded))
+    daily = await store.daily()
+    assert daily.grades == {"A": {"2026-01-02": 2, "2026-01-06": -1}, "C": {"2026-01-06": 1}}
+    now = await store.grade_counts()
+    for grade, per_day in daily.grades.items():
+        assert sum(per_day.values()) == now[grade]
+
+
+async def test_events_applied_are_counted_per_minute(store: Store) -> None:
+    u = "91440300000000007G"
+    await commit(store, Commit(u, ["e1", "e2", "e3"], state(u)))
+    assert sum(await store.applied_events(2, now=time.time() + 60)) == 3
+
+
+async def test_a_rebuild_indexes_firms_stored_without_indexes(store: Store) -> None:
+    u = "91440300000000008H"
+    raised = warning(u, "dishonest_enterprise")
+    s = state(u, grade="D", open_warnings={"dishonest_enterprise": dict(raised)})
+    await commit(store, Commit(u, ["e1"], s, warnings=[raised]))
+    # as a store written before the indexes: no memberships, no counts
+    await store.redis.delete(
+        store._ent(u, "indexed"),
+        store.ix.counts,
+        store.ix.dg(NANSHAN, "D"),
+        store.ix.open(NANSHAN, "red"),
+    )
+    assert await store.index_counts() == {}
+    async for _ in store.rebuild_directory():
+        pass
+    counts = await store.index_counts()
+    assert counts[store.ix.dg(NANSHAN, "D")] == 1 and counts[store.ix.open(NANSHAN, "red")] == 1
+    # and a rebuild again changes nothing
+    async for _ in store.rebuild_directory():
+        pass
+    assert await store.index_counts() == counts
+
+
+async def test_a_rebuild_puts_earlier_assignments_in_the_assignee_index(store: Store) -> None:
+    u = "91440300000000009J"
+    await commit(store, Commit(u, ["e1"], state(u)))
+    assignment = {"account_id": "r-1", "unit": None, "at": "2026-03-01T02:00:00+00:00"}
+    # as written before the assignee index existed: in the handling record only
+    await store.redis.hset(store._ent(u, "handling"), "a:w-1", json.dumps(assignment))
+    assert await store.assigned_warnings(account_id="r-1") == []
+    async for _ in store.rebuild_directory():
+        pass
+    assert await store.assigned_warnings(account_id="r-1") == [(u, "w-1")]
