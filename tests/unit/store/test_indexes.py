@@ -156,7 +156,9 @@ async def test_grade_counts_per_day_add_up_to_the_counts_now(store: Store) -> No
 
 async def test_events_applied_are_counted_per_minute(store: Store) -> None:
     u = "91440300000000007G"
-    await commit(store, Commit(u, ["e1", "e2", "e3"], state(u)))
+    # the events applied are those of the journal's chunk, as the worker commits them
+    applied = [["2026-01-02T01:00:00+00:00", "t", e, {}] for e in ("e1", "e2", "e3")]
+    await commit(store, Commit(u, ["e1", "e2", "e3"], state(u), journal=applied))
     assert sum(await store.applied_events(2, now=time.time() + 60)) == 3
 
 
