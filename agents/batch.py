@@ -46,7 +46,15 @@ class Recheck:
     rebuild: bool = False
 
 
-Item = Event | Recheck
+@dataclass(frozen=True)
+class Sweep:
+    """The day's sweep of the enterprise's model labels: release those whose horizon
+    ended before `at` (streams/store/labels.py). No evaluation."""
+
+    at: datetime
+
+
+Item = Event | Recheck | Sweep
 
 
 Follow = Callable[[str | None, str | None], Awaitable[tuple[RuleSet, Scorer | None]]]
@@ -118,8 +126,18 @@ class EnterpriseBatch:
             commit = Commit(uscc, [], state)
             snapshots: list[Snapshot] = []
             stale: list[str] = []  # instants from which the stored timeline may be wrong
+            expiry_before = self.learner.next_expiry(state)
             # in time order, so the timeline is written in event time
-            for item in sorted(items, key=_when):
+            ordered = sorted(items, key=_when)
+            for n, item in enumerate(ordered):
+                if isinstance(item, Sweep):
+                    commit.labels += self.learner.sweep(state, _utc(item.at))
+                    result.swept += 1
+                    continue
+                if isinstance(item, Recheck) and _folded(state, item, ordered[n + 1 :], applied):
+                    # the next event's catch-up evaluates at exactly this instant
+                    result.folded += 1
+                    continue
                 if isinstance(item, Recheck):
                     if item.rebuild:
                         stale.append(item.at.astimezone(UTC).isoformat())
@@ -148,6 +166,9 @@ class EnterpriseBatch:
                         reported[uscc] += [when for w in outcome.warnings if w["status"] == "open"]
                 _collect(commit, outcome)
                 snapshots += outcome.snapshots
+            expiry = self.learner.next_expiry(state)
+            if expiry is not None and expiry != expiry_before:
+                commit.label_day = expiry.isoformat()
             stale += [entry[0] for entry in commit.journal]
             first = min(stale, default=None)
             if first is not None and clock_before is not None and first < clock_before:
@@ -254,7 +275,25 @@ def _day_of(event: Event) -> str:
 
 
 def _when(item: Item) -> datetime:
-    return item.at if isinstance(item, Recheck) else item.occurred_at
+    return item.occurred_at if isinstance(item, Event) else item.at
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _folded(state: EnterpriseState, item: Recheck, after: list[Item], applied: set[str]) -> bool:
+    """Whether a timer's recheck is the evaluation that the catch-up of a later event
+    of the same batch makes anyway (engine.catch_up): the enterprise's next recheck is
+    due at exactly its instant, and an event to apply follows it. A related party's
+    recheck (`rebuild`) and an operator's nudge (not at the firm's next recheck) are
+    never folded."""
+    if item.rebuild or not state.clock or state.recheck_at != _utc(item.at):
+        return False
+    return any(
+        isinstance(i, Event) and i.event_id not in applied and i.occurred_at > item.at
+        for i in after
+    )
 
 
 def _first_new(entry: tuple[str, list[Item]], seen: dict[str, set[str]]) -> tuple[str, str]:
@@ -262,7 +301,7 @@ def _first_new(entry: tuple[str, list[Item]], seen: dict[str, set[str]]) -> tupl
     apply. The indexes hold the links of the firms evaluated before it, so this, not
     arrival order, which a redelivered event changes, decides what a firm sees."""
     uscc, items = entry
-    new = [_when(i) for i in items if isinstance(i, Recheck) or i.event_id not in seen[uscc]]
+    new = [_when(i) for i in items if not isinstance(i, Event) or i.event_id not in seen[uscc]]
     return (min(new).astimezone(UTC).isoformat() if new else "~", uscc)
 
 

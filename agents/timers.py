@@ -1,4 +1,5 @@
-"""Time-driven rules: hand due timers to the pipeline as rechecks.
+"""Time-driven rules: hand due timers to the pipeline as rechecks, and the days of
+label expiries the clock passed as sweeps (streams/store/labels.py).
 
 The store keeps one timer per enterprise (the earliest day its rules asked to look
 again), in a sorted set, so a tick reads only what is due: no scan of every
@@ -14,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from agents import metrics
-from streams.contract.internal import encode_recheck
+from streams.contract.internal import encode_recheck, encode_sweep
 from streams.store.ports import TimerPort
 from streams.store.state_io import RecheckQueue
 
@@ -48,8 +49,30 @@ async def fire_due(store: TimerPort, now: float, send_all: SendAll, limit: int =
                 break
         metrics.RECHECKS.labels(queue).inc(sent)
         fired += sent
+    fired += await sweep_label_days(store, now, send_all, limit)
     metrics.TIMERS_FIRED.inc(fired)
     return fired
+
+
+async def sweep_label_days(store: TimerPort, now: float, send_all: SendAll, limit: int) -> int:
+    """For every day of label expiries whose start `now` has passed, a sweep to each
+    enterprise listed under it (`limit` at a time), the firms cleared from the day only
+    once sent. Returns how many were sent."""
+    sent = 0
+    with metrics.redis_timer("timers"):
+        days = await store.due_label_days(now)
+    for day, start in days:
+        at = datetime.fromtimestamp(start, UTC)
+        with metrics.redis_timer("timers"):
+            firms = await store.label_day_firms(day)
+        for i in range(0, len(firms), limit):
+            chunk = firms[i : i + limit]
+            await send_all([(u, encode_sweep(u, at)) for u in chunk])
+            sent += len(chunk)
+        with metrics.redis_timer("timers"):
+            await store.clear_label_day(day, firms)
+    metrics.RECHECKS.labels("labels").inc(sent)
+    return sent
 
 
 class EventClock:

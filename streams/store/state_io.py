@@ -16,7 +16,8 @@ from rules.jsoncodec import dumpb
 from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.related import RelatedData
 from rules.state import EnterpriseState
-from streams.store.base import StoreBase, epoch
+from streams.store.base import epoch
+from streams.store.labels import LabelDayStore
 from streams.store.scripts import CommitArgs, CommitKeys
 
 #: the sorted sets of enterprises waiting to be rechecked (see streams/store/__init__.py)
@@ -43,6 +44,9 @@ class Commit:
     observed: list[dict[str, float]] = field(default_factory=list)
     #: related firms to recheck -> the instant (UTC ISO) to rebuild their timeline from
     related_rechecks: dict[str, str] = field(default_factory=dict)
+    #: the day (ISO) its next model sample's label resolves, to index for the day's
+    #: sweep (streams/store/labels.py), when the batch changed it
+    label_day: str | None = None
 
     def learning_record(self) -> bytes:
         """The entry of the labels log, or b'' when there is nothing to learn."""
@@ -89,7 +93,7 @@ def _below(floor: int | None) -> int:
     return 1 << 30 if floor is None else max(0, floor - 1)
 
 
-class WorkerStore(StoreBase):
+class WorkerStore(LabelDayStore):
     async def load_enterprises(
         self,
         event_ids: Mapping[str, list[str]],
@@ -192,7 +196,11 @@ class WorkerStore(StoreBase):
         most once (with its timer), then the index links. Returns, per commit, whether
         it took effect."""
         pipe = self.redis.pipeline(transaction=False)
+        at: list[int] = []  # each commit's reply
         for c in commits:
+            if c.label_day:  # before the state: the index never misses a firm
+                self.index_label_day(pipe, c.uscc, c.label_day)
+            at.append(len(pipe.command_stack))
             keys = CommitKeys(
                 seen=self._ent(c.uscc, "seen"),
                 state=self._ent(c.uscc, "state"),
@@ -228,7 +236,7 @@ class WorkerStore(StoreBase):
         for link in links:
             self._write_links(pipe, link)
         replies = await pipe.execute()
-        return [bool(r) for r in replies[: len(commits)]]
+        return [bool(replies[i]) for i in at]
 
     def _write_links(self, pipe: Any, link: LinkUpdate) -> None:
         for pkey in (set(link.before) | link.early) - set(link.people):
