@@ -166,9 +166,12 @@ class EnterpriseBatch:
                         reported[uscc] += [when for w in outcome.warnings if w["status"] == "open"]
                 _collect(commit, outcome)
                 snapshots += outcome.snapshots
+            if not commit.labels and all(isinstance(i, Sweep) for i in items):
+                continue  # swept with nothing to release: nothing to write
             expiry = self.learner.next_expiry(state)
-            if expiry is not None and expiry != expiry_before:
-                commit.label_day = expiry.isoformat()
+            if expiry != expiry_before:
+                commit.label_day = expiry.isoformat() if expiry else None
+                commit.label_day_before = expiry_before.isoformat() if expiry_before else None
             stale += [entry[0] for entry in commit.journal]
             first = min(stale, default=None)
             if first is not None and clock_before is not None and first < clock_before:

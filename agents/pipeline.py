@@ -148,7 +148,8 @@ class Pipeline:
                 by_uscc[recheck[0]].append(Recheck(recheck[1], recheck[2]))
                 continue
             if derived and (sweep := parse_sweep(message.value)) is not None:
-                by_uscc[sweep[0]].append(Sweep(sweep[1]))
+                for uscc in sweep[0]:
+                    by_uscc[uscc].append(Sweep(sweep[1]))
                 continue
             received = (
                 datetime.fromtimestamp(message.timestamp, UTC)

@@ -118,7 +118,7 @@ def build_worker(
         # rechecks go through the fan-out topic: the worker that owns the firm's
         # partition applies them, in order with the firm's events
         try:
-            await fire_due(store, clock.now(), send_fanout)
+            await fire_due(store, clock.now(), send_fanout, partitions=stream.partitions)
         except Exception:  # Redis or the broker away: the timers wait for the next tick
             log.exception("handing out due timers failed; retrying next tick")
 

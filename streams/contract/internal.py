@@ -42,28 +42,28 @@ def parse_recheck(raw: bytes) -> tuple[str, datetime, bool] | None:
         return None
 
 
-def encode_sweep(uscc: str, at: datetime) -> bytes:
-    """The message asking to release `uscc`'s model labels whose horizon ended before
-    `at` (the start of the day swept): no evaluation.
+def encode_sweep(usccs: list[str], at: datetime) -> bytes:
+    """The message asking to release the model labels of `usccs` (all of one partition)
+    whose horizon ended before `at` (the start of the day swept): no evaluation.
 
-    >>> encode_sweep("91440300708461136T", datetime(2026, 3, 1, tzinfo=UTC))
-    b'{"sweep":"91440300708461136T","at":"2026-03-01T00:00:00+00:00"}'
+    >>> encode_sweep(["91440300708461136T"], datetime(2026, 3, 1, tzinfo=UTC))
+    b'{"sweep":["91440300708461136T"],"at":"2026-03-01T00:00:00+00:00"}'
     """
-    body = {"sweep": uscc, "at": at.astimezone(UTC).isoformat()}
+    body = {"sweep": usccs, "at": at.astimezone(UTC).isoformat()}
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def parse_sweep(raw: bytes) -> tuple[str, datetime] | None:
-    """(USCC, as-of time) of a sweep message, or None for anything else.
+def parse_sweep(raw: bytes) -> tuple[list[str], datetime] | None:
+    """(USCCs, as-of time) of a sweep message, or None for anything else.
 
-    >>> parse_sweep(encode_sweep("91440300708461136T", datetime(2026, 3, 1, tzinfo=UTC)))[1]
-    datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    >>> parse_sweep(encode_sweep(["91440300708461136T"], datetime(2026, 3, 1, tzinfo=UTC)))
+    (['91440300708461136T'], datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc))
     >>> parse_sweep(encode_recheck("91440300708461136T", datetime(2026, 3, 1, tzinfo=UTC)))
     """
     if not raw.startswith(_SWEEP):
         return None
     try:
         body = json.loads(raw)
-        return str(body["sweep"]), datetime.fromisoformat(body["at"])
+        return [str(u) for u in body["sweep"]], datetime.fromisoformat(body["at"])
     except (ValueError, KeyError, TypeError):
         return None

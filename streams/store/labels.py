@@ -22,11 +22,14 @@ class LabelDayStore(StoreBase):
     def _label_day(self, day: str) -> str:
         return f"{self.prefix}:label-day:{day}"
 
-    def index_label_day(self, pipe: Any, uscc: str, day: str) -> int:
-        """Queue on `pipe` the commands that list `uscc` under `day` (ISO); how many."""
-        pipe.zadd(self.label_days, {day: epoch(day_start(date.fromisoformat(day)))})
-        pipe.sadd(self._label_day(day), uscc)
-        return 2
+    def index_label_day(self, pipe: Any, uscc: str, day: str | None, before: str | None) -> None:
+        """Queue on `pipe` the commands that list `uscc` under `day` (ISO) and take it off
+        the day it was listed under `before`, if any."""
+        if before and before != day:
+            pipe.srem(self._label_day(before), uscc)
+        if day:
+            pipe.zadd(self.label_days, {day: epoch(day_start(date.fromisoformat(day)))})
+            pipe.sadd(self._label_day(day), uscc)
 
     async def due_label_days(self, now: float, limit: int = 100) -> list[tuple[str, float]]:
         """The days whose start is at or before `now` (epoch seconds), earliest first:

@@ -45,8 +45,10 @@ class Commit:
     #: related firms to recheck -> the instant (UTC ISO) to rebuild their timeline from
     related_rechecks: dict[str, str] = field(default_factory=dict)
     #: the day (ISO) its next model sample's label resolves, to index for the day's
-    #: sweep (streams/store/labels.py), when the batch changed it
+    #: sweep (streams/store/labels.py), and the day it was before, when the batch
+    #: changed it
     label_day: str | None = None
+    label_day_before: str | None = None
 
     def learning_record(self) -> bytes:
         """The entry of the labels log, or b'' when there is nothing to learn."""
@@ -198,8 +200,8 @@ class WorkerStore(LabelDayStore):
         pipe = self.redis.pipeline(transaction=False)
         at: list[int] = []  # each commit's reply
         for c in commits:
-            if c.label_day:  # before the state: the index never misses a firm
-                self.index_label_day(pipe, c.uscc, c.label_day)
+            # before the state: the index never misses a firm
+            self.index_label_day(pipe, c.uscc, c.label_day, c.label_day_before)
             at.append(len(pipe.command_stack))
             keys = CommitKeys(
                 seen=self._ent(c.uscc, "seen"),
