@@ -302,3 +302,18 @@ def test_the_trainer_skips_an_id_while_it_is_among_the_recent_ones_only() -> Non
     del restored.__dict__["_recent_index"]
     restored.learn({"labels": [label(_RECENT_IDS + 8), label(7)]})
     assert restored.duplicates == 2 and restored.labels == trainer.labels + 1
+
+
+def test_a_scorer_remembers_an_activity_view_exactly_as_it_would_compute_it() -> None:
+    trainer = Trainer()
+    rng = random.Random(4)
+    observed = [{"changes_90": rng.random(), "complaints_90": rng.random()} for _ in range(600)]
+    trainer.learn({"labels": stream(2, 300), "observed": observed})
+    probes = [{**x, "capital": 5 + i % 3} for i, x in enumerate(observed[:50])] * 2
+    memo = Scorer.from_trainer(trainer)
+    first = [memo.output(x, "e") for x in probes]
+    # each output from a scorer that never saw another vector: the same numbers
+    assert first == [Scorer.from_trainer(trainer).output(x, "e") for x in probes]
+    assert len(memo._seen) == 50  # the second half was remembered, not computed
+    first[0]["unusual"].append(["x", 1.0])  # a state that changes its copy changes no other
+    assert memo.output(probes[0], "e") == Scorer.from_trainer(trainer).output(probes[0], "e")
