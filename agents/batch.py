@@ -92,10 +92,16 @@ class EnterpriseBatch:
         fresh = {u: s or EnterpriseState(u) for u, s in loaded.states.items()}
         before = {u: Links.of(s) for u, s in fresh.items()}
         addresses = {akey: text for akey, (text, _) in early_addresses.items()}
-        for links in before.values():
+        # a firm only swept is not evaluated: its related parties are not read
+        evaluated = [
+            before[u]
+            for u, items in by_uscc.items()
+            if not all(isinstance(i, Sweep) for i in items)
+        ]
+        for links in evaluated:
             if links.address and links.normalized:
                 addresses[links.address[0]] = links.normalized
-        pkeys = set(early_people).union(*(links.people for links in before.values()))
+        pkeys = set(early_people).union(*(links.people for links in evaluated))
         crowd_floors = floors(self.ruleset)
         with metrics.redis_timer("related"):
             data = await self.store.load_related(pkeys, addresses, crowd_floors)
