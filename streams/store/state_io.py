@@ -201,7 +201,7 @@ class WorkerStore(LabelDayStore):
         at: list[int] = []  # each commit's reply
         for c in commits:
             # before the state: the index never misses a firm
-            self.index_label_day(pipe, c.uscc, c.label_day, c.label_day_before)
+            self.index_label_day(pipe, c.uscc, c.label_day)
             at.append(len(pipe.command_stack))
             keys = CommitKeys(
                 seen=self._ent(c.uscc, "seen"),
