@@ -46,7 +46,15 @@ class Recheck:
     rebuild: bool = False
 
 
-Item = Event | Recheck
+@dataclass(frozen=True)
+class Sweep:
+    """The day's sweep of the enterprise's model labels: release those whose horizon
+    ended before `at` (streams/store/labels.py). No evaluation."""
+
+    at: datetime
+
+
+Item = Event | Recheck | Sweep
 
 
 Follow = Callable[[str | None, str | None], Awaitable[tuple[RuleSet, Scorer | None]]]
@@ -84,10 +92,16 @@ class EnterpriseBatch:
         fresh = {u: s or EnterpriseState(u) for u, s in loaded.states.items()}
         before = {u: Links.of(s) for u, s in fresh.items()}
         addresses = {akey: text for akey, (text, _) in early_addresses.items()}
-        for links in before.values():
+        # a firm only swept is not evaluated: its related parties are not read
+        evaluated = [
+            before[u]
+            for u, items in by_uscc.items()
+            if not all(isinstance(i, Sweep) for i in items)
+        ]
+        for links in evaluated:
             if links.address and links.normalized:
                 addresses[links.address[0]] = links.normalized
-        pkeys = set(early_people).union(*(links.people for links in before.values()))
+        pkeys = set(early_people).union(*(links.people for links in evaluated))
         crowd_floors = floors(self.ruleset)
         with metrics.redis_timer("related"):
             data = await self.store.load_related(pkeys, addresses, crowd_floors)
@@ -119,8 +133,18 @@ class EnterpriseBatch:
             commit = Commit(uscc, [], state, state_was=loaded.versions.get(uscc))
             snapshots: list[Snapshot] = []
             stale: list[str] = []  # instants from which the stored timeline may be wrong
+            expiry_before = self.learner.next_expiry(state)
             # in time order, so the timeline is written in event time
-            for item in sorted(items, key=_when):
+            ordered = sorted(items, key=_when)
+            for n, item in enumerate(ordered):
+                if isinstance(item, Sweep):
+                    commit.labels += self.learner.sweep(state, _utc(item.at))
+                    result.swept += 1
+                    continue
+                if isinstance(item, Recheck) and _folded(state, item, ordered[n + 1 :], applied):
+                    # the next event's catch-up evaluates at exactly this instant
+                    result.folded += 1
+                    continue
                 if isinstance(item, Recheck):
                     if item.rebuild:
                         stale.append(item.at.astimezone(UTC).isoformat())
@@ -149,6 +173,12 @@ class EnterpriseBatch:
                         reported[uscc] += [when for w in outcome.warnings if w["status"] == "open"]
                 _collect(commit, outcome)
                 snapshots += outcome.snapshots
+            if not commit.labels and all(isinstance(i, Sweep) for i in items):
+                continue  # swept with nothing to release: nothing to write
+            expiry = self.learner.next_expiry(state)
+            if expiry != expiry_before:
+                commit.label_day = expiry.isoformat() if expiry else None
+                commit.label_day_before = expiry_before.isoformat() if expiry_before else None
             stale += [entry[0] for entry in commit.journal]
             first = min(stale, default=None)
             if first is not None and clock_before is not None and first < clock_before:
@@ -190,6 +220,7 @@ class EnterpriseBatch:
             written = await self.store.commit(commits, link_updates)
         committed = time.time()
         conflicts: set[str] = set()
+        moved: list[tuple[str, str]] = []  # (USCC, the label day it left)
         for commit, ok in zip(commits, written, strict=True):
             if not ok:
                 # some of these were applied before (a redelivery, or another worker
@@ -197,9 +228,14 @@ class EnterpriseBatch:
                 log.debug("commit for %s found applied events; retrying", commit.uscc)
                 conflicts.add(commit.uscc)
                 continue
+            if commit.label_day_before and commit.label_day != commit.label_day_before:
+                moved.append((commit.uscc, commit.label_day_before))
             _count(commit, counted[commit.uscc], result)
             for when in reported[commit.uscc]:
                 metrics.END_TO_END_SECONDS.observe(max(0.0, committed - when))
+        if moved:
+            with metrics.redis_timer("label_days"):
+                await self.store.unlist_label_days(moved)
         laps.lap("commit")
         return conflicts
 
@@ -256,7 +292,25 @@ def _day_of(event: Event) -> str:
 
 
 def _when(item: Item) -> datetime:
-    return item.at if isinstance(item, Recheck) else item.occurred_at
+    return item.occurred_at if isinstance(item, Event) else item.at
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _folded(state: EnterpriseState, item: Recheck, after: list[Item], applied: set[str]) -> bool:
+    """Whether a timer's recheck is the evaluation that the catch-up of a later event
+    of the same batch makes anyway (engine.catch_up): the enterprise's next recheck is
+    due at exactly its instant, and an event to apply follows it. A related party's
+    recheck (`rebuild`) and an operator's nudge (not at the firm's next recheck) are
+    never folded."""
+    if item.rebuild or not state.clock or state.recheck_at != _utc(item.at):
+        return False
+    return any(
+        isinstance(i, Event) and i.event_id not in applied and i.occurred_at > item.at
+        for i in after
+    )
 
 
 def _first_new(entry: tuple[str, list[Item]], seen: dict[str, set[str]]) -> tuple[str, str]:
@@ -264,7 +318,7 @@ def _first_new(entry: tuple[str, list[Item]], seen: dict[str, set[str]]) -> tupl
     apply. The indexes hold the links of the firms evaluated before it, so this, not
     arrival order, which a redelivered event changes, decides what a firm sees."""
     uscc, items = entry
-    new = [_when(i) for i in items if isinstance(i, Recheck) or i.event_id not in seen[uscc]]
+    new = [_when(i) for i in items if not isinstance(i, Event) or i.event_id not in seen[uscc]]
     return (min(new).astimezone(UTC).isoformat() if new else "~", uscc)
 
 

@@ -45,7 +45,8 @@ WARNINGS_CLOSED = Counter(
 )
 RECHECKS = Counter(
     "creditwatch_rechecks_total",
-    "Rechecks handed out, by cause (timer due, operator nudge, related party changed)",
+    "Rechecks handed out, by cause (timer due, operator nudge, related party changed; "
+    "labels: a day's sweep of model labels, no evaluation)",
     ["cause"],
 )
 TIMERS_FIRED = Counter("creditwatch_timers_fired_total", "Due timers handed to the pipeline")

@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agents import metrics
-from agents.batch import EnterpriseBatch, Recheck
+from agents.batch import EnterpriseBatch, Item, Recheck, Sweep
 from agents.retry import OUTAGES
 from agents.stages import Laps
 from rules.learning.scorer import Scorer
 from rules.ruleset import RuleSet, default_ruleset
 from streams.contract.events import Event, decode, encode_event
-from streams.contract.internal import parse_recheck
+from streams.contract.internal import parse_recheck, parse_sweep
 from streams.contract.rejections import Rejected, dead_letter_record
 from streams.store.ports import WorkerPort
 
@@ -59,6 +59,10 @@ class Counts:
     closed: int = 0
     grade_changes: int = 0
     rechecks: int = 0
+    #: timers' rechecks folded into the catch-up of a later event of the same firm
+    folded: int = 0
+    #: the days' sweeps of model labels applied (streams/store/labels.py)
+    swept: int = 0
 
     def add(self, other: Counts) -> None:
         for name in fields(Counts):
@@ -136,12 +140,16 @@ class Pipeline:
         result = BatchResult()
         metrics.BATCH_SIZE.observe(len(messages))
         person_events: list[Event] = []
-        by_uscc: dict[str, list[Event | Recheck]] = defaultdict(list)
+        by_uscc: dict[str, list[Item]] = defaultdict(list)
         laps = Laps()
         for message in messages:
             derived = message.topic == self.fanout_topic
             if derived and (recheck := parse_recheck(message.value)) is not None:
                 by_uscc[recheck[0]].append(Recheck(recheck[1], recheck[2]))
+                continue
+            if derived and (sweep := parse_sweep(message.value)) is not None:
+                for uscc in sweep[0]:
+                    by_uscc[uscc].append(Sweep(sweep[1]))
                 continue
             received = (
                 datetime.fromtimestamp(message.timestamp, UTC)

@@ -7,6 +7,10 @@ that dies leaves its entries pending; another (or itself after a restart) claims
 Those pending entries are in doubt: before sending them again the relay reads the
 topics back and skips what is already there (agents/published.py), so a crash does
 not publish a warning twice.
+
+In the worker the relay runs in a thread of its own (`run_relay_thread`), with its own
+event loop, Kafka producer and Redis client: publishing never holds the loop that
+consumes the input.
 """
 
 from __future__ import annotations
@@ -17,10 +21,20 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
 
 from agents import metrics
-from agents.published import CLOCK_SKEW_MS, OUTBOX_HEADER, outbox_ref, written_ms
+from agents.published import (
+    CLOCK_SKEW_MS,
+    OUTBOX_HEADER,
+    find_published,
+    outbox_ref,
+    written_ms,
+)
 from rules.jsoncodec import loads
+from streams.settings import StoreSettings, StreamSettings
+from streams.store import Store
 from streams.store.ports import OutboxPort
 
 log = logging.getLogger(__name__)
@@ -121,3 +135,53 @@ class Relay:
         if found:
             log.warning("%d outputs in doubt were already published; not resent", len(found))
         return [e for e in entries if outbox_ref(e[0], e[1]) not in found]
+
+
+def run_relay_thread(
+    stream: StreamSettings, store_settings: StoreSettings, stopping: Callable[[], bool]
+) -> None:
+    """The relay until `stopping()`: blocking, for a thread of its own (its event loop,
+    producer and Redis client are its own)."""
+    from aiokafka import AIOKafkaProducer
+
+    async def main() -> None:
+        store = Store.from_settings(store_settings)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=stream.kafka_bootstrap, max_request_size=16 << 20
+        )
+        try:
+            await until_started(producer, stopping)
+
+            async def send(
+                topic: str, key: bytes | None, value: bytes, headers: Headers
+            ) -> Awaitable[object]:
+                return await producer.send(topic, value, key=key, headers=headers)
+
+            relay = Relay(
+                store,
+                send,
+                {
+                    store.warnings_stream: stream.warnings_topic,
+                    store.grades_stream: stream.grade_changes_topic,
+                    store.dead_letters_stream: stream.dead_letters_topic,
+                    store.learning_stream: stream.labels_topic,
+                },
+                published=partial(find_published, stream.kafka_bootstrap),
+            )
+            await relay.run(stopping)
+        finally:
+            await producer.stop()
+            await store.close()
+
+    asyncio.run(main())
+
+
+async def until_started(producer: Any, stopping: Callable[[], bool]) -> None:
+    """Start the producer, retrying every second while the broker is away."""
+    while not stopping():
+        try:
+            await producer.start()
+            return
+        except Exception:
+            log.warning("relay producer: broker not reachable; retrying", exc_info=True)
+            await asyncio.sleep(1)

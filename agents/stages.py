@@ -82,6 +82,13 @@ class TimedLearner(Learner):
         finally:
             self.cpu += time.thread_time() - started
 
+    def sweep(self, state: EnterpriseState, at: str) -> list[samples.Label]:
+        started = time.thread_time()
+        try:
+            return super().sweep(state, at)
+        finally:
+            self.cpu += time.thread_time() - started
+
     def keep_sample(self, state: EnterpriseState, at: str, grading: GradingModel) -> Features:
         started = time.thread_time()
         try:

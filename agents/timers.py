@@ -1,4 +1,5 @@
-"""Time-driven rules: hand due timers to the pipeline as rechecks.
+"""Time-driven rules: hand due timers to the pipeline as rechecks, and the days of
+label expiries the clock passed as sweeps (streams/store/labels.py).
 
 The store keeps one timer per enterprise (the earliest day its rules asked to look
 again), in a sorted set, so a tick reads only what is due: no scan of every
@@ -10,11 +11,13 @@ reached, less an allowed lateness.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from agents import metrics
-from streams.contract.internal import encode_recheck
+from agents.partitions import partition_of
+from streams.contract.internal import encode_recheck, encode_sweep
 from streams.store.ports import TimerPort
 from streams.store.state_io import RecheckQueue
 
@@ -22,11 +25,14 @@ from streams.store.state_io import RecheckQueue
 SendAll = Callable[[list[tuple[str, bytes]]], Awaitable[None]]
 
 
-async def fire_due(store: TimerPort, now: float, send_all: SendAll, limit: int = 1000) -> int:
+async def fire_due(
+    store: TimerPort, now: float, send_all: SendAll, limit: int = 1000, partitions: int = 1
+) -> int:
     """Send a recheck for every timer due at `now` (epoch seconds), for every
     operator's nudge and every related recheck (both due at once, whatever the clock),
-    `limit` at a time; each is cleared only after its recheck was sent. Returns how
-    many were sent."""
+    `limit` at a time; each is cleared only after its recheck was sent. Then the days
+    of label expiries `now` passed, swept (`sweep_label_days`). Returns how many
+    enterprises were sent a recheck or a sweep."""
     fired = 0
     queues: tuple[RecheckQueue, ...] = ("timer", "nudge", "related")
     for queue in queues:
@@ -48,8 +54,40 @@ async def fire_due(store: TimerPort, now: float, send_all: SendAll, limit: int =
                 break
         metrics.RECHECKS.labels(queue).inc(sent)
         fired += sent
+    fired += await sweep_label_days(store, now, send_all, limit, partitions)
     metrics.TIMERS_FIRED.inc(fired)
     return fired
+
+
+async def sweep_label_days(
+    store: TimerPort, now: float, send_all: SendAll, limit: int = 1000, partitions: int = 1
+) -> int:
+    """For every day of label expiries whose start `now` has passed, one sweep message
+    per input partition (of `partitions`) naming the day's enterprises of that
+    partition, `limit` at most, keyed by the first: each reaches the worker that owns
+    its firms, in order with their events. The firms are cleared from the day only
+    once sent. Returns how many enterprises were swept."""
+    sent = 0
+    with metrics.redis_timer("timers"):
+        days = await store.due_label_days(now)
+    for day, start in days:
+        at = datetime.fromtimestamp(start, UTC)
+        with metrics.redis_timer("timers"):
+            firms = await store.label_day_firms(day)
+        by_partition: dict[int, list[str]] = defaultdict(list)
+        for uscc in firms:
+            by_partition[partition_of(uscc.encode(), partitions)].append(uscc)
+        messages = [
+            (group[i], encode_sweep(group[i : i + limit], at))
+            for group in by_partition.values()
+            for i in range(0, len(group), limit)
+        ]
+        await send_all(messages)
+        sent += len(firms)
+        with metrics.redis_timer("timers"):
+            await store.clear_label_day(day, firms)
+    metrics.RECHECKS.labels("labels").inc(sent)
+    return sent
 
 
 class EventClock:

@@ -1,4 +1,5 @@
-"""The worker: the Faust agent over the input topics, and the outbox relay task.
+"""The worker: the Faust agent over the input topics, the timers, and the threads of
+the outbox relay and the trainer.
 
 Thin by design: it moves batches between Kafka and `Pipeline`, and outputs between the
 store and Kafka. The rules live in rules/, the Redis code in streams/store/.
@@ -21,9 +22,9 @@ from agents import metrics
 from agents.faust_app import create_faust_app
 from agents.lag import consumer_lag
 from agents.pipeline import Message, Pipeline, split_by_events
-from agents.published import find_published
-from agents.relay import Relay
+from agents.relay import run_relay_thread
 from agents.retry import Stopping, until_done
+from agents.take import take_ready
 from agents.timers import EventClock, WallClock, fire_due
 from agents.training import run_trainer_thread
 from streams.settings import StoreSettings, StreamSettings
@@ -63,10 +64,9 @@ def build_worker(
 
     @app.agent(topics.inputs, name="creditwatch.process")
     async def process(events: faust.StreamT) -> None:
-        # take_events (not take): the batch keeps each message's topic, partition, offset
-        batches = events.take_events(  # type: ignore[attr-defined]
-            stream.batch_size, within=stream.batch_within_s
-        )
+        # events (not values): the batch keeps each message's topic, partition, offset;
+        # a quiet input hands a batch on at once rather than after the window
+        batches = take_ready(events, stream.batch_size, within=stream.batch_within_s)
         async for batch in batches:
             messages = [
                 Message(
@@ -99,35 +99,26 @@ def build_worker(
                 )
                 return
 
-    relay = Relay(
-        store,
-        send,
-        {
-            store.warnings_stream: stream.warnings_topic,
-            store.grades_stream: stream.grade_changes_topic,
-            store.dead_letters_stream: stream.dead_letters_topic,
-            store.learning_stream: stream.labels_topic,
-        },
-        published=partial(find_published, stream.kafka_bootstrap),
-    )
-
     @app.task
     async def train() -> None:
         # every worker asks; the trainer's consumer group gives the one partition to one.
         # In a thread of its own: learning and snapshots never hold this event loop.
-        stopping_trainer = partial(_trainer_should_stop, app)
+        stopping_trainer = partial(_should_stop, app)
         await asyncio.to_thread(run_trainer_thread, stream, store_settings, stopping_trainer)
 
     @app.task
     async def relay_outputs() -> None:
-        await relay.run(stopping)
+        # in a thread of its own, with its own producer and Redis client: publishing
+        # the outputs never holds this event loop
+        stopping_relay = partial(_should_stop, app)
+        await asyncio.to_thread(run_relay_thread, stream, store_settings, stopping_relay)
 
     @app.timer(interval=stream.timer_interval_s)
     async def fire_timers() -> None:
         # rechecks go through the fan-out topic: the worker that owns the firm's
         # partition applies them, in order with the firm's events
         try:
-            await fire_due(store, clock.now(), send_fanout)
+            await fire_due(store, clock.now(), send_fanout, partitions=stream.partitions)
         except Exception:  # Redis or the broker away: the timers wait for the next tick
             log.exception("handing out due timers failed; retrying next tick")
 
@@ -149,7 +140,7 @@ def build_worker(
     return app
 
 
-def _trainer_should_stop(app: faust.App) -> bool:
+def _should_stop(app: faust.App) -> bool:
     return bool(app.should_stop)
 
 

@@ -98,13 +98,9 @@ def process_event(
     evaluated = _evaluate(state, event_id, occurred_at.isoformat(), now, context, ruleset, learner)
     outcome.merge(evaluated)
     if learner is not None:
+        # its label is released at its horizon's end by the day's sweep of labels
+        # (Learner.sweep), or by an evaluation after it: no timer of the enterprise's
         outcome.observed.append(learner.keep_sample(state, at, ruleset.model))
-        # the rules asked when to look again before this sample was kept: its label
-        # is due at its horizon's end, not at whichever evaluation comes next
-        expiry = learner.next_expiry(state)
-        due = day_start(expiry) if expiry is not None else None
-        if due is not None and (state.recheck_at is None or due < state.recheck_at):
-            state.recheck_at = due
     return outcome
 
 
@@ -195,9 +191,6 @@ def _evaluate(
     data = RuleInput(state, related)
     if learner is not None:
         outcome.labels += learner.expire(state)
-        expiry = learner.next_expiry(state)
-        if expiry is not None:
-            data.recheck(expiry)
     firing: list[ActiveRule] = []
     strengths: dict[str, float] = {}
     warning: set[str] = set()

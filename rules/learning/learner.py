@@ -58,6 +58,21 @@ class Learner:
         samples.keep(state, at, self._x, p, rules_only_score(state, grading))
         return self._x
 
+    def sweep(self, state: EnterpriseState, at: str) -> list[samples.Label]:
+        """The day's sweep: release the labels of the samples whose horizon ended
+        before `at`'s day (UTC ISO). No evaluation: the rules' clock stays.
+
+        >>> s = EnterpriseState("91440300708461136T", clock="2026-01-01T02:00:00+00:00")
+        >>> s.samples = [{"at": s.clock, "day": "2026-01-01", "p": None, "rules": 100, "x": {}}]
+        >>> Learner().sweep(s, "2026-06-30T15:00:00+00:00")         # 30 June in Beijing
+        []
+        >>> [(l["y"], l["resolved_at"]) for l in Learner().sweep(s, "2026-06-30T16:00:00+00:00")]
+        [(0, '2026-06-30T16:00:00+00:00')]
+        >>> s.clock, s.samples
+        ('2026-01-01T02:00:00+00:00', [])
+        """
+        return samples.expire(state, at)
+
     @staticmethod
     def next_expiry(state: EnterpriseState) -> date | None:
         return samples.next_expiry(state)

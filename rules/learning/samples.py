@@ -23,7 +23,7 @@ import hashlib
 from datetime import date, timedelta
 from typing import Any
 
-from rules.calendar import local_day
+from rules.calendar import day_start, local_day
 from rules.state import EnterpriseState
 
 HORIZON_DAYS = 180
@@ -77,9 +77,10 @@ def positive(state: EnterpriseState, at: str, event_id: str) -> None:
             sample.update(y=1, cause=event_id, resolved_at=at)
 
 
-def expire(state: EnterpriseState) -> list[Label]:
-    """Labels of the samples whose horizon ended before the state's as-of day:
-    negative unless an adverse event resolved them positive.
+def expire(state: EnterpriseState, as_of: str | None = None) -> list[Label]:
+    """Labels of the samples whose horizon ended before the as-of day (`as_of`, UTC
+    ISO; the state's clock by default): negative unless an adverse event resolved them
+    positive. A negative is resolved at its horizon's end, whenever it is released.
 
     >>> s = EnterpriseState("91440300708461136T", clock="2026-06-30T02:00:00+00:00")
     >>> keep(s, "2026-01-01T02:00:00+00:00", {"a": 1.0}, 0.3, 90)
@@ -91,9 +92,10 @@ def expire(state: EnterpriseState) -> list[Label]:
     >>> [(l["y"], l["cause"], l["resolved_at"][:10]) for l in expire(s)]
     [(1, 'e9', '2026-01-05'), (1, 'e9', '2026-01-05')]
     """
-    if not state.samples or not state.clock:
+    as_of = as_of or state.clock
+    if not state.samples or not as_of:
         return []
-    today = local_day(state.clock)
+    today = local_day(as_of)
     done = [s for s in state.samples if _last_day(s) < today]
     return _release(state, done)
 
@@ -103,6 +105,12 @@ def next_expiry(state: EnterpriseState) -> date | None:
     if not state.samples:
         return None
     return min(_last_day(s) for s in state.samples) + timedelta(days=1)
+
+
+def horizon_end(sample: dict[str, Any]) -> str:
+    """The instant a sample's horizon ends (UTC ISO): the start of the Beijing day
+    after its last day."""
+    return day_start(_last_day(sample) + timedelta(days=1))
 
 
 def _last_day(sample: dict[str, Any]) -> date:
@@ -119,7 +127,7 @@ def _release(state: EnterpriseState, samples: list[dict[str, Any]]) -> list[Labe
             "label_id": hashlib.sha1(f"{state.uscc}|{s['at']}".encode()).hexdigest()[:20],
             "uscc": state.uscc,
             "sampled_at": s["at"],
-            "resolved_at": s.get("resolved_at") or state.clock,
+            "resolved_at": s.get("resolved_at") or horizon_end(s),
             "y": s.get("y", 0),
             "p": s["p"],
             "rules": s["rules"],

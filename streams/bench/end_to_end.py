@@ -272,6 +272,7 @@ async def _measure(
             ),
             "peak_rss_bytes": peak_rss_bytes(rig.pid),
             "rechecks_per_event": sustained_run.rechecks / max(1, sustained_run.events),
+            "sweeps_per_event": sustained_run.sweeps / max(1, sustained_run.events),
             "cpu_us_per_event_by_stage": stages.per_event(
                 sustained_run.stage_cpu, sustained_run.cpu_seconds, sustained_run.events
             ),

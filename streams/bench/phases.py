@@ -52,6 +52,8 @@ class Sustained:
     stage_cpu: dict[str, float] = field(default_factory=dict)
     #: rechecks the worker handed out over the phase
     rechecks: float = 0.0
+    #: label sweeps the worker handed out over the phase (no evaluation)
+    sweeps: float = 0.0
 
     @property
     def events_per_second(self) -> float:
@@ -126,10 +128,11 @@ async def sustained(
     cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
     seconds, sent = end.at - t0, feed.events
     stages = {k: v - base.stage_cpu.get(k, 0.0) for k, v in end.stage_cpu.items()}
-    rechecks = end.rechecks - base.rechecks
+    rechecks, sweeps = end.rechecks - base.rechecks, end.sweeps - base.sweeps
     return Sustained(
-        sent, seconds, max(producing, 1e-6), cpu, len(messages), feed.sent, stages, rechecks
-    )
+        sent, seconds, max(producing, 1e-6), cpu, len(messages), feed.sent, stages, rechecks,
+        sweeps,
+    )  # fmt: skip
 
 
 async def _acknowledged(out: AIOKafkaProducer, feed: Feed) -> None:

@@ -45,5 +45,9 @@ def render(result: dict[str, Any]) -> list[str]:
     total = sum(stages.values())
     parts = ", ".join(f"{NAMES.get(s, s)} {us:,.0f}" for s, us in stages.items())
     rechecks = result["worker"].get("rechecks_per_event")
-    also = f" ({rechecks:.2f} rechecks per event)" if rechecks is not None else ""
+    sweeps = result["worker"].get("sweeps_per_event")
+    also = f" ({rechecks:.2f} rechecks per event" if rechecks is not None else ""
+    if also and sweeps is not None:
+        also += f", {sweeps:.2f} label sweeps"
+    also += ")" if also else ""
     return [f"  cpu per event {total:,.0f} us: {parts}{also}"]

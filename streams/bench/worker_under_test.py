@@ -56,6 +56,8 @@ class Scrape:
     stage_cpu: dict[str, float] = field(default_factory=dict)
     #: rechecks handed out (timers due, nudges, related parties changed)
     rechecks: float = 0.0
+    #: the days' sweeps of model labels handed out (one per enterprise and day swept)
+    sweeps: float = 0.0
 
     def lag(self, topic: str) -> float:
         return sum(v for (t, _), v in self.lags.items() if t == topic)
@@ -87,6 +89,8 @@ def parse_metrics(text: str, at: float) -> Scrape:
                 scrape.events_applied += sample.value
             elif sample.name == WARNINGS:
                 scrape.warnings += sample.value
+            elif sample.name == RECHECKS and sample.labels.get("cause") == "labels":
+                scrape.sweeps += sample.value
             elif sample.name == RECHECKS:
                 scrape.rechecks += sample.value
             elif sample.name == STAGE_CPU:

@@ -1,7 +1,8 @@
 """Internal messages on the fan-out topic, beside the person events re-sent to each
 firm: a request to re-evaluate an enterprise (a timer came due, or a related party
-changed: then `rebuild`, since its grade's history from that time may have changed).
-Never accepted on the public input topic."""
+changed: then `rebuild`, since its grade's history from that time may have changed),
+or a day's sweep of its model labels (their horizons ended: release them, with no
+evaluation). Never accepted on the public input topic."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 from datetime import UTC, datetime
 
 _MARK = b'{"recheck":'
+_SWEEP = b'{"sweep":'
 
 
 def encode_recheck(uscc: str, at: datetime, rebuild: bool = False) -> bytes:
@@ -36,5 +38,32 @@ def parse_recheck(raw: bytes) -> tuple[str, datetime, bool] | None:
     try:
         body = json.loads(raw)
         return str(body["recheck"]), datetime.fromisoformat(body["at"]), bool(body.get("rebuild"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def encode_sweep(usccs: list[str], at: datetime) -> bytes:
+    """The message asking to release the model labels of `usccs` (all of one partition)
+    whose horizon ended before `at` (the start of the day swept): no evaluation.
+
+    >>> encode_sweep(["91440300708461136T"], datetime(2026, 3, 1, tzinfo=UTC))
+    b'{"sweep":["91440300708461136T"],"at":"2026-03-01T00:00:00+00:00"}'
+    """
+    body = {"sweep": usccs, "at": at.astimezone(UTC).isoformat()}
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def parse_sweep(raw: bytes) -> tuple[list[str], datetime] | None:
+    """(USCCs, as-of time) of a sweep message, or None for anything else.
+
+    >>> parse_sweep(encode_sweep(["91440300708461136T"], datetime(2026, 3, 1, tzinfo=UTC)))
+    (['91440300708461136T'], datetime.datetime(2026, 3, 1, 0, 0, tzinfo=datetime.timezone.utc))
+    >>> parse_sweep(encode_recheck("91440300708461136T", datetime(2026, 3, 1, tzinfo=UTC)))
+    """
+    if not raw.startswith(_SWEEP):
+        return None
+    try:
+        body = json.loads(raw)
+        return [str(u) for u in body["sweep"]], datetime.fromisoformat(body["at"])
     except (ValueError, KeyError, TypeError):
         return None

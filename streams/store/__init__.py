@@ -22,6 +22,10 @@ Cluster slot):
   cw:nudges            USCC -> re-evaluate at once, as of that time (0: its own clock);
                        an operator's action (allow-list, override, a warning's
                        disposition), never moved by a commit
+  cw:label-days, cw:label-day:DAY
+                       the days label expiries are due (day -> its start, epoch s) and
+                       the USCCs whose model samples' labels resolve that day: swept in
+                       bulk per day (streams/store/labels.py), not a timer per sample
   cw:related-rechecks  USCC -> rebuild its timeline from that time (epoch seconds): a
                        related party's links changed; written by the commit that changed
                        them, so a worker that dies before handing them on loses none

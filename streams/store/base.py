@@ -35,6 +35,8 @@ class StoreBase:
         self.timers = f"{prefix}:timers"
         self.nudges = f"{prefix}:nudges"
         self.related_rechecks = f"{prefix}:related-rechecks"
+        #: day -> its start (epoch s): the days label expiries are indexed under
+        self.label_days = f"{prefix}:label-days"
         self.overrides = f"{prefix}:overrides"
         self.override_audit = f"{prefix}:override-audit"
         #: USCC -> {warning_id: its latest disposition}, as the rules read them
@@ -52,6 +54,7 @@ class StoreBase:
         self._person_listing = client.register_script(scripts.PERSON_LISTING)
         self._dead_letter = client.register_script(scripts.DEAD_LETTER)
         self._clear_timers = client.register_script(scripts.CLEAR_TIMERS)
+        self._clear_label_day = client.register_script(scripts.CLEAR_LABEL_DAY)
         self._allow_address = client.register_script(scripts.ALLOW_ADDRESS)
         self._related = client.register_script(scripts.RELATED)
         self._override = client.register_script(scripts.OVERRIDE)

@@ -20,8 +20,9 @@ from rules.related import RelatedData
 from rules.state import EnterpriseState
 from rules.timeline import pack_snapshot
 from streams.store import digests, journal
-from streams.store.base import StoreBase, epoch
+from streams.store.base import epoch
 from streams.store.indexes import Keys, china_day, memberships, tallies
+from streams.store.labels import LabelDayStore
 from streams.store.scripts import CommitArgs, CommitKeys
 
 #: the sorted sets of enterprises waiting to be rechecked (see streams/store/__init__.py)
@@ -52,6 +53,11 @@ class Commit:
     #: another commit changed it since, this one takes no effect (the caller reloads
     #: and retries); None: no such check
     state_was: str | None = None
+    #: the day (ISO) its next model sample's label resolves, to index for the day's
+    #: sweep (streams/store/labels.py), and the day it was before, when the batch
+    #: changed it
+    label_day: str | None = None
+    label_day_before: str | None = None
 
     def learning_record(self) -> bytes:
         """The entry of the labels log, or b'' when there is nothing to learn."""
@@ -103,7 +109,7 @@ def _below(floor: int | None) -> int:
     return 1 << 30 if floor is None else max(0, floor - 1)
 
 
-class WorkerStore(StoreBase):
+class WorkerStore(LabelDayStore):
     async def load_enterprises(
         self,
         event_ids: Mapping[str, Mapping[str, datetime]],
@@ -257,7 +263,11 @@ class WorkerStore(StoreBase):
         pipe = self.redis.pipeline(transaction=False)
         ix = Keys(self.prefix)
         applied = ix.applied(int(time.time() // 60))
+        at: list[int] = []  # each commit's reply
         for c in commits:
+            # before the state: the index never misses a firm
+            self.index_label_day(pipe, c.uscc, c.label_day)
+            at.append(len(pipe.command_stack))
             merged = merges.get(c.uscc)
             entry = directory_entry(c.state)
             keys = CommitKeys(
@@ -311,7 +321,7 @@ class WorkerStore(StoreBase):
         for link in links:
             self._write_links(pipe, link)
         replies = await pipe.execute()
-        return [bool(r) for r in replies[: len(commits)]]
+        return [bool(replies[i]) for i in at]
 
     async def _journal_merges(self, commits: list[Commit]) -> dict[str, journal.Merge]:
         """USCC -> the merge of its journal's tail with its commit's events, for the

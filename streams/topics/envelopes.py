@@ -13,28 +13,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from kafka.partitioner.default import murmur2
+from agents.partitions import partition_of
+
+__all__ = [
+    "DEFAULT_ENVELOPE",
+    "MAX_ENVELOPE_BYTES",
+    "Envelopes",
+    "Outgoing",
+    "pack",
+    "partition_of",
+]
 
 #: events per envelope by default: Faust's per-message cost becomes ~2 us per event
 DEFAULT_ENVELOPE = 100
 #: an envelope is closed before it passes this size: under the 1 MB message limit that
 #: brokers apply by default, and under one event's own limit (MAX_EVENT_BYTES)
 MAX_ENVELOPE_BYTES = 900 * 1024
-
-
-def partition_of(key: bytes, partitions: int, cache: dict[bytes, int] | None = None) -> int:
-    """The partition Kafka's default partitioner (murmur2, as kafka-python's and
-    aiokafka's) gives a key; cached when a cache is given (the hash is pure Python).
-
-    >>> partition_of(b"91440300708461136T", 4)
-    1
-    """
-    if cache is None:
-        return (murmur2(key) & 0x7FFFFFFF) % partitions
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = (murmur2(key) & 0x7FFFFFFF) % partitions
-    return found
 
 
 @dataclass(frozen=True, slots=True)

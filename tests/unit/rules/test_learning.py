@@ -52,14 +52,32 @@ def test_a_positive_resolves_inside_the_horizon_but_is_learned_only_after_it() -
     assert registered(state, learner) == []
     assert adverse(state, learner, 100, "v1") == []  # resolved, not yet released
     assert state.samples[0]["y"] == 1 and state.samples[0]["cause"] == "v1"
-    # it goes the day after the first sample's horizon (180 days); a timer asks for it
+    # it goes the day after the first sample's horizon (180 days): that day's sweep of
+    # labels releases it (the store's day index), not a timer of the enterprise's
     assert Learner.next_expiry(state) == date(2026, 7, 5)
-    assert state.recheck_at is not None and state.recheck_at <= "2026-07-04T16:00:00+00:00"
+    assert state.recheck_at != "2026-07-04T16:00:00+00:00"
     assert look(state, learner, 179.5) == []
     labels = look(state, learner, 180.6)
     assert [(label["y"], label["cause"]) for label in labels] == [(1, "v1")]
     assert labels[0]["resolved_at"] == at(100).isoformat()
     assert labels[0]["x"]["capital"] == pytest.approx(6.0, abs=1e-3)
+
+
+def test_the_days_sweep_releases_labels_without_evaluating() -> None:
+    state, learner = EnterpriseState(USCC), Learner()
+    registered(state, learner)
+    adverse(state, learner, 10, "v1")
+    clock, snapshot = state.clock, dict(state.contributions)
+    assert learner.sweep(state, at(180.5).isoformat()) == []  # day 180 is still inside
+    labels = learner.sweep(state, at(181).isoformat())
+    # the registration's sample went positive; the violation's own sample is still open
+    assert [(label["y"], label["cause"]) for label in labels] == [(1, "v1")]
+    assert [
+        (label["y"], label["resolved_at"]) for label in learner.sweep(state, at(191).isoformat())
+    ] == [
+        (0, "2026-07-14T16:00:00+00:00")  # its horizon's end, whenever it is swept
+    ]
+    assert state.samples == [] and state.clock == clock and state.contributions == snapshot
 
 
 def test_a_negative_comes_when_the_horizon_passes_and_not_a_day_before() -> None:
@@ -284,3 +302,18 @@ def test_the_trainer_skips_an_id_while_it_is_among_the_recent_ones_only() -> Non
     del restored.__dict__["_recent_index"]
     restored.learn({"labels": [label(_RECENT_IDS + 8), label(7)]})
     assert restored.duplicates == 2 and restored.labels == trainer.labels + 1
+
+
+def test_a_scorer_remembers_an_activity_view_exactly_as_it_would_compute_it() -> None:
+    trainer = Trainer()
+    rng = random.Random(4)
+    observed = [{"changes_90": rng.random(), "complaints_90": rng.random()} for _ in range(600)]
+    trainer.learn({"labels": stream(2, 300), "observed": observed})
+    probes = [{**x, "capital": 5 + i % 3} for i, x in enumerate(observed[:50])] * 2
+    memo = Scorer.from_trainer(trainer)
+    first = [memo.output(x, "e") for x in probes]
+    # each output from a scorer that never saw another vector: the same numbers
+    assert first == [Scorer.from_trainer(trainer).output(x, "e") for x in probes]
+    assert len(memo._seen) == 50  # the second half was remembered, not computed
+    first[0]["unusual"].append(["x", 1.0])  # a state that changes its copy changes no other
+    assert memo.output(probes[0], "e") == Scorer.from_trainer(trainer).output(probes[0], "e")
