@@ -47,7 +47,9 @@ def test_the_routes_that_take_bodies_are_found() -> None:
     assert {p for _, p, limit in BODY_ROUTES if limit == LARGE} == {
         "/enterprises/batch",
         "/inspections/plans",
+        "/inspections/plans/preview",  # the same body as the draw
         "/rules",
+        "/rules/candidates",  # a rules file, as /rules takes
     }
 
 
