@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from rules import counters, jsoncodec
+from rules import aggregates, counters, jsoncodec
 from rules.addresses import normalize_address
 from rules.calendar import local_day
 from streams.contract.identifiers import id_birth_date, person_key
 
 #: the version of the derived fields' layout: a state stored with an older one (or
 #: none) has them rebuilt from its records when it is loaded
-DERIVED_VERSION = 1
+DERIVED_VERSION = 2
 
 
 class KeyAge(TypedDict):
@@ -107,6 +107,14 @@ class EnterpriseState:
     people: dict[str, list[str]] = field(default_factory=dict)
     key_ages: list[KeyAge] = field(default_factory=list)
     normalized_address: str | None = None
+    #: derived from the records, kept current by rules/folding.py as they change, so
+    #: the rules read what can count instead of rescanning the records (rules/aggregates.py)
+    penalty_days: list[list[str]] = field(default_factory=list)
+    open_cases: list[str] = field(default_factory=list)
+    commendation_days: list[list[str]] = field(default_factory=list)
+    permit_expiries: dict[str, list[str]] = field(default_factory=dict)
+    permit_held: bool = False
+    arrears_open: aggregates.ArrearsOpen | None = None
     derived: int = DERIVED_VERSION
 
     def to_json(self) -> bytes:
@@ -124,13 +132,18 @@ class EnterpriseState:
         return state
 
     def derive(self) -> None:
-        """Recompute the derived fields from the profile: a pure function of the
+        """Recompute every derived field from the profile and the records."""
+        self.derive_profile()
+        aggregates.rebuild(self)
+
+    def derive_profile(self) -> None:
+        """Recompute the fields derived from the profile: a pure function of the
         records, so the same events in any order give the same values.
 
         >>> s = EnterpriseState("91440300708461136T", field_times={
         ...     "legal_rep": "2026-03-01T02:00:00+00:00"}, field_events={"legal_rep": "e1"})
         >>> s.profile["legal_rep"] = {"name": "张三", "id_no": "11010519491231002X"}
-        >>> s.derive()
+        >>> s.derive_profile()
         >>> s.people, s.key_ages
         ({'426695a0efdb59b9eaedaf0b5ca3eddf': ['legal_rep']}, \
 [{'role': 'legal_rep', 'age': 76, 'day': '2026-03-01', 'event_id': 'e1'}])

@@ -9,11 +9,16 @@ from rules.catalogue import Hit, Params, Rule, RuleInput, register
 
 
 def commended(data: RuleInput, p: Params) -> Hit | None:
-    """A commendation awarded within the last `months` months.
+    """A commendation awarded within the last `months` months. Reads the awards in day
+    order (`state.commendation_days`) from the newest back, and stops at the first one
+    over: every older one is too.
 
+    >>> from rules.folding import apply_event
     >>> from rules.state import EnterpriseState
-    >>> s = EnterpriseState("91440300708461136T", clock="2027-01-01T00:00:00+00:00")
-    >>> s.commendations["c1"] = {"on": "2026-03-01", "title": "守合同重信用企业"}
+    >>> s = EnterpriseState("91440300708461136T")
+    >>> _ = apply_event(s, "commendation.awarded", {"title": "守合同重信用企业"}, "c1",
+    ...                 "2026-03-01T02:00:00+00:00")
+    >>> s.clock = "2027-01-01T00:00:00+00:00"
     >>> data = RuleInput(s)
     >>> commended(data, {"months": 36}).message, data.rechecks
     ('commended: 守合同重信用企业 (2026-03-01)', [datetime.date(2029, 3, 1)])
@@ -22,12 +27,15 @@ def commended(data: RuleInput, p: Params) -> Hit | None:
     if today is None:
         return None
     found = []
-    for event_id, award in data.state.commendations.items():
-        on = date.fromisoformat(award["on"])
+    awards = data.state.commendations
+    for day, event_id in reversed(data.state.commendation_days):
+        on = date.fromisoformat(day)
         until = add_months(on, p["months"])
-        if on <= today < until:
+        if until <= today:
+            break
+        if on <= today:
             data.recheck(until)
-            found.append((on, award.get("title") or "", event_id))
+            found.append((on, awards[event_id].get("title") or "", event_id))
     if not found:
         return None
     found.sort()
