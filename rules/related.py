@@ -2,7 +2,11 @@
 current in memory as each enterprise of the batch changes, and who must be looked at
 again when a link changes.
 
-  person_firms:  person_key -> {USCC: "role,role"} of active enterprises
+  person_firms:  person_key -> {USCC: "role,role|instant"} of active enterprises: the
+                 roles the person holds there, and the event time (UTC ISO) from
+                 which the index holds them (the latest of the fields naming the
+                 person); entries written before the instant was kept hold the roles
+                 alone and count at any time
   address_firms: address key -> {USCC: "day|instant"}: the day the firm arrived at the
                  address (its establishment, or the move), and the event time (UTC
                  ISO) from which the index holds it; entries written before the
@@ -35,21 +39,41 @@ class RelatedData:
     allowed: set[str] = field(default_factory=set)
 
 
+#: the profile field that gives a person each kind of role
+_ROLE_FIELDS = {"legal_rep": "legal_rep", "officer": "officers", "shareholder": "shareholders"}
+
+
 @dataclass(frozen=True)
 class Links:
     """An enterprise's entries in the indexes."""
 
-    people: dict[str, list[str]]
-    address: tuple[str, str] | None  # (address key, arrival day)
+    #: person_key -> "role,role|instant" (`holding`)
+    people: dict[str, str]
+    address: tuple[str, str] | None  # (address key, "arrival day|instant")
     normalized: str | None = None
 
     @classmethod
     def of(cls, state: EnterpriseState) -> Links:
-        people, normalized = state.links()
+        held, normalized = state.links()
+        times = state.field_times
+        people = {
+            pkey: holding(roles, max(times.get(_ROLE_FIELDS[r.split(":")[0]], "") for r in roles))
+            for pkey, roles in held.items()
+        }
         if normalized is None:
             return cls(people, None)
-        entry = arrival(state.address_since, state.field_times.get("address", ""))
+        entry = arrival(state.address_since, times.get("address", ""))
         return cls(people, (address_key(normalized), entry), normalized)
+
+
+def holding(roles: list[str], since: str) -> str:
+    """A person index entry: the roles held and the event time they were linked at.
+
+    >>> holding(["legal_rep", "shareholder"], "2026-03-02T06:00:00+00:00")
+    'legal_rep,shareholder|2026-03-02T06:00:00+00:00'
+    """
+    joined = ",".join(roles)
+    return f"{joined}|{since}" if since else joined
 
 
 def arrival(day: str | None, since: str) -> str:
@@ -94,8 +118,8 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
     ({'91440300708461136T': '2026-03-01'}, ['e1'], ('2026-03-05T00:00:00+00:00',))
     """
     links = Links.of(state)
-    for pkey, roles in links.people.items():
-        data.person_firms.setdefault(pkey, {})[state.uscc] = ",".join(roles)
+    for pkey, entry in links.people.items():
+        data.person_firms.setdefault(pkey, {})[state.uscc] = entry
     firms: dict[str, str] = {}
     allowed = False
     if links.address:
@@ -112,9 +136,32 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
             later.append(since)
         else:
             arrived[uscc] = day
-    # only this firm's own people: the listings of the rest of the batch are not its
+    # only this firm's own people: the listings and firms of the rest of the batch's
+    # people are not its
     listed = _listed(data.listings, links.people, clock, later)
-    return Related(listed, data.person_firms, arrived, allowed, tuple(later))
+    people = {pkey: _held(data.person_firms[pkey], clock, later) for pkey in links.people}
+    return Related(listed, people, arrived, allowed, tuple(later))
+
+
+def _held(firms: dict[str, str], clock: str | None, later: list[str]) -> dict[str, str]:
+    """{USCC: roles} of a person's firms linked by `clock` (all, without one); the
+    instants of later ones go to `later`.
+
+    >>> later = []
+    >>> _held({"A": "legal_rep|2026-03-01T00:00:00+00:00", "B": "legal_rep",
+    ...        "C": "legal_rep|2026-03-05T00:00:00+00:00"}, "2026-03-02T00:00:00+00:00", later)
+    {'A': 'legal_rep', 'B': 'legal_rep'}
+    >>> later
+    ['2026-03-05T00:00:00+00:00']
+    """
+    held = {}
+    for uscc, entry in firms.items():
+        roles, _, since = entry.partition("|")
+        if clock and since and since > clock:
+            later.append(since)
+        else:
+            held[uscc] = roles
+    return held
 
 
 def _listed(
