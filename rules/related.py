@@ -39,41 +39,22 @@ class RelatedData:
     allowed: set[str] = field(default_factory=set)
 
 
-#: the profile field that gives a person each kind of role
-_ROLE_FIELDS = {"legal_rep": "legal_rep", "officer": "officers", "shareholder": "shareholders"}
-
-
 @dataclass(frozen=True)
 class Links:
     """An enterprise's entries in the indexes."""
 
-    #: person_key -> "role,role|instant" (`holding`)
+    #: person_key -> "role,role|instant" (rules/state.py, `person_links_of`)
     people: dict[str, str]
     address: tuple[str, str] | None  # (address key, "arrival day|instant")
     normalized: str | None = None
 
     @classmethod
     def of(cls, state: EnterpriseState) -> Links:
-        held, normalized = state.links()
-        times = state.field_times
-        people = {
-            pkey: holding(roles, max(times.get(_ROLE_FIELDS[r.split(":")[0]], "") for r in roles))
-            for pkey, roles in held.items()
-        }
+        people, normalized = state.links()
         if normalized is None:
             return cls(people, None)
-        entry = arrival(state.address_since, times.get("address", ""))
+        entry = arrival(state.address_since, state.field_times.get("address", ""))
         return cls(people, (address_key(normalized), entry), normalized)
-
-
-def holding(roles: list[str], since: str) -> str:
-    """A person index entry: the roles held and the event time they were linked at.
-
-    >>> holding(["legal_rep", "shareholder"], "2026-03-02T06:00:00+00:00")
-    'legal_rep,shareholder|2026-03-02T06:00:00+00:00'
-    """
-    joined = ",".join(roles)
-    return f"{joined}|{since}" if since else joined
 
 
 def arrival(day: str | None, since: str) -> str:
@@ -139,29 +120,17 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
     # only this firm's own people: the listings and firms of the rest of the batch's
     # people are not its
     listed = _listed(data.listings, links.people, clock, later)
-    people = {pkey: _held(data.person_firms[pkey], clock, later) for pkey in links.people}
+    # each person's firms linked by the clock (all, without one), with their roles
+    people: dict[str, dict[str, str]] = {}
+    for pkey in links.people:
+        held = people[pkey] = {}
+        for uscc, entry in data.person_firms[pkey].items():
+            roles, _, since = entry.partition("|")
+            if clock and since > clock:
+                later.append(since)
+            else:
+                held[uscc] = roles
     return Related(listed, people, arrived, allowed, tuple(later))
-
-
-def _held(firms: dict[str, str], clock: str | None, later: list[str]) -> dict[str, str]:
-    """{USCC: roles} of a person's firms linked by `clock` (all, without one); the
-    instants of later ones go to `later`.
-
-    >>> later = []
-    >>> _held({"A": "legal_rep|2026-03-01T00:00:00+00:00", "B": "legal_rep",
-    ...        "C": "legal_rep|2026-03-05T00:00:00+00:00"}, "2026-03-02T00:00:00+00:00", later)
-    {'A': 'legal_rep', 'B': 'legal_rep'}
-    >>> later
-    ['2026-03-05T00:00:00+00:00']
-    """
-    held = {}
-    for uscc, entry in firms.items():
-        roles, _, since = entry.partition("|")
-        if clock and since and since > clock:
-            later.append(since)
-        else:
-            held[uscc] = roles
-    return held
 
 
 def _listed(
