@@ -23,22 +23,30 @@ def commended(data: RuleInput, p: Params) -> Hit | None:
     >>> commended(data, {"months": 36}).message, data.rechecks
     ('commended: 守合同重信用企业 (2026-03-01)', [datetime.date(2029, 3, 1)])
     """
-    today = data.today
+    today, months = data.today, p["months"]
     if today is None:
         return None
+    # the first award day still in force today, found once: add_months is monotone, so
+    # the awards from that day on count and the ones before do not (ISO days compare
+    # as text)
+    first = add_months(today, -months)
+    while add_months(first, months) > today:
+        first -= timedelta(days=1)
+    while add_months(first, months) <= today:
+        first += timedelta(days=1)
+    since, until = first.isoformat(), today.isoformat()
     found = []
     awards = data.state.commendations
     for day, event_id in reversed(data.state.commendation_days):
-        on = date.fromisoformat(day)
-        until = add_months(on, p["months"])
-        if until <= today:
+        if day < since:
             break
-        if on <= today:
-            data.recheck(until)
-            found.append((on, awards[event_id].get("title") or "", event_id))
+        if day <= until:
+            found.append((day, awards[event_id].get("title") or "", event_id))
     if not found:
         return None
     found.sort()
+    # it changes when the oldest of them is over
+    data.recheck(add_months(date.fromisoformat(found[0][0]), months))
     titles = "; ".join(f"{title} ({on})" for on, title, _ in found)
     return Hit(f"commended: {titles}", tuple(event_id for *_, event_id in found))
 

@@ -25,13 +25,18 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from rules import counters
+from rules.calendar import add_months
+from rules.catalogue import RuleInput
 from rules.engine import Outcome, process_event
+from rules.folding import apply_event
+from rules.indicators import get_rule
 from rules.related import RelatedData, view
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState, key_people_of
 from streams.contract.identifiers import make_id_number, make_uscc, person_key
 from tests.oracle.rules_before import ORACLE, in_window
 
+ORACLE_RULES = {"commended": get_rule("commended").evaluate}
 EXAMPLES = int(os.environ.get("CREDITWATCH_ORACLE_EXAMPLES", "40"))
 
 _rng = random.Random(21)
@@ -296,3 +301,34 @@ def test_repairs_and_ties_agree_with_the_oracle(raw, order) -> None:
     if order:
         random.Random(order).shuffle(events)
     assert_same(events)
+
+
+@settings(max_examples=EXAMPLES * 5, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.integers(0, 1500), st.integers(-4, 4).map(lambda d: -(d + 5))), max_size=12
+    ),
+    st.integers(0, 1600),
+    st.integers(1, 40),
+    st.randoms(use_true_random=False),
+)
+def test_commendations_read_from_the_newest_agree_with_the_oracle(days, until, months, rnd):
+    """Month ends included: the first award day still in force is found once. Negative
+    draws put an award a few days either side of the day `months` before today."""
+    state = EnterpriseState(FIRMS[0])
+    today = START + timedelta(days=until)
+    cutoff = add_months(today, -months)
+    order = list(enumerate(days))
+    rnd.shuffle(order)
+    for n, day in order:
+        on = START + timedelta(days=day) if day >= 0 else cutoff + timedelta(days=-day - 5)
+        at = datetime(on.year, on.month, on.day, 2, tzinfo=UTC).isoformat()
+        apply_event(state, "commendation.awarded", {"title": f"T{n % 3}"}, f"c{n}", at)
+    state.clock = max(
+        datetime(today.year, today.month, today.day, 2, tzinfo=UTC).isoformat(), state.clock or ""
+    )
+    new, old = RuleInput(state), RuleInput(state)
+    assert ORACLE_RULES["commended"](new, {"months": months}) == ORACLE["commended"](
+        old, {"months": months}
+    )
+    assert min(new.rechecks, default=None) == min(old.rechecks, default=None)
