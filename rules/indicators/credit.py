@@ -23,21 +23,20 @@ def commended(data: RuleInput, p: Params) -> Hit | None:
     >>> commended(data, {"months": 36}).message, data.rechecks
     ('commended: 守合同重信用企业 (2026-03-01)', [datetime.date(2029, 3, 1)])
     """
-    today, months = data.today, p["months"]
-    if today is None:
+    today, months, days = data.today, p["months"], data.state.commendation_days
+    if today is None or not days:
         return None
     # the first award day still in force today, found once: add_months is monotone, so
     # the awards from that day on count and the ones before do not (ISO days compare
-    # as text)
+    # as text). `months` back from today and forth again lands on today or, at a month
+    # end, a few days before it: the first day is that one or a few days later
     first = add_months(today, -months)
-    while add_months(first, months) > today:
-        first -= timedelta(days=1)
     while add_months(first, months) <= today:
         first += timedelta(days=1)
     since, until = first.isoformat(), today.isoformat()
     found = []
     awards = data.state.commendations
-    for day, event_id in reversed(data.state.commendation_days):
+    for day, event_id in reversed(days):
         if day < since:
             break
         if day <= until:
