@@ -83,8 +83,9 @@ class Related:
     """What the indexes say about an enterprise's related parties, read for the batch:
     `listed_people` (person_key -> event ids of dishonest listings in force),
     `person_firms` (person_key -> {USCC: roles} of active enterprises, this one
-    included), `address_firms` ({USCC: day it arrived} at this enterprise's normalized
-    address, this one included) and whether that address is on the allow-list."""
+    included, for each of this enterprise's key people), `address_firms` ({USCC: day
+    it arrived} at this enterprise's normalized address, this one included) and
+    whether that address is on the allow-list."""
 
     listed_people: Mapping[str, list[str]] = field(default_factory=dict)
     person_firms: Mapping[str, Mapping[str, str]] = field(default_factory=dict)

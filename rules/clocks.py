@@ -62,9 +62,14 @@ def penalty_window(penalty: dict[str, Any], small_fine: float | None) -> tuple[d
     if not penalty.get("decided_on"):
         return None
     decided = date.fromisoformat(penalty["decided_on"])
+    return decided, penalty_expiry(decided, penalty, small_fine)
+
+
+def penalty_expiry(decided: date, penalty: dict[str, Any], small_fine: float | None) -> date:
+    """The first day a penalty decided on `decided` no longer counts (see
+    `penalty_window`); never later than `PENALTY_MONTHS` after its decision."""
     short = small_fine is not None and is_short_penalty(penalty, small_fine)
-    months = SHORT_PENALTY_MONTHS if short else PENALTY_MONTHS
-    return decided, add_months(decided, months)
+    return add_months(decided, SHORT_PENALTY_MONTHS if short else PENALTY_MONTHS)
 
 
 def repair_months(penalty: dict[str, Any] | None) -> int:

@@ -136,7 +136,8 @@ def recheck(
     >>> from datetime import datetime, timezone
     >>> s = EnterpriseState("91440300708461136T", status="active",
     ...                     clock="2026-05-01T00:00:00+00:00")
-    >>> s.permits["P1"] = {"kind": "K", "valid_until": "2026-06-10", "event_id": "g1"}
+    >>> _ = apply_event(s, "permit.granted", {"permit_no": "P1", "kind": "K",
+    ...                 "valid_until": "2026-06-10"}, "g1", "2026-04-01T02:00:00+00:00")
     >>> t = datetime(2026, 5, 1, tzinfo=timezone.utc)
     >>> recheck(s, at=t, now=t).state.recheck_at     # 11 May, 00:00 in Beijing
     '2026-05-10T16:00:00+00:00'

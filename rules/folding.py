@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rules import counters
+from rules import aggregates, counters
 from rules.calendar import local_day
 from rules.state import EnterpriseState
 from streams.contract.payloads import CHANGE_FIELDS
@@ -23,7 +23,7 @@ PROFILE_FIELDS = (
 )  # fmt: skip
 #: changes that count towards `frequent_changes`
 COUNTED_CHANGES = ("legal_rep", "shareholders")
-#: profile fields the state's derived fields come from (EnterpriseState.derive)
+#: profile fields the state's derived fields come from (EnterpriseState.derive_profile)
 DERIVED_FROM = frozenset({"legal_rep", "officers", "shareholders", "address"})
 
 Handler = Callable[[EnterpriseState, dict[str, Any], str, str], None]
@@ -79,7 +79,7 @@ def _registered(state: EnterpriseState, payload: dict[str, Any], eid: str, at: s
             state.address_since = payload.get("established_on") or local_day(at).isoformat()
         derive = derive or (changed and name in DERIVED_FROM)
     if derive:  # once for all the fields the registration set
-        state.derive()
+        state.derive_profile()
     if state.registered_at is None or at < state.registered_at:
         state.registered_at = at
     if state.status != "deregistered":
@@ -94,7 +94,7 @@ def _changed(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str)
         if name == "address":
             state.address_since = local_day(at).isoformat()
         if name in DERIVED_FROM:
-            state.derive()
+            state.derive_profile()
     if name in COUNTED_CHANGES:
         counters.add(state.counters.setdefault("changes", {}), local_day(at), eid)
 
@@ -116,6 +116,7 @@ def _penalty(state: EnterpriseState, payload: dict[str, Any], event_id: str, _at
         # a revocation or repair may arrive before the decision it applies to
         "revoked": known.get("revoked", False),
     }
+    aggregates.place_penalty(state, payload["decision_no"], known)
 
 
 def _penalty_revoked(
@@ -124,8 +125,10 @@ def _penalty_revoked(
     entry = state.penalties.setdefault(
         payload["decision_no"], {"procedure": None, "decided_on": None, "event_id": None}
     )
+    before = dict(entry)
     entry["revoked"] = True
     entry["revoked_by"] = event_id
+    aggregates.place_penalty(state, payload["decision_no"], before)
 
 
 def _dishonest_listed(
@@ -134,6 +137,7 @@ def _dishonest_listed(
     case = state.dishonest_cases.setdefault(payload["case_no"], {"removed_by": None})
     if (case.get("listed_at") or "") <= at:
         case.update(listed_by=event_id, listed_at=at)
+    aggregates.place_case(state, payload["case_no"])
 
 
 def _dishonest_removed(
@@ -141,6 +145,7 @@ def _dishonest_removed(
 ) -> None:
     case = state.dishonest_cases.setdefault(payload["case_no"], {"listed_by": None})
     case["removed_by"] = event_id
+    aggregates.place_case(state, payload["case_no"])
 
 
 def _listed(kind: str) -> Handler:
@@ -195,12 +200,14 @@ def _permit_granted(state: EnterpriseState, payload: dict[str, Any], eid: str, a
         "revoked": known.get("revoked", False),
         "event_id": eid,
     }
+    aggregates.summarize_permits(state)
 
 
 def _permit_revoked(state: EnterpriseState, payload: dict[str, Any], _eid: str, _at: str) -> None:
     state.permits.setdefault(payload["permit_no"], {"kind": None, "granted": None})["revoked"] = (
         True
     )
+    aggregates.summarize_permits(state)
 
 
 def _tax_arrears(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
@@ -214,12 +221,14 @@ def _tax_arrears(state: EnterpriseState, payload: dict[str, Any], eid: str, at: 
         "cleared": known.get("cleared", False),
         "event_id": eid,
     }
+    aggregates.summarize_arrears(state)
 
 
 def _tax_cleared(state: EnterpriseState, payload: dict[str, Any], _eid: str, _at: str) -> None:
     state.tax_arrears.setdefault(payload["period"], {"amount": 0.0, "since": None})["cleared"] = (
         True
     )
+    aggregates.summarize_arrears(state)
 
 
 def _counted(name: str) -> Handler:
@@ -261,11 +270,13 @@ def _repaired(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str
 
 
 def _commended(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
+    before = state.commendations.get(eid, {}).get("on")
     state.commendations[eid] = {
         "on": local_day(at).isoformat(),
         "title": payload.get("title"),
         "level": payload.get("level"),
     }
+    aggregates.place_commendation(state, eid, before)
 
 
 _HANDLERS: dict[str, Handler] = {

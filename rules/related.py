@@ -2,7 +2,11 @@
 current in memory as each enterprise of the batch changes, and who must be looked at
 again when a link changes.
 
-  person_firms:  person_key -> {USCC: "role,role"} of active enterprises
+  person_firms:  person_key -> {USCC: "role,role|instant"} of active enterprises: the
+                 roles the person holds there, and the event time (UTC ISO) from
+                 which the index holds them (the latest of the fields naming the
+                 person); entries written before the instant was kept hold the roles
+                 alone and count at any time
   address_firms: address key -> {USCC: "day|instant"}: the day the firm arrived at the
                  address (its establishment, or the move), and the event time (UTC
                  ISO) from which the index holds it; entries written before the
@@ -39,8 +43,9 @@ class RelatedData:
 class Links:
     """An enterprise's entries in the indexes."""
 
-    people: dict[str, list[str]]
-    address: tuple[str, str] | None  # (address key, arrival day)
+    #: person_key -> "role,role|instant" (rules/state.py, `person_links_of`)
+    people: dict[str, str]
+    address: tuple[str, str] | None  # (address key, "arrival day|instant")
     normalized: str | None = None
 
     @classmethod
@@ -94,8 +99,8 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
     ({'91440300708461136T': '2026-03-01'}, ['e1'], ('2026-03-05T00:00:00+00:00',))
     """
     links = Links.of(state)
-    for pkey, roles in links.people.items():
-        data.person_firms.setdefault(pkey, {})[state.uscc] = ",".join(roles)
+    for pkey, entry in links.people.items():
+        data.person_firms.setdefault(pkey, {})[state.uscc] = entry
     firms: dict[str, str] = {}
     allowed = False
     if links.address:
@@ -112,9 +117,20 @@ def view(state: EnterpriseState, data: RelatedData) -> Related:
             later.append(since)
         else:
             arrived[uscc] = day
-    # only this firm's own people: the listings of the rest of the batch are not its
+    # only this firm's own people: the listings and firms of the rest of the batch's
+    # people are not its
     listed = _listed(data.listings, links.people, clock, later)
-    return Related(listed, data.person_firms, arrived, allowed, tuple(later))
+    # each person's firms linked by the clock (all, without one), with their roles
+    people: dict[str, dict[str, str]] = {}
+    for pkey in links.people:
+        held = people[pkey] = {}
+        for uscc, entry in data.person_firms[pkey].items():
+            roles, _, since = entry.partition("|")
+            if clock and since > clock:
+                later.append(since)
+            else:
+                held[uscc] = roles
+    return Related(listed, people, arrived, allowed, tuple(later))
 
 
 def _listed(

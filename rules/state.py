@@ -15,16 +15,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from rules import counters, jsoncodec, packing
+from rules import aggregates, counters, jsoncodec, packing
 from rules.addresses import normalize_address
 from rules.calendar import local_day
 from streams.contract.identifiers import id_birth_date, person_key
 
 #: the version of the derived fields' layout: a state stored with an older one (or
 #: none) has them rebuilt from its records when it is loaded
-DERIVED_VERSION = 1
-#: the fields `to_bytes` leaves out: derived from the profile, recomputed on reading
-_DERIVED = frozenset(("people", "key_ages", "normalized_address", "derived"))
+DERIVED_VERSION = 2
+#: the fields `to_bytes` leaves out: derived from the profile and the records,
+#: recomputed on reading (`derive`)
+_DERIVED = frozenset(
+    (
+        "people",
+        "person_links",
+        "key_ages",
+        "normalized_address",
+        "penalty_days",
+        "open_cases",
+        "commendation_days",
+        "permit_expiries",
+        "permit_held",
+        "arrears_open",
+        "derived",
+    )
+)
 
 
 class KeyAge(TypedDict):
@@ -110,11 +125,21 @@ class EnterpriseState:
     samples: list[dict[str, Any]] = field(default_factory=list)
     #: derived from the profile, kept current by rules/folding.py whenever a field they
     #: come from is set, so the rules read them instead of re-deriving them at every
-    #: evaluation: person_key -> roles (`key_people_of`), the key people's ages
-    #: (`KeyAge`, legal representative first) and the normalized address
+    #: evaluation: person_key -> roles (`key_people_of`), its entry in the person index
+    #: ("roles|instant", `person_links_of`), the key people's ages (`KeyAge`, legal
+    #: representative first) and the normalized address
     people: dict[str, list[str]] = field(default_factory=dict)
+    person_links: dict[str, str] = field(default_factory=dict)
     key_ages: list[KeyAge] = field(default_factory=list)
     normalized_address: str | None = None
+    #: derived from the records, kept current by rules/folding.py as they change, so
+    #: the rules read what can count instead of rescanning the records (rules/aggregates.py)
+    penalty_days: list[list[str]] = field(default_factory=list)
+    open_cases: list[str] = field(default_factory=list)
+    commendation_days: list[list[str]] = field(default_factory=list)
+    permit_expiries: dict[str, list[str]] = field(default_factory=dict)
+    permit_held: bool = False
+    arrears_open: aggregates.ArrearsOpen | None = None
     derived: int = DERIVED_VERSION
 
     def to_json(self) -> bytes:
@@ -151,18 +176,24 @@ class EnterpriseState:
         return state
 
     def derive(self) -> None:
-        """Recompute the derived fields from the profile: a pure function of the
+        """Recompute every derived field from the profile and the records."""
+        self.derive_profile()
+        aggregates.rebuild(self)
+
+    def derive_profile(self) -> None:
+        """Recompute the fields derived from the profile: a pure function of the
         records, so the same events in any order give the same values.
 
         >>> s = EnterpriseState("91440300708461136T", field_times={
         ...     "legal_rep": "2026-03-01T02:00:00+00:00"}, field_events={"legal_rep": "e1"})
         >>> s.profile["legal_rep"] = {"name": "张三", "id_no": "11010519491231002X"}
-        >>> s.derive()
+        >>> s.derive_profile()
         >>> s.people, s.key_ages
         ({'426695a0efdb59b9eaedaf0b5ca3eddf': ['legal_rep']}, \
 [{'role': 'legal_rep', 'age': 76, 'day': '2026-03-01', 'event_id': 'e1'}])
         """
         self.people = key_people_of(self.profile)
+        self.person_links = person_links_of(self.people, self.field_times)
         self.key_ages = key_ages_of(self.profile, self.field_times, self.field_events)
         address = self.profile.get("address")
         self.normalized_address = normalize_address(address) if address else None
@@ -172,12 +203,13 @@ class EnterpriseState:
         """person_key -> roles held (legal_rep, officer:ROLE, shareholder) here."""
         return self.people
 
-    def links(self) -> tuple[dict[str, list[str]], str | None]:
-        """What the related-party indexes hold for this enterprise: its key people and
-        its normalized address, while it is active (a deregistered firm links nothing)."""
+    def links(self) -> tuple[dict[str, str], str | None]:
+        """What the related-party indexes hold for this enterprise: its key people's
+        entries ("roles|instant") and its normalized address, while it is active (a
+        deregistered firm links nothing)."""
         if self.status != "active":
             return {}, None
-        return self.people, self.normalized_address
+        return self.person_links, self.normalized_address
 
 
 def key_people_of(profile: dict[str, Any]) -> dict[str, list[str]]:
@@ -203,6 +235,27 @@ def key_people_of(profile: dict[str, Any]) -> dict[str, list[str]]:
             if "shareholder" not in roles:
                 roles.append("shareholder")
     return people
+
+
+#: the profile field that gives a person each kind of role
+_ROLE_FIELDS = {"legal_rep": "legal_rep", "officer": "officers", "shareholder": "shareholders"}
+
+
+def person_links_of(people: dict[str, list[str]], field_times: dict[str, str]) -> dict[str, str]:
+    """person_key -> the person index entry for this enterprise: the roles held and the
+    event time from which they are held as they are (the latest of the fields naming
+    the person; rules/related.py).
+
+    >>> person_links_of({"k": ["legal_rep", "shareholder"]},
+    ...                 {"legal_rep": "2026-03-02T06:00:00+00:00", "shareholders": "2026-01-05"})
+    {'k': 'legal_rep,shareholder|2026-03-02T06:00:00+00:00'}
+    """
+    links = {}
+    for pkey, roles in people.items():
+        since = max(field_times.get(_ROLE_FIELDS[role.split(":")[0]], "") for role in roles)
+        joined = ",".join(roles)
+        links[pkey] = f"{joined}|{since}" if since else joined
+    return links
 
 
 def key_ages_of(

@@ -9,22 +9,25 @@ from rules.repair import lifted_case
 def dishonest_enterprise(data: RuleInput, _p: Params) -> Hit | None:
     """The enterprise itself is on the courts' dishonest judgment-debtor list.
 
+    Reads the cases in force (`state.open_cases`, kept in order by folding).
+
+    >>> from rules.folding import apply_event
     >>> from rules.state import EnterpriseState
     >>> s = EnterpriseState("91440300708461136T")
     >>> dishonest_enterprise(RuleInput(s), {}) is None
     True
-    >>> s.dishonest_cases["(2026)粤03执1号"] = {"listed_by": "c1", "removed_by": None}
+    >>> _ = apply_event(s, "court.dishonest_listed", {"case_no": "(2026)粤03执1号"}, "c1",
+    ...                 "2026-03-01T02:00:00+00:00")
     >>> dishonest_enterprise(RuleInput(s), {}).evidence
     ('c1',)
     """
     state = data.state
-    listed = sorted(
-        (case_no, entry["listed_by"])
-        for case_no, entry in state.dishonest_cases.items()
-        if entry.get("listed_by")
-        and not entry.get("removed_by")
-        and not lifted_case(state, case_no)
-    )
+    records = state.dishonest_cases
+    listed = [
+        (case_no, records[case_no]["listed_by"])
+        for case_no in state.open_cases
+        if not lifted_case(state, case_no)
+    ]
     if not listed:
         return None
     cases = ", ".join(case_no for case_no, _ in listed)

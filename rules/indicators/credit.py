@@ -9,28 +9,43 @@ from rules.catalogue import Hit, Params, Rule, RuleInput, register
 
 
 def commended(data: RuleInput, p: Params) -> Hit | None:
-    """A commendation awarded within the last `months` months.
+    """A commendation awarded within the last `months` months. Reads the awards in day
+    order (`state.commendation_days`) from the newest back, and stops at the first one
+    over: every older one is too.
 
+    >>> from rules.folding import apply_event
     >>> from rules.state import EnterpriseState
-    >>> s = EnterpriseState("91440300708461136T", clock="2027-01-01T00:00:00+00:00")
-    >>> s.commendations["c1"] = {"on": "2026-03-01", "title": "守合同重信用企业"}
+    >>> s = EnterpriseState("91440300708461136T")
+    >>> _ = apply_event(s, "commendation.awarded", {"title": "守合同重信用企业"}, "c1",
+    ...                 "2026-03-01T02:00:00+00:00")
+    >>> s.clock = "2027-01-01T00:00:00+00:00"
     >>> data = RuleInput(s)
     >>> commended(data, {"months": 36}).message, data.rechecks
     ('commended: 守合同重信用企业 (2026-03-01)', [datetime.date(2029, 3, 1)])
     """
-    today = data.today
-    if today is None:
+    today, months, days = data.today, p["months"], data.state.commendation_days
+    if today is None or not days:
         return None
+    # the first award day still in force today, found once: add_months is monotone, so
+    # the awards from that day on count and the ones before do not (ISO days compare
+    # as text). `months` back from today and forth again lands on today or, at a month
+    # end, a few days before it: the first day is that one or a few days later
+    first = add_months(today, -months)
+    while add_months(first, months) <= today:
+        first += timedelta(days=1)
+    since, until = first.isoformat(), today.isoformat()
     found = []
-    for event_id, award in data.state.commendations.items():
-        on = date.fromisoformat(award["on"])
-        until = add_months(on, p["months"])
-        if on <= today < until:
-            data.recheck(until)
-            found.append((on, award.get("title") or "", event_id))
+    awards = data.state.commendations
+    for day, event_id in reversed(days):
+        if day < since:
+            break
+        if day <= until:
+            found.append((day, awards[event_id].get("title") or "", event_id))
     if not found:
         return None
     found.sort()
+    # it changes when the oldest of them is over
+    data.recheck(add_months(date.fromisoformat(found[0][0]), months))
     titles = "; ".join(f"{title} ({on})" for on, title, _ in found)
     return Hit(f"commended: {titles}", tuple(event_id for *_, event_id in found))
 

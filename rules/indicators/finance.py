@@ -12,10 +12,14 @@ def tax_arrears(data: RuleInput, p: Params) -> Hit | None:
     """Tax arrears not cleared (欠税) of at least `min_amount` CNY in all, or any
     outstanding for more than `max_days` days (the timer fires on that day).
 
+    Reads the open arrears as folding sums them (`state.arrears_open`).
+
+    >>> from rules.folding import apply_event
     >>> from rules.state import EnterpriseState
-    >>> s = EnterpriseState("91440300708461136T", clock="2026-03-01T00:00:00+00:00")
-    >>> s.tax_arrears["2026-01"] = {"amount": 20000.0, "since": "2026-02-15",
-    ...                             "cleared": False, "event_id": "t1"}
+    >>> s = EnterpriseState("91440300708461136T")
+    >>> _ = apply_event(s, "tax.arrears", {"period": "2026-01", "amount": 20000.0}, "t1",
+    ...                 "2026-02-15T02:00:00+00:00")
+    >>> s.clock = "2026-03-01T00:00:00+00:00"
     >>> params = {"min_amount": 100000.0, "max_days": 90}
     >>> data = RuleInput(s)
     >>> tax_arrears(data, params) is None, data.rechecks
@@ -24,23 +28,18 @@ def tax_arrears(data: RuleInput, p: Params) -> Hit | None:
     >>> tax_arrears(RuleInput(s), params).message
     '20,000 CNY of tax arrears outstanding, the oldest since 2026-02-15'
     """
-    today = data.today
-    open_ = [
-        (x["since"], x["amount"], x["event_id"])
-        for x in data.state.tax_arrears.values()
-        if not x.get("cleared") and x.get("since")
-    ]
-    if today is None or not open_:
+    today, arrears = data.today, data.state.arrears_open
+    if today is None or not arrears:
         return None
-    total = sum(amount for _, amount, _ in open_)
-    oldest = date.fromisoformat(min(since for since, _, _ in open_))
+    total = arrears["total"]
+    oldest = date.fromisoformat(arrears["oldest"])
     overdue_on = oldest + timedelta(days=p["max_days"] + 1)
     if total < p["min_amount"] and today < overdue_on:
         data.recheck(overdue_on)
         return None
     return Hit(
         message=f"{total:,.0f} CNY of tax arrears outstanding, the oldest since {oldest}",
-        evidence=tuple(eid for _, _, eid in sorted(open_)),
+        evidence=tuple(arrears["evidence"]),
     )
 
 

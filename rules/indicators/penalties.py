@@ -4,30 +4,37 @@ from __future__ import annotations
 
 from datetime import date
 
+from rules.calendar import add_months
 from rules.catalogue import Hit, Params, Rule, RuleInput, register
-from rules.clocks import penalty_window
+from rules.clocks import PENALTY_MONTHS, penalty_expiry
 from rules.repair import lifted_penalty
 
 
 def _counting(data: RuleInput, small_fine: float | None) -> list[tuple[date, date, str, str]]:
     """(decided, expires, decision_no, event_id) of the penalties that count today:
     ordinary procedure, decided by today, not yet expired, revoked or repaired. Asks
-    for a recheck on the day the next one starts or stops counting."""
+    for a recheck on the day the next one starts or stops counting. Reads the
+    penalties that may count (`state.penalty_days`, in day order) from the newest back,
+    and stops at the first whose longest publicity is over: every older one is too."""
     today, state = data.today, data.state
     if today is None:
         return []
     found = []
-    for decision_no, penalty in state.penalties.items():
-        window = penalty_window(penalty, small_fine)
-        if window is None or lifted_penalty(state, decision_no):
+    for decided_on, decision_no in reversed(state.penalty_days):
+        decided = date.fromisoformat(decided_on)
+        if add_months(decided, PENALTY_MONTHS) <= today:
+            break
+        if lifted_penalty(state, decision_no):
             continue
-        decided, expires = window
+        penalty = state.penalties[decision_no]
+        expires = penalty_expiry(decided, penalty, small_fine)
         if today < decided:
             data.recheck(decided)
         elif today < expires:
             data.recheck(expires)
             found.append((decided, expires, decision_no, penalty["event_id"]))
-    return sorted(found)
+    found.sort()
+    return found
 
 
 def penalty_record(data: RuleInput, p: Params) -> Hit | None:
@@ -36,10 +43,12 @@ def penalty_record(data: RuleInput, p: Params) -> Hit | None:
     most `small_fine`. It scores without warning (a penalty is news when decided; the
     grade carries it for as long as it is public).
 
+    >>> from rules.folding import apply_event
     >>> from rules.state import EnterpriseState
     >>> s = EnterpriseState("91440300708461136T", clock="2029-02-28T10:00:00+00:00")
-    >>> s.penalties["P1"] = {"procedure": "ordinary", "decided_on": "2026-03-01",
-    ...     "measures": ["fine"], "amount": 50000.0, "event_id": "e1"}
+    >>> _ = apply_event(s, "penalty.decided", {"decision_no": "P1", "procedure": "ordinary",
+    ...     "decided_on": "2026-03-01", "measures": ["fine"], "amount": 50000.0}, "e1",
+    ...     "2026-03-01T02:00:00+00:00")
     >>> data = RuleInput(s)
     >>> penalty_record(data, {"small_fine": 30000.0}).message, data.rechecks
     ('1 penalty in its publicity period: P1 (until 2029-02-28)', [datetime.date(2029, 3, 1)])
@@ -66,15 +75,18 @@ def penalty_frequency(data: RuleInput, p: Params) -> Hit | None:
     count too), not revoked or repaired. Only decision dates matter, so the order in
     which the events arrive does not change the outcome.
 
+    >>> from rules.folding import apply_event
     >>> from rules.state import EnterpriseState
-    >>> s = EnterpriseState("91440300708461136T", clock="2026-02-01T00:00:00+00:00")
+    >>> s = EnterpriseState("91440300708461136T")
     >>> for n, day in enumerate(["2025-01-10", "2025-06-01", "2026-01-05"]):
-    ...     s.penalties[f"P{n}"] = {"procedure": "ordinary", "decided_on": day,
-    ...                             "event_id": f"e{n}", "measures": ["fine"], "amount": 1e5}
+    ...     _ = apply_event(s, "penalty.decided", {"decision_no": f"P{n}", "procedure":
+    ...         "ordinary", "decided_on": day, "measures": ["fine"], "amount": 1e5}, f"e{n}",
+    ...         f"{day}T02:00:00+00:00")
+    >>> s.clock = "2026-02-01T00:00:00+00:00"
     >>> params = {"threshold": 3, "window_days": 365}
     >>> penalty_frequency(RuleInput(s), params).evidence
     ('e0', 'e1', 'e2')
-    >>> s.penalties["P1"]["revoked"] = True
+    >>> _ = apply_event(s, "penalty.revoked", {"decision_no": "P1"}, "r1", s.clock)
     >>> penalty_frequency(RuleInput(s), params) is None
     True
     """

@@ -17,14 +17,16 @@ PERMIT_INDUSTRIES = [
 def permit_expiring(data: RuleInput, p: Params) -> Hit | None:
     """A kind of permit the firm holds expires within `days_before` days (许可证临期),
     or has expired, with no renewal: for each kind, the latest expiry among its permits
-    not revoked counts (a renewal is a new grant of the same kind). It fires on the day
-    itself, by timer, not only when another event for the firm arrives.
+    not revoked counts (a renewal is a new grant of the same kind), as folding keeps it
+    (`state.permit_expiries`). It fires on the day itself, by timer, not only when
+    another event for the firm arrives.
 
+    >>> from rules.folding import apply_event
     >>> from rules.state import EnterpriseState
-    >>> s = EnterpriseState("91440300708461136T", status="active",
-    ...                     clock="2026-05-01T00:00:00+00:00")
-    >>> s.permits["JY1"] = {"kind": "食品经营许可证", "valid_until": "2026-07-01",
-    ...                     "revoked": False, "event_id": "g1"}
+    >>> s = EnterpriseState("91440300708461136T", status="active")
+    >>> _ = apply_event(s, "permit.granted", {"permit_no": "JY1", "kind": "食品经营许可证",
+    ...                 "valid_until": "2026-07-01"}, "g1", "2025-07-01T02:00:00+00:00")
+    >>> s.clock = "2026-05-01T00:00:00+00:00"
     >>> data = RuleInput(s)
     >>> permit_expiring(data, {"days_before": 30}) is None, data.rechecks
     (True, [datetime.date(2026, 6, 1)])
@@ -35,21 +37,9 @@ def permit_expiring(data: RuleInput, p: Params) -> Hit | None:
     today = data.today
     if today is None or data.state.status != "active":
         return None
-    latest: dict[str, tuple[date, str]] = {}
-    lasting: set[str] = set()  # kinds with a permit that does not expire
-    for permit in data.state.permits.values():
-        if permit.get("revoked") or not permit.get("kind"):
-            continue
-        if permit.get("valid_until") is None:
-            lasting.add(permit["kind"])
-            continue
-        until = date.fromisoformat(permit["valid_until"])
-        if permit["kind"] not in latest or until > latest[permit["kind"]][0]:
-            latest[permit["kind"]] = (until, permit["event_id"])
     found = []
-    for kind, (until, event_id) in sorted(latest.items()):
-        if kind in lasting:
-            continue
+    for kind, (valid_until, event_id) in sorted(data.state.permit_expiries.items()):
+        until = date.fromisoformat(valid_until)
         warn_from = until - timedelta(days=p["days_before"])
         if today < warn_from:
             data.recheck(warn_from)
@@ -68,6 +58,7 @@ def permit_missing(data: RuleInput, p: Params) -> Hit | None:
     `established_on`): for firms loaded later, earlier permits are unknown. A permit
     granted late clears it.
 
+    >>> from rules.folding import apply_event
     >>> from rules.state import EnterpriseState
     >>> s = EnterpriseState("91440300708461136T", status="active",
     ...                     registered_at="2026-03-02T01:00:00+00:00",
@@ -81,6 +72,10 @@ def permit_missing(data: RuleInput, p: Params) -> Hit | None:
     >>> s.clock = "2026-04-01T00:00:00+00:00"
     >>> permit_missing(RuleInput(s), params).message
     'industry F5212 needs a permit; none granted by 2026-04-01'
+    >>> _ = apply_event(s, "permit.granted", {"permit_no": "X1", "kind": "K",
+    ...                 "valid_until": None}, "g1", "2026-04-02T02:00:00+00:00")
+    >>> permit_missing(RuleInput(s), params) is None
+    True
     """
     state, today = data.state, data.today
     profile = state.profile
@@ -96,7 +91,7 @@ def permit_missing(data: RuleInput, p: Params) -> Hit | None:
     due = established + timedelta(days=p["grace_days"])
     if local_day(state.registered_at) > due:
         return None  # loaded after the fact: its permits may predate our records
-    if any(x.get("granted") and not x.get("revoked") for x in state.permits.values()):
+    if state.permit_held:  # a permit granted and not revoked (rules/aggregates.py)
         return None
     if today < due:
         data.recheck(due)

@@ -132,9 +132,10 @@ class DirectoryStore(StoreBase):
         return {u: e["grade"] async for u, e in self.iter_directory() if e.get("grade")}
 
     async def person_firms(self, pkey: str) -> dict[str, list[str]]:
-        """The firms where a person (by person_key) holds a key role: USCC -> roles."""
+        """The firms where a person (by person_key) holds a key role: USCC -> roles
+        (the index keeps the instant they were linked at after a "|")."""
         found: Any = await self.redis.hgetall(self._person(pkey, "firms"))
-        return {k.decode(): v.decode().split(",") for k, v in found.items()}
+        return {k.decode(): v.decode().partition("|")[0].split(",") for k, v in found.items()}
 
     async def address_firms(self, akey: str) -> list[str]:
         """The firms registered at an address (by address_key)."""

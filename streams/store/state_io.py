@@ -69,12 +69,12 @@ class Commit:
 @dataclass
 class LinkUpdate:
     """An enterprise's index entries before and after a batch, plus those linked early
-    in it; only the differences are written. People: person_key -> roles. Address: the
-    address key and the day the firm arrived there."""
+    in it; only the differences are written. People: person_key -> "roles|instant".
+    Address: the address key and "arrival day|instant" (rules/related.py)."""
 
     uscc: str
-    people: dict[str, list[str]]
-    before: dict[str, list[str]]
+    people: dict[str, str]
+    before: dict[str, str]
     early: set[str] = field(default_factory=set)
     address: tuple[str, str] | None = None
     address_before: tuple[str, str] | None = None
@@ -345,9 +345,9 @@ class WorkerStore(LabelDayStore):
     def _write_links(self, pipe: Any, link: LinkUpdate) -> None:
         for pkey in (set(link.before) | link.early) - set(link.people):
             pipe.hdel(self._person(pkey, "firms"), link.uscc)
-        for pkey, roles in link.people.items():
-            if link.before.get(pkey) != roles or pkey in link.early:
-                pipe.hset(self._person(pkey, "firms"), link.uscc, ",".join(roles))
+        for pkey, entry in link.people.items():
+            if link.before.get(pkey) != entry or pkey in link.early:
+                pipe.hset(self._person(pkey, "firms"), link.uscc, entry)
         now = link.address[0] if link.address else None
         stale = set(link.early_addresses)
         if link.address_before:

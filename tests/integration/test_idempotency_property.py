@@ -563,21 +563,15 @@ def test_any_delivery_keeps_what_timing_cannot_change(redis_server: str) -> None
     tally.report("arbitrary deliveries")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the person index has no event time: a timeline rebuilt from an earlier "
-    "instant counts the firms a person took on since",
-)
 def test_a_redelivered_related_recheck_rebuilds_with_today_s_person_links(
     redis_server: str,
 ) -> None:
     """Seed 5: the firms of a person who becomes legal representative of further firms
     get person_many_firms in May and June 2025. A rewind of the fan-out topic after the
     fourth batch re-delivers related rechecks dated 1 January (their registrations):
-    each rebuilds its firm's timeline from 1 January with the index as it is now, and
-    the grade history shows the deduction from 1 January, months before its cause. The
-    states and warnings stay right; only the rebuilt timelines are wrong."""
+    each rebuilds its firm's timeline from 1 January with the index as it is now. The
+    person index keeps the instant each firm was linked at, so the rebuild counts the
+    later firms from their registrations, not from 1 January."""
     c = city(5)
     clean = clean_run(redis_server, 5, 60, WITHOUT_MODELS)
     faults = Faults(rewinds=[(3, PARTITIONS, 20, False)])

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from rules import counters
-from rules.calendar import local_day
+from rules.calendar import add_months, local_day
 from rules.catalogue import Hit, Params, RuleInput
+from rules.clocks import penalty_window
+from rules.repair import lifted_case, lifted_penalty
 from rules.state import key_people_of
 from streams.contract.identifiers import id_birth_date
 
@@ -161,6 +163,173 @@ def dishonest_legal_rep(data: RuleInput, _p: Params) -> Hit | None:
     )
 
 
+# -- the rules that rescanned the enterprise's own records (rules/aggregates.py now) ----
+
+
+def _counting(data: RuleInput, small_fine: float | None) -> list[tuple[date, date, str, str]]:
+    today, state = data.today, data.state
+    if today is None:
+        return []
+    found = []
+    for decision_no, penalty in state.penalties.items():
+        window = penalty_window(penalty, small_fine)
+        if window is None or lifted_penalty(state, decision_no):
+            continue
+        decided, expires = window
+        if today < decided:
+            data.recheck(decided)
+        elif today < expires:
+            data.recheck(expires)
+            found.append((decided, expires, decision_no, penalty["event_id"]))
+    return sorted(found)
+
+
+def penalty_record(data: RuleInput, p: Params) -> Hit | None:
+    found = _counting(data, p["small_fine"])
+    if not found:
+        return None
+    listing = ", ".join(
+        f"{no} (until {date.fromordinal(expires.toordinal() - 1)})" for _, expires, no, _ in found
+    )
+    noun = "penalty" if len(found) == 1 else "penalties"
+    return Hit(
+        f"{len(found)} {noun} in its publicity period: {listing}",
+        tuple(event_id for *_, event_id in found),
+    )
+
+
+def penalty_frequency(data: RuleInput, p: Params) -> Hit | None:
+    window = p["window_days"]
+    dated = [(decided, event_id) for decided, _, _, event_id in _counting(data, None)]
+    best: list[tuple[date, str]] = []
+    start = 0
+    for end in range(len(dated)):
+        while (dated[end][0] - dated[start][0]).days > window:
+            start += 1
+        if end - start + 1 > len(best):
+            best = dated[start : end + 1]
+    if len(best) < p["threshold"]:
+        return None
+    return Hit(
+        message=f"{len(best)} ordinary-procedure penalties within {window} days "
+        f"({best[0][0]} to {best[-1][0]})",
+        evidence=tuple(event_id for _, event_id in best),
+    )
+
+
+def dishonest_enterprise(data: RuleInput, _p: Params) -> Hit | None:
+    state = data.state
+    listed = sorted(
+        (case_no, entry["listed_by"])
+        for case_no, entry in state.dishonest_cases.items()
+        if entry.get("listed_by")
+        and not entry.get("removed_by")
+        and not lifted_case(state, case_no)
+    )
+    if not listed:
+        return None
+    cases = ", ".join(case_no for case_no, _ in listed)
+    return Hit(
+        message=f"listed as a dishonest judgment debtor (case {cases})",
+        evidence=tuple(event_id for _, event_id in listed if event_id),
+    )
+
+
+def commended(data: RuleInput, p: Params) -> Hit | None:
+    today = data.today
+    if today is None:
+        return None
+    found = []
+    for event_id, award in data.state.commendations.items():
+        on = date.fromisoformat(award["on"])
+        until = add_months(on, p["months"])
+        if on <= today < until:
+            data.recheck(until)
+            found.append((on, award.get("title") or "", event_id))
+    if not found:
+        return None
+    found.sort()
+    titles = "; ".join(f"{title} ({on})" for on, title, _ in found)
+    return Hit(f"commended: {titles}", tuple(event_id for *_, event_id in found))
+
+
+def permit_expiring(data: RuleInput, p: Params) -> Hit | None:
+    today = data.today
+    if today is None or data.state.status != "active":
+        return None
+    latest: dict[str, tuple[date, str]] = {}
+    lasting: set[str] = set()  # kinds with a permit that does not expire
+    for permit in data.state.permits.values():
+        if permit.get("revoked") or not permit.get("kind"):
+            continue
+        if permit.get("valid_until") is None:
+            lasting.add(permit["kind"])
+            continue
+        until = date.fromisoformat(permit["valid_until"])
+        if permit["kind"] not in latest or until > latest[permit["kind"]][0]:
+            latest[permit["kind"]] = (until, permit["event_id"])
+    found = []
+    for kind, (until, event_id) in sorted(latest.items()):
+        if kind in lasting:
+            continue
+        warn_from = until - timedelta(days=p["days_before"])
+        if today < warn_from:
+            data.recheck(warn_from)
+            continue
+        verb = "expires" if today <= until else "expired"
+        found.append((f"{kind} {verb} on {until}", event_id))
+    if not found:
+        return None
+    return Hit(message="; ".join(m for m, _ in found), evidence=tuple(e for _, e in found))
+
+
+def permit_missing(data: RuleInput, p: Params) -> Hit | None:
+    state, today = data.state, data.today
+    profile = state.profile
+    if (
+        today is None
+        or state.status != "active"
+        or profile.get("industry") not in p["industries"]
+        or not profile.get("established_on")
+        or not state.registered_at
+    ):
+        return None
+    established = date.fromisoformat(profile["established_on"])
+    due = established + timedelta(days=p["grace_days"])
+    if local_day(state.registered_at) > due:
+        return None  # loaded after the fact: its permits may predate our records
+    if any(x.get("granted") and not x.get("revoked") for x in state.permits.values()):
+        return None
+    if today < due:
+        data.recheck(due)
+        return None
+    return Hit(
+        message=f"industry {profile['industry']} needs a permit; none granted by {due}",
+        evidence=(state.field_events.get("industry", ""),),
+    )
+
+
+def tax_arrears(data: RuleInput, p: Params) -> Hit | None:
+    today = data.today
+    open_ = [
+        (x["since"], x["amount"], x["event_id"])
+        for x in data.state.tax_arrears.values()
+        if not x.get("cleared") and x.get("since")
+    ]
+    if today is None or not open_:
+        return None
+    total = sum(amount for _, amount, _ in open_)
+    oldest = date.fromisoformat(min(since for since, _, _ in open_))
+    overdue_on = oldest + timedelta(days=p["max_days"] + 1)
+    if total < p["min_amount"] and today < overdue_on:
+        data.recheck(overdue_on)
+        return None
+    return Hit(
+        message=f"{total:,.0f} CNY of tax arrears outstanding, the oldest since {oldest}",
+        evidence=tuple(eid for _, _, eid in sorted(open_)),
+    )
+
+
 Evaluate = Callable[[RuleInput, Params], Hit | None]
 
 _CHANGES = (
@@ -180,4 +349,11 @@ ORACLE: dict[str, Evaluate] = {
     "complaint_frequency": lambda d, p: recent(d, "complaints", p, _COMPLAINTS),
     "tax_violation": lambda d, p: recent(d, "tax_violations", p, _TAX),
     "social_insurance_arrears": lambda d, p: recent(d, "si_arrears", p, _SOCIAL),
+    "penalty_record": penalty_record,
+    "penalty_frequency": penalty_frequency,
+    "dishonest_enterprise": dishonest_enterprise,
+    "commended": commended,
+    "permit_expiring": permit_expiring,
+    "permit_missing": permit_missing,
+    "tax_arrears": tax_arrears,
 }

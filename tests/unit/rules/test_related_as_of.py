@@ -11,7 +11,7 @@ from rules.addresses import address_key, normalize_address
 from rules.engine import recheck
 from rules.folding import apply_event
 from rules.rebuild import replay
-from rules.related import RelatedData, view
+from rules.related import Links, RelatedData, view
 from rules.state import EnterpriseState
 
 ADDRESS = "广东省深圳市龙岗区龙城街道龙翔大道2号创业中心6层"
@@ -81,3 +81,42 @@ def test_a_rebuild_from_before_a_link_sees_it_from_its_instant() -> None:
     clustered = [s["at"] for s in snaps if "address_cluster" in s["indicators"]]
     assert clustered[:1] == [Y_LINKED]
     assert [s["at"] for s in clean_snaps if "address_cluster" in s["indicators"]] == [Y_LINKED]
+
+
+REP = {"name": "张三", "id_no": "11010519491231002X"}
+
+
+def test_a_person_s_firm_linked_later_is_not_counted_before_its_instant() -> None:
+    """The person index keeps the instant each firm was linked: an evaluation as of an
+    earlier clock does not count it (a rebuild from before it), and looks again then."""
+    state = EnterpriseState(X)
+    apply_event(state, "enterprise.registered", {"name": "X", "legal_rep": REP}, "e-x", REGISTERED)
+    links = Links.of(state)
+    ((pkey, entry),) = links.people.items()
+    assert entry == f"legal_rep|{REGISTERED}"
+    data = RelatedData(
+        person_firms={
+            pkey: {J: f"legal_rep|{J_LINKED}", Y: f"legal_rep|{Y_LINKED}", "OLD": "legal_rep"}
+        }
+    )
+    state.clock = "2025-02-02T16:00:00+00:00"
+    seen = view(state, data)
+    assert seen.person_firms[pkey] == {J: "legal_rep", "OLD": "legal_rep", X: "legal_rep"}
+    assert seen.later == (Y_LINKED,)
+    state.clock = Y_LINKED
+    assert sorted(view(state, data).person_firms[pkey]) == sorted([J, Y, "OLD", X])
+
+
+def test_a_change_of_role_links_the_person_from_the_change() -> None:
+    state = EnterpriseState(X)
+    apply_event(
+        state, "enterprise.registered", {"name": "X", "shareholders": [REP]}, "e-x", REGISTERED
+    )
+    apply_event(
+        state,
+        "registration.changed",
+        {"field": "legal_rep", "before": None, "after": REP},
+        "e-c",
+        Y_LINKED,
+    )
+    assert list(Links.of(state).people.values()) == [f"legal_rep,shareholder|{Y_LINKED}"]
