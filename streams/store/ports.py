@@ -189,6 +189,10 @@ class ApiReads(Protocol):
         self, account_id: str | None = None, unit: str | None = None, limit: int = 200
     ) -> list[tuple[str, str]]: ...
 
+    async def assigned_after(
+        self, who: str, before: tuple[int, str] | None, limit: int
+    ) -> list[tuple[int, str, str]]: ...
+
     @property
     def ix(self) -> Keys: ...
 

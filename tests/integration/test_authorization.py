@@ -62,6 +62,7 @@ POLICY: dict[str, frozenset[str]] = {
     "GET /enterprises/{uscc}/warnings/{warning_id}/handling": MEMBER,
     "GET /enterprises/{uscc}/snoozes": MEMBER,
     "GET /warnings/overdue": MEMBER,
+    "GET /warnings/assigned": MEMBER,
     "GET /warnings/dispositions/summary": MEMBER,
     "GET /model": MEMBER,
     "GET /enterprises/search": REGULATOR,
