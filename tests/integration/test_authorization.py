@@ -84,6 +84,7 @@ POLICY: dict[str, frozenset[str]] = {
     "GET /rules/candidates/{candidate_id}": REGULATOR,
     "POST /rules/candidates/{candidate_id}/backtests": REGULATOR,
     "GET /rules/backtests/{job_id}": REGULATOR,
+    "DELETE /rules/backtests/{job_id}": ADMIN,
     "PUT /rules": ADMIN,
     "POST /rules/candidates": ADMIN,
     "POST /rules/candidates/{candidate_id}/publish": ADMIN,

@@ -398,7 +398,9 @@ async def test_warnings_by_assignee_are_paged_filtered_and_scoped(
         "/warnings/assigned", params={"account_id": me}, headers=api.auth(department)
     )
     assert refused.status_code == 403
-    by_unit = api.client.get("/warnings/assigned", params={"unit": "x"}, headers=api.auth(department))
+    by_unit = api.client.get(
+        "/warnings/assigned", params={"unit": "x"}, headers=api.auth(department)
+    )
     assert by_unit.status_code == 403
     bad = api.client.get("/warnings/assigned", params={"cursor": "x"}, headers=api.auth(regulator))
     assert bad.status_code == 422
