@@ -185,10 +185,6 @@ class ApiReads(Protocol):
 
     async def entered_results(self, plan_id: str) -> dict[str, dict[str, Any]]: ...
 
-    async def assigned_warnings(
-        self, account_id: str | None = None, unit: str | None = None, limit: int = 200
-    ) -> list[tuple[str, str]]: ...
-
     async def assigned_after(
         self, who: str, before: tuple[int, str] | None, limit: int
     ) -> list[tuple[int, str, str]]: ...

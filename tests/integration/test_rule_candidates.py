@@ -11,8 +11,8 @@ import pytest
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
-from rules.ruleset import RuleSet
 from api.backtests import STOPPED
+from rules.ruleset import RuleSet
 from streams.store import Store
 from tests import factories as f
 from tests.integration.conftest import ADMIN_KEY, ApiClient
