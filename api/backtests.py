@@ -99,6 +99,9 @@ async def _heartbeat(store: ApiStore, job_id: str, lease_s: float) -> None:
     while True:
         await asyncio.sleep(lease_s / 3)
         with contextlib.suppress(Exception):  # a lapse shows as failed; try again
+            job = await store.get_backtest(job_id)
+            if job is not None and job.get("status") != "running":
+                return  # cancelled: its slot was freed, not to be taken back
             await store.renew_backtest_slot(job_id, int(lease_s * 1000))
 
 

@@ -78,6 +78,8 @@ async def warnings_assigned(
     own = unit is None and account_id in (None, caller.account_id)
     if not own and caller.role not in ("regulator", "admin"):
         raise ApiError(403, "only regulators and admins read another account's or a unit's")
+    if unit is None and (account_id or caller.account_id) is None:
+        return {"items": [], "next_cursor": None}  # the bootstrap key: no account of its own
     who = f"u:{unit}" if unit is not None else f"a:{account_id or caller.account_id}"
     return await assigned_page(store, caller, who, cursor, limit, status, rule_id, severity)
 
