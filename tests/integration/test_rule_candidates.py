@@ -4,6 +4,7 @@ history of versions and the audit."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -239,3 +240,6 @@ async def test_a_second_running_job_is_refused_until_the_first_is_cancelled(
     assert started.status_code == 202, started.text
     job = finished(api, started.json()["job_id"])
     assert job["status"] == "done" and job["owner"] and job["figures"]["firms"] == 3
+    # the replays ran in a worker process of their own, not this one
+    pool = api.client.app.state.backtest_pool  # type: ignore[attr-defined]
+    assert pool.submit(os.getpid).result() != os.getpid()
