@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api import backtests
 from api.access_log import install_access_log
 from api.access_log_writer import AccessLogWriter
 from api.body_limit import BodyLimitMiddleware
@@ -65,6 +66,7 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
         try:
             yield
         finally:
+            await backtests.stop_all(app)
             if deliveries is not None:
                 deliveries.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

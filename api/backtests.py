@@ -1,14 +1,25 @@
-"""A backtest of a candidate rule set over the stored history, as a job of this API
+"""A backtest of a candidate rule set over the stored history, as a job of an API
 process: every enterprise of the directory (at most `backtest_max_firms`) replayed
 from its journal with the candidate and with the rule set in force (rules/backtest.py),
 a chunk at a time, its progress written after each chunk for the page that polls it.
-The replays run in a thread, so the event loop keeps serving meanwhile."""
+
+The replays run in a worker process of their own (one, `ProcessPoolExecutor`), so
+request handling keeps its core. A job holds one of the city's
+`backtest_max_running` slots, a lease its process renews (`backtest_lease_s`); its
+record names the process (`owner`). A job whose lease lapsed (its process stopped)
+reads as failed, and frees its slot for another. A job is cancelled between chunks;
+the API stopping cancels its own."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import multiprocessing
+import os
+import socket
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +32,11 @@ from rules.state import EnterpriseState
 from streams.store.ports import ApiStore
 
 log = logging.getLogger(__name__)
+#: what a job whose process stopped says
+STOPPED = "the API process running it stopped"
+CANCELLED = "cancelled"
+#: this process, as a job's record names it
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _now() -> str:
@@ -35,6 +51,14 @@ def _floors(rulesets: Iterable[RuleSet]) -> tuple[int | None, int | None]:
     return (min(person) if person else None, min(address) if address else None)
 
 
+async def as_read(store: ApiStore, job: dict[str, Any]) -> dict[str, Any]:
+    """The job as it stands: a running job whose lease lapsed (its process stopped
+    without saying so) is failed."""
+    if job.get("status") == "running" and not await store.backtest_leased(job["job_id"]):
+        return {**job, "status": "failed", "error": STOPPED, "finished_at": job.get("updated_at")}
+    return job
+
+
 def _replay_chunk(
     part: list[str],
     states: dict[str, EnterpriseState],
@@ -42,8 +66,9 @@ def _replay_chunk(
     data: RelatedData,
     in_force: RuleSet,
     candidate: RuleSet,
-    tally: Tally,
-) -> None:
+) -> Tally:
+    """Replay a chunk of firms (in the worker process): their tally."""
+    tally = Tally()
     for uscc in part:
         journal = journals.get(uscc) or []
         state = states.get(uscc)
@@ -56,13 +81,42 @@ def _replay_chunk(
             for r in (in_force, candidate)
         ]
         tally.add(uscc, *runs)
+    return tally
+
+
+def _pool(app: FastAPI) -> ProcessPoolExecutor:
+    """The worker process the replays run in (started on the first backtest; spawned,
+    not forked: this process runs threads)."""
+    pool: ProcessPoolExecutor | None = getattr(app.state, "backtest_pool", None)
+    if pool is None:
+        spawn = multiprocessing.get_context("spawn")
+        pool = app.state.backtest_pool = ProcessPoolExecutor(max_workers=1, mp_context=spawn)
+    return pool
+
+
+async def _heartbeat(store: ApiStore, job_id: str, lease_s: float) -> None:
+    """Renew the job's lease a third of it at a time while it runs."""
+    while True:
+        await asyncio.sleep(lease_s / 3)
+        with contextlib.suppress(Exception):  # a lapse shows as failed; try again
+            job = await store.get_backtest(job_id)
+            if job is not None and job.get("status") != "running":
+                return  # cancelled: its slot was freed, not to be taken back
+            await store.renew_backtest_slot(job_id, int(lease_s * 1000))
 
 
 async def run(
-    store: ApiStore, job: dict[str, Any], in_force: RuleSet, candidate: RuleSet,
-    max_firms: int, chunk: int,
-) -> None:  # fmt: skip
-    """Carry out the backtest `job` (its record written as it goes)."""
+    store: ApiStore,
+    pool: ProcessPoolExecutor,
+    job: dict[str, Any],
+    in_force: RuleSet,
+    candidate: RuleSet,
+    max_firms: int,
+    chunk: int,
+) -> None:
+    """Carry out the backtest `job` (its record written as it goes, while it is still
+    running: a cancelled job's record is not written over)."""
+    loop = asyncio.get_running_loop()
     try:
         usccs: list[str] = []
         async for uscc, _ in store.iter_directory():
@@ -71,7 +125,8 @@ async def run(
                 break
             usccs.append(uscc)
         job["total"] = len(usccs)
-        await store.put_backtest(job)
+        if not await store.update_backtest(job):
+            return
         tally, crowd = Tally(), _floors((in_force, candidate))
         for start in range(0, len(usccs), chunk):
             part = usccs[start : start + chunk]
@@ -86,28 +141,70 @@ async def run(
                 if link.address and link.normalized
             }
             data = await store.load_related(people, addresses, crowd)
-            await asyncio.to_thread(
-                _replay_chunk, part, states, journals, data, in_force, candidate, tally
+            tally.merge(
+                await loop.run_in_executor(
+                    pool, _replay_chunk, part, states, journals, data, in_force, candidate
+                )
             )
             job.update(done=start + len(part), updated_at=_now())
-            await store.put_backtest(job)
+            if not await store.update_backtest(job):
+                return  # cancelled meanwhile
         job.update(status="done", finished_at=_now(), figures=tally.figures())
+    except asyncio.CancelledError:
+        job.update(status="failed", finished_at=_now(), error=STOPPED)
+        await store.update_backtest(job)
+        raise
     except Exception as exc:  # the job's record says so; the API process carries on
         log.exception("backtest %s failed", job["job_id"])
         job.update(status="failed", finished_at=_now(), error=str(exc)[:500])
-    await store.put_backtest(job)
+    await store.update_backtest(job)
+
+
+async def _run_leased(
+    app: FastAPI, job: dict[str, Any], in_force: RuleSet, candidate: RuleSet, max_firms: int
+) -> None:
+    store, settings = app.state.store, app.state.settings
+    beat = asyncio.create_task(_heartbeat(store, job["job_id"], settings.backtest_lease_s))
+    try:
+        await run(store, _pool(app), job, in_force, candidate, max_firms, settings.backtest_chunk)
+    finally:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat
+        await store.release_backtest_slot(job["job_id"])
 
 
 def start(
     app: FastAPI, job: dict[str, Any], in_force: RuleSet, candidate: RuleSet, max_firms: int
 ) -> None:
-    """Run the job in the background of this process (kept referenced until done)."""
-    tasks: set[asyncio.Task[None]] | None = getattr(app.state, "backtests", None)
+    """Run the job (its slot already claimed) in the background of this process, kept
+    referenced by its id until done."""
+    tasks: dict[str, asyncio.Task[None]] | None = getattr(app.state, "backtests", None)
     if tasks is None:
-        tasks = app.state.backtests = set()
-    task = asyncio.create_task(
-        run(app.state.store, job, in_force, candidate, max_firms,
-            app.state.settings.backtest_chunk)
-    )  # fmt: skip
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
+        tasks = app.state.backtests = {}
+    task = asyncio.create_task(_run_leased(app, job, in_force, candidate, max_firms))
+    tasks[job["job_id"]] = task
+    task.add_done_callback(lambda _: tasks.pop(job["job_id"], None))
+
+
+def cancel_local(app: FastAPI, job_id: str) -> None:
+    """Stop the job's task if this process runs it (the chunk in the worker finishes)."""
+    tasks: dict[str, asyncio.Task[None]] = getattr(app.state, "backtests", None) or {}
+    task = tasks.get(job_id)
+    if task is not None:
+        task.cancel()
+
+
+async def stop_all(app: FastAPI) -> None:
+    """The API is stopping: its jobs fail as stopped, their slots freed, the worker
+    process ended (a chunk in it is abandoned)."""
+    tasks: dict[str, asyncio.Task[None]] = getattr(app.state, "backtests", None) or {}
+    for task in list(tasks.values()):
+        task.cancel()
+    for task in list(tasks.values()):
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    pool: ProcessPoolExecutor | None = getattr(app.state, "backtest_pool", None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+        app.state.backtest_pool = None

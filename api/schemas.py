@@ -7,7 +7,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from api.schemas_handling import Snooze
+from api.schemas_handling import Assignment, DispositionRecord, Snooze
 
 
 class Warning(BaseModel):
@@ -291,3 +291,16 @@ class RelatedParties(BaseModel):
         description="other firms where the legal representative holds a key role (`roles`)"
     )
     elsewhere: int = Field(description="related firms outside the caller's district")
+
+
+class ItsHandling(BaseModel):
+    assignment: Assignment | None = None
+    disposition: DispositionRecord | None = Field(None, description="the latest disposition")
+
+
+class AssignedWarning(Warning):
+    """A warning whose latest assignment is to the account (or unit) asked, with its
+    status now and its handling."""
+
+    assigned_at: str = Field(description="when it was assigned (to the second)")
+    handling: ItsHandling

@@ -55,7 +55,8 @@ class Backtest(BaseModel):
     candidate_id: str
     candidate_version: str
     in_force_version: str
-    status: Literal["running", "done", "failed"]
+    status: Literal["running", "done", "failed", "cancelled"]
+    owner: str | None = Field(None, description="the API process running it (host:pid)")
     done: int = Field(description="enterprises replayed so far")
     total: int | None = Field(description="enterprises to replay (null: still counting)")
     limited: bool = Field(False, description="the directory holds more than were replayed")

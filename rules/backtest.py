@@ -92,6 +92,16 @@ class Tally:
                     {"uscc": uscc, "in_force": in_force.grade, "candidate": candidate.grade}
                 )
 
+    def merge(self, other: Tally) -> None:
+        """Add another tally's firms (a chunk replayed elsewhere) to this one."""
+        self.firms += other.firms
+        self.in_force += other.in_force
+        self.candidate += other.candidate
+        self.grades_in_force += other.grades_in_force
+        self.grades_candidate += other.grades_candidate
+        self.changed_total += other.changed_total
+        self.changed.extend(other.changed[: max(0, MAX_CHANGED - len(self.changed))])
+
     def figures(self) -> BacktestFigures:
         """The difference as the API shows it: per rule and per grade, both runs.
 

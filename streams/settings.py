@@ -139,6 +139,11 @@ class ApiSettings(BaseSettings):
     backtest_max_firms: int = Field(default=100_000, ge=1)
     #: enterprises read and replayed per step (progress is written after each)
     backtest_chunk: int = Field(default=200, ge=1)
+    #: backtests running at once, city-wide (another is refused with 409 meanwhile)
+    backtest_max_running: int = Field(default=1, ge=1)
+    #: a running backtest's lease, renewed by its API process a third of it at a time;
+    #: a job whose lease lapsed reads as failed (its process stopped)
+    backtest_lease_s: float = Field(default=30, gt=0)
 
     @field_validator("webhook_allow", mode="before")
     @classmethod

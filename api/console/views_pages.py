@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.console.assigned import assigned_warnings
+from api.assigned import assigned_page
 from api.console.overview import SEVERITIES
 from api.console.render import render
 from api.console.session import session_group
@@ -65,29 +65,31 @@ async def _warnings(
         )
 
     if mine and caller.account_id is not None:  # from the assignee index, not the page
-        items = [
-            w
-            for w in await assigned_warnings(store, caller, caller.account_id)
-            if keep(w) and (not status or w.get("status", "open") == status)
-        ]
-        if district:  # the page's firms only: one round trip
-            where = await store.districts([w["uscc"] for w in items])
-            items = [w for w in items if (where.get(w["uscc"]) or "").startswith(district)]
-        found: dict[str, Any] = {"items": items, "next_cursor": None}
+        found = await assigned_page(
+            store,
+            caller,
+            f"a:{caller.account_id}",
+            None,
+            50,
+            status or None,
+            rule_id or None,
+            severity or None,
+            district or None,
+        )
+        found["next_cursor"] = None  # the page's cursor is a stream id: the 50 newest
+        items = found["items"]
     else:
         # one row per warning with its status now, whatever page its records fall on
         found = await warning_rows(store, caller, keep, status, 50, cursor, district or None)
         items = found["items"]
-    # the page's firms' handling records: one round trip, as for the districts
-    handlings = await store.handlings(list({w["uscc"] for w in items}))
-    for w in items:
-        record = handlings.get(w["uscc"], {})
-        w["handling"] = {
-            "assignment": record.get(f"a:{w['warning_id']}"),
-            "disposition": record.get(f"d:{w['warning_id']}"),
-        }
-    if mine:  # assigned to the caller's account (the latest assignment)
-        items = [w for w in items if _assigned_to(w, caller.account_id)]
+        # the page's firms' handling records: one round trip, as for the districts
+        handlings = await store.handlings(list({w["uscc"] for w in items}))
+        for w in items:
+            record = handlings.get(w["uscc"], {})
+            w["handling"] = {
+                "assignment": record.get(f"a:{w['warning_id']}"),
+                "disposition": record.get(f"d:{w['warning_id']}"),
+            }
     page.values = {
         "items": items,
         "next_cursor": found["next_cursor"],
@@ -96,11 +98,6 @@ async def _warnings(
         "severities": SEVERITIES,
     }
     return render(page, "_warning_rows.html" if partial else "workbench.html")
-
-
-def _assigned_to(warning: dict[str, Any], account_id: str | None) -> bool:
-    assignment = warning["handling"]["assignment"] or {}
-    return account_id is not None and assignment.get("account_id") == account_id
 
 
 @router.get("/warnings")

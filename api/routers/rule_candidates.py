@@ -106,7 +106,10 @@ async def get_candidate(store: StoreDep, caller: Regulator, candidate_id: str = 
     "/rules/candidates/{candidate_id}/backtests",
     status_code=202,
     response_model=Backtest,
-    responses=NO_CANDIDATE,
+    responses={
+        **NO_CANDIDATE,
+        409: {"description": "as many backtests as the deployment allows are running"},
+    },
 )
 async def start_backtest(
     request: Request,
@@ -120,9 +123,22 @@ async def start_backtest(
     poll `GET /rules/backtests/{job_id}` for its progress, then its figures."""
     candidate = await _candidate(store, candidate_id)
     in_force = await store.get_ruleset() or default_ruleset()
-    limit = request.app.state.settings.backtest_max_firms
+    settings = request.app.state.settings
+    limit = settings.backtest_max_firms
+    job_id = f"B{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(5)}"
+    lease_ms, most_running = int(settings.backtest_lease_s * 1000), settings.backtest_max_running
+    taken, held = await store.claim_backtest_slot(job_id, lease_ms, most_running)
+    if not taken:
+        raise ApiError(
+            409,
+            f"{held} backtest(s) running city-wide, the most this deployment runs at once"
+            " (CREDITWATCH_BACKTEST_MAX_RUNNING): wait for one to finish, or have an admin"
+            " cancel it (DELETE /rules/backtests/{job_id})",
+            code="conflict",
+        )
     job = {
-        "job_id": f"B{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(5)}",
+        "job_id": job_id,
+        "owner": backtests.OWNER,
         "candidate_id": candidate_id,
         "candidate_version": candidate["version"],
         "in_force_version": in_force.version,
@@ -156,7 +172,39 @@ async def get_backtest(store: StoreDep, caller: Regulator, job_id: str = JobId) 
     if found is None:
         raise ApiError(404, f"no backtest {clip(job_id)!r}")
     caller.saw(1)
-    return found
+    return await backtests.as_read(store, found)
+
+
+@router.delete(
+    "/rules/backtests/{job_id}",
+    response_model=Backtest,
+    responses={
+        404: {"description": "no such backtest"},
+        409: {"description": "the backtest is not running"},
+    },
+)
+async def cancel_backtest(
+    request: Request, store: StoreDep, caller: Admin, job_id: str = JobId
+) -> Any:
+    """Cancel a running backtest: it stops after the chunk it is replaying, whichever
+    API process runs it, and frees its slot at once."""
+    found = await store.get_backtest(job_id)
+    if found is None:
+        raise ApiError(404, f"no backtest {clip(job_id)!r}")
+    job = await backtests.as_read(store, found)
+    if job["status"] != "running":
+        raise ApiError(409, f"backtest {job_id} is {job['status']}, not running", code="conflict")
+    job.update(
+        status="cancelled",
+        finished_at=_now(),
+        error=f"{backtests.CANCELLED} by {caller.account_id or 'admin'}",
+    )
+    if not await store.update_backtest(job):  # it finished meanwhile
+        raise ApiError(409, f"backtest {job_id} is no longer running", code="conflict")
+    backtests.cancel_local(request.app, job_id)
+    await store.release_backtest_slot(job_id)
+    caller.saw(1)
+    return job
 
 
 @router.post(

@@ -8,10 +8,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from api import indexed
+from api.assigned import assigned_page
 from api.auth import Member, Regulator
 from api.deps import ReadsDep, StoreDep, valid_uscc
 from api.errors import ApiError
 from api.handling import rule_rates
+from api.schemas import AssignedWarning, Page
 from api.schemas_handling import (
     DISPOSITIONS,
     HandlingAudit,
@@ -47,6 +49,39 @@ async def overdue_warnings(
         store, request.app.state.settings, caller, wanted, severity, rule_id, limit
     )
     return [OverdueWarning(**w) for w in found]
+
+
+@router.get(
+    "/warnings/assigned",
+    response_model=Page[AssignedWarning],
+    responses={403: {"description": "another account's or a unit's list, asked by a department"}},
+)
+async def warnings_assigned(
+    caller: Member,
+    store: ReadsDep,
+    account_id: str | None = Query(
+        None, min_length=1, max_length=100, description="default: the caller's own account"
+    ),
+    unit: str | None = Query(None, min_length=1, max_length=200),
+    status: Literal["open", "closed"] | None = Query(None, description="the warning's status now"),
+    rule_id: str | None = Query(None, max_length=64),
+    severity: Literal["yellow", "orange", "red"] | None = None,
+    cursor: str | None = Query(None, max_length=300),
+    limit: int = Query(50, ge=1, le=500),
+) -> Any:
+    """The warnings whose latest assignment is to an account (by default the caller's)
+    or to a unit, newest assignment first, each with its status now and its handling
+    (assignment, latest disposition), in the caller's district; from the assignee
+    index each assignment keeps. Another account's or a unit's: regulators and admins."""
+    if account_id is not None and unit is not None:
+        raise ApiError(422, "give either account_id or unit, not both")
+    own = unit is None and account_id in (None, caller.account_id)
+    if not own and caller.role not in ("regulator", "admin"):
+        raise ApiError(403, "only regulators and admins read another account's or a unit's")
+    if unit is None and (account_id or caller.account_id) is None:
+        return {"items": [], "next_cursor": None}  # the bootstrap key: no account of its own
+    who = f"u:{unit}" if unit is not None else f"a:{account_id or caller.account_id}"
+    return await assigned_page(store, caller, who, cursor, limit, status, rule_id, severity)
 
 
 @router.get("/warnings/handling/audit", response_model=list[HandlingAudit])

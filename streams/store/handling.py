@@ -148,6 +148,33 @@ class HandlingStore(StoreBase):
         pairs = (m.decode().partition("|") for m in found)
         return [(uscc, wid) for uscc, _, wid in pairs]
 
+    async def assigned_after(
+        self,
+        who: str,
+        before: tuple[int, str] | None,
+        limit: int,
+    ) -> list[tuple[int, str, str]]:
+        """A page of the assignee index `who` (`a:ACCOUNT` or `u:UNIT`): (time assigned,
+        USCC, warning id), the newest assignment first, after `before` (the score and
+        member of the last one read; None: from the newest)."""
+        key = f"{self.prefix}:ix:assigned:{who}"
+        top: int | str = "+inf" if before is None else before[0]
+        skip = 0
+        while True:  # ties with the cursor's score that sort at or before it are read again
+            found: Any = await self.redis.zrevrangebyscore(
+                key, top, "-inf", start=skip, num=limit + skip, withscores=True
+            )
+            rows = []
+            for raw, score in found:
+                member = raw.decode()
+                if before is not None and int(score) == before[0] and member >= before[1]:
+                    continue
+                uscc, _, wid = member.partition("|")
+                rows.append((int(score), uscc, wid))
+            if rows or len(found) < limit + skip:
+                return rows[:limit]
+            skip += len(found)
+
     async def disposition_counts(self) -> dict[tuple[str, str], int]:
         """(rule_id, disposition) -> warnings whose latest disposition it is."""
         found: Any = await self.redis.hgetall(self._disposition_counts)

@@ -6,6 +6,10 @@ Keys:
                                   set's JSON), uploaded_by, uploaded_at}
   {prefix}:ruleset-backtests      job_id -> a backtest: candidate, status, progress and,
                                   once done, its figures (JSON)
+  {prefix}:backtests-running      job_id -> its lease's expiry (Redis's clock, ms): the
+                                  backtests running city-wide, each renewed by the API
+                                  process running it (the live slots' scripts,
+                                  lua/live_claim.lua, with no groups)
   {prefix}:ruleset-history        every rule set published: version, by, at, candidate
                                   (a stream, oldest first)
   {prefix}:rules-audit            every upload, backtest and publication: who, what, when
@@ -15,6 +19,8 @@ from __future__ import annotations
 
 import json
 from typing import Any
+
+from redis.exceptions import WatchError
 
 from rules.jsoncodec import dumps
 from rules.ruleset import RuleSet
@@ -93,3 +99,45 @@ class RulesetStore(StoreBase):
     async def get_backtest(self, job_id: str) -> dict[str, Any] | None:
         raw = await self.redis.hget(self.ruleset_backtests, job_id)
         return json.loads(raw) if raw else None
+
+    # --- the backtests running city-wide: one expiring lease each -----------------------
+    @property
+    def _backtests_running(self) -> str:
+        return f"{self.prefix}:backtests-running"
+
+    async def claim_backtest_slot(self, job_id: str, lease_ms: int, cap: int) -> tuple[bool, int]:
+        """Take a slot for the job unless `cap` jobs hold live leases: (taken, held now)."""
+        args: list[int | str] = [job_id, lease_ms, cap, "", 1]
+        taken, held = await self._live_claim(keys=[self._backtests_running], args=args)
+        return bool(taken), int(held)
+
+    async def renew_backtest_slot(self, job_id: str, lease_ms: int) -> None:
+        await self._live_renew(keys=[self._backtests_running], args=[job_id, lease_ms])
+
+    async def release_backtest_slot(self, job_id: str) -> None:
+        await self.redis.zrem(self._backtests_running, job_id)
+
+    async def backtest_leased(self, job_id: str) -> bool:
+        """Whether the job's lease is live (by Redis's clock): its process still runs it."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zscore(self._backtests_running, job_id)
+        pipe.time()
+        expiry, (seconds, micros) = await pipe.execute()
+        return expiry is not None and float(expiry) > seconds * 1000 + micros // 1000
+
+    async def update_backtest(self, job: dict[str, Any], only_if: str = "running") -> bool:
+        """Write the job's record only while the stored one's status is `only_if` (a
+        job cancelled or given up meanwhile is not written over); whether it was."""
+        while True:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(self.ruleset_backtests)
+                    raw = await pipe.hget(self.ruleset_backtests, job["job_id"])
+                    if raw is None or json.loads(raw).get("status") != only_if:
+                        return False
+                    pipe.multi()
+                    pipe.hset(self.ruleset_backtests, job["job_id"], dumps(job))
+                    await pipe.execute()
+                    return True
+                except WatchError:
+                    continue  # another job's record changed meanwhile

@@ -4,6 +4,7 @@ history of versions and the audit."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
+from api.backtests import STOPPED
 from rules.ruleset import RuleSet
 from streams.store import Store
 from tests import factories as f
@@ -151,6 +153,7 @@ async def test_the_console_polls_a_running_backtest_and_reloads_once_it_is_done(
         "started_by": "admin",
     }
     await store.put_backtest(job)
+    assert (await store.claim_backtest_slot("B-poll", 60_000, 5))[0]  # its process runs it
     signed_in = api.client.post("/console/login", data={"key": ADMIN_KEY}, follow_redirects=False)
     assert signed_in.status_code == 303
     part = {"HX-Request": "true"}
@@ -164,3 +167,79 @@ async def test_the_console_polls_a_running_backtest_and_reloads_once_it_is_done(
     assert done.headers["HX-Refresh"] == "true" and "hx-trigger" not in done.text
     page = api.client.get("/console/rules/backtests/B-poll")
     assert page.status_code == 200 and 'data-status="done"' in page.text
+
+
+def _running(job_id: str) -> dict[str, Any]:
+    """A job's record as another API process writes it when it starts one."""
+    return {
+        "job_id": job_id,
+        "owner": "elsewhere:4242",
+        "candidate_id": "C-x",
+        "candidate_version": "v2",
+        "in_force_version": "v1",
+        "status": "running",
+        "done": 0,
+        "total": 10,
+        "started_at": "2026-03-01T00:00:00+00:00",
+        "started_by": "admin",
+    }
+
+
+def _upload(api: ApiClient) -> str:
+    uploaded = api.client.post("/rules/candidates", json=CANDIDATE)
+    assert uploaded.status_code == 201, uploaded.text
+    return str(uploaded.json()["candidate_id"])
+
+
+async def test_a_job_whose_process_stopped_reads_as_failed_and_frees_its_slot(
+    store: Store, api: ApiClient, firms: dict[str, str]
+) -> None:
+    candidate = _upload(api)
+    await store.put_backtest(_running("B-orphan"))
+    # its process took the slot, then stopped renewing it: a lease of 1 ms
+    assert (await store.claim_backtest_slot("B-orphan", 1, 1))[0]
+    while await store.backtest_leased("B-orphan"):
+        time.sleep(0.01)
+    job = api.client.get("/rules/backtests/B-orphan").json()
+    assert (job["status"], job["error"], job["owner"]) == ("failed", STOPPED, "elsewhere:4242")
+    # not running: nothing to cancel; and the city's one slot is free to run it again
+    assert api.client.delete("/rules/backtests/B-orphan").status_code == 409
+    again = api.client.post(f"/rules/candidates/{candidate}/backtests", json={})
+    assert again.status_code == 202, again.text
+    assert finished(api, again.json()["job_id"])["status"] == "done"
+
+
+async def test_a_second_running_job_is_refused_until_the_first_is_cancelled(
+    store: Store, api: ApiClient, firms: dict[str, str]
+) -> None:
+    candidate = _upload(api)
+    # another API process runs a backtest, its lease live
+    await store.put_backtest(_running("B-first"))
+    assert (await store.claim_backtest_slot("B-first", 60_000, 1))[0]
+    path = f"/rules/candidates/{candidate}/backtests"
+    refused = api.client.post(path, json={})
+    assert refused.status_code == 409, refused.text
+    assert "CREDITWATCH_BACKTEST_MAX_RUNNING" in refused.json()["error"]["message"]
+    assert api.client.get("/rules/backtests/B-first").json()["status"] == "running"
+
+    # only an admin cancels; then it reads cancelled and its slot is free
+    regulator = ApiClient.auth(api.account("regulator"))
+    assert api.client.delete("/rules/backtests/B-first", headers=regulator).status_code == 403
+    cancelled = api.client.delete("/rules/backtests/B-first")
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert api.client.get("/rules/backtests/B-first").json()["status"] == "cancelled"
+    assert not await store.backtest_leased("B-first")
+    assert api.client.delete("/rules/backtests/B-first").status_code == 409
+    assert api.client.delete("/rules/backtests/B-none").status_code == 404
+    # the process that ran it writes its progress no more: its record stays cancelled
+    assert not await store.update_backtest({**_running("B-first"), "done": 5})
+    assert (await store.get_backtest("B-first") or {})["status"] == "cancelled"
+
+    started = api.client.post(path, json={})
+    assert started.status_code == 202, started.text
+    job = finished(api, started.json()["job_id"])
+    assert job["status"] == "done" and job["owner"] and job["figures"]["firms"] == 3
+    # the replays ran in a worker process of their own, not this one
+    pool = api.client.app.state.backtest_pool  # type: ignore[attr-defined]
+    assert pool.submit(os.getpid).result() != os.getpid()

@@ -350,3 +350,78 @@ async def test_a_false_alarm_reaches_the_worker_and_the_grade_recovers(
     await replayer.run([f.encode(f.dishonest_listed(other, "(2026)粤03执2号"))])
     again = api.client.get(f"/enterprises/{other}").json()
     assert again["grade"] == "D" and again["warnings"][0]["warning_id"] != first
+
+
+async def test_warnings_by_assignee_are_paged_filtered_and_scoped(
+    store: Store, api: ApiClient
+) -> None:
+    here, there, far = f.uscc(), f.uscc(), f.uscc()
+    replayer = await replay_grades(
+        store,
+        f.registered(here, district="440305"),
+        f.dishonest_listed(here),
+        f.registered(there, district="440305"),
+        f.dishonest_listed(there),
+        f.registered(far, district="110105"),
+        f.dishonest_listed(far),
+    )
+    wids = {code: open_warning(api, code)["warning_id"] for code in (here, there, far)}
+    regulator = api.account("regulator", district="4403")
+    department = api.account("department")
+    me = api.client.get("/me", headers=api.auth(regulator)).json()["account_id"]
+    for code in (here, there, far):  # the admin assigns all three to the regulator
+        done = act(api, ADMIN_KEY, code, wids[code], "assignment", {"account_id": me})
+        assert done.status_code == 200, done.text
+    ours = {(here, wids[here]), (there, wids[there])}
+
+    def listed(key: str, **params: Any) -> list[tuple[str, str]]:
+        found = api.client.get("/warnings/assigned", params=params, headers=api.auth(key))
+        assert found.status_code == 200, found.text
+        return [(w["uscc"], w["warning_id"]) for w in found.json()["items"]]
+
+    # the caller's own, in its district only; a page at a time, none twice
+    assert set(listed(regulator)) == ours
+    pages, cursor = [], None
+    while True:
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = api.client.get("/warnings/assigned", params=params, headers=api.auth(regulator))
+        assert page.status_code == 200, page.text
+        pages += [(w["uscc"], w["warning_id"]) for w in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(pages) == sorted(ours) and len(pages) == 2
+    # another account's: the admin sees all three, city-wide; a department may not ask
+    assert set(listed(ADMIN_KEY, account_id=me)) == ours | {(far, wids[far])}
+    assert listed(department) == []
+    refused = api.client.get(
+        "/warnings/assigned", params={"account_id": me}, headers=api.auth(department)
+    )
+    assert refused.status_code == 403
+    by_unit = api.client.get(
+        "/warnings/assigned", params={"unit": "x"}, headers=api.auth(department)
+    )
+    assert by_unit.status_code == 403
+    bad = api.client.get("/warnings/assigned", params={"cursor": "x"}, headers=api.auth(regulator))
+    assert bad.status_code == 422
+
+    # a false alarm closes its warning: the status now decides the filter
+    body = {"disposition": "false_alarm", "note": "名称近似，非同一企业"}
+    assert act(api, regulator, here, wids[here], "disposition", body).status_code == 200
+    await replayer.fire_timers()
+    assert listed(regulator, status="open") == [(there, wids[there])]
+    assert listed(regulator, status="closed") == [(here, wids[here])]
+    [closed] = api.client.get(
+        "/warnings/assigned", params={"status": "closed"}, headers=api.auth(regulator)
+    ).json()["items"]
+    assert closed["handling"]["assignment"]["account_id"] == me
+    assert closed["handling"]["disposition"]["disposition"] == "false_alarm"
+    assert closed["status"] == "closed" and closed["assigned_at"]
+    assert listed(regulator, severity="yellow") == [] and listed(regulator, rule_id="x") == []
+    assert set(listed(regulator, rule_id=RULE, severity="red")) == ours
+
+    # reassigned to a unit: off the account's list, on the unit's
+    unit = {"unit": "福田区沙头街道网格3"}
+    assert act(api, regulator, there, wids[there], "assignment", unit).status_code == 200
+    assert listed(regulator) == [(here, wids[here])]
+    assert listed(regulator, unit=unit["unit"]) == [(there, wids[there])]

@@ -62,3 +62,20 @@ def test_the_firms_listed_are_bounded_and_the_count_is_not(monkeypatch: Any) -> 
     assert [c["uscc"] for c in figures["changed"]] == ["U0", "U1"]
     assert figures["grades"]["A"] == {"in_force": 3, "candidate": 0}
     assert figures["warnings"] == {"r": {"in_force": 0, "candidate": 3}}
+
+
+def test_tallies_of_chunks_merge_into_the_tally_of_all() -> None:
+    runs = [
+        ("U1", FirmRun("B", Counter(r=1)), FirmRun("C", Counter(r=2))),
+        ("U2", FirmRun("A", Counter()), FirmRun("A", Counter(q=1))),
+        ("U3", FirmRun("D", Counter(r=1)), FirmRun("B", Counter())),
+    ]
+    whole, first, second = Tally(), Tally(), Tally()
+    for run in runs:
+        whole.add(*run)
+    first.add(*runs[0])
+    for run in runs[1:]:
+        second.add(*run)
+    first.merge(second)
+    assert first.figures() == whole.figures()
+    assert first.figures()["changed_total"] == 2
