@@ -234,9 +234,11 @@ def run_bench(options: BenchOptions, log_level: str = "info") -> dict[str, Any] 
         async def sustained_only(rig: Rig, stack: EmbeddedStack) -> dict[str, Any]:
             await rig.assigned()
             timings.lap("1 worker: assigned")
+            cpu0 = workers_report.stack_cpu(stack)
             run = await sustained(rig, parts.bulk, options.max_seconds, envelope=options.envelope)
+            beside = workers_report.cpu_between(cpu0, workers_report.stack_cpu(stack))
             timings.lap("1 worker: sustained")
-            return workers_report.sustained_figures(run, options)
+            return workers_report.sustained_figures(run, options, beside)
 
         one = _on_a_stack(
             options, streams, 1, log_level, batch_size, timings, sustained_only, "1 worker: "
@@ -331,7 +333,9 @@ async def _measure(
     await rig.assigned()
     timings.lap("workers assigned")
     before = await used_memory(store.redis)
+    cpu0 = workers_report.stack_cpu(stack)
     sustained_run = await sustained(rig, parts.bulk, options.max_seconds, envelope=options.envelope)
+    beside = workers_report.cpu_between(cpu0, workers_report.stack_cpu(stack))
     timings.lap("sustained")
     after = await used_memory(store.redis)
     stored = int(await store.redis.hlen(store.directory))
@@ -341,7 +345,7 @@ async def _measure(
     latency_run = await latency(rig, paced, options.rate)
     timings.lap("latency")
     final = await rig.scrape()
-    worker_figures = workers_report.worker_figures(sustained_run, final, rig.pids)
+    worker_figures = workers_report.worker_figures(sustained_run, final, rig.pids, beside)
     # the baselines run on a quiet machine: the workers go first
     # all at once: one stopped after the other, the last would be rebalancing when its
     # turn came (and stop only at the SIGKILL)

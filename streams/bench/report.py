@@ -272,6 +272,7 @@ def render(result: dict[str, Any]) -> str:
         *stages.render(result),
         f"  peak RSS      {_bytes(w['peak_rss_bytes'])}{_summed(result)}",
         *workers.per_worker_lines(result, _bytes),
+        *workers.beside_lines(result),
         "baselines",
         f"  raw consume   {base['raw_consume']['events_per_second']:,.0f} events/s, decode only "
         f"({base['raw_consume']['events_decoded']:,} events in "

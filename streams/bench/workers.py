@@ -7,12 +7,32 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from streams.bench import stages
-from streams.bench.worker_under_test import peak_rss_bytes
+from streams.bench.worker_under_test import cpu_seconds, peak_rss_bytes
 
 if TYPE_CHECKING:
     from streams.bench.end_to_end import BenchOptions
     from streams.bench.phases import Sustained, WorkerShare
     from streams.bench.worker_under_test import Scrape
+    from streams.stack.embedded import EmbeddedStack
+
+
+def stack_cpu(stack: EmbeddedStack) -> dict[str, float | None]:
+    """CPU seconds so far of the processes the workers share the machine with."""
+    return {
+        name: cpu_seconds(proc.pid) if proc.pid is not None else None
+        for name, proc in (("redis", stack.redis), ("broker", stack.broker))
+    }
+
+
+def cpu_between(
+    before: dict[str, float | None], after: dict[str, float | None]
+) -> dict[str, float | None]:
+    """Each process's CPU seconds from `before` to `after` (None where unknown)."""
+    out: dict[str, float | None] = {}
+    for name, start in before.items():
+        end = after.get(name)
+        out[name] = end - start if start is not None and end is not None else None
+    return out
 
 
 def _percent(cpu: float | None, seconds: float) -> float | None:
@@ -47,7 +67,9 @@ def _one(share: WorkerShare, final: Scrape, seconds: float) -> dict[str, Any]:
     }
 
 
-def worker_figures(run: Sustained, final: Scrape, pids: list[int]) -> dict[str, Any]:
+def worker_figures(
+    run: Sustained, final: Scrape, pids: list[int], beside: dict[str, float | None]
+) -> dict[str, Any]:
     """The group's figures: CPU over the sustained phase, peak RSS and the CPU by stage
     summed over the workers (the stages per event sent), the counters at the end of the
     run; `per_worker`, each one's."""
@@ -67,10 +89,14 @@ def worker_figures(run: Sustained, final: Scrape, pids: list[int]) -> dict[str, 
         "input_events_applied": final.events_applied - final.fanout,
         "warnings_raised": final.warnings,
         "per_worker": per_worker,
+        # Redis and the broker over the sustained phase: what the workers wait on
+        "stack_cpu_seconds": beside,
     }
 
 
-def sustained_figures(run: Sustained, options: BenchOptions) -> dict[str, Any]:
+def sustained_figures(
+    run: Sustained, options: BenchOptions, beside: dict[str, float | None]
+) -> dict[str, Any]:
     """The one-worker run of `--compare-workers`: its sustained phase only."""
     return {
         "workers": len(run.workers),
@@ -82,6 +108,7 @@ def sustained_figures(run: Sustained, options: BenchOptions) -> dict[str, Any]:
         "max_seconds": options.max_seconds,
         "cpu_seconds": run.cpu_seconds,
         "cpu_percent": _percent(run.cpu_seconds, run.seconds),
+        "stack_cpu_seconds": beside,
     }
 
 
@@ -104,6 +131,20 @@ def _cpu(w: dict[str, Any]) -> str:
     if w["cpu_seconds"] is None:
         return "cpu n/a"
     return f"cpu {w['cpu_seconds']:,.1f} s ({w['cpu_percent']:.0f}% of a core)"
+
+
+def beside_text(cpu: dict[str, float | None], seconds: float) -> str:
+    return ", ".join(
+        f"{name} {s:,.1f} s ({100 * s / seconds:.0f}% of a core)"
+        for name, s in cpu.items()
+        if s is not None
+    )
+
+
+def beside_lines(result: dict[str, Any]) -> list[str]:
+    cpu = result["worker"].get("stack_cpu_seconds") or {}
+    text = beside_text(cpu, result["sustained"]["seconds"])
+    return [f"  beside them   {text} over the sustained phase"] if text else []
 
 
 def per_worker_lines(result: dict[str, Any], size: Any) -> list[str]:
@@ -130,10 +171,12 @@ def scaling_lines(result: dict[str, Any]) -> list[str]:
     if not s:
         return []
     one, n = s["one_worker"], s["workers"]
+    beside = beside_text(one.get("stack_cpu_seconds") or {}, one["seconds"])
+    beside = f"; {beside}" if beside else ""
     lines = [
         f"scaling (the sustained phase, 1 worker then {n}, each on a fresh stack)",
         f"  1 worker      {one['events_per_second']:,.0f} events/s ({one['events']:,} events "
-        f"in {one['seconds']:,.1f} s, {_cpu(one)})",
+        f"in {one['seconds']:,.1f} s, {_cpu(one)}{beside})",
         f"  {n} workers     {s['events_per_second_n']:,.0f} events/s "
         f"({result['sustained']['events']:,} events in {result['sustained']['seconds']:,.1f} s)",
         f"  ratio         {ratio_text(s)}",

@@ -132,6 +132,7 @@ def test_two_workers_share_the_partitions_and_every_event_sent_is_applied_once(
     if sys.platform.startswith("linux"):
         assert worker["cpu_seconds"] == pytest.approx(sum(w["cpu_seconds"] for w in each))
         assert worker["peak_rss_bytes"] == sum(w["peak_rss_bytes"] for w in each)
+        assert worker["stack_cpu_seconds"]["redis"] > 0
     assert worker["events_applied"] == sum(w["events_applied"] for w in each)
     # every event sent applied once: the workers' events less the fan-out copies
     assert report["latency"]["caught_up_after_s"] is not None  # everything was processed

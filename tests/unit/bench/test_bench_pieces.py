@@ -298,19 +298,27 @@ def test_two_workers_are_reported_summed_and_each_with_the_scaling_figure() -> N
     final = merge(
         [Scrape(1.0, events_applied=260, fanout=3), Scrape(1.0, events_applied=150, fanout=2)]
     )
-    figures = workers_report.worker_figures(run, final, [os.getpid(), os.getpid()])
+    beside = {"redis": 0.5, "broker": None}
+    figures = workers_report.worker_figures(run, final, [os.getpid(), os.getpid()], beside)
     assert figures["count"] == 2 and figures["cpu_seconds"] == 1.5
     assert figures["input_events_applied"] == 405
     assert [w["sustained_events_applied"] for w in figures["per_worker"]] == [250.0, 150.0]
     assert figures["per_worker"][0]["cpu_us_per_event_by_stage"]["load"] == 2000.0
     result = _result(caught_up_after=0.3, workers=2, worker=figures)
     one = {"workers": 1, "events": 400, "seconds": 4.0, "events_per_second": 100.0}
-    result["scaling"] = workers_report.scaling({**one, "cpu_seconds": None}, result)
+    one |= {"cpu_seconds": None, "stack_cpu_seconds": {"redis": 1.0, "broker": 2.0}}
+    result["scaling"] = workers_report.scaling(one, result)
     assert result["scaling"]["ratio"] == 2.0 and result["scaling"]["same_events"]
     text = bench_report.render(result)
     assert "2 workers in one consumer group" in text and "summed over the workers" in text
     assert "worker-1      250 events applied in the sustained phase" in text
     assert "ratio         2.00x (2 workers against one)" in text
+    assert "beside them   redis 0.5 s (25% of a core) over the sustained phase" in text
+    assert "cpu n/a; redis 1.0 s (25% of a core), broker 2.0 s (50% of a core))" in text
+    assert workers_report.cpu_between({"a": 1.0, "b": None}, {"a": 3.0, "b": 2.0}) == {
+        "a": 2.0,
+        "b": None,
+    }
     section = bench_report.docs_section(result)
     assert "| sustained, 2 workers against one | 2.00x (2 workers against one)" in section
     assert "Each worker: worker-1 250 events applied" in section
