@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaProducer
 
 from streams.bench.latency import Latencies, SendLog, match_warnings
 from streams.bench.rig import Feed, Rig, bar, producer
-from streams.bench.worker_under_test import Scrape, cpu_seconds
+from streams.bench.worker_under_test import Scrape, cpu_seconds, run_queue_seconds
 from streams.simulation import event_key, to_bytes
 from streams.store import Store
 from streams.topics.envelopes import DEFAULT_ENVELOPE, Envelopes, Outgoing
@@ -54,6 +54,8 @@ class WorkerShare:
     rechecks: float
     #: the partitions it owned at the end, as "topic:partition"
     partitions: list[str]
+    #: seconds its threads were runnable but waiting for a CPU (None: no schedstat)
+    waited_seconds: float | None = None
 
 
 @dataclass
@@ -124,6 +126,7 @@ async def sustained(
             bar(rig.progress, total, "process (messages)", 1) as done_bar,
         ):
             cpu0 = [cpu_seconds(pid) for pid in rig.pids]
+            waited0 = [run_queue_seconds(pid) for pid in rig.pids]
             t0 = time.time()
             feed.first_at = t0
             waiter = asyncio.ensure_future(rig.wait_caught_up(feed, base, base_fanout, done_bar))
@@ -141,6 +144,7 @@ async def sustained(
             finally:
                 waiter.cancel()
         cpu1 = [cpu_seconds(pid) for pid in rig.pids]
+        waited1 = [run_queue_seconds(pid) for pid in rig.pids]
     finally:
         await out.stop()
     assert end is not None and feed.acked_at is not None
@@ -148,6 +152,8 @@ async def sustained(
         _share(rig.workers[n].name, rig.pids[n], cpu0[n], cpu1[n], base.workers[n], w)
         for n, w in enumerate(end.workers)
     ]
+    for share, w0, w1 in zip(shares, waited0, waited1, strict=True):
+        share.waited_seconds = w1 - w0 if w0 is not None and w1 is not None else None
     cpus = [w.cpu_seconds for w in shares]
     cpu = None if any(c is None for c in cpus) else sum(c for c in cpus if c is not None)
     seconds, sent = end.at - t0, feed.events

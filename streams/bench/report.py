@@ -223,6 +223,8 @@ def render(result: dict[str, Any]) -> str:
         if w["cpu_seconds"] is not None
         else "n/a (needs Linux /proc)"
     )
+    if w.get("waited_for_cpu_seconds") is not None:
+        cpu += f", {w['waited_for_cpu_seconds']:,.1f} s runnable waiting for a CPU"
     naive = base["naive"]
     lines = [
         "creditwatch bench: the whole pipeline on the embedded stack",

@@ -177,6 +177,23 @@ def cpu_seconds(pid: int) -> float | None:
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
+def run_queue_seconds(pid: int) -> float | None:
+    """Time the process's threads have spent runnable but waiting for a CPU (the second
+    field of /proc/PID/task/TID/schedstat), or None where /proc has no schedstat. A
+    worker behind its backlog that used less than a core either waited on the machine's
+    other processes (this figure) or on I/O."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[1])
+            except FileNotFoundError:  # the thread ended meanwhile
+                continue
+    except OSError:
+        return None
+    return total / 1e9
+
+
 def peak_rss_bytes(pid: int) -> int | None:
     """The process's peak resident set size (VmHWM), or None where /proc is missing."""
     try:

@@ -54,6 +54,7 @@ def _one(share: WorkerShare, final: Scrape, seconds: float) -> dict[str, Any]:
         "partitions": share.partitions,
         "cpu_seconds": share.cpu_seconds,
         "cpu_percent": _percent(share.cpu_seconds, seconds),
+        "waited_for_cpu_seconds": share.waited_seconds,
         "peak_rss_bytes": rss,
         "sustained_messages": share.messages,
         "sustained_events_applied": share.events_applied,
@@ -79,6 +80,7 @@ def worker_figures(
         "pids": pids,
         "cpu_seconds": run.cpu_seconds,
         "cpu_percent": _percent(run.cpu_seconds, run.seconds),
+        "waited_for_cpu_seconds": _sum([w.waited_seconds for w in run.workers]),
         "peak_rss_bytes": _sum([w["peak_rss_bytes"] for w in per_worker]),
         "rechecks_per_event": run.rechecks / max(1, run.events),
         "cpu_us_per_event_by_stage": stages.per_event(run.stage_cpu, run.cpu_seconds, run.events),
@@ -108,6 +110,7 @@ def sustained_figures(
         "max_seconds": options.max_seconds,
         "cpu_seconds": run.cpu_seconds,
         "cpu_percent": _percent(run.cpu_seconds, run.seconds),
+        "waited_for_cpu_seconds": _sum([w.waited_seconds for w in run.workers]),
         "stack_cpu_seconds": beside,
     }
 
@@ -130,7 +133,9 @@ def scaling(one: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
 def _cpu(w: dict[str, Any]) -> str:
     if w["cpu_seconds"] is None:
         return "cpu n/a"
-    return f"cpu {w['cpu_seconds']:,.1f} s ({w['cpu_percent']:.0f}% of a core)"
+    waited = w.get("waited_for_cpu_seconds")
+    also = f", {waited:,.1f} s runnable waiting for a CPU" if waited is not None else ""
+    return f"cpu {w['cpu_seconds']:,.1f} s ({w['cpu_percent']:.0f}% of a core{also})"
 
 
 def beside_text(cpu: dict[str, float | None], seconds: float) -> str:

@@ -128,6 +128,7 @@ def test_two_workers_share_the_partitions_and_every_event_sent_is_applied_once(
         assert w["events_applied"] > 0
         if sys.platform.startswith("linux"):
             assert w["cpu_seconds"] > 0 and w["peak_rss_bytes"] > 0
+            assert w["waited_for_cpu_seconds"] >= 0
             assert {"decode", "load", "evaluate", "commit"} <= set(w["cpu_us_per_event_by_stage"])
     if sys.platform.startswith("linux"):
         assert worker["cpu_seconds"] == pytest.approx(sum(w["cpu_seconds"] for w in each))

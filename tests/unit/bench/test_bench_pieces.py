@@ -26,6 +26,7 @@ from streams.bench.worker_under_test import (
     merge,
     parse_metrics,
     peak_rss_bytes,
+    run_queue_seconds,
 )
 from streams.simulation import generate_city
 
@@ -119,6 +120,9 @@ def test_cpu_and_peak_rss_of_a_process() -> None:
     peak = peak_rss_bytes(os.getpid())
     assert peak is not None and peak > 10 << 20
     assert cpu_seconds(2**22 + 12345) is None  # no such process
+    waited = run_queue_seconds(os.getpid())
+    assert waited is not None and waited >= 0
+    assert run_queue_seconds(2**22 + 12345) is None
 
 
 def test_key_kinds_and_the_sample_plan() -> None:
@@ -295,12 +299,14 @@ def test_two_workers_are_reported_summed_and_each_with_the_scaling_figure() -> N
     shares = [_share("worker-1", 11, 1.0, 250.0), _share("worker-2", 12, 0.5, 150.0)]
     run = Sustained(events=400, seconds=2.0, produce_seconds=0.5, cpu_seconds=1.5, messages=8)
     run.workers, run.stage_cpu = shares, {"load": 0.75}
+    shares[0].waited_seconds, shares[1].waited_seconds = 0.25, 0.5
     final = merge(
         [Scrape(1.0, events_applied=260, fanout=3), Scrape(1.0, events_applied=150, fanout=2)]
     )
     beside = {"redis": 0.5, "broker": None}
     figures = workers_report.worker_figures(run, final, [os.getpid(), os.getpid()], beside)
     assert figures["count"] == 2 and figures["cpu_seconds"] == 1.5
+    assert figures["waited_for_cpu_seconds"] == 0.75
     assert figures["input_events_applied"] == 405
     assert [w["sustained_events_applied"] for w in figures["per_worker"]] == [250.0, 150.0]
     assert figures["per_worker"][0]["cpu_us_per_event_by_stage"]["load"] == 2000.0
@@ -313,6 +319,8 @@ def test_two_workers_are_reported_summed_and_each_with_the_scaling_figure() -> N
     assert "2 workers in one consumer group" in text and "summed over the workers" in text
     assert "worker-1      250 events applied in the sustained phase" in text
     assert "ratio         2.00x (2 workers against one)" in text
+    assert "cpu 1.0 s (50% of a core, 0.2 s runnable waiting for a CPU)" in text
+    assert "0.8 s runnable waiting for a CPU over the sustained phase" in text
     assert "beside them   redis 0.5 s (25% of a core) over the sustained phase" in text
     assert "cpu n/a; redis 1.0 s (25% of a core), broker 2.0 s (50% of a core))" in text
     assert workers_report.cpu_between({"a": 1.0, "b": None}, {"a": 3.0, "b": 2.0}) == {
