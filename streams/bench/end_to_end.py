@@ -347,8 +347,8 @@ async def _measure(
     final = await rig.scrape()
     worker_figures = workers_report.worker_figures(sustained_run, final, rig.pids, beside)
     # the baselines run on a quiet machine: the workers go first
-    # all at once: one stopped after the other, the last would be rebalancing when its
-    # turn came (and stop only at the SIGKILL)
+    # all at once: a worker whose peer leaves the group while it stops can hang in the
+    # rebalance until its SIGKILL (stop_timeout later); at once, that wait is paid once
     await asyncio.gather(*(asyncio.to_thread(w.stop) for w in rig.workers))
     timings.lap("workers stop")
     raw = await raw_consume(
