@@ -1,13 +1,16 @@
 """`creditwatch bench`: the whole pipeline, end to end, on the embedded stack.
 
-A synthetic city goes through a real broker into one real worker process (started as
-`creditwatch up` starts it, every rule and the models on) writing to a real Redis:
+A synthetic city goes through a real broker into real worker processes (one by default,
+`--workers N` in one consumer group, started as `creditwatch up --workers N` starts
+them, every rule and the models on) writing to a real Redis:
 - sustained: the first events as fast as they can be produced; events/s from the first
   send until the worker shows everything processed (streams/bench/phases.py);
 - Redis memory per enterprise, in total and by kind of key (streams/bench/redis_memory.py);
 - latency: the last `rate * latency_seconds` events paced at `rate`; produce-to-warning
   latency from the warnings outbox (streams/bench/latency.py);
-- the worker's CPU time and peak RSS (streams/bench/worker_under_test.py);
+- the workers' CPU time and peak RSS, summed and each one's (streams/bench/workers.py);
+- with `--compare-workers`, the sustained phase first with one worker on a stack of
+  its own: the ratio of the two rates (streams/bench/workers.py);
 - two baselines: a consumer that only decodes, and the pipeline with one Redis round
   trip per operation (streams/bench/baselines.py, streams/bench/naive.py).
 The report goes to stdout, and optionally to a JSON file and a markdown section
@@ -21,6 +24,7 @@ import logging
 import shlex
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,13 +35,13 @@ from tqdm import tqdm
 
 from rules.jsoncodec import loads
 from streams.bench import report as bench_report
-from streams.bench import stages
+from streams.bench import workers as workers_report
 from streams.bench.baselines import raw_consume
 from streams.bench.naive import replay_naive
 from streams.bench.phases import latency, sustained
 from streams.bench.redis_memory import memory_breakdown, used_memory
 from streams.bench.rig import Rig, bar
-from streams.bench.worker_under_test import MetricsProbe, peak_rss_bytes, worker_spec
+from streams.bench.worker_under_test import MetricsProbe, worker_spec
 from streams.settings import StackSettings, StreamSettings
 from streams.simulation import City, event_key, generate_city, to_bytes
 from streams.stack.embedded import EmbeddedStack, start_stack
@@ -70,6 +74,10 @@ class BenchOptions:
     max_seconds: float | None = None
     #: events per Kafka message in the sustained phase (batch envelopes, as a backfill)
     envelope: int = DEFAULT_ENVELOPE
+    #: worker processes in the consumer group (at most the partitions)
+    workers: int = 1
+    #: the sustained phase with one worker first, on a stack of its own: the scaling figure
+    compare_workers: bool = False
     json_path: Path | None = None
     docs_path: Path | None = None
     progress: bool = True
@@ -85,6 +93,10 @@ class BenchOptions:
             raise ValueError("--max-seconds must be positive")
         if self.envelope < 1:
             raise ValueError("--envelope must be >= 1")
+        if self.workers < 1:
+            raise ValueError("--workers must be >= 1")
+        if self.compare_workers and self.workers < 2:
+            raise ValueError("--compare-workers compares one worker with --workers N >= 2")
 
     @property
     def latency_events(self) -> int:
@@ -107,6 +119,10 @@ class BenchOptions:
             parts += ["--batch-size", str(self.batch_size)]
         parts += ["--max-seconds", f"{self.max_seconds:g}" if self.max_seconds else "0"]
         parts += ["--envelope", str(self.envelope)]
+        if self.workers != 1:
+            parts += ["--workers", str(self.workers)]
+        if self.compare_workers:
+            parts.append("--compare-workers")
         if self.json_path is not None:
             parts += ["--json", str(self.json_path)]
         if self.docs_path is not None:
@@ -195,33 +211,49 @@ class Timings:
 
 def run_bench(options: BenchOptions, log_level: str = "info") -> dict[str, Any] | None:
     """Run the benchmark and write the files asked for; the figures (render them with
-    `bench_report.render`), or None when a signal stopped it."""
+    `bench_report.render`), or None when a signal stopped it.
+
+    With `compare_workers`, the sustained phase first runs alone with one worker on a
+    stack of its own, then the whole benchmark with `workers` on a fresh one: the same
+    city, options and end condition; the report adds the ratio of the two rates."""
     for chatty in ("httpx", "httpcore"):  # their INFO is one line per request
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
     timings = Timings()
     streams = StreamSettings()
+    if options.workers > streams.partitions:
+        raise ValueError(
+            f"--workers {options.workers} needs at least as many partitions; the topics get "
+            f"{streams.partitions} (set CREDITWATCH_PARTITIONS)"
+        )
     parts = make_city(options, streams.partitions)
     timings.lap("generate")
     batch_size = options.batch_size or streams.batch_size
-    with tempfile.TemporaryDirectory(prefix="creditwatch-bench-") as tmp:
-        state_dir = Path(tmp)
-        with Supervisor(state_dir / "logs") as sup:
-            stack_settings = StackSettings(state_dir=state_dir, kafka_port=0, redis_port=0)
-            stack = start_stack(sup, stack_settings, streams)
-            streams = streams.model_copy(update={"kafka_bootstrap": stack.kafka_bootstrap})
-            timings.lap("stack")
-            port = free_port()
-            spec = worker_spec(port, state_dir / "worker", PREFIX, log_level, batch_size)
-            worker = sup.spawn(spec, base_env=stack.child_env())
-            timings.lap("worker start")
-            result = asyncio.run(
-                _measure(options, parts, streams, stack, worker, port, batch_size, timings)
-            )
-            result["processes"] = {p.name: p.pid for p in sup.children}
-            log.info("stopping the stack")
-        timings.lap("stop")
-        if sup.stop_signal is not None:
+    one: dict[str, Any] | None = None
+    if options.compare_workers:
+
+        async def sustained_only(rig: Rig, stack: EmbeddedStack) -> dict[str, Any]:
+            await rig.assigned()
+            timings.lap("1 worker: assigned")
+            cpu0 = workers_report.stack_cpu(stack)
+            run = await sustained(rig, parts.bulk, options.max_seconds, envelope=options.envelope)
+            beside = workers_report.cpu_between(cpu0, workers_report.stack_cpu(stack))
+            timings.lap("1 worker: sustained")
+            return workers_report.sustained_figures(run, options, beside)
+
+        one = _on_a_stack(
+            options, streams, 1, log_level, batch_size, timings, sustained_only, "1 worker: "
+        )
+        if one is None:
             return None
+
+    async def measure(rig: Rig, stack: EmbeddedStack) -> dict[str, Any]:
+        return await _measure(options, parts, rig, stack, batch_size, timings)
+
+    result = _on_a_stack(options, streams, options.workers, log_level, batch_size, timings, measure)
+    if result is None:
+        return None
+    if one is not None:
+        result["scaling"] = workers_report.scaling(one, result)
     result["phase_seconds"] = timings.seconds
     result["total_seconds"] = sum(timings.seconds.values())
     if options.json_path is not None:
@@ -231,76 +263,109 @@ def run_bench(options: BenchOptions, log_level: str = "info") -> dict[str, Any] 
     return result
 
 
+def _on_a_stack(
+    options: BenchOptions,
+    streams: StreamSettings,
+    workers: int,
+    log_level: str,
+    batch_size: int,
+    timings: Timings,
+    measure: Callable[[Rig, EmbeddedStack], Awaitable[dict[str, Any]]],
+    lap_prefix: str = "",
+) -> dict[str, Any] | None:
+    """A fresh stack in a temporary directory, `workers` workers in one consumer group
+    (started one after the other, as `creditwatch up --workers N` starts them), and
+    `measure` run against them; its figures with the processes started, or None when a
+    signal stopped it. Everything is stopped on the way out."""
+    with tempfile.TemporaryDirectory(prefix="creditwatch-bench-") as tmp:
+        state_dir = Path(tmp)
+        with Supervisor(state_dir / "logs") as sup:
+            stack_settings = StackSettings(state_dir=state_dir, kafka_port=0, redis_port=0)
+            stack = start_stack(sup, stack_settings, streams)
+            timings.lap(f"{lap_prefix}stack")
+            ports = [free_port() for _ in range(workers)]
+            procs = []
+            for n, port in enumerate(ports, start=1):
+                name = f"worker-{n}" if workers > 1 else "worker"
+                spec = worker_spec(name, port, state_dir / name, PREFIX, log_level, batch_size)
+                procs.append(sup.spawn(spec, base_env=stack.child_env()))
+            timings.lap(f"{lap_prefix}workers start")
+            on_stack = streams.model_copy(update={"kafka_bootstrap": stack.kafka_bootstrap})
+            result = asyncio.run(_with_rig(options, on_stack, stack, procs, ports, measure))
+            result["processes"] = {p.name: p.pid for p in sup.children}
+            log.info("stopping the stack")
+        timings.lap(f"{lap_prefix}stop")
+        if sup.stop_signal is not None:
+            return None
+    return result
+
+
+async def _with_rig(
+    options: BenchOptions,
+    streams: StreamSettings,
+    stack: EmbeddedStack,
+    workers: list[ManagedProcess],
+    ports: list[int],
+    measure: Callable[[Rig, EmbeddedStack], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    store = Store.from_url(stack.redis_url, PREFIX)
+    probes = [MetricsProbe(port) for port in ports]
+    offsets = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap.split(","))
+    await offsets.start()
+    try:
+        return await measure(Rig(streams, workers, probes, store, offsets, options.progress), stack)
+    finally:
+        await offsets.stop()
+        for probe in probes:
+            await probe.close()
+        await store.close()
+
+
 async def _measure(
     options: BenchOptions,
     parts: CityParts,
-    streams: StreamSettings,
+    rig: Rig,
     stack: EmbeddedStack,
-    worker: ManagedProcess,
-    metrics_port: int,
     batch_size: int,
     timings: Timings,
 ) -> dict[str, Any]:
-    store = Store.from_url(stack.redis_url, PREFIX)
-    probe = MetricsProbe(metrics_port)
-    offsets = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap.split(","))
-    await offsets.start()
-    rig = Rig(streams, worker, probe, store, offsets, options.progress)
-    try:
-        await rig.assigned()
-        timings.lap("worker assigned")
-        before = await used_memory(store.redis)
-        sustained_run = await sustained(
-            rig, parts.bulk, options.max_seconds, envelope=options.envelope
-        )
-        timings.lap("sustained")
-        after = await used_memory(store.redis)
-        stored = int(await store.redis.hlen(store.directory))
-        breakdown = await memory_breakdown(store.redis, PREFIX, stored)
-        timings.lap("redis memory")
-        paced = parts.paced_after(sustained_run.events, options.latency_events)
-        latency_run = await latency(rig, paced, options.rate)
-        timings.lap("latency")
-        final = await rig.scrape()
-        worker_figures = {
-            "pid": rig.pid,
-            "cpu_seconds": sustained_run.cpu_seconds,
-            "cpu_percent": (
-                100 * sustained_run.cpu_seconds / sustained_run.seconds
-                if sustained_run.cpu_seconds is not None
-                else None
-            ),
-            "peak_rss_bytes": peak_rss_bytes(rig.pid),
-            "rechecks_per_event": sustained_run.rechecks / max(1, sustained_run.events),
-            "sweeps_per_event": sustained_run.sweeps / max(1, sustained_run.events),
-            "cpu_us_per_event_by_stage": stages.per_event(
-                sustained_run.stage_cpu, sustained_run.cpu_seconds, sustained_run.events
-            ),
-            "events_applied": final.events_applied,
-            "warnings_raised": final.warnings,
-        }
-        # the baselines run on a quiet machine: the worker goes first
-        await asyncio.to_thread(worker.stop)
-        timings.lap("worker stop")
-        raw = await raw_consume(
-            stack.kafka_bootstrap, streams.events_topic, streams.partitions,
-            sustained_run.messages + latency_run.events, options.progress,
+    streams, store = rig.streams, rig.store
+    await rig.assigned()
+    timings.lap("workers assigned")
+    before = await used_memory(store.redis)
+    cpu0 = workers_report.stack_cpu(stack)
+    sustained_run = await sustained(rig, parts.bulk, options.max_seconds, envelope=options.envelope)
+    beside = workers_report.cpu_between(cpu0, workers_report.stack_cpu(stack))
+    timings.lap("sustained")
+    after = await used_memory(store.redis)
+    stored = int(await store.redis.hlen(store.directory))
+    breakdown = await memory_breakdown(store.redis, PREFIX, stored)
+    timings.lap("redis memory")
+    paced = parts.paced_after(sustained_run.events, options.latency_events)
+    latency_run = await latency(rig, paced, options.rate)
+    timings.lap("latency")
+    final = await rig.scrape()
+    worker_figures = workers_report.worker_figures(sustained_run, final, rig.pids, beside)
+    # the baselines run on a quiet machine: the workers go first
+    # all at once: a worker whose peer leaves the group while it stops can hang in the
+    # rebalance until its SIGKILL (stop_timeout later); at once, that wait is paid once
+    await asyncio.gather(*(asyncio.to_thread(w.stop) for w in rig.workers))
+    timings.lap("workers stop")
+    raw = await raw_consume(
+        stack.kafka_bootstrap, streams.events_topic, streams.partitions,
+        sustained_run.messages + latency_run.events, options.progress,
+    )  # fmt: skip
+    timings.lap("raw consume")
+    # the sustained phase's own first events: the same mix (with the time budget at
+    # the default size, that phase sends only the head of the city, registrations)
+    naive_values = parts.values(min(options.naive_count, sustained_run.events))
+    with bar(options.progress, len(naive_values), "naive") as naive_bar:
+        naive = await replay_naive(
+            stack.redis_url, NAIVE_PREFIX, streams.fanout_topic, naive_values,
+            naive_bar.update,
         )  # fmt: skip
-        timings.lap("raw consume")
-        # the sustained phase's own first events: the same mix (with the time budget at
-        # the default size, that phase sends only the head of the city, registrations)
-        naive_values = parts.values(min(options.naive_count, sustained_run.events))
-        with bar(options.progress, len(naive_values), "naive") as naive_bar:
-            naive = await replay_naive(
-                stack.redis_url, NAIVE_PREFIX, streams.fanout_topic, naive_values,
-                naive_bar.update,
-            )  # fmt: skip
-        timings.lap("naive")
-        server: Any = await store.redis.info("server")
-    finally:
-        await offsets.stop()
-        await probe.close()
-        await store.close()
+    timings.lap("naive")
+    server: Any = await store.redis.info("server")
     return bench_report.build(
         options=options,
         command=options.command(),

@@ -1,8 +1,9 @@
-"""The two measured phases of `creditwatch bench`, against one running worker.
+"""The two measured phases of `creditwatch bench`, against the running workers (one or
+more, in one consumer group).
 
 Sustained: the first part of the city produced as fast as the producer goes, in batch
 envelopes grouped by partition (streams/topics/envelopes.py), as a backfill; the clock
-runs from just before the first send to the first moment the worker shows every
+runs from just before the first send to the first moment the workers show every
 partition of the input and fan-out topics processed (streams/bench/rig.py). Latency:
 the rest of the city paced at a fixed rate, each event stamped `reported_at` as it is
 sent; the latency of a warning is its commit time in Redis less its event's send time
@@ -23,7 +24,7 @@ from aiokafka import AIOKafkaProducer
 
 from streams.bench.latency import Latencies, SendLog, match_warnings
 from streams.bench.rig import Feed, Rig, bar, producer
-from streams.bench.worker_under_test import cpu_seconds
+from streams.bench.worker_under_test import Scrape, cpu_seconds, run_queue_seconds
 from streams.simulation import event_key, to_bytes
 from streams.store import Store
 from streams.topics.envelopes import DEFAULT_ENVELOPE, Envelopes, Outgoing
@@ -37,6 +38,26 @@ BACKLOG = 10_000
 
 
 # -- sustained ------------------------------------------------------------------------
+@dataclass
+class WorkerShare:
+    """One worker's part of the sustained phase."""
+
+    name: str
+    pid: int
+    cpu_seconds: float | None
+    #: CPU seconds by pipeline stage over the phase
+    stage_cpu: dict[str, float]
+    #: messages whose outputs it committed (input and fan-out)
+    messages: float
+    #: events it applied (`creditwatch_events_total`: fan-out copies included)
+    events_applied: float
+    rechecks: float
+    #: the partitions it owned at the end, as "topic:partition"
+    partitions: list[str]
+    #: seconds its threads were runnable but waiting for a CPU (None: no schedstat)
+    waited_seconds: float | None = None
+
+
 @dataclass
 class Sustained:
     events: int
@@ -54,6 +75,8 @@ class Sustained:
     rechecks: float = 0.0
     #: label sweeps the worker handed out over the phase (no evaluation)
     sweeps: float = 0.0
+    #: each worker's part, in the order they were started
+    workers: list[WorkerShare] = field(default_factory=list)
 
     @property
     def events_per_second(self) -> float:
@@ -104,7 +127,8 @@ async def sustained(
             bar(rig.progress, total, "produce (messages)", 0) as sent_bar,
             bar(rig.progress, total, "process (messages)", 1) as done_bar,
         ):
-            cpu0 = cpu_seconds(rig.pid)
+            cpu0 = [cpu_seconds(pid) for pid in rig.pids]
+            waited0 = [run_queue_seconds(pid) for pid in rig.pids]
             t0 = time.time()
             feed.first_at = t0
             waiter = asyncio.ensure_future(rig.wait_caught_up(feed, base, base_fanout, done_bar))
@@ -121,18 +145,45 @@ async def sustained(
                 end = await waiter
             finally:
                 waiter.cancel()
-        cpu1 = cpu_seconds(rig.pid)
+        cpu1 = [cpu_seconds(pid) for pid in rig.pids]
+        waited1 = [run_queue_seconds(pid) for pid in rig.pids]
     finally:
         await out.stop()
     assert end is not None and feed.acked_at is not None
-    cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
+    shares = [
+        _share(rig.workers[n].name, rig.pids[n], cpu0[n], cpu1[n], base.workers[n], w)
+        for n, w in enumerate(end.workers)
+    ]
+    for share, w0, w1 in zip(shares, waited0, waited1, strict=True):
+        share.waited_seconds = w1 - w0 if w0 is not None and w1 is not None else None
+    cpus = [w.cpu_seconds for w in shares]
+    cpu = None if any(c is None for c in cpus) else sum(c for c in cpus if c is not None)
     seconds, sent = end.at - t0, feed.events
-    stages = {k: v - base.stage_cpu.get(k, 0.0) for k, v in end.stage_cpu.items()}
+    stages = _delta(end.stage_cpu, base.stage_cpu)
     rechecks, sweeps = end.rechecks - base.rechecks, end.sweeps - base.sweeps
     return Sustained(
         sent, seconds, max(producing, 1e-6), cpu, len(messages), feed.sent, stages, rechecks,
-        sweeps,
+        sweeps, shares,
     )  # fmt: skip
+
+
+def _delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
+    return {k: v - before.get(k, 0.0) for k, v in after.items()}
+
+
+def _share(
+    name: str, pid: int, cpu0: float | None, cpu1: float | None, base: Scrape, end: Scrape
+) -> WorkerShare:
+    return WorkerShare(
+        name=name,
+        pid=pid,
+        cpu_seconds=cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None,
+        stage_cpu=_delta(end.stage_cpu, base.stage_cpu),
+        messages=end.processed - base.processed,
+        events_applied=end.events_applied - base.events_applied,
+        rechecks=end.rechecks - base.rechecks,
+        partitions=[f"{t}:{p}" for t, p in sorted(end.owned())],
+    )
 
 
 async def _acknowledged(out: AIOKafkaProducer, feed: Feed) -> None:

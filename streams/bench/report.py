@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rules.ruleset import default_ruleset
-from streams.bench import stages
+from streams.bench import stages, workers
 
 if TYPE_CHECKING:
     from streams.bench.baselines import RawConsume
@@ -65,6 +65,7 @@ def build(
         "seed": options.seed,
         "batch_size": batch_size,
         "partitions": partitions,
+        "workers": options.workers,
         "rules": len(default_ruleset().active()),
         "machine": {
             "cpu_count": os.cpu_count(),
@@ -204,6 +205,15 @@ def coverage_line(result: dict[str, Any]) -> list[str]:
     ]
 
 
+def _workers(result: dict[str, Any]) -> str:
+    n = result.get("workers", 1)
+    return "one worker" if n == 1 else f"{n} workers in one consumer group"
+
+
+def _summed(result: dict[str, Any]) -> str:
+    return "" if result.get("workers", 1) == 1 else " (summed over the workers)"
+
+
 def render(result: dict[str, Any]) -> str:
     v, m, w = result["versions"], result["machine"], result["worker"]
     lat, base, ratios = result["latency"], result["baselines"], result["ratios"]
@@ -213,14 +223,17 @@ def render(result: dict[str, Any]) -> str:
         if w["cpu_seconds"] is not None
         else "n/a (needs Linux /proc)"
     )
+    if w.get("waited_for_cpu_seconds") is not None:
+        cpu += f", {w['waited_for_cpu_seconds']:,.1f} s runnable waiting for a CPU"
     naive = base["naive"]
     lines = [
         "creditwatch bench: the whole pipeline on the embedded stack",
         "setup",
         f"  city          {result['enterprises']:,} enterprises, {result['events']:,} events "
         f"(seed {result['seed']}), 2025 in event time",
-        f"  pipeline      one worker, {result['rules']} rules and the models on, batches of up "
-        f"to {result['batch_size']}, {result['partitions']} partitions, timers on event time",
+        f"  pipeline      {_workers(result)}, {result['rules']} rules and the models on, "
+        f"batches of up to {result['batch_size']}, {result['partitions']} partitions, "
+        "timers on event time",
         f"  machine       {m['cpu_count']} CPUs, {m['platform']}, Python {m['python']}",
         "  versions      " + ", ".join(f"{k} {val}" for k, val in v.items()),
         "sustained (first send -> every output committed)",
@@ -257,9 +270,11 @@ def render(result: dict[str, Any]) -> str:
             for kind, k in result["redis_breakdown"].items()
         ),
         "worker",
-        f"  cpu           {cpu} over the sustained phase",
+        f"  cpu           {cpu} over the sustained phase{_summed(result)}",
         *stages.render(result),
-        f"  peak RSS      {_bytes(w['peak_rss_bytes'])}",
+        f"  peak RSS      {_bytes(w['peak_rss_bytes'])}{_summed(result)}",
+        *workers.per_worker_lines(result, _bytes),
+        *workers.beside_lines(result),
         "baselines",
         f"  raw consume   {base['raw_consume']['events_per_second']:,.0f} events/s, decode only "
         f"({base['raw_consume']['events_decoded']:,} events in "
@@ -270,6 +285,7 @@ def render(result: dict[str, Any]) -> str:
         f"first {naive['events']:,} events, {naive['registrations_share']:.0%} "
         "registrations); "
         f"pipeline / naive = {_times(ratios['naive'])}",
+        *workers.scaling_lines(result),
         "phases (s)",
         "  "
         + ", ".join(f"{k} {s:,.1f}" for k, s in result.get("phase_seconds", {}).items())
@@ -291,6 +307,13 @@ def docs_section(result: dict[str, Any]) -> str:
         else "n/a"
     )
     p99 = f"p99 {_ms(lat['p99'])}" if lat["count"] else "no warnings measured"
+    scale = result.get("scaling")
+    scaling_rows = (
+        [(f"sustained, {scale['workers']} workers against one",
+          f"{workers.ratio_text(scale)}: {scale['events_per_second_n']:,.0f} against "
+          f"{scale['events_per_second_one']:,.0f} events/s", "≥ 1.6×")]
+        if scale else []
+    )  # fmt: skip
     rows = [
         ("end to end, sustained", f"{result['events_per_second']:,.0f} events/s",
          "≥ 15,000 events/s"),
@@ -299,7 +322,9 @@ def docs_section(result: dict[str, Any]) -> str:
          "p99 < 50 ms at 1,000 messages/s"),
         ("Redis per enterprise", f"{result['redis_bytes_per_enterprise']:,.0f} bytes",
          "≤ 1,000 bytes after the full year"),
-        ("worker", worker, ""),
+        ("worker" if result.get("workers", 1) == 1 else f"{result['workers']} workers, summed",
+         worker, ""),
+        *scaling_rows,
         ("raw consume (decode only)",
          f"{base['raw_consume']['events_per_second']:,.0f} events/s "
          f"(pipeline: {_times(ratios['raw_consume'])})", ""),
@@ -317,7 +342,8 @@ def docs_section(result: dict[str, Any]) -> str:
     lines = [
         START,
         f"Last run {result['date']}: {result['enterprises']:,} enterprises, "
-        f"{result['events']:,} events, {result['rules']} rules, batches of up to "
+        f"{result['events']:,} events, {_workers(result)}, {result['rules']} rules, "
+        "batches of up to "
         f"{result['batch_size']}; {m['cpu_count']} CPUs ({m['platform']}), Python "
         f"{m['python']}; " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
         "",
@@ -336,9 +362,24 @@ def docs_section(result: dict[str, Any]) -> str:
         f"Redis by kind of key, bytes per enterprise: {kinds}.",
         *(["", f"Worker CPU per event by stage: {by_stage.strip()[14:]}."] if by_stage else []),
         *(["", f"City covered: {coverage.strip()[14:]}."] if coverage else []),
+        *_per_worker_prose(result),
         END,
     ]
     return "\n".join(lines)
+
+
+def _per_worker_prose(result: dict[str, Any]) -> list[str]:
+    each = result["worker"].get("per_worker") or []
+    if len(each) < 2:
+        return []
+    parts = "; ".join(
+        f"{w['name']} {w['sustained_events_applied']:,.0f} events applied in the sustained "
+        f"phase, "
+        + (f"{w['cpu_seconds']:,.0f} s CPU" if w["cpu_seconds"] is not None else "")
+        + f", peak RSS {_bytes(w['peak_rss_bytes'])}"
+        for w in each
+    )
+    return ["", f"Each worker: {parts}."]
 
 
 def replace_section(text: str, section: str) -> str:

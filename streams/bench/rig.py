@@ -1,11 +1,13 @@
-"""The worker under test in `creditwatch bench`, as the phases see it: when a phase has
-ended (read from its /metrics), what a producer has sent, and the producers.
+"""The workers under test in `creditwatch bench` (one or more, one consumer group), as the
+phases see them: when a phase has ended (read from their /metrics, merged), what a
+producer has sent, and the producers.
 
-The end of a phase is read from the worker's /metrics, which can be a little stale: a
+The end of a phase is read from the workers' /metrics, which can be a little stale: a
 lag of 0 measured before the last records arrived means nothing. So the end also needs
-the worker's count of messages committed to cover every message sent in the phase plus
-every fan-out message produced meanwhile (read in that order, so a fan-out message
-produced after the count can only make the check fail, never pass early).
+the workers' count of messages committed (summed over them) to cover every message
+sent in the phase plus every fan-out message produced meanwhile (read in that order,
+so a fan-out message produced after the count can only make the check fail, never
+pass early).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from tqdm import tqdm
 
-from streams.bench.worker_under_test import MetricsProbe, Scrape
+from streams.bench.worker_under_test import MetricsProbe, Scrape, merge
 from streams.settings import StreamSettings
 from streams.stack.processes import ManagedProcess, ProcessError
 from streams.store import Store
@@ -57,19 +59,23 @@ class Feed:
 
 @dataclass
 class Rig:
-    """The running worker and what the phases read it with."""
+    """The running workers (one consumer group) and what the phases read them with."""
 
     streams: StreamSettings
-    worker: ManagedProcess
-    probe: MetricsProbe
+    workers: list[ManagedProcess]
+    probes: list[MetricsProbe]
     store: Store
     offsets: AIOKafkaConsumer
     progress: bool
 
     @property
-    def pid(self) -> int:
-        assert self.worker.pid is not None
-        return self.worker.pid
+    def pids(self) -> list[int]:
+        pids = [w.pid for w in self.workers]
+        assert all(p is not None for p in pids)
+        return [p for p in pids if p is not None]
+
+    def logs(self) -> str:
+        return "; ".join(f"log {w.log_path}:\n{w.log_tail()}" for w in self.workers)
 
     async def fanout_end(self) -> int:
         """Messages ever produced to the fan-out topic."""
@@ -79,24 +85,34 @@ class Rig:
         return int(sum(ends.values()))
 
     async def scrape(self) -> Scrape:
-        if not self.worker.is_running():
-            raise ProcessError(
-                f"the worker exited with code {self.worker.returncode}; "
-                f"log {self.worker.log_path}:\n{self.worker.log_tail()}"
-            )
-        return await self.probe.scrape()
+        """Every worker's /metrics, merged (`merge`)."""
+        for worker in self.workers:
+            if not worker.is_running():
+                raise ProcessError(
+                    f"{worker.name} exited with code {worker.returncode}; "
+                    f"log {worker.log_path}:\n{worker.log_tail()}"
+                )
+        return merge(await asyncio.gather(*(probe.scrape() for probe in self.probes)))
 
     async def assigned(self, timeout: float = 90.0) -> Scrape:
-        """Wait until the worker reports the lag of every partition it consumes (it
-        owns them all): it has joined its group and is fetching."""
+        """Wait until the group has settled: every partition of the input and fan-out
+        topics reported by exactly one worker (each reports the lag of those it owns),
+        and every worker owning some (with fewer, the last to join has not been given
+        its share yet, and a rebalance would come in the middle of a phase)."""
         deadline = time.monotonic() + timeout
         topics = [self.streams.events_topic, self.streams.fanout_topic]
+        partitions = self.streams.partitions
         while True:
             scrape = await self.scrape()
-            if scrape.caught_up(topics, self.streams.partitions):
+            if scrape.settled(topics, partitions) and scrape.caught_up(topics, partitions):
                 return scrape
             if time.monotonic() > deadline:
-                raise ProcessError(f"the worker was not assigned its partitions in {timeout:.0f} s")
+                pairs = zip(self.workers, scrape.workers, strict=True)
+                shares = ", ".join(f"{w.name} {len(s.owned())}" for w, s in pairs)
+                raise ProcessError(
+                    f"the workers were not assigned the {len(topics) * partitions} partitions "
+                    f"in {timeout:.0f} s (partitions reported: {shares})"
+                )
             await asyncio.sleep(POLL_S)
 
     async def backlog_below(self, feed: Feed, base: Scrape, base_fanout: int, limit: int) -> None:
@@ -123,8 +139,7 @@ class Rig:
                 progressed, last_count = time.monotonic(), scrape.processed
             elif time.monotonic() - progressed > STALL_S:  # everything sent, nothing done
                 raise ProcessError(
-                    f"the worker committed nothing for {STALL_S:.0f} s; "
-                    f"log {self.worker.log_path}:\n{self.worker.log_tail()}"
+                    f"the workers committed nothing for {STALL_S:.0f} s; {self.logs()}"
                 )
             fanout = await self.fanout_end()  # after the scrape: see the module's doc
             committed = scrape.processed - base.processed

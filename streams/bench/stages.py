@@ -38,16 +38,24 @@ def per_event(
     return out
 
 
+def describe(stages: dict[str, float]) -> str:
+    """The total, then each stage, in µs per event.
+
+    >>> describe({"decode": 50.0, "load": 100.0})
+    '150 us: decode 50, load 100'
+    """
+    parts = ", ".join(f"{NAMES.get(s, s)} {us:,.0f}" for s, us in stages.items())
+    return f"{sum(stages.values()):,.0f} us: {parts}"
+
+
 def render(result: dict[str, Any]) -> list[str]:
     stages: dict[str, float] = result.get("worker", {}).get("cpu_us_per_event_by_stage") or {}
     if not stages:
         return []
-    total = sum(stages.values())
-    parts = ", ".join(f"{NAMES.get(s, s)} {us:,.0f}" for s, us in stages.items())
     rechecks = result["worker"].get("rechecks_per_event")
     sweeps = result["worker"].get("sweeps_per_event")
     also = f" ({rechecks:.2f} rechecks per event" if rechecks is not None else ""
     if also and sweeps is not None:
         also += f", {sweeps:.2f} label sweeps"
     also += ")" if also else ""
-    return [f"  cpu per event {total:,.0f} us: {parts}{also}"]
+    return [f"  cpu per event {describe(stages)}{also}"]

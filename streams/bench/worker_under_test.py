@@ -1,11 +1,13 @@
-"""The worker under `creditwatch bench`: how it is started (as `creditwatch up` starts
-one), and what the benchmark reads of it from outside: its /metrics (consumer lag per
-partition, messages committed) and, on Linux, its CPU time and peak RSS from /proc."""
+"""The workers under `creditwatch bench`: how each is started (as `creditwatch up` starts
+them, one consumer group), and what the benchmark reads of them from outside: their
+/metrics (consumer lag per owned partition, messages committed), merged over the group,
+and, on Linux, each one's CPU time and peak RSS from /proc."""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +26,18 @@ WARNINGS = "creditwatch_warnings_total"
 #: the worker's CPU by pipeline stage (agents/stages.py)
 STAGE_CPU = "creditwatch_stage_cpu_seconds_total"
 RECHECKS = "creditwatch_rechecks_total"
+#: person events fanned out: one message to the fan-out topic per enterprise concerned,
+#: each applied (and counted in EVENTS) again by the worker that owns the enterprise
+FANOUT = "creditwatch_fanout_total"
 
 
 def worker_spec(
-    metrics_port: int, datadir: Path, key_prefix: str, log_level: str, batch_size: int
+    name: str,
+    metrics_port: int,
+    datadir: Path,
+    key_prefix: str,
+    log_level: str,
+    batch_size: int,
 ) -> ChildSpec:
     """One worker, with the argv `creditwatch up` uses. Timers follow event time (the
     city is in 2025), the lag is measured every 0.25 s so the end of a phase is seen
@@ -38,12 +48,13 @@ def worker_spec(
         "CREDITWATCH_KEY_PREFIX": key_prefix,
         "CREDITWATCH_BATCH_SIZE": str(batch_size),
     }
-    return worker_child("worker", log_level, metrics_port, datadir, env, stop_timeout=30)
+    return worker_child(name, log_level, metrics_port, datadir, env, stop_timeout=30)
 
 
 @dataclass
 class Scrape:
-    """One reading of the worker's /metrics, taken at `at` (time.time())."""
+    """One reading of a worker's /metrics, taken at `at` (time.time()), or of all the
+    workers of the group merged (`merge`; `workers` then holds each one's reading)."""
 
     at: float
     #: (topic, partition) -> messages not yet processed
@@ -58,6 +69,10 @@ class Scrape:
     rechecks: float = 0.0
     #: the days' sweeps of model labels handed out (one per enterprise and day swept)
     sweeps: float = 0.0
+    #: fan-out messages produced (person events times the enterprises they concern)
+    fanout: float = 0.0
+    #: a merged reading: each worker's own, in the order the workers were started
+    workers: list[Scrape] = field(default_factory=list)
 
     def lag(self, topic: str) -> float:
         return sum(v for (t, _), v in self.lags.items() if t == topic)
@@ -66,6 +81,44 @@ class Scrape:
         """Every partition of every topic is reported, with lag 0."""
         wanted = {(t, p) for t in topics for p in range(partitions)}
         return wanted <= set(self.lags) and all(self.lags[tp] == 0 for tp in wanted)
+
+    def settled(self, topics: list[str], partitions: int) -> bool:
+        """A merged reading: every partition of `topics` reported by exactly one worker,
+        and every worker reporting some (the group has finished rebalancing)."""
+        wanted = {(t, p) for t in topics for p in range(partitions)}
+        owned = [w.owned() & wanted for w in self.workers]
+        return all(owned) and sum(map(len, owned)) == len(wanted) == len(set().union(*owned))
+
+    def owned(self) -> set[tuple[str, int]]:
+        """The partitions whose lag this reading reports (a worker reports only those
+        it owns)."""
+        return set(self.lags)
+
+
+def merge(parts: Sequence[Scrape]) -> Scrape:
+    """The group's reading from each worker's: the union of the partitions reported
+    (a partition two workers report, as can happen for a moment during a rebalance,
+    counts with the larger lag), the counters summed; `at` is the earliest reading's.
+
+    >>> a = Scrape(2.0, {("ev", 0): 0.0}, processed=3, stage_cpu={"load": 1.0})
+    >>> b = Scrape(1.0, {("ev", 0): 2.0, ("ev", 1): 0.0}, processed=4, stage_cpu={"load": 2.0})
+    >>> m = merge([a, b])
+    >>> m.at, m.lags, m.processed, m.stage_cpu, len(m.workers)
+    (1.0, {('ev', 0): 2.0, ('ev', 1): 0.0}, 7.0, {'load': 3.0}, 2)
+    """
+    out = Scrape(min(p.at for p in parts), workers=list(parts))
+    for p in parts:
+        for tp, lag in p.lags.items():
+            out.lags[tp] = max(lag, out.lags.get(tp, lag))
+        out.processed += p.processed
+        out.events_applied += p.events_applied
+        out.warnings += p.warnings
+        out.rechecks += p.rechecks
+        out.sweeps += p.sweeps
+        out.fanout += p.fanout
+        for stage, cpu in p.stage_cpu.items():
+            out.stage_cpu[stage] = out.stage_cpu.get(stage, 0.0) + cpu
+    return out
 
 
 def parse_metrics(text: str, at: float) -> Scrape:
@@ -93,6 +146,8 @@ def parse_metrics(text: str, at: float) -> Scrape:
                 scrape.sweeps += sample.value
             elif sample.name == RECHECKS:
                 scrape.rechecks += sample.value
+            elif sample.name == FANOUT:
+                scrape.fanout += sample.value
             elif sample.name == STAGE_CPU:
                 scrape.stage_cpu[sample.labels["stage"]] = sample.value
     return scrape
@@ -125,6 +180,23 @@ def cpu_seconds(pid: int) -> float | None:
     fields = stat.rsplit(")", 1)[1].split()  # the name may hold spaces: cut after it
     utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
+def run_queue_seconds(pid: int) -> float | None:
+    """Time the process's threads have spent runnable but waiting for a CPU (the second
+    field of /proc/PID/task/TID/schedstat), or None where /proc has no schedstat. A
+    worker behind its backlog that used less than a core either waited on the machine's
+    other processes (this figure) or on I/O."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[1])
+            except FileNotFoundError:  # the thread ended meanwhile
+                continue
+    except OSError:
+        return None
+    return total / 1e9
 
 
 def peak_rss_bytes(pid: int) -> int | None:

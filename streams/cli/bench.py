@@ -50,6 +50,19 @@ def add_commands(sub: Any) -> None:
     bench.add_argument(
         "--batch-size", type=int, help="the worker's batch size (default: CREDITWATCH_BATCH_SIZE)"
     )
+    bench.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes in one consumer group, as `creditwatch up --workers N` "
+        "(at most CREDITWATCH_PARTITIONS; default 1)",
+    )
+    bench.add_argument(
+        "--compare-workers",
+        action="store_true",
+        help="first run the sustained phase with one worker on a stack of its own, then the "
+        "benchmark with --workers N on a fresh one, and report the ratio of the rates",
+    )
     bench.add_argument("--json", type=Path, help="write the figures to this JSON file")
     bench.add_argument("--docs", type=Path, help="write the results section of this markdown file")
     bench.add_argument("--no-progress", action="store_true")
@@ -116,6 +129,8 @@ def _bench(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         max_seconds=args.max_seconds or None,
         envelope=args.envelope,
+        workers=args.workers,
+        compare_workers=args.compare_workers,
         json_path=args.json,
         docs_path=args.docs,
         progress=not args.no_progress,

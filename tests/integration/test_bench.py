@@ -96,6 +96,68 @@ def test_bench_runs_the_stack_and_writes_consistent_figures(tmp_path: Path) -> N
     assert "pipeline / naive" in result.stdout
 
 
+def test_two_workers_share_the_partitions_and_every_event_sent_is_applied_once(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "bench.json"
+    argv = [
+        "--enterprises", "200", "--events", "3000", "--rate", "200", "--latency-seconds", "2",
+        "--naive-events", "200", "--max-seconds", "1", "--workers", "2", "--compare-workers",
+        "--json", str(out), "--no-progress",
+    ]  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "--log-level", "warning", "bench", *argv],
+        cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=400,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(out.read_text())
+
+    assert report["workers"] == 2 and "--workers 2 --compare-workers" in report["command"]
+    assert "2 workers in one consumer group" in result.stdout
+    worker = report["worker"]
+    assert worker["count"] == 2 and len(worker["per_worker"]) == 2
+    each = worker["per_worker"]
+    assert [w["name"] for w in each] == ["worker-1", "worker-2"]
+    # the partitions of both topics, each owned by one worker
+    owned = [set(w["partitions"]) for w in each]
+    topics = ("creditwatch.events", "creditwatch.fanout")
+    assert not owned[0] & owned[1]
+    assert owned[0] | owned[1] == {f"{t}:{p}" for t in topics for p in range(4)}
+    for w in each:  # both worked
+        assert w["sustained_messages"] > 0 and w["sustained_events_applied"] > 0
+        assert w["events_applied"] > 0
+        if sys.platform.startswith("linux"):
+            assert w["cpu_seconds"] > 0 and w["peak_rss_bytes"] > 0
+            assert w["waited_for_cpu_seconds"] >= 0
+            assert {"decode", "load", "evaluate", "commit"} <= set(w["cpu_us_per_event_by_stage"])
+    if sys.platform.startswith("linux"):
+        assert worker["cpu_seconds"] == pytest.approx(sum(w["cpu_seconds"] for w in each))
+        assert worker["peak_rss_bytes"] == sum(w["peak_rss_bytes"] for w in each)
+        assert worker["stack_cpu_seconds"]["redis"] > 0
+    assert worker["events_applied"] == sum(w["events_applied"] for w in each)
+    # every event sent applied once: the workers' events less the fan-out copies
+    assert report["latency"]["caught_up_after_s"] is not None  # everything was processed
+    sent = report["sustained"]["events"] + report["latency"]["events"]
+    assert sent == 3000
+    assert worker["input_events_applied"] == worker["events_applied"] - worker["fanout_events"]
+    assert worker["input_events_applied"] == sent
+
+    scaling = report["scaling"]
+    one = scaling["one_worker"]
+    assert scaling["workers"] == 2 and one["workers"] == 1
+    assert one["events"] == report["sustained"]["events"] and scaling["same_events"]
+    assert one["events_per_second"] > 0 and report["events_per_second"] > 0
+    assert scaling["ratio"] == pytest.approx(report["events_per_second"] / one["events_per_second"])
+    assert f"ratio         {scaling['ratio']:.2f}x (2 workers against one)" in result.stdout
+    # both stacks are gone
+    pids = [*report["processes"].values(), *one["processes"].values()]
+    assert set(one["processes"]) >= {"worker"} and set(report["processes"]) >= {
+        "worker-1",
+        "worker-2",
+    }
+    assert not any(pid_alive(p) for p in pids)
+
+
 # -- the naive client -----------------------------------------------------------------
 @pytest.fixture
 def writes(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:

@@ -12,14 +12,22 @@ from pathlib import Path
 import pytest
 
 from streams.bench import report as bench_report
+from streams.bench import workers as workers_report
 from streams.bench.baselines import RawConsume
 from streams.bench.end_to_end import BenchOptions
 from streams.bench.latency import Latencies, SendLog, match_warnings, summarize
 from streams.bench.naive import NaiveResult
-from streams.bench.phases import LatencyPhase, Sustained
+from streams.bench.phases import LatencyPhase, Sustained, WorkerShare
 from streams.bench.redis_memory import KeyCensus, key_kind
 from streams.bench.report import END, START, update_docs
-from streams.bench.worker_under_test import cpu_seconds, parse_metrics, peak_rss_bytes
+from streams.bench.worker_under_test import (
+    Scrape,
+    cpu_seconds,
+    merge,
+    parse_metrics,
+    peak_rss_bytes,
+    run_queue_seconds,
+)
 from streams.simulation import generate_city
 
 USCC = "91440300708461136T"
@@ -112,6 +120,9 @@ def test_cpu_and_peak_rss_of_a_process() -> None:
     peak = peak_rss_bytes(os.getpid())
     assert peak is not None and peak > 10 << 20
     assert cpu_seconds(2**22 + 12345) is None  # no such process
+    waited = run_queue_seconds(os.getpid())
+    assert waited is not None and waited >= 0
+    assert run_queue_seconds(2**22 + 12345) is None
 
 
 def test_key_kinds_and_the_sample_plan() -> None:
@@ -152,11 +163,11 @@ def test_the_docs_section_is_written_between_the_markers_only(
     assert (tmp_path / "new.md").read_text() == f"# Performance\n\n{START}\nnew figures\n{END}\n"
 
 
-def _result(caught_up_after: float | None) -> dict:
+def _result(caught_up_after: float | None, workers: int = 1, worker: dict | None = None) -> dict:
     city = generate_city(seed=1, enterprises=100, events=600, start=date(2025, 1, 1), days=90)
     latencies = Latencies(ms=[5.0, 7.0, 30.0], via_fanout=1, unmatched=2, closed=1)
     return bench_report.build(
-        options=BenchOptions(enterprises=100, events=600),
+        options=BenchOptions(enterprises=100, events=600, workers=workers),
         command="creditwatch bench --enterprises 100 --events 600",
         city=city,
         naive_values=[b'{"type":"enterprise.registered"}', b'{"type":"penalty.decided"}'],
@@ -182,7 +193,8 @@ def _result(caught_up_after: float | None) -> dict:
             "enterprises": 100,
             "kinds": {"state": {"keys": 100, "bytes_per_enterprise": 900.0}},
         },
-        worker={"pid": 1, "cpu_seconds": 1.5, "cpu_percent": 75.0, "peak_rss_bytes": 100 << 20},
+        worker=worker
+        or {"pid": 1, "cpu_seconds": 1.5, "cpu_percent": 75.0, "peak_rss_bytes": 100 << 20},
         raw=RawConsume(messages=600, items=600, seconds=0.1),
         naive=NaiveResult(events=2, seconds=0.05, round_trips=30),
     )
@@ -225,3 +237,98 @@ def test_bulk_messages_go_to_the_partition_the_key_would_get_from_either_client(
         mine = partition_of(key, 4, cache)
         assert mine == DefaultPartitioner()(key, [0, 1, 2, 3], [0, 1, 2, 3])
         assert mine == (kafka_python_murmur2(key) & 0x7FFFFFFF) % 4  # what ingest uses
+
+
+# -- several workers ------------------------------------------------------------------
+def _owning(*tps: tuple[str, int], lag: float = 0.0, processed: float = 0.0) -> Scrape:
+    return Scrape(1.0, dict.fromkeys(tps, lag), processed=processed)
+
+
+def test_the_group_is_settled_when_each_partition_has_one_worker_and_each_worker_some() -> None:
+    every = [("ev", 0), ("ev", 1), ("fan", 0), ("fan", 1)]
+    first_alone = merge([_owning(*every), _owning()])  # the second has not joined yet
+    assert first_alone.caught_up(["ev", "fan"], 2)
+    assert not first_alone.settled(["ev", "fan"], 2)
+    # the first still reports what it gave up (its next measure forgets it)
+    stale = merge([_owning(*every), _owning(("ev", 1), ("fan", 1))])
+    assert not stale.settled(["ev", "fan"], 2)
+    shared = merge([_owning(("ev", 0), ("fan", 0)), _owning(("ev", 1), ("fan", 1))])
+    assert shared.settled(["ev", "fan"], 2) and shared.caught_up(["ev", "fan"], 2)
+    assert not shared.settled(["ev", "fan"], 3)  # a partition nobody reports
+
+
+def test_a_merged_reading_sums_the_counters_and_keeps_the_larger_lag() -> None:
+    a = parse_metrics(
+        'creditwatch_consumer_lag{partition="0",topic="ev"} 0.0\n'
+        "creditwatch_processing_seconds_count 10.0\n"
+        'creditwatch_events_total{source="x",type="y"} 8.0\n'
+        "creditwatch_fanout_total 2.0\n"
+        'creditwatch_stage_cpu_seconds_total{stage="load"} 1.5\n',
+        at=3.0,
+    )
+    b = parse_metrics(
+        'creditwatch_consumer_lag{partition="0",topic="ev"} 5.0\n'
+        'creditwatch_consumer_lag{partition="1",topic="ev"} 1.0\n'
+        "creditwatch_processing_seconds_count 4.0\n"
+        'creditwatch_events_total{source="x",type="y"} 3.0\n'
+        'creditwatch_stage_cpu_seconds_total{stage="load"} 0.5\n',
+        at=2.0,
+    )
+    m = merge([a, b])
+    assert (a.fanout, a.events_applied) == (2.0, 8.0)
+    assert m.at == 2.0 and m.lags == {("ev", 0): 5.0, ("ev", 1): 1.0}
+    assert (m.processed, m.events_applied, m.fanout) == (14.0, 11.0, 2.0)
+    assert m.stage_cpu == {"load": 2.0} and m.workers == [a, b]
+
+
+def test_workers_and_their_comparison_are_options_of_the_run() -> None:
+    with pytest.raises(ValueError):
+        BenchOptions(workers=0)
+    with pytest.raises(ValueError):
+        BenchOptions(compare_workers=True)  # one worker against one
+    command = BenchOptions(workers=2, compare_workers=True).command()
+    assert command.endswith("--workers 2 --compare-workers")
+    assert "--workers" not in BenchOptions().command()
+
+
+def _share(name: str, pid: int, cpu: float, events: float) -> WorkerShare:
+    return WorkerShare(name, pid, cpu, {"load": cpu / 2}, events, events, 0.0, ["ev:0"])
+
+
+def test_two_workers_are_reported_summed_and_each_with_the_scaling_figure() -> None:
+    shares = [_share("worker-1", 11, 1.0, 250.0), _share("worker-2", 12, 0.5, 150.0)]
+    run = Sustained(events=400, seconds=2.0, produce_seconds=0.5, cpu_seconds=1.5, messages=8)
+    run.workers, run.stage_cpu = shares, {"load": 0.75}
+    shares[0].waited_seconds, shares[1].waited_seconds = 0.25, 0.5
+    final = merge(
+        [Scrape(1.0, events_applied=260, fanout=3), Scrape(1.0, events_applied=150, fanout=2)]
+    )
+    beside = {"redis": 0.5, "broker": None}
+    figures = workers_report.worker_figures(run, final, [os.getpid(), os.getpid()], beside)
+    assert figures["count"] == 2 and figures["cpu_seconds"] == 1.5
+    assert figures["waited_for_cpu_seconds"] == 0.75
+    assert figures["input_events_applied"] == 405
+    assert [w["sustained_events_applied"] for w in figures["per_worker"]] == [250.0, 150.0]
+    assert figures["per_worker"][0]["cpu_us_per_event_by_stage"]["load"] == 2000.0
+    result = _result(caught_up_after=0.3, workers=2, worker=figures)
+    one = {"workers": 1, "events": 400, "seconds": 4.0, "events_per_second": 100.0}
+    one |= {"cpu_seconds": None, "stack_cpu_seconds": {"redis": 1.0, "broker": 2.0}}
+    result["scaling"] = workers_report.scaling(one, result)
+    assert result["scaling"]["ratio"] == 2.0 and result["scaling"]["same_events"]
+    text = bench_report.render(result)
+    assert "2 workers in one consumer group" in text and "summed over the workers" in text
+    assert "worker-1      250 events applied in the sustained phase" in text
+    assert "ratio         2.00x (2 workers against one)" in text
+    assert "cpu 1.0 s (50% of a core, 0.2 s runnable waiting for a CPU)" in text
+    assert "0.8 s runnable waiting for a CPU over the sustained phase" in text
+    assert "beside them   redis 0.5 s (25% of a core) over the sustained phase" in text
+    assert "cpu n/a; redis 1.0 s (25% of a core), broker 2.0 s (50% of a core))" in text
+    assert workers_report.cpu_between({"a": 1.0, "b": None}, {"a": 3.0, "b": 2.0}) == {
+        "a": 2.0,
+        "b": None,
+    }
+    section = bench_report.docs_section(result)
+    assert "| sustained, 2 workers against one | 2.00x (2 workers against one)" in section
+    assert "Each worker: worker-1 250 events applied" in section
+    one_worker = bench_report.render(_result(caught_up_after=0.3))
+    assert "one worker," in one_worker and "scaling" not in one_worker
