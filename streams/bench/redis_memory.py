@@ -30,12 +30,18 @@ def key_kind(key: str, prefix: str) -> str:
 
     >>> [key_kind(k, "cw") for k in ("cw:ix:dg:440305:A", "cw:ix:counts", "cw:applied:29")]
     ['shared:ix:dg', 'shared:ix:counts', 'shared:applied']
+
+    and so are the label sweeps' days:
+
+    >>> key_kind("cw:label-day:2025-10-27", "cw")
+    'shared:label-day'
     """
     rest = key[len(prefix) + 1 :]
     if rest.startswith("ix:"):
         return _SHARED + ":".join(rest.split(":")[:2])
-    if rest.startswith("applied:"):
-        return _SHARED + "applied"
+    for family in ("applied", "label-day"):
+        if rest.startswith(family + ":"):
+            return _SHARED + family
     if not rest.startswith("{"):
         return _SHARED + rest
     tag, _, part = rest[1:].partition("}:")
