@@ -127,6 +127,7 @@ async def start_backtest(
     limit = settings.backtest_max_firms
     job_id = f"B{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(5)}"
     lease_ms, most_running = int(settings.backtest_lease_s * 1000), settings.backtest_max_running
+    await backtests.close_lapsed(store)
     taken, held = await store.claim_backtest_slot(job_id, lease_ms, most_running)
     if not taken:
         raise ApiError(

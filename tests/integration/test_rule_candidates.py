@@ -12,7 +12,7 @@ import pytest
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
-from api.backtests import STOPPED
+from api.backtests import LAPSED
 from rules.ruleset import RuleSet
 from streams.store import Store
 from tests import factories as f
@@ -201,12 +201,39 @@ async def test_a_job_whose_process_stopped_reads_as_failed_and_frees_its_slot(
     while await store.backtest_leased("B-orphan"):
         time.sleep(0.01)
     job = api.client.get("/rules/backtests/B-orphan").json()
-    assert (job["status"], job["error"], job["owner"]) == ("failed", STOPPED, "elsewhere:4242")
+    assert (job["status"], job["error"], job["owner"]) == ("failed", LAPSED, "elsewhere:4242")
+    # the record itself says so now: its process, were it still going, writes no more
+    stored = await store.get_backtest("B-orphan") or {}
+    assert (stored["status"], stored["error"]) == ("failed", LAPSED)
+    assert stored["finished_at"] == stored["started_at"]  # its last sign of life
+    assert not await store.update_backtest({**_running("B-orphan"), "done": 5})
+    assert await store.running_backtests() == []
     # not running: nothing to cancel; and the city's one slot is free to run it again
     assert api.client.delete("/rules/backtests/B-orphan").status_code == 409
     again = api.client.post(f"/rules/candidates/{candidate}/backtests", json={})
     assert again.status_code == 202, again.text
     assert finished(api, again.json()["job_id"])["status"] == "done"
+
+
+async def test_the_next_job_to_start_fails_a_lapsed_one_nobody_read(
+    store: Store, api: ApiClient, firms: dict[str, str]
+) -> None:
+    candidate = _upload(api)
+    await store.put_backtest(_running("B-lapsed"))
+    await store.put_backtest(_running("B-live"))  # a job another process still runs
+    assert (await store.claim_backtest_slot("B-lapsed", 1, 2))[0]
+    assert (await store.claim_backtest_slot("B-live", 60_000, 2))[0]
+    while await store.backtest_leased("B-lapsed"):
+        time.sleep(0.01)
+    assert {j["job_id"] for j in await store.running_backtests()} == {"B-lapsed", "B-live"}
+    # never read: its record still says running, until the next start looks
+    assert (await store.get_backtest("B-lapsed") or {})["status"] == "running"
+    refused = api.client.post(f"/rules/candidates/{candidate}/backtests", json={})
+    assert refused.status_code == 409, refused.text  # the live one holds the one slot
+    stored = await store.get_backtest("B-lapsed") or {}
+    assert (stored["status"], stored["error"]) == ("failed", LAPSED)
+    assert (await store.get_backtest("B-live") or {})["status"] == "running"
+    assert [j["job_id"] for j in await store.running_backtests()] == ["B-live"]
 
 
 async def test_a_second_running_job_is_refused_until_the_first_is_cancelled(
