@@ -15,7 +15,8 @@ Keys:
                                   for a lapsed lease without reading every backtest's
   {prefix}:ruleset-history        every rule set published: version, by, at, candidate
                                   (a stream, oldest first)
-  {prefix}:rules-audit            every upload, backtest and publication: who, what, when
+  {prefix}:rules-audit            every upload, backtest, publication and deletion: who,
+                                  what, when
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ class RulesetStore(StoreBase):
         """Store a candidate (not in force) and its audit record together."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self.ruleset_candidates, candidate["candidate_id"], dumps(candidate))
+        pipe.xadd(self.rules_audit, {"data": dumps(audit)}, maxlen=self.maxlen)
+        await pipe.execute()
+
+    async def delete_candidate(self, candidate_id: str, audit: dict[str, Any]) -> None:
+        """Remove a candidate (its backtests' records stay) with its audit record."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hdel(self.ruleset_candidates, candidate_id)
         pipe.xadd(self.rules_audit, {"data": dumps(audit)}, maxlen=self.maxlen)
         await pipe.execute()
 

@@ -5,6 +5,7 @@ history of versions and the audit."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from typing import Any
 
@@ -270,3 +271,72 @@ async def test_a_second_running_job_is_refused_until_the_first_is_cancelled(
     # the replays ran in a worker process of their own, not this one
     pool = api.client.app.state.backtest_pool  # type: ignore[attr-defined]
     assert pool.submit(os.getpid).result() != os.getpid()
+
+
+async def test_a_candidate_is_deleted_unless_its_backtest_runs_or_it_was_published(
+    store: Store, api: ApiClient, firms: dict[str, str]
+) -> None:
+    candidate, kept = _upload(api), _upload(api)
+    # a backtest of it runs in another API process: refused until that one is over
+    await store.put_backtest({**_running("B-busy"), "candidate_id": candidate})
+    assert (await store.claim_backtest_slot("B-busy", 60_000, 1))[0]
+    refused = api.client.delete(f"/rules/candidates/{candidate}")
+    assert refused.status_code == 409, refused.text
+    assert "B-busy" in refused.json()["error"]["message"]
+    assert api.client.get(f"/rules/candidates/{candidate}").status_code == 200
+    assert api.client.delete("/rules/backtests/B-busy").status_code == 200
+    # one whose lease lapsed does not hold it (and reads failed from then on)
+    await store.put_backtest({**_running("B-gone"), "candidate_id": candidate})
+    assert (await store.claim_backtest_slot("B-gone", 1, 1))[0]
+    while await store.backtest_leased("B-gone"):
+        time.sleep(0.01)
+
+    deleted = api.client.delete(f"/rules/candidates/{candidate}")
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["candidate_id"] == candidate
+    assert api.client.get(f"/rules/candidates/{candidate}").status_code == 404
+    assert [c["candidate_id"] for c in api.client.get("/rules/candidates").json()] == [kept]
+    assert api.client.delete(f"/rules/candidates/{candidate}").status_code == 404
+    # its backtest's record stays; the deletion is audited, by whom
+    assert api.client.get("/rules/backtests/B-busy").json()["status"] == "cancelled"
+    assert (await store.get_backtest("B-gone") or {})["status"] == "failed"
+    [latest, *_] = api.client.get("/rules/audit").json()
+    assert (latest["action"], latest["candidate_id"], latest["by"]) == (
+        "delete",
+        candidate,
+        "admin",
+    )
+    assert latest["version"] == CANDIDATE["version"]
+
+    # a published candidate is the record of what was put in force: kept
+    assert api.client.post(f"/rules/candidates/{kept}/publish").status_code == 200
+    refused = api.client.delete(f"/rules/candidates/{kept}")
+    assert refused.status_code == 409 and "published" in refused.json()["error"]["message"]
+    assert api.client.get(f"/rules/candidates/{kept}").status_code == 200
+
+
+def test_the_rules_page_deletes_a_candidate_once_its_box_is_ticked(
+    api: ApiClient, firms: dict[str, str]
+) -> None:
+    candidate, published = _upload(api), _upload(api)
+    assert api.client.post(f"/rules/candidates/{published}/publish").status_code == 200
+    signed = api.client.post("/console/login", data={"key": ADMIN_KEY}, follow_redirects=False)
+    assert signed.status_code == 303, signed.text
+    page = api.client.get("/console/rules").text
+    action = f"/console/rules/candidates/{candidate}/delete"
+    assert f'action="{action}"' in page
+    assert f"/console/rules/candidates/{published}/delete" not in page  # published: kept
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    confirmed = {"csrf_token": token.group(1), "confirm": "1"}
+    # without its token, or not confirmed: refused, the candidate still there
+    assert api.client.post(action, data={"confirm": "1"}).status_code == 403
+    assert api.client.post(action, data={"csrf_token": token.group(1)}).status_code == 422
+    assert api.client.get(f"/rules/candidates/{candidate}").status_code == 200
+    done = api.client.post(action, data=confirmed, follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, "/console/rules?deleted=1")
+    assert api.client.get(f"/rules/candidates/{candidate}").status_code == 404
+    after = api.client.get("/console/rules?deleted=1").text
+    assert "候选规则集已删除" in after and candidate not in after
+    assert api.client.get("/rules/audit").json()[0]["action"] == "delete"
+    api.client.cookies.clear()
