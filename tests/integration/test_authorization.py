@@ -88,6 +88,7 @@ POLICY: dict[str, frozenset[str]] = {
     "PUT /rules": ADMIN,
     "POST /rules/candidates": ADMIN,
     "POST /rules/candidates/{candidate_id}/publish": ADMIN,
+    "DELETE /rules/candidates/{candidate_id}": ADMIN,
     "GET /rules/audit": ADMIN,
     "GET /inspections/audit": ADMIN,
     "GET /admin/accounts": ADMIN,
