@@ -12,6 +12,7 @@ from rules.directory import directory_entry
 from rules.jsoncodec import dumps, loads
 from rules.state import EnterpriseState
 from streams.store.base import StoreBase, stored_state
+from streams.store.directory_changes import CHANGES_MAXLEN
 from streams.store.indexes import Keys, memberships
 
 
@@ -76,7 +77,16 @@ class DirectoryStore(StoreBase):
         states = [stored_state(raw) for raw in raws if raw]
         entries: dict[Any, Any] = {s.uscc: dumps(directory_entry(s)) for s in states}
         if entries:
-            await self.redis.hset(self.directory, mapping=entries)
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hset(self.directory, mapping=entries)
+            for uscc in entries:  # as the commit script would: the search indexes follow
+                pipe.xadd(
+                    self.directory_changes_stream,
+                    {"u": uscc},
+                    maxlen=CHANGES_MAXLEN,
+                    approximate=True,
+                )
+            await pipe.execute()
             await self._write_indexes(states)
         return len(entries)
 

@@ -1,7 +1,7 @@
 """The Lua scripts (streams/store/lua/, one file each), run atomically inside Redis,
 and the layout of the commit script's keys and arguments.
 
-The commit script takes 16 keys and 23 arguments, some of them lists: their order is
+The commit script takes 17 keys and 24 arguments, some of them lists: their order is
 written once, as the fields of `CommitKeys` and `CommitArgs`. The store builds its call
 from them (`CommitArgs.argv`), and the script reads them by name through a header
 generated from the same classes (`layout_header`), so the two cannot disagree. The
@@ -30,6 +30,8 @@ class CommitKeys(NamedTuple):
     warnings_stream: str
     grades_stream: str
     directory: str
+    #: the directory's changes (USCCs) that the API's search indexes follow
+    directory_changes: str
     timers: str
     journal: str
     timeline: str
@@ -59,6 +61,8 @@ class CommitArgs(NamedTuple):
     maxlen: int
     uscc: str
     directory_entry: bytes
+    #: the cap of the directory's changes stream (approximate: MAXLEN ~)
+    changes_maxlen: int
     #: when its rules must look again (epoch seconds), '' for never
     recheck_at: str
     warnings: Sequence[bytes]
@@ -113,6 +117,7 @@ COMMIT_ARG_KINDS: dict[str, ArgKind] = {
     "maxlen": "one",
     "uscc": "one",
     "directory_entry": "one",
+    "changes_maxlen": "one",
     "recheck_at": "one",
     "warnings": "list",
     "grade_changes": "list",
@@ -207,3 +212,4 @@ WEBHOOK_UPDATE = lua("webhook_update")
 LEASE_RENEW = lua("lease_renew")
 LEASE_RELEASE = lua("lease_release")
 HANDLE = lua("handle")
+DIRECTORY_CHANGES = lua("directory_changes")
