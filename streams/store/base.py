@@ -71,6 +71,7 @@ class StoreBase:
         self._handle = client.register_script(scripts.HANDLE)
         self._reindex = client.register_script(scripts.REINDEX)
         self._directory_changes = client.register_script(scripts.DIRECTORY_CHANGES)
+        self._note_changes = client.register_script(scripts.NOTE_CHANGES)
 
     async def close(self) -> None:
         await self.redis.aclose()

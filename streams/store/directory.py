@@ -77,16 +77,11 @@ class DirectoryStore(StoreBase):
         states = [stored_state(raw) for raw in raws if raw]
         entries: dict[Any, Any] = {s.uscc: dumps(directory_entry(s)) for s in states}
         if entries:
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.hset(self.directory, mapping=entries)
-            for uscc in entries:  # as the commit script would: the search indexes follow
-                pipe.xadd(
-                    self.directory_changes_stream,
-                    {"u": uscc},
-                    maxlen=CHANGES_MAXLEN,
-                    approximate=True,
-                )
-            await pipe.execute()
+            await self.redis.hset(self.directory, mapping=entries)
+            # as the commit script would: the search indexes follow
+            await self._note_changes(
+                keys=[self.directory_changes_stream], args=[CHANGES_MAXLEN, *entries]
+            )
             await self._write_indexes(states)
         return len(entries)
 

@@ -12,52 +12,52 @@ from streams.store.base import StoreBase
 
 #: entries the stream keeps (about: trimmed with MAXLEN ~); a USCC and an id each
 CHANGES_MAXLEN = 10_000
-#: the position before any entry
-START = "0-0"
+#: the position before any entry (entries are numbered from 1, lua/lib/changes.lua)
+START = 0
 
 
-def stream_id(text: str) -> tuple[int, int]:
-    """
-    >>> stream_id("1700000000000-3") > stream_id("1700000000000-2")
-    True
-    """
-    ms, _, seq = text.partition("-")
-    return int(ms), int(seq or 0)
+def _number(entry_id: Any) -> int:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+    return int(text.partition("-")[0])
 
 
 @dataclass(frozen=True)
 class DirectoryChanges:
-    #: the last id the stream was given (`START`: no stream)
-    head: str
-    #: changes after the position asked were lost (trimmed, or the stream went back
-    #: before it): the reader must rebuild from the directory
+    #: the number of the last entry the stream was given (`START`: no stream)
+    head: int
+    #: entries after the position asked were lost (trimmed before they were read, or
+    #: the stream gone or gone back behind it): the reader must rebuild
     gap: bool
-    #: (id, USCC) after the position asked, oldest first
-    changes: list[tuple[str, str]]
+    #: (number, USCC) after the position asked, oldest first
+    changes: list[tuple[int, str]]
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+def lost(after: int, head: int, first: int) -> bool:
+    """Whether a reader that read up to entry `after` lost entries, the stream having
+    given up to `head` and kept from `first` on (0: none kept; both 0: no stream).
+
+    >>> lost(5, 9, 6), lost(5, 9, 7), lost(5, 5, 0), lost(5, 9, 0), lost(5, 3, 1)
+    (False, True, False, True, True)
+    >>> lost(0, 0, 0), lost(0, 3, 1), lost(4, 0, 0)
+    (False, False, True)
+    """
+    if head < after:
+        return True  # gone, or gone back (a flushed or restored Redis)
+    if head == after:
+        return False
+    return first == 0 or first > after + 1
 
 
 class DirectoryChangesStore(StoreBase):
-    async def directory_changes(self, after: str = START, count: int = 1000) -> DirectoryChanges:
-        """At most `count` changes after position `after` (an id read before, or
-        `START`), in one atomic read, and whether any after it were lost: trimmed
-        (Redis 7 tells the highest id trimmed; before 7.0 a first entry past `after`
-        counts as lost, which may rebuild once too often), or the stream gone or
-        rolled back behind `after` (a flushed or restored Redis)."""
+    async def directory_changes(self, after: int = START, count: int = 1000) -> DirectoryChanges:
+        """At most `count` changes after entry number `after` (`START`: from the
+        first), in one atomic read, and whether any after it were lost."""
         reply: Any = await self._directory_changes(
-            keys=[self.directory_changes_stream], args=[after, count]
+            keys=[self.directory_changes_stream], args=[after + 1, count]
         )
-        last, trimmed, first, entries = reply
-        at = stream_id(after)
-        if not last:
-            return DirectoryChanges(START, after != START, [])
-        bound = trimmed or first  # Redis 7 always tells what it trimmed ("0-0": none)
-        gap = stream_id(_text(last)) < at or bool(bound and stream_id(_text(bound)) > at)
-        changes = [(_text(i), _text(fields[1])) for i, fields in entries]
-        return DirectoryChanges(_text(last), gap, changes)
+        head, first, entries = int(reply[0]), int(reply[1]), reply[2]
+        changes = [(_number(i), fields[1].decode()) for i, fields in entries]
+        return DirectoryChanges(head, lost(after, head, first), changes)
 
     async def directory_size(self) -> int:
         """How many firms the directory holds."""

@@ -193,7 +193,9 @@ def lua(name: str, folder: str = "") -> str:
 
 # the index upkeep is a Lua function (lua/lib/) that the commit and a rebuild call
 _INDEX = lua("index", "lib")
-COMMIT = layout_header(CommitKeys, CommitArgs, COMMIT_ARG_KINDS) + _INDEX + lua("commit")
+# the directory's changes stream: numbered entries (lua/lib/changes.lua)
+_CHANGES = lua("changes", "lib")
+COMMIT = layout_header(CommitKeys, CommitArgs, COMMIT_ARG_KINDS) + _INDEX + _CHANGES + lua("commit")
 REINDEX = _INDEX + lua("reindex")
 PERSON_LISTING = lua("person_listing")
 DEAD_LETTER = lua("dead_letter")
@@ -213,3 +215,4 @@ LEASE_RENEW = lua("lease_renew")
 LEASE_RELEASE = lua("lease_release")
 HANDLE = lua("handle")
 DIRECTORY_CHANGES = lua("directory_changes")
+NOTE_CHANGES = _CHANGES + lua("note_changes")

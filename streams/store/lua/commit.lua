@@ -81,9 +81,7 @@ if old and old ~= DIRECTORY_ENTRY then
   changed = was['name'] ~= now['name'] or was['address'] ~= now['address']
     or was['district'] ~= now['district']
 end
-if changed then
-  redis.call('XADD', K_DIRECTORY_CHANGES, 'MAXLEN', '~', CHANGES_MAXLEN, '*', 'u', USCC)
-end
+if changed then note_change(K_DIRECTORY_CHANGES, USCC, CHANGES_MAXLEN) end
 -- the daily counts, city-wide and in the firm's district's own hash (K_DAILY:DISTRICT)
 local function district_of(entry)
   local d = entry and string.match(entry, '"district":"([^"]*)"')
