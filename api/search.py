@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from api.auth import Caller
@@ -32,6 +33,15 @@ BUILD_CHUNK = 2000
 CATCH_UP = 1000
 
 
+@dataclass(frozen=True)
+class Built:
+    """The last build: firms, seconds, the index's size."""
+
+    firms: int
+    seconds: float
+    memory_bytes: int
+
+
 class SearchFeed:
     """The index and its position on the changes stream; one per API process."""
 
@@ -40,6 +50,7 @@ class SearchFeed:
         self.index: SearchIndex | None = None
         self.position = START
         self.builds = 0
+        self.built: Built | None = None
         self._lock = asyncio.Lock()
 
     async def current(self) -> SearchIndex:
@@ -91,11 +102,12 @@ class SearchFeed:
         self.close()
         self.index, self.position = index, position
         self.builds += 1
+        self.built = Built(len(index), time.monotonic() - started, index.memory_bytes())
         log.info(
             "search index: %s firms in %.1f s, %.1f MB",
-            f"{len(index):,}",
-            time.monotonic() - started,
-            index.memory_bytes() / 1e6,
+            f"{self.built.firms:,}",
+            self.built.seconds,
+            self.built.memory_bytes / 1e6,
         )
 
     async def _catch_up(self) -> bool:
