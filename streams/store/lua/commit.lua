@@ -74,14 +74,16 @@ if before ~= after then
 end
 redis.call('HSET', K_DIRECTORY, USCC, DIRECTORY_ENTRY)
 -- the search indexes' feed (api/search.py): a firm new, or with another name, address
--- or district (what they index); most commits change none of them
-local changed = not old
-if old and old ~= DIRECTORY_ENTRY then
-  local was, now = cjson.decode(old), cjson.decode(DIRECTORY_ENTRY)
-  changed = was['name'] ~= now['name'] or was['address'] ~= now['address']
-    or was['district'] ~= now['district']
+-- or district (what they index); most commits change none of them. Those three come
+-- first in an entry, before its industry (rules/directory.py); a quote inside a value
+-- is escaped, so no value can hold the key's text
+local function searched(entry)
+  local at = string.find(entry, ',"industry":', 1, true)
+  return at and string.sub(entry, 1, at) or entry
 end
-if changed then note_change(K_DIRECTORY_CHANGES, USCC, CHANGES_MAXLEN) end
+if not old or searched(old) ~= searched(DIRECTORY_ENTRY) then
+  note_change(K_DIRECTORY_CHANGES, USCC, CHANGES_MAXLEN)
+end
 -- the daily counts, city-wide and in the firm's district's own hash (K_DAILY:DISTRICT)
 local function district_of(entry)
   local d = entry and string.match(entry, '"district":"([^"]*)"')
