@@ -21,6 +21,8 @@ def directory_entry(state: EnterpriseState) -> DirectoryEntry:
     >>> e = directory_entry(s)
     >>> e["grade"], e["district"], e["rules"], e["last_penalized"], e["last_inspected"]
     ('C', '110105', ['address_cluster'], '2026-01-05', None)
+    >>> list(e)[:4]  # what search indexes, first: the commit script compares it so
+    ['name', 'address', 'district', 'industry']
     """
     profile = state.profile
     penalised = [

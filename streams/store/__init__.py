@@ -48,6 +48,9 @@ Cluster slot):
   cw:directory         USCC -> directory entry (rules/directory.py): name, address,
                        district, tags, grade, open rules, last inspected and penalised;
                        what lists, search, blind spots and inspection draws filter on
+  cw:directory-changes the USCCs whose directory entry a commit added or gave another
+                       name, address or district, capped (10,000): the API's search
+                       indexes follow it (streams/store/directory_changes.py)
   cw:grade-counts      grade -> enterprises at it (the directory's, for /metrics)
   cw:accounts, cw:api-keys
                        accounts (JSON) and API keys by SHA-256 (the key is never stored)
@@ -75,6 +78,7 @@ import redis.asyncio as aioredis
 from streams.settings import StoreSettings
 from streams.store.accounts import AccountStore
 from streams.store.directory import DirectoryStore
+from streams.store.directory_changes import DirectoryChangesStore
 from streams.store.errors import StoreError, StoreUnavailable, guard_errors
 from streams.store.handling import HandlingStore
 from streams.store.indexes import IndexStore
@@ -105,6 +109,7 @@ class Store(
     ReadStore,
     ModelStore,
     DirectoryStore,
+    DirectoryChangesStore,
     AccountStore,
     WebhookStore,
     InspectionStore,

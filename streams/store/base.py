@@ -30,6 +30,9 @@ class StoreBase:
         self.dead_letters_stream = f"{prefix}:dead-letters"
         #: USCC -> directory entry (rules/directory.py)
         self.directory = f"{prefix}:directory"
+        #: the USCCs whose name, address or district the commits changed, capped: what
+        #: the API's search indexes follow (api/search.py)
+        self.directory_changes_stream = f"{prefix}:directory-changes"
         #: grade -> how many directory entries have it (kept by the commit script)
         self.grade_counts_key = f"{prefix}:grade-counts"
         self.timers = f"{prefix}:timers"
@@ -67,6 +70,8 @@ class StoreBase:
         self._wh_release = client.register_script(scripts.LEASE_RELEASE)
         self._handle = client.register_script(scripts.HANDLE)
         self._reindex = client.register_script(scripts.REINDEX)
+        self._directory_changes = client.register_script(scripts.DIRECTORY_CHANGES)
+        self._note_changes = client.register_script(scripts.NOTE_CHANGES)
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -12,6 +12,7 @@ from rules.directory import directory_entry
 from rules.jsoncodec import dumps, loads
 from rules.state import EnterpriseState
 from streams.store.base import StoreBase, stored_state
+from streams.store.directory_changes import CHANGES_MAXLEN
 from streams.store.indexes import Keys, memberships
 
 
@@ -77,6 +78,10 @@ class DirectoryStore(StoreBase):
         entries: dict[Any, Any] = {s.uscc: dumps(directory_entry(s)) for s in states}
         if entries:
             await self.redis.hset(self.directory, mapping=entries)
+            # as the commit script would: the search indexes follow
+            await self._note_changes(
+                keys=[self.directory_changes_stream], args=[CHANGES_MAXLEN, *entries]
+            )
             await self._write_indexes(states)
         return len(entries)
 

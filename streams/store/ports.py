@@ -18,6 +18,7 @@ from rules.related import RelatedData
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
 from streams.store.accounts import Admission
+from streams.store.directory_changes import START, DirectoryChanges
 from streams.store.handling import ANY, Applied, Expected
 from streams.store.indexes import Daily, Keys
 from streams.store.live import StreamSlice
@@ -131,6 +132,12 @@ class ApiReads(Protocol):
     ) -> tuple[int, list[tuple[str, dict[str, Any]]]]: ...
 
     def iter_directory(self, count: int = 2000) -> AsyncIterator[tuple[str, dict[str, Any]]]: ...
+
+    async def directory_changes(
+        self, after: int = START, count: int = 1000
+    ) -> DirectoryChanges: ...
+
+    async def directory_size(self) -> int: ...
 
     async def person_firms(self, pkey: str) -> dict[str, list[str]]: ...
 

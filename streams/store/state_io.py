@@ -21,6 +21,7 @@ from rules.state import EnterpriseState
 from rules.timeline import pack_snapshot
 from streams.store import digests, journal
 from streams.store.base import epoch
+from streams.store.directory_changes import CHANGES_MAXLEN
 from streams.store.indexes import Keys, china_day, memberships, tallies
 from streams.store.labels import LabelDayStore
 from streams.store.scripts import CommitArgs, CommitKeys
@@ -277,6 +278,7 @@ class WorkerStore(LabelDayStore):
                 warnings_stream=self.warnings_stream,
                 grades_stream=self.grades_stream,
                 directory=self.directory,
+                directory_changes=self.directory_changes_stream,
                 timers=self.timers,
                 journal=self._ent(c.uscc, "journal"),
                 timeline=self._ent(c.uscc, "timeline"),
@@ -300,6 +302,7 @@ class WorkerStore(LabelDayStore):
                 maxlen=self.maxlen,
                 uscc=c.uscc,
                 directory_entry=dumpb(entry),
+                changes_maxlen=CHANGES_MAXLEN,
                 recheck_at=_epoch(c.state.recheck_at),
                 warnings=[dumpb(w) for w in c.warnings],
                 grade_changes=[dumpb(g) for g in c.grade_changes],

@@ -105,7 +105,7 @@ def test_the_public_page_shows_no_personal_data(stack: Stack, new_page) -> None:
     code = firm(stack, SHENZHEN, legal_rep=rep)
     page = new_page()  # no sign-in
     page.goto("/console/public")
-    page.get_by_label("按统一社会信用代码查询").fill(code)
+    page.get_by_label("按企业名称或统一社会信用代码查询").fill(code)
     page.get_by_role("button", name="查询").click()
     page.locator("#disclosure").wait_for()
     text = page.content()

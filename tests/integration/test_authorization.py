@@ -32,6 +32,7 @@ POLICY: dict[str, frozenset[str]] = {
     "GET /metrics": ANYONE,
     "GET /me": ANYONE,
     "GET /public/enterprises/{uscc}": ANYONE,
+    "GET /public/enterprises": ANYONE,
     "GET /public/inspections/plans": ANYONE,
     "GET /public/inspections/plans/{plan_id}": ANYONE,
     "POST /enterprises/batch": MEMBER,
