@@ -310,13 +310,20 @@ async def enter_result(
     body: ResultEntry, store: StoreDep, caller: Member, uscc: Uscc, plan_id: str = PlanId
 ) -> Any:
     """Enter a target's result (a later entry replaces it; each is audited). It shows
-    on the plan and its public summary; an `inspection.completed` event for the plan
-    from the inspection system, if later, takes its place."""
+    on the plan and its public summary, and counts in the firm's indicators and grade
+    as the `inspection.completed` event would, from now on (the worker re-evaluates
+    the firm at once); the same result entered again changes nothing. An
+    `inspection.completed` event for the plan from the inspection system, if later,
+    takes its place."""
     plan = await _visible_plan(store, caller, plan_id)
     target = next((t for t in plan["targets"] if t["uscc"] == uscc), None)
     if target is None:
         raise ApiError(404, f"{uscc} is not a target of plan {clip(plan_id)!r}")
-    at = datetime.now(UTC).isoformat()
+    before = (await store.entered_results(plan_id)).get(uscc)
+    if before and before["result"] == body.result:  # counted once, from the first entry
+        at = before["at"]
+    else:  # whole seconds: the worker's nudge is as of this instant exactly
+        at = datetime.now(UTC).replace(microsecond=0).isoformat()
     record = {**body.model_dump(), "at": at, "by": caller.account_id or "admin"}
     audit = {
         "action": "result",
