@@ -327,6 +327,8 @@ async def test_an_entered_result_moves_the_grade_as_its_event_would_and_counts_o
     await replay(store, inspected(b2, pid, "unreachable", day=today.isoformat()))
     assert standing(b1) == standing(b2) == ("C", before[1] - 10, [*before[2], "unreachable"])
     assert changes(b1) == [("B", "C", f"entered:{pid}"), *earlier]
+    [shown] = api.client.get(f"/enterprises/{b1}").json()["inspections"]
+    assert (shown["plan_id"], shown["result"], shown["event_id"]) == (pid, "unreachable", None)
     warnings = api.client.get(f"/enterprises/{b1}/warnings").json()
 
     enter(b1, "unreachable")  # the same result again: counted once

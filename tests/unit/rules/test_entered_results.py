@@ -119,7 +119,8 @@ def test_a_replay_with_the_entered_results_gives_the_live_result() -> None:
     )
     rebuilt, snaps = replay(USCC, [*live_history, later], entered=live.entered_results)
     assert standing(rebuilt) == standing(live)
-    assert rebuilt.open_warnings["unreachable"]["warning_id"] == (
-        live.open_warnings["unreachable"]["warning_id"]
+    assert (
+        rebuilt.open_warnings["unreachable"]["warning_id"]
+        == (live.open_warnings["unreachable"]["warning_id"])
     )
     assert [s["cause"] for s in snaps if s["cause"].startswith("entered:")] == ["entered:P1"]
