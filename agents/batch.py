@@ -128,6 +128,7 @@ class EnterpriseBatch:
             state, applied = fresh[uscc], loaded.seen[uscc]
             state.override = loaded.overrides.get(uscc)
             state.dispositions = loaded.dispositions.get(uscc, {})
+            state.entered_results = loaded.entered.get(uscc, {})
             clock_before = state.clock
             previous = timeline.snapshot(state, "") if clock_before else None
             commit = Commit(uscc, [], state, state_was=loaded.versions.get(uscc))
@@ -265,6 +266,7 @@ class EnterpriseBatch:
                 ruleset=self.ruleset,
                 override=commit.state.override,
                 dispositions=commit.state.dispositions,
+                entered=commit.state.entered_results,
             )
             commit.timeline = timeline.compact(snaps, previous[commit.uscc])
             commit.replace_from = since

@@ -59,7 +59,7 @@ def valid_cursor(cursor: str | None) -> None:
         raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
 
 
-def _division_matches(division: str, industry: str | None) -> bool:
+def division_matches(division: str, industry: str | None) -> bool:
     if not industry:
         return True
     return division.startswith(industry) if len(industry) <= 3 else industry.startswith(division)
@@ -78,7 +78,7 @@ def firm_keys(
             continue
         if where.grades and grade not in where.grades:
             continue
-        if family == "dig" and not _division_matches(k.parts[0], where.industry):
+        if family == "dig" and not division_matches(k.parts[0], where.industry):
             continue
         keys.append(k.key)
     return sorted(keys)

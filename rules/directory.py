@@ -7,6 +7,7 @@ as fresh as the state.
 
 from __future__ import annotations
 
+from rules import entered_results
 from rules.records import DirectoryEntry
 from rules.state import EnterpriseState
 
@@ -41,6 +42,6 @@ def directory_entry(state: EnterpriseState) -> DirectoryEntry:
         "score": state.score,
         "rules": sorted(state.open_warnings),
         "registered_on": profile.get("established_on"),
-        "last_inspected": (state.inspections.get("latest") or "")[:10] or None,
+        "last_inspected": (entered_results.inspections(state).get("latest") or "")[:10] or None,
         "last_penalized": max(penalised) if penalised else None,
     }

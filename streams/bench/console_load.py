@@ -117,6 +117,12 @@ def firm_state(
         "district": district,
         "industry": industry,
     }
+    s.profile["established_on"] = (now - timedelta(days=rng.randint(1, 7000))).date().isoformat()
+    tagged = rng.random()
+    if tagged < 0.08:  # the draw's default exemptions, and a tag a plan may filter on
+        s.profile["tags"] = ["inclusive_supervision"]
+    elif tagged < 0.11:
+        s.profile["tags"] = ["food"]
     if rng.random() < 0.4:
         s.inspections = {"latest": (now - timedelta(days=rng.randint(1, 900))).isoformat()}
     warnings: list[WarningRecord] = []
@@ -210,6 +216,25 @@ def pages(usccs: list[str]) -> list[tuple[str, str]]:
     ] + [(f"search {what}", f"/console/enterprises?q={quote(q)}") for what, q in SEARCHES]
 
 
+def requests_posted() -> list[tuple[str, str, dict[str, Any]]]:
+    """The inspection plans' preview and draw (API, JSON): name, path, body."""
+    pool = [
+        {"inspector_id": f"I{i:03}", "name": f"执法{i}", "department": ("samr", "tax")[i % 2]}
+        for i in range(40)
+    ]
+    plan = {"name": "bench", "inspectors": pool, "seed": "bench"}
+    return [
+        ("plan preview", "/inspections/plans/preview", {"name": "bench"}),
+        (
+            "plan preview, grace period (reads the population)",
+            "/inspections/plans/preview",
+            {"name": "bench", "exemptions": {"grace_days": 90}},
+        ),
+        ("draw 440305", "/inspections/plans", plan | {"population": {"districts": ["440305"]}}),
+        ("draw city-wide (reads the population)", "/inspections/plans", plan),
+    ]
+
+
 def run_bench_console(firms: int, requests: int, progress: bool = True) -> ConsoleBenchReport:
     from fastapi.testclient import TestClient
 
@@ -242,7 +267,8 @@ def run_bench_console(firms: int, requests: int, progress: bool = True) -> Conso
                 assert client.portal is not None
                 client.portal.call(app.state.search.current)
                 built = app.state.search.built
-                for who, key in (("admin", ADMIN_KEY), ("department 440305", department)):
+                who_keys = (("admin", ADMIN_KEY), ("department 440305", department))
+                for who, key in who_keys:
                     client.cookies.clear()
                     client.post("/console/login", data={"key": key}, follow_redirects=False)
                     for name, path in pages(usccs):
@@ -259,6 +285,20 @@ def run_bench_console(firms: int, requests: int, progress: bool = True) -> Conso
                             times.append(timed.last_s * 1000)
                         # the first request warms caches (templates, the map): left out
                         found.append(PageTimes(f"{name} ({who})", path, times[1:]))
+                # after every page: the plans drawn are read by the inspections page
+                for who, key in who_keys:
+                    for name, path, payload in requests_posted():
+                        city = name.startswith("draw city-wide")
+                        if who != "admin" and city:  # the department's is its district's
+                            continue
+                        times = []
+                        for _ in range(min(requests, 3) + 1 if city else requests + 1):
+                            answer = client.post(
+                                path, json=payload, headers={"Authorization": f"Bearer {key}"}
+                            )
+                            assert answer.status_code in (200, 201), (path, answer.text[-600:])
+                            times.append(timed.last_s * 1000)
+                        found.append(PageTimes(f"{name} ({who})", f"POST {path}", times[1:]))
             header = (
                 f"{firms:,} firms written through the store in {seeded_s:.0f} s (private "
                 f"Redis); the app in this process, {requests} requests per page one after "

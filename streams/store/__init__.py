@@ -21,7 +21,8 @@ Cluster slot):
   cw:timers            USCC -> when its rules must look again (epoch seconds)
   cw:nudges            USCC -> re-evaluate at once, as of that time (0: its own clock);
                        an operator's action (allow-list, override, a warning's
-                       disposition), never moved by a commit
+                       disposition, an inspection result entered), never moved by a
+                       commit
   cw:label-days, cw:label-day:DAY
                        the days label expiries are due (day -> its start, epoch s) and
                        the USCCs whose model samples' labels resolve that day: swept in
@@ -33,6 +34,9 @@ Cluster slot):
   cw:override-audit    every override set or lifted: who, what, why, when
   cw:dispositions      USCC -> {warning_id: its latest disposition as the rules read it}
                        (rules/dispositions.py), read by the worker with the states
+  cw:entered-results   USCC -> {plan_id: the inspection result entered for it, as the
+                       rules read it} (rules/entered_results.py), read by the worker
+                       with the states
   cw:ruleset           the rule set published to the workers {version, body}
   cw:ruleset-candidates, :ruleset-backtests, :ruleset-history, cw:rules-audit
                        candidate rule sets, their backtests over the journals, every

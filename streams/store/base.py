@@ -44,6 +44,8 @@ class StoreBase:
         self.override_audit = f"{prefix}:override-audit"
         #: USCC -> {warning_id: its latest disposition}, as the rules read them
         self.dispositions = f"{prefix}:dispositions"
+        #: USCC -> {plan_id: the result entered for its visit}, as the rules read them
+        self.entered_results_key = f"{prefix}:entered-results"
         self.allowlist = f"{prefix}:address-allowlist"
         self.ruleset_key = f"{prefix}:ruleset"
         self.learning_stream = f"{prefix}:learning"
@@ -69,6 +71,7 @@ class StoreBase:
         self._wh_renew = client.register_script(scripts.LEASE_RENEW)
         self._wh_release = client.register_script(scripts.LEASE_RELEASE)
         self._handle = client.register_script(scripts.HANDLE)
+        self._enter_result = client.register_script(scripts.ENTER_RESULT)
         self._reindex = client.register_script(scripts.REINDEX)
         self._directory_changes = client.register_script(scripts.DIRECTORY_CHANGES)
         self._note_changes = client.register_script(scripts.NOTE_CHANGES)

@@ -92,6 +92,8 @@ class Loaded:
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: USCC -> warning_id -> its latest disposition (rules/dispositions.py), if any
     dispositions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: USCC -> plan_id -> the result entered for its visit (rules/entered_results.py)
+    entered: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the version of the model snapshot published (rules/learning/trainer.py)
     model_version: str | None = None
     #: USCC -> the SHA-1 (hex) of its state as loaded (of b'' for none): its commit
@@ -139,14 +141,15 @@ class WorkerStore(LabelDayStore):
         pipe.mget([self._ent(uscc, "state") for uscc in usccs])
         pipe.hmget(self.overrides, usccs)
         pipe.hmget(self.dispositions, usccs)
+        pipe.hmget(self.entered_results_key, usccs)
         checked = [uscc for uscc in usccs if event_ids[uscc]]
         for uscc in checked:  # how many chunks their journals hold (for the commit)
             pipe.llen(self._ent(uscc, "journal"))
         replies = (await pipe.execute())[skip:]
-        version, model_version, raw_states, raw_overrides, raw_judged = replies[:5]
+        version, model_version, raw_states, raw_overrides, raw_judged, raw_entered = replies[:6]
         # a hint for the commit (is a merge due?): a stale one costs only a merge
         # missed or refused by the script's check of the tail it read
-        self._journal_chunks = dict(zip(checked, replies[5:], strict=True))
+        self._journal_chunks = dict(zip(checked, replies[6:], strict=True))
         states: dict[str, EnterpriseState | None] = {}
         guards: dict[str, bytes | None] = {}
         for uscc, raw in zip(usccs, raw_states, strict=True):
@@ -160,12 +163,14 @@ class WorkerStore(LabelDayStore):
             uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
         }
         judged = {uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_judged, strict=True) if raw}
+        entered = {u: json.loads(raw) for u, raw in zip(usccs, raw_entered, strict=True) if raw}
         return Loaded(
             {uscc: states[uscc] for uscc in usccs},
             {uscc: seen.get(uscc, set()) for uscc in usccs},
             version.decode() if version else None,
             overrides,
             dispositions=judged,
+            entered=entered,
             model_version=model_version.decode() if model_version else None,
             versions=versions,
         )
