@@ -4,9 +4,11 @@ is `person:firms`, an address's `cw:{a:KEY}:firms` is `address:firms`, and a key
 shared by all, such as the outbox stream `cw:warnings`, is `shared:warnings`.
 
 Every key is counted (one SCAN); the size of a sample of each kind's keys (MEMORY
-USAGE) is scaled to the kind's count. Shared keys are all measured. The sum of the
-kinds is less than the growth of `used_memory`, which also holds Redis's own tables
-and allocator overhead.
+USAGE) is scaled to the kind's count. A bucket of people's (addresses') firms is kind
+`person:firms` (`address:firms`), as a person's own key of that index was before the
+buckets (streams/store/members.py); `cw:{p:HHH}:PKEY:seen` is `person:seen`. Shared
+keys are all measured. The sum of the kinds is less than the growth of `used_memory`,
+which also holds Redis's own tables and allocator overhead.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ def key_kind(key: str, prefix: str) -> str:
     """The kind of a key of the store under `prefix`.
 
     >>> [key_kind(k, "cw") for k in ("cw:{91440300708461136T}:state",
-    ...  "cw:{p:ab12}:firms", "cw:{a:9f}:firms", "cw:warnings", "cw:dead-letters:seen")]
-    ['state', 'person:firms', 'address:firms', 'shared:warnings', 'shared:dead-letters:seen']
+    ...  "cw:{p:ab1}:firms", "cw:{a:9f0}:firms", "cw:{p:ab1}:ab12:seen", "cw:warnings",
+    ...  "cw:dead-letters:seen")]  # doctest: +NORMALIZE_WHITESPACE
+    ['state', 'person:firms', 'address:firms', 'person:seen', 'shared:warnings',
+     'shared:dead-letters:seen']
 
     The console's indexes are one kind per family, whatever their district or grade:
 
@@ -45,9 +49,11 @@ def key_kind(key: str, prefix: str) -> str:
     if not rest.startswith("{"):
         return _SHARED + rest
     tag, _, part = rest[1:].partition("}:")
-    for marker, name in (("p:", "person"), ("a:", "address"), ("wh:", "webhook")):
-        if tag.startswith(marker):
-            return f"{name}:{part}"
+    for marker, name in (("p:", "person"), ("a:", "address")):
+        if tag.startswith(marker):  # a bucket, or one person's key in its slot
+            return f"{name}:{part.rpartition(':')[2]}"
+    if tag.startswith("wh:"):
+        return f"webhook:{part}"
     return part
 
 

@@ -83,8 +83,9 @@ from streams.store.live import LiveStore
 from streams.store.models import ModelStore
 from streams.store.outbox import OUTBOX_GROUP, OutboxStore
 from streams.store.reads import ReadStore
+from streams.store.related_upgrade import RelatedUpgradeStore
 from streams.store.rulesets import RulesetStore
-from streams.store.state_io import Commit, LinkUpdate, Loaded, WorkerStore
+from streams.store.state_io import Commit, LinkUpdate, Loaded
 from streams.store.webhooks import WebhookStore
 
 __all__ = [
@@ -100,7 +101,7 @@ __all__ = [
 
 @guard_errors  # every call raises StoreError / StoreUnavailable, never Redis' own errors
 class Store(
-    WorkerStore,
+    RelatedUpgradeStore,
     OutboxStore,
     ReadStore,
     ModelStore,

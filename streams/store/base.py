@@ -7,7 +7,7 @@ from datetime import datetime
 import redis.asyncio as aioredis
 
 from rules.state import EnterpriseState
-from streams.store import digests, scripts
+from streams.store import digests, members, scripts
 
 
 def stored_state(raw: bytes) -> EnterpriseState:
@@ -57,6 +57,8 @@ class StoreBase:
         self._clear_label_day = client.register_script(scripts.CLEAR_LABEL_DAY)
         self._allow_address = client.register_script(scripts.ALLOW_ADDRESS)
         self._related = client.register_script(scripts.RELATED)
+        self._link = client.register_script(scripts.LINK)
+        self._read_members = client.register_script(scripts.READ_MEMBERS)
         self._override = client.register_script(scripts.OVERRIDE)
         self._authenticate = client.register_script(scripts.AUTHENTICATE)
         self._admit = client.register_script(scripts.ADMIT)
@@ -78,8 +80,13 @@ class StoreBase:
     def _ent(self, uscc: str, part: str) -> str:
         return f"{self.prefix}:{{{uscc}}}:{part}"
 
-    def _person(self, pkey: str, part: str) -> str:
-        return f"{self.prefix}:{{p:{pkey}}}:{part}"
+    # a person's (address's) firms are records in a bucket shared with others, tagged
+    # from its own key (streams/store/members.py); its other keys carry the same tag
+    def _person_bucket(self, pkey: str) -> str:
+        return f"{self.prefix}:{{p:{members.bucket(pkey)}}}:firms"
 
-    def _address(self, akey: str) -> str:
-        return f"{self.prefix}:{{a:{akey}}}:firms"
+    def _person(self, pkey: str, part: str) -> str:
+        return f"{self.prefix}:{{p:{members.bucket(pkey)}}}:{pkey}:{part}"
+
+    def _address_bucket(self, akey: str) -> str:
+        return f"{self.prefix}:{{a:{members.bucket(akey)}}}:firms"

@@ -19,7 +19,7 @@ from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.related import RelatedData
 from rules.state import EnterpriseState
 from rules.timeline import pack_snapshot
-from streams.store import digests, journal
+from streams.store import digests, journal, members
 from streams.store.base import epoch
 from streams.store.indexes import Keys, china_day, memberships, tallies
 from streams.store.labels import LabelDayStore
@@ -98,9 +98,16 @@ class Loaded:
     versions: dict[str, str] = field(default_factory=dict)
 
 
-def _pairs(flat: list[bytes]) -> dict[str, str]:
-    """A Lua HGETALL reply (key, value, key, value...) as a dict."""
-    return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+@dataclass(frozen=True)
+class Edit:
+    """One firm's record in a person's (address's) entry of the related-party
+    indexes: `set` it, `add` it unless it has one, or `del` it."""
+
+    bucket: str
+    key: str
+    op: Literal["set", "add", "del"]
+    uscc: str
+    entry: str = ""
 
 
 def _below(floor: int | None) -> int:
@@ -126,12 +133,17 @@ class WorkerStore(LabelDayStore):
         firm processed concurrently elsewhere either sees the link or has linked itself
         before this batch reads the indexes."""
         pipe = self.redis.pipeline(transaction=False)
-        for pkey, firms in early_people.items():
-            for uscc in firms:
-                pipe.hsetnx(self._person(pkey, "firms"), uscc, "")
-        for akey, arrivals in early_addresses.items():
-            pipe.hset(self._address(akey), mapping=dict(arrivals))  # type: ignore[arg-type]
-        skip = sum(map(len, early_people.values())) + len(early_addresses)
+        early = [
+            Edit(self._person_bucket(pkey), pkey, "add", uscc, "")
+            for pkey, firms in early_people.items()
+            for uscc in firms
+        ]
+        early += [
+            Edit(self._address_bucket(akey), akey, "set", uscc, entry)
+            for akey, arrivals in early_addresses.items()
+            for uscc, entry in arrivals.items()
+        ]
+        skip = await self._edit_members(pipe, early)
         usccs = list(event_ids)
         pipe.hget(self.ruleset_key, "version")
         pipe.hget(self.model_key, "version")
@@ -237,21 +249,23 @@ class WorkerStore(LabelDayStore):
         person_floor, address_floor = (_below(f) for f in floors)
         keys = [
             self.allowlist,
-            *(self._person(p, "firms") for p in people),
+            *(self._person_bucket(p) for p in people),
             *(self._person(p, "listings") for p in people),
-            *(self._address(a) for a in akeys),
+            *(self._address_bucket(a) for a in akeys),
         ]
-        args: list[int | str] = [len(people), len(akeys), person_floor, address_floor]
+        args: list[int | str | bytes] = [len(people), len(akeys), person_floor, address_floor]
+        args += [members.member_id(p) for p in people]
+        args += [members.member_id(a) for a in akeys]
         args += [addresses[a] for a in akeys]
         reply: Any = await self._related(keys=keys, args=args)
         n = len(people)
         data = RelatedData()
         for pkey, firms, listings in zip(people, reply[:n], reply[n : 2 * n], strict=True):
-            data.person_firms[pkey] = _pairs(firms)
+            data.person_firms[pkey] = members.records(firms)
             if listings:
                 data.listings[pkey] = sorted(v.decode() for v in listings)
         for akey, firms in zip(akeys, reply[2 * n : 2 * n + len(akeys)], strict=True):
-            data.address_firms[akey] = _pairs(firms)
+            data.address_firms[akey] = members.records(firms)
         data.allowed = {a for a, flag in zip(akeys, reply[-1], strict=True) if flag}
         return data
 
@@ -318,8 +332,7 @@ class WorkerStore(LabelDayStore):
                 timeline=[(epoch(cast(str, s["at"])), pack_snapshot(s)) for s in c.timeline],
             )
             await self._commit(keys=list(keys), args=args.argv(), client=pipe)
-        for link in links:
-            self._write_links(pipe, link)
+        await self._edit_members(pipe, [e for link in links for e in self._link_edits(link)])
         replies = await pipe.execute()
         return [bool(replies[i]) for i in at]
 
@@ -342,20 +355,39 @@ class WorkerStore(LabelDayStore):
                 merges[c.uscc] = merged
         return merges
 
-    def _write_links(self, pipe: Any, link: LinkUpdate) -> None:
-        for pkey in (set(link.before) | link.early) - set(link.people):
-            pipe.hdel(self._person(pkey, "firms"), link.uscc)
-        for pkey, entry in link.people.items():
-            if link.before.get(pkey) != entry or pkey in link.early:
-                pipe.hset(self._person(pkey, "firms"), link.uscc, entry)
+    def _link_edits(self, link: LinkUpdate) -> list[Edit]:
+        """The index records a firm's batch changes: only the differences."""
+        uscc = link.uscc
+        edits = [
+            Edit(self._person_bucket(pkey), pkey, "del", uscc)
+            for pkey in sorted((set(link.before) | link.early) - set(link.people))
+        ]
+        edits += [
+            Edit(self._person_bucket(pkey), pkey, "set", uscc, entry)
+            for pkey, entry in link.people.items()
+            if link.before.get(pkey) != entry or pkey in link.early
+        ]
         now = link.address[0] if link.address else None
         stale = set(link.early_addresses)
         if link.address_before:
             stale.add(link.address_before[0])
-        for akey in stale - {now}:
-            pipe.hdel(self._address(akey), link.uscc)
+        edits += [Edit(self._address_bucket(a), a, "del", uscc) for a in sorted(stale - {now})]
         if link.address and (link.address != link.address_before or now in stale):
-            pipe.hset(self._address(link.address[0]), link.uscc, link.address[1])
+            akey, entry = link.address
+            edits.append(Edit(self._address_bucket(akey), akey, "set", uscc, entry))
+        return edits
+
+    async def _edit_members(self, pipe: Any, edits: list[Edit]) -> int:
+        """Queue the edits on `pipe`, one script call per bucket (each in one slot), in
+        their order; returns how many replies they add."""
+        by_bucket: dict[str, list[bytes | str]] = {}
+        for e in edits:
+            args = by_bucket.setdefault(e.bucket, [])
+            record = members.record(e.uscc, e.entry) if e.op != "del" else b""
+            args += [members.member_id(e.key), e.op, e.uscc, record]
+        for bucket, args in by_bucket.items():
+            await self._link(keys=[bucket], args=args, client=pipe)
+        return len(by_bucket)
 
     async def apply_person_listing(
         self, pkey: str, event_id: str, case_no: str, listed: bool, at: str = ""
@@ -363,9 +395,16 @@ class WorkerStore(LabelDayStore):
         """Record a person's listing (with its UTC event time `at`, so a firm evaluated
         as of an earlier time does not see it) or removal; the USCCs linked to the
         person when it was first recorded."""
-        parts = ("seen", "listings", "removed", "firms", "fanned")
-        keys = [self._person(pkey, part) for part in parts]
-        args = [event_id, "list" if listed else "remove", case_no, f"{event_id}|{at}"]
+        keys = [self._person(pkey, part) for part in ("seen", "listings", "removed")]
+        keys += [self._person_bucket(pkey), self._person(pkey, "fanned")]
+        op = "list" if listed else "remove"
+        args: list[str | bytes] = [
+            event_id,
+            op,
+            case_no,
+            f"{event_id}|{at}",
+            members.member_id(pkey),
+        ]
         firms = await self._person_listing(keys=keys, args=args)
         return sorted(f.decode() for f in firms)
 
