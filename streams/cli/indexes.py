@@ -1,5 +1,6 @@
-"""`creditwatch indexes migrate`: the related-party indexes moved from one key per
-person (address) into the shared buckets (streams/store/related_upgrade.py).
+"""`creditwatch indexes migrate`: the related-party indexes moved into the store's
+buckets, from one key per person (address) or buckets of another count
+(streams/store/related_upgrade.py).
 
 The store is imported when the command runs (start-up cost: the parser is built at
 every start of the command)."""
@@ -18,9 +19,12 @@ def add_commands(sub: Any) -> None:
     isub = indexes.add_subparsers(required=True, metavar="ACTION")
     migrate = isub.add_parser(
         "migrate",
-        help="move the people's and addresses' firms from one key each into the shared "
-        "buckets (after an upgrade from a version with one key per person); stop the "
-        "workers first; safe to run again",
+        help="move the people's and addresses' firms into the store's buckets: from one "
+        "key each (after an upgrade from a version with one key per person) or from "
+        "buckets of another count; stop the workers and the API first; safe to run again",
+    )
+    migrate.add_argument(
+        "--buckets", type=int, help="change the count of buckets first (about firms / 20)"
     )
     migrate.add_argument("--no-progress", action="store_true")
     migrate.set_defaults(run=_migrate)
@@ -36,7 +40,7 @@ def _migrate(args: argparse.Namespace) -> int:
         bar = tqdm(disable=args.no_progress, desc="indexes", unit="key")
         moved = 0
         try:
-            async for n in store.migrate_related_indexes():
+            async for n in store.migrate_related_indexes(args.buckets):
                 moved += n
                 bar.update(n)
         finally:
@@ -44,5 +48,5 @@ def _migrate(args: argparse.Namespace) -> int:
             await store.close()
         return moved
 
-    print(f"indexes: {asyncio.run(migrate()):,} keys of one person or address moved")
+    print(f"indexes: {asyncio.run(migrate()):,} keys of another layout moved")
     return 0

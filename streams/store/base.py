@@ -21,7 +21,13 @@ def epoch(iso: str) -> str:
 
 
 class StoreBase:
-    def __init__(self, client: aioredis.Redis, prefix: str = "cw", stream_maxlen: int = 100_000):
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        prefix: str = "cw",
+        stream_maxlen: int = 100_000,
+        related_buckets: int = members.DEFAULT_BUCKETS,
+    ):
         self.redis = client
         self.prefix = prefix
         self.maxlen = stream_maxlen
@@ -50,6 +56,10 @@ class StoreBase:
         self.api_keys = f"{prefix}:api-keys"
         self.access_log = f"{prefix}:access-log"
         self.handling_audit = f"{prefix}:warning-audit"
+        #: how many buckets the related-party indexes have (streams/store/members.py)
+        self.related_buckets = f"{prefix}:related-buckets"
+        self._default_buckets = related_buckets
+        self._members_layout: members.Layout | None = None
         self._commit = client.register_script(scripts.COMMIT)
         self._person_listing = client.register_script(scripts.PERSON_LISTING)
         self._dead_letter = client.register_script(scripts.DEAD_LETTER)
@@ -80,13 +90,13 @@ class StoreBase:
     def _ent(self, uscc: str, part: str) -> str:
         return f"{self.prefix}:{{{uscc}}}:{part}"
 
-    # a person's (address's) firms are records in a bucket shared with others, tagged
-    # from its own key (streams/store/members.py); its other keys carry the same tag
-    def _person_bucket(self, pkey: str) -> str:
-        return f"{self.prefix}:{{p:{members.bucket(pkey)}}}:firms"
-
-    def _person(self, pkey: str, part: str) -> str:
-        return f"{self.prefix}:{{p:{members.bucket(pkey)}}}:{pkey}:{part}"
-
-    def _address_bucket(self, akey: str) -> str:
-        return f"{self.prefix}:{{a:{members.bucket(akey)}}}:firms"
+    async def _layout(self) -> members.Layout:
+        """The related-party indexes' bucket keys (streams/store/members.py), for the
+        count of buckets the store was created with (read once)."""
+        if self._members_layout is None:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.set(self.related_buckets, self._default_buckets, nx=True)
+            pipe.get(self.related_buckets)
+            _, count = await pipe.execute()
+            self._members_layout = members.Layout(self.prefix, int(count))
+        return self._members_layout

@@ -135,12 +135,12 @@ class DirectoryStore(StoreBase):
     async def person_firms(self, pkey: str) -> dict[str, list[str]]:
         """The firms where a person (by person_key) holds a key role: USCC -> roles
         (the index keeps the instant they were linked at after a "|")."""
-        found = await self._members(self._person_bucket(pkey), pkey)
+        found = await self._members((await self._layout()).person_bucket(pkey), pkey)
         return {uscc: entry.partition("|")[0].split(",") for uscc, entry in found.items()}
 
     async def address_firms(self, akey: str) -> list[str]:
         """The firms registered at an address (by address_key)."""
-        return sorted(await self._members(self._address_bucket(akey), akey))
+        return sorted(await self._members((await self._layout()).address_bucket(akey), akey))
 
     async def _members(self, bucket: str, key: str) -> dict[str, str]:
         """USCC -> entry of a person's (address's) records (streams/store/members.py)."""

@@ -1,19 +1,23 @@
 """The related-party indexes' layout: many people (or addresses) per Redis hash.
 
 A key of its own per person cost about 184 bytes for a one-firm entry (the key, its
-hash, a 37-byte text entry), most of it Redis's per-key overhead. Instead, the people
-whose keys start with the same `BUCKET_DIGITS` hex digits share one hash, the bucket:
+hash, a 37-byte text entry), most of it Redis's per-key overhead. Instead, people
+share hashes, the buckets, `buckets` of them (the store keeps the count it was created
+with in `cw:related-buckets`; `creditwatch indexes migrate --buckets N` changes it):
 
-  cw:{p:HHH}:firms   field: the person key's 16 bytes + a 2-byte chunk number
-                     -> up to `CHUNK` bytes of the person's records
-  cw:{a:HHH}:firms   the same for addresses (the address key's 12 bytes)
+  cw:{p:N:B}:firms   bucket B of N: field the person's id (the 16 bytes of its hex
+                     key) + a 2-byte chunk number -> up to `CHUNK` bytes of its records
+  cw:{a:N:B}:firms   the same for addresses (the address key's 12 bytes)
+  cw:{p:N:B}:PKEY:seen, :listings, :removed, :fanned
+                     the person's listings, in its bucket's slot
 
-The bucket's hash tag comes from the person's (address's) own key, so one person's
-entries and its other keys (`cw:{p:HHH}:PKEY:listings`...) are in one slot. Each
-value stays within Redis's compact-hash limit (`hash-max-listpack-value`, 64 by
+B is the CRC-32 of the id modulo N, so one person's entries and keys are in one slot.
+Each value stays within Redis's compact-hash limit (`hash-max-listpack-value`, 64 by
 default), so a bucket stays a listpack however many firms a person has: a long
-record list is cut into chunks, the fields PERSON+0, PERSON+1... (the scripts in
-lua/lib/members.lua read, count and edit them in place).
+record list is cut into chunks, the fields ID+0, ID+1... (the scripts in
+lua/lib/members.lua read, count and edit them in place). A bucket stays compact up to
+`hash-max-listpack-entries` fields (128 by default): about 64 people per bucket, so
+N = firms / 20 (people are about 3 per firm).
 
 A record is one firm's entry: USCC length (1 byte), USCC, body length (1 byte below
 128, else 2 with the top bit set) and the body, the entry of rules/related.py
@@ -22,13 +26,15 @@ A record is one firm's entry: USCC length (1 byte), USCC, body length (1 byte be
 
 from __future__ import annotations
 
+import re
 import struct
+import zlib
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
-#: hex digits of a person's (address's) key that name its bucket: 4,096 buckets, a few
-#: people each in a city of 10,000 firms, about a hundred at 150,000 (Redis keeps a
-#: hash compact up to `hash-max-listpack-entries`, 128 by default)
-BUCKET_DIGITS = 3
+#: buckets of a new store: a city of up to about 20,000 firms in compact buckets
+DEFAULT_BUCKETS = 1024
 #: the largest value of a bucket's field (Redis's `hash-max-listpack-value` default)
 CHUNK = 64
 #: a body's longest (two length bytes, the top bit a marker)
@@ -51,15 +57,50 @@ _CODES = {word: chr(1 + i) for i, word in enumerate(_WORDS)}
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_BUCKET_TAG = re.compile(r"(\d+):(\d+)")
+
+Kind = Literal["p", "a"]
 
 
-def bucket(key: str) -> str:
-    """The bucket (hash tag suffix) of a person or address key.
+@dataclass(frozen=True)
+class Layout:
+    """The bucket keys under a prefix, for a count of buckets.
 
-    >>> bucket("426695a0efdb59b9eaedaf0b5ca3eddf")
-    '426'
+    >>> Layout("cw", 1024).person_bucket("426695a0efdb59b9eaedaf0b5ca3eddf")
+    'cw:{p:1024:877}:firms'
+    >>> Layout("cw", 1024).person("426695a0efdb59b9eaedaf0b5ca3eddf", "seen")
+    'cw:{p:1024:877}:426695a0efdb59b9eaedaf0b5ca3eddf:seen'
     """
-    return key[:BUCKET_DIGITS]
+
+    prefix: str
+    buckets: int
+
+    def bucket(self, kind: Kind, member: bytes) -> str:
+        """The bucket of a person's (`p`) or address's (`a`) id."""
+        return f"{self.prefix}:{{{self._tag(kind, member)}}}:firms"
+
+    def person_bucket(self, pkey: str) -> str:
+        return self.bucket("p", member_id(pkey))
+
+    def address_bucket(self, akey: str) -> str:
+        return self.bucket("a", member_id(akey))
+
+    def person(self, pkey: str, part: str) -> str:
+        """One of a person's listing keys, in its bucket's slot."""
+        return f"{self.prefix}:{{{self._tag('p', member_id(pkey))}}}:{pkey}:{part}"
+
+    def _tag(self, kind: Kind, member: bytes) -> str:
+        return f"{kind}:{self.buckets}:{zlib.crc32(member) % self.buckets}"
+
+
+def bucket_count(tag_rest: str) -> int | None:
+    """The count of buckets of a bucket's tag (after `p:`), None for another tag.
+
+    >>> bucket_count("1024:877"), bucket_count("426695a0efdb59b9eaedaf0b5ca3eddf")
+    (1024, None)
+    """
+    found = _BUCKET_TAG.fullmatch(tag_rest)
+    return int(found.group(1)) if found else None
 
 
 def member_id(key: str) -> bytes:

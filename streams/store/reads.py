@@ -86,7 +86,7 @@ class ReadStore(StoreBase):
     async def _set_allowed(self, address: str, allowed: bool) -> bool:
         normalized = normalize_address(address)
         akey = address_key(normalized)
-        keys = [self.allowlist, self._address_bucket(akey), self.nudges]
+        keys = [self.allowlist, (await self._layout()).address_bucket(akey), self.nudges]
         args = [normalized, "add" if allowed else "remove", members.member_id(akey)]
         return bool(await self._allow_address(keys=keys, args=args))
 

@@ -104,10 +104,24 @@ class Edit:
     indexes: `set` it, `add` it unless it has one, or `del` it."""
 
     bucket: str
-    key: str
+    #: the person's (address's) id (streams/store/members.py)
+    member: bytes
     op: Literal["set", "add", "del"]
     uscc: str
     entry: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        layout: members.Layout,
+        kind: members.Kind,
+        key: str,
+        op: Literal["set", "add", "del"],
+        uscc: str,
+        entry: str = "",
+    ) -> Edit:
+        member = members.member_id(key)
+        return cls(layout.bucket(kind, member), member, op, uscc, entry)
 
 
 def _below(floor: int | None) -> int:
@@ -132,14 +146,15 @@ class WorkerStore(LabelDayStore):
         The people and addresses the batch's events name are linked first, so that a
         firm processed concurrently elsewhere either sees the link or has linked itself
         before this batch reads the indexes."""
+        layout = await self._layout()
         pipe = self.redis.pipeline(transaction=False)
         early = [
-            Edit(self._person_bucket(pkey), pkey, "add", uscc, "")
+            Edit.of(layout, "p", pkey, "add", uscc)
             for pkey, firms in early_people.items()
             for uscc in firms
         ]
         early += [
-            Edit(self._address_bucket(akey), akey, "set", uscc, entry)
+            Edit.of(layout, "a", akey, "set", uscc, entry)
             for akey, arrivals in early_addresses.items()
             for uscc, entry in arrivals.items()
         ]
@@ -247,11 +262,12 @@ class WorkerStore(LabelDayStore):
         if not people and not akeys:
             return RelatedData()
         person_floor, address_floor = (_below(f) for f in floors)
+        layout = await self._layout()
         keys = [
             self.allowlist,
-            *(self._person_bucket(p) for p in people),
-            *(self._person(p, "listings") for p in people),
-            *(self._address_bucket(a) for a in akeys),
+            *(layout.person_bucket(p) for p in people),
+            *(layout.person(p, "listings") for p in people),
+            *(layout.address_bucket(a) for a in akeys),
         ]
         args: list[int | str | bytes] = [len(people), len(akeys), person_floor, address_floor]
         args += [members.member_id(p) for p in people]
@@ -332,7 +348,9 @@ class WorkerStore(LabelDayStore):
                 timeline=[(epoch(cast(str, s["at"])), pack_snapshot(s)) for s in c.timeline],
             )
             await self._commit(keys=list(keys), args=args.argv(), client=pipe)
-        await self._edit_members(pipe, [e for link in links for e in self._link_edits(link)])
+        layout = await self._layout()
+        edits = [e for link in links for e in _link_edits(layout, link)]
+        await self._edit_members(pipe, edits)
         replies = await pipe.execute()
         return [bool(replies[i]) for i in at]
 
@@ -355,28 +373,6 @@ class WorkerStore(LabelDayStore):
                 merges[c.uscc] = merged
         return merges
 
-    def _link_edits(self, link: LinkUpdate) -> list[Edit]:
-        """The index records a firm's batch changes: only the differences."""
-        uscc = link.uscc
-        edits = [
-            Edit(self._person_bucket(pkey), pkey, "del", uscc)
-            for pkey in sorted((set(link.before) | link.early) - set(link.people))
-        ]
-        edits += [
-            Edit(self._person_bucket(pkey), pkey, "set", uscc, entry)
-            for pkey, entry in link.people.items()
-            if link.before.get(pkey) != entry or pkey in link.early
-        ]
-        now = link.address[0] if link.address else None
-        stale = set(link.early_addresses)
-        if link.address_before:
-            stale.add(link.address_before[0])
-        edits += [Edit(self._address_bucket(a), a, "del", uscc) for a in sorted(stale - {now})]
-        if link.address and (link.address != link.address_before or now in stale):
-            akey, entry = link.address
-            edits.append(Edit(self._address_bucket(akey), akey, "set", uscc, entry))
-        return edits
-
     async def _edit_members(self, pipe: Any, edits: list[Edit]) -> int:
         """Queue the edits on `pipe`, one script call per bucket (each in one slot), in
         their order; returns how many replies they add."""
@@ -384,7 +380,7 @@ class WorkerStore(LabelDayStore):
         for e in edits:
             args = by_bucket.setdefault(e.bucket, [])
             record = members.record(e.uscc, e.entry) if e.op != "del" else b""
-            args += [members.member_id(e.key), e.op, e.uscc, record]
+            args += [e.member, e.op, e.uscc, record]
         for bucket, args in by_bucket.items():
             await self._link(keys=[bucket], args=args, client=pipe)
         return len(by_bucket)
@@ -395,8 +391,9 @@ class WorkerStore(LabelDayStore):
         """Record a person's listing (with its UTC event time `at`, so a firm evaluated
         as of an earlier time does not see it) or removal; the USCCs linked to the
         person when it was first recorded."""
-        keys = [self._person(pkey, part) for part in ("seen", "listings", "removed")]
-        keys += [self._person_bucket(pkey), self._person(pkey, "fanned")]
+        layout = await self._layout()
+        keys = [layout.person(pkey, part) for part in ("seen", "listings", "removed")]
+        keys += [layout.person_bucket(pkey), layout.person(pkey, "fanned")]
         op = "list" if listed else "remove"
         args: list[str | bytes] = [
             event_id,
@@ -438,6 +435,29 @@ class WorkerStore(LabelDayStore):
             return 0
         args = [x for uscc, score in handed_out for x in (uscc, repr(score))]
         return int(await self._clear_timers(keys=[self._queue(queue)], args=args))
+
+
+def _link_edits(layout: members.Layout, link: LinkUpdate) -> list[Edit]:
+    """The index records a firm's batch changes: only the differences."""
+    uscc = link.uscc
+    edits = [
+        Edit.of(layout, "p", pkey, "del", uscc)
+        for pkey in sorted((set(link.before) | link.early) - set(link.people))
+    ]
+    edits += [
+        Edit.of(layout, "p", pkey, "set", uscc, entry)
+        for pkey, entry in link.people.items()
+        if link.before.get(pkey) != entry or pkey in link.early
+    ]
+    now = link.address[0] if link.address else None
+    stale = set(link.early_addresses)
+    if link.address_before:
+        stale.add(link.address_before[0])
+    edits += [Edit.of(layout, "a", a, "del", uscc) for a in sorted(stale - {now})]
+    if link.address and (link.address != link.address_before or now in stale):
+        akey, entry = link.address
+        edits.append(Edit.of(layout, "a", akey, "set", uscc, entry))
+    return edits
 
 
 def _grade_day(c: Commit) -> str:

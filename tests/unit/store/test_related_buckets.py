@@ -1,7 +1,8 @@
 """The related-party indexes in their buckets, on a real Redis: a person's records are
 edited in place, a long list is cut into chunks and the bucket stays compact, people
 sharing a bucket do not mix, and an index of the layout before the buckets (one key
-per person or address) moves in with `migrate_related_indexes`."""
+per person or address) or of another count of buckets moves in with
+`migrate_related_indexes`."""
 
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ import pytest
 
 from rules.addresses import address_key
 from streams.store import LinkUpdate, Store
-from streams.store.members import bucket, member_id
+from streams.store.members import DEFAULT_BUCKETS, member_id
 
 pytestmark = pytest.mark.integration
 AT = "2026-03-02T06:00:00+00:00"
-# two people in one bucket, one in another
 P1, P2, P3 = "426" + "a" * 29, "426" + "b" * 29, "9f0" + "c" * 29
 
 
@@ -49,7 +49,7 @@ async def test_a_crowd_spans_chunks_and_the_bucket_stays_compact(store: Store) -
     firms = [uscc(n) for n in range(40)]
     for firm in firms:
         await link(store, firm, {P3: f"legal_rep|{AT}"}, {})
-    key = store._person_bucket(P3)
+    key = (await store._layout()).person_bucket(P3)
     assert await store.redis.object("encoding", key) == b"listpack"
     assert await store.redis.hlen(key) > 10  # one person's records, in many fields
     assert sorted(await store.person_firms(P3)) == firms
@@ -115,12 +115,37 @@ async def test_the_layout_before_the_buckets_is_migrated(store: Store) -> None:
     assert data.address_firms[akey] == {uscc(3): "2026-03-01"}
     # a redelivered listing fans out to the firms of its first time, as before
     assert await store.apply_person_listing(P1, "e1", "case-1", True, AT) == [uscc(1)]
-    # and the person costs less in its bucket than in a key of its own
+    # and a person costs less in a bucket than in a key of its own
     await link(store, uscc(4), {}, {P1: "shareholder"})
     await link(store, uscc(2), {}, {P1: ""})
-    others = [f"{bucket(P1)}{n:029x}" for n in range(20)]
+    layout = await store._layout()
+    bucket = layout.person_bucket(P1)
+    others = [f"{n:032x}" for n in range(20_000)]
+    others = [p for p in others if layout.person_bucket(p) == bucket][:20]
     for n, person in enumerate(others):
         await link(store, uscc(100 + n), {person: f"legal_rep|{AT}"}, {})
-    per_person = await r.memory_usage(store._person_bucket(P1)) / (len(others) + 1)
-    assert per_person < old_size / 3
+    per_person = await r.memory_usage(bucket) / (len(others) + 1)
+    assert len(others) == 20 and per_person < old_size / 3
     assert member_id(P1) == bytes.fromhex(P1)
+
+
+async def test_another_count_of_buckets_is_migrated(store: Store) -> None:
+    people = [f"{n:032x}" for n in range(300)]
+    for n, person in enumerate(people):
+        await link(store, uscc(n % 7), {person: f"legal_rep|{AT}"}, {})
+    await store.apply_person_listing(people[0], "e1", "case-1", True, AT)
+    before = {p: await store.person_firms(p) for p in people}
+    was = await store._layout()
+    assert was.buckets == DEFAULT_BUCKETS
+    old_buckets = {was.person_bucket(p) for p in people}
+
+    moved = sum([n async for n in store.migrate_related_indexes(buckets=16)])
+    layout = await store._layout()
+    assert layout.buckets == 16
+    found: Any = [k.decode() async for k in store.redis.scan_iter(f"{store.prefix}:{{p:*")]
+    assert {k.split("}")[0] for k in found} <= {f"{store.prefix}:{{p:16:{b}" for b in range(16)}
+    # the buckets, and the listing keys of the person listed (seen, listings, fanned)
+    assert moved == len(old_buckets) + 3 and len(set(found)) == 16 + 3
+    assert {p: await store.person_firms(p) for p in people} == before
+    data = await store.load_related(people[:1], {}, (0, 0))
+    assert data.listings == {people[0]: [f"e1|{AT}"]}
