@@ -5,8 +5,9 @@ Two layouts move in: the one before the buckets, with a key per person
 (`cw:{p:PKEY}:firms`, a hash USCC -> entry, and `:seen`, `:listings`, `:removed`,
 `:fanned`) and per address (`cw:{a:AKEY}:firms`); and buckets of another count (after
 `--buckets N` changed it). Records become records of the current buckets; a person's
-listing keys move under its bucket's tag. A record or field the current layout holds
-already is kept (it is newer). Run it with the workers and the API stopped: they read
+four listing keys become the fields of its one listing record (lua/person_listing.lua)
+under its bucket's tag. A record or field the current layout holds already is kept
+(it is newer). Run it with the workers and the API stopped: they read
 the current layout only (and the count of buckets once, when they start). It can be
 run again: what is moved is gone from where it was.
 """
@@ -20,8 +21,9 @@ from typing import Any
 from streams.store import members
 from streams.store.state_io import Edit, WorkerStore
 
-#: a person's listing keys, and each one's type
-_PERSON_PARTS = {"seen": "set", "listings": "hash", "removed": "hash", "fanned": "hash"}
+#: a person's listing keys before the buckets -> the prefix of their fields in its
+#: listing record; `seen` is a set of event ids, the rest hashes
+_LISTING_PARTS = {"seen": "e:", "listings": "l:", "removed": "r:", "fanned": "e:"}
 
 
 @dataclass(frozen=True)
@@ -30,19 +32,22 @@ class OldKey:
 
     kind: members.Kind
     #: a bucket's whole content ("firms" of a bucket), one person's or address's
-    #: firms ("firms" of a key), or one of a person's listing keys
+    #: firms ("firms" of a key), or a person's listing record ("listings") or, before
+    #: the buckets, one of its listing keys
     part: str
     #: the person (address) key; "" for a bucket
     key: str = ""
+    #: a key of the layout before the buckets
+    legacy: bool = False
 
 
 def old_key(name: str, prefix: str, buckets: int) -> OldKey | None:
     """What a key of another layout than buckets of `buckets` holds, None for others.
 
-    >>> old_key("cw:{p:426695a0efdb59b9eaedaf0b5ca3eddf}:listings", "cw", 1024)
-    OldKey(kind='p', part='listings', key='426695a0efdb59b9eaedaf0b5ca3eddf')
+    >>> old_key("cw:{p:426695a0efdb59b9eaedaf0b5ca3eddf}:seen", "cw", 1024)
+    OldKey(kind='p', part='seen', key='426695a0efdb59b9eaedaf0b5ca3eddf', legacy=True)
     >>> old_key("cw:{a:256:7}:firms", "cw", 1024)
-    OldKey(kind='a', part='firms', key='')
+    OldKey(kind='a', part='firms', key='', legacy=False)
     >>> old_key("cw:{p:1024:7}:firms", "cw", 1024) is None   # a current bucket
     True
     """
@@ -50,18 +55,18 @@ def old_key(name: str, prefix: str, buckets: int) -> OldKey | None:
     if not rest.startswith("{") or "}:" not in rest:
         return None
     tag, _, part = rest[1:].partition("}:")
-    kind, _, key = tag.partition(":")
-    if kind not in ("p", "a"):
+    marker, _, key = tag.partition(":")
+    kind: members.Kind = "p" if marker == "p" else "a"
+    if marker != kind:
         return None
     count = members.bucket_count(key)
     if count == buckets:
         return None
-    if count is not None:  # a bucket of another count, or a listing key in its slot
+    legacy = count is None
+    if not legacy:  # a bucket of another count, or a listing record in its slot
         key, _, part = part.rpartition(":")
-    if kind == "a":
-        return OldKey("a", part, key) if part == "firms" else None
-    if part == "firms" or part in _PERSON_PARTS:
-        return OldKey("p", part, key)
+    if part == "firms" or (kind == "p" and part in (_LISTING_PARTS if legacy else ["listings"])):
+        return OldKey(kind, part, key, legacy)
     return None
 
 
@@ -91,7 +96,7 @@ class RelatedUpgradeStore(WorkerStore):
     async def _move(self, layout: members.Layout, found: list[tuple[str, OldKey]]) -> int:
         pipe = self.redis.pipeline(transaction=False)
         for name, old in found:
-            if old.part in _PERSON_PARTS and _PERSON_PARTS[old.part] == "set":
+            if old.part == "seen":
                 pipe.smembers(name)
             else:
                 pipe.hgetall(name)
@@ -108,12 +113,8 @@ class RelatedUpgradeStore(WorkerStore):
                 for member, records in _bucket_records(value).items():
                     bucket = layout.bucket(old.kind, member)
                     edits += [Edit(bucket, member, "add", u, e) for u, e in records.items()]
-            elif isinstance(value, set):
-                if value:
-                    pipe.sadd(layout.person(old.key, old.part), *value)
             else:
-                for field, v in value.items():
-                    pipe.hsetnx(layout.person(old.key, old.part), field, v)
+                _move_listings(pipe, layout.person(old.key, "listings"), old, value)
         await self._edit_members(pipe, edits)
         pipe.delete(*(name for name, _ in found))
         await pipe.execute()
@@ -129,3 +130,20 @@ def _bucket_records(fields: dict[bytes, bytes]) -> dict[bytes, dict[str, str]]:
         member: members.records(b"".join(v for _, v in sorted(parts)))
         for member, parts in chunks.items()
     }
+
+
+def _move_listings(pipe: Any, record: str, old: OldKey, value: Any) -> None:
+    """Queue the fields of a person's listing record from one of its old keys."""
+    if not old.legacy:  # a listing record already: its fields as they are
+        for field, v in value.items():
+            pipe.hsetnx(record, field, v)
+    elif old.part == "seen":  # an event recorded: its firms are those of `fanned`, if kept
+        for event_id in value:
+            pipe.hsetnx(record, b"e:" + event_id, "*")
+    elif old.part == "fanned":  # the firms an event fanned out to: over the '*' of `seen`
+        for event_id, firms in value.items():
+            pipe.hset(record, b"e:" + event_id, firms)
+    else:
+        prefix = _LISTING_PARTS[old.part].encode()
+        for case, v in value.items():
+            pipe.hsetnx(record, prefix + case, v)

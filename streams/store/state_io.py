@@ -392,8 +392,7 @@ class WorkerStore(LabelDayStore):
         as of an earlier time does not see it) or removal; the USCCs linked to the
         person when it was first recorded."""
         layout = await self._layout()
-        keys = [layout.person(pkey, part) for part in ("seen", "listings", "removed")]
-        keys += [layout.person_bucket(pkey), layout.person(pkey, "fanned")]
+        keys = [layout.person(pkey, "listings"), layout.person_bucket(pkey)]
         op = "list" if listed else "remove"
         args: list[str | bytes] = [
             event_id,

@@ -92,7 +92,7 @@ async def test_the_layout_before_the_buckets_is_migrated(store: Store) -> None:
     akey = address_key(address)
     # as the version before kept them: one key per person and per address
     await r.hset(f"{cw}:{{p:{P1}}}:firms", mapping={uscc(1): f"legal_rep|{AT}", uscc(2): ""})
-    await r.sadd(f"{cw}:{{p:{P1}}}:seen", "e1")
+    await r.sadd(f"{cw}:{{p:{P1}}}:seen", "e0", "e1")  # e0: before its firms were kept
     await r.hset(f"{cw}:{{p:{P1}}}:listings", "case-1", f"e1|{AT}")
     await r.hset(f"{cw}:{{p:{P1}}}:fanned", "e1", uscc(1))
     await r.hset(f"{cw}:{{a:{akey}}}:firms", uscc(3), "2026-03-01")
@@ -115,6 +115,13 @@ async def test_the_layout_before_the_buckets_is_migrated(store: Store) -> None:
     assert data.address_firms[akey] == {uscc(3): "2026-03-01"}
     # a redelivered listing fans out to the firms of its first time, as before
     assert await store.apply_person_listing(P1, "e1", "case-1", True, AT) == [uscc(1)]
+    # one recorded before: to the firms linked now
+    assert await store.apply_person_listing(P1, "e0", "case-0", True, AT) == [
+        uscc(1),
+        uscc(2),
+        uscc(4),
+    ]
+    assert (await store.load_related([P1], {}, (0, 0))).listings == {P1: [f"e1|{AT}"]}
     # and a person costs less in a bucket than in a key of its own
     await link(store, uscc(4), {}, {P1: "shareholder"})
     await link(store, uscc(2), {}, {P1: ""})
@@ -144,8 +151,8 @@ async def test_another_count_of_buckets_is_migrated(store: Store) -> None:
     assert layout.buckets == 16
     found: Any = [k.decode() async for k in store.redis.scan_iter(f"{store.prefix}:{{p:*")]
     assert {k.split("}")[0] for k in found} <= {f"{store.prefix}:{{p:16:{b}" for b in range(16)}
-    # the buckets, and the listing keys of the person listed (seen, listings, fanned)
-    assert moved == len(old_buckets) + 3 and len(set(found)) == 16 + 3
+    # the buckets, and the listing record of the person listed
+    assert moved == len(old_buckets) + 1 and len(set(found)) == 16 + 1
     assert {p: await store.person_firms(p) for p in people} == before
     data = await store.load_related(people[:1], {}, (0, 0))
     assert data.listings == {people[0]: [f"e1|{AT}"]}
