@@ -89,7 +89,7 @@ class DirectoryStore(StoreBase):
         pipe = self.redis.pipeline(transaction=False)
         for s in states:
             found = memberships(ix, s.uscc, directory_entry(s), s.open_warnings)
-            args = [x for triple in found for x in triple]
+            args = [s.uscc, *(x for triple in found for x in triple)]
             await self._reindex(
                 keys=[self._ent(s.uscc, "indexed"), ix.counts], args=args, client=pipe
             )
