@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 
 from rules.state import EnterpriseState
 from streams.store import digests, members, scripts
+from streams.store.errors import StoreError
 
 
 def stored_state(raw: bytes) -> EnterpriseState:
@@ -94,9 +95,17 @@ class StoreBase:
         """The related-party indexes' bucket keys (streams/store/members.py), for the
         count of buckets the store was created with (read once)."""
         if self._members_layout is None:
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.set(self.related_buckets, self._default_buckets, nx=True)
-            pipe.get(self.related_buckets)
-            _, count = await pipe.execute()
-            self._members_layout = members.Layout(self.prefix, int(count))
+            count = await self.redis.get(self.related_buckets)
+            if count is None:
+                # a store with firms but no count was written before the buckets: its
+                # indexes would go unseen (and its firms' links are rewritten only
+                # when they change), so nothing reads or writes them until migrated
+                if await self.redis.hlen(self.directory):
+                    raise StoreError(
+                        "the person and address indexes are kept one key each, as before "
+                        "the buckets: stop the workers and run `creditwatch indexes migrate`"
+                    )
+                await self.redis.set(self.related_buckets, self._default_buckets, nx=True)
+                count = await self.redis.get(self.related_buckets)
+            self._members_layout = members.Layout(self.prefix, int(count or self._default_buckets))
         return self._members_layout

@@ -76,9 +76,10 @@ class RelatedUpgradeStore(WorkerStore):
     ) -> AsyncIterator[int]:
         """Move every key of another layout into the current buckets, first set to
         `buckets` if given; yields how many keys were moved, a chunk at a time."""
-        if buckets is not None:
-            await self.redis.set(self.related_buckets, buckets)
-            self._members_layout = None
+        # the count given, else the store's, else (a store from before the buckets) the
+        # count for a new store
+        await self.redis.set(self.related_buckets, buckets or self._default_buckets, nx=not buckets)
+        self._members_layout = None
         layout = await self._layout()
         for kind in ("p", "a"):
             found: list[tuple[str, OldKey]] = []

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from rules.addresses import address_key
-from streams.store import LinkUpdate, Store
+from streams.store import LinkUpdate, Store, StoreError
 from streams.store.members import DEFAULT_BUCKETS, member_id
 
 pytestmark = pytest.mark.integration
@@ -97,13 +97,19 @@ async def test_the_layout_before_the_buckets_is_migrated(store: Store) -> None:
     await r.hset(f"{cw}:{{p:{P1}}}:fanned", "e1", uscc(1))
     await r.hset(f"{cw}:{{a:{akey}}}:firms", uscc(3), "2026-03-01")
     old_size = await r.memory_usage(f"{cw}:{{p:{P1}}}:firms")
-    # a firm linked since, in the new layout, is kept
-    await link(store, uscc(4), {P1: "shareholder"}, {})
+    await r.hset(store.directory, uscc(1), "{}")
+    # a store with firms and no count of buckets is from before them: not read as empty
+    with pytest.raises(StoreError, match="indexes migrate"):
+        await store.person_firms(P1)
 
     moved = [n async for n in store.migrate_related_indexes()]
     assert sum(moved) == 5
     assert [n async for n in store.migrate_related_indexes()] == []  # nothing left
     assert await r.exists(f"{cw}:{{p:{P1}}}:firms", f"{cw}:{{a:{akey}}}:firms") == 0
+    # a record the buckets hold already is newer than one left in an old key
+    await link(store, uscc(4), {P1: "shareholder"}, {})
+    await r.hset(f"{cw}:{{p:{P1}}}:firms", uscc(4), "legal_rep")
+    assert sum([n async for n in store.migrate_related_indexes()]) == 1
     assert await store.person_firms(P1) == {
         uscc(1): ["legal_rep"],
         uscc(2): [""],
