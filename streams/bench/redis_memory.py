@@ -1,14 +1,14 @@
 """Redis memory per enterprise, in total and by kind of key (streams/store/__init__.py
-lists the layout): `cw:{USCC}:state` is kind `state`, a person's `cw:{p:KEY}:firms`
-is `person:firms`, an address's `cw:{a:KEY}:firms` is `address:firms`, and a key
+lists the layout): `cw:{USCC}:state` is kind `state`, a bucket of the person index
+`cw:{p:N:B}:firms` is `person:firms` (as a person's own key of that index was before
+the buckets, streams/store/members.py), `cw:{p:N:B}:PKEY:listings` is
+`person:listings`, an address bucket `cw:{a:N:B}:firms` is `address:firms`, and a key
 shared by all, such as the outbox stream `cw:warnings`, is `shared:warnings`.
 
 Every key is counted (one SCAN); the size of a sample of each kind's keys (MEMORY
-USAGE) is scaled to the kind's count. A bucket of people's (addresses') firms is kind
-`person:firms` (`address:firms`), as a person's own key of that index was before the
-buckets (streams/store/members.py); `cw:{p:HHH}:PKEY:seen` is `person:seen`. Shared
-keys are all measured. The sum of the kinds is less than the growth of `used_memory`,
-which also holds Redis's own tables and allocator overhead.
+USAGE) is scaled to the kind's count. Shared keys are all measured. The sum of the
+kinds is less than the growth of `used_memory`, which also holds Redis's own tables
+and allocator overhead.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ def key_kind(key: str, prefix: str) -> str:
     """The kind of a key of the store under `prefix`.
 
     >>> [key_kind(k, "cw") for k in ("cw:{91440300708461136T}:state",
-    ...  "cw:{p:ab1}:firms", "cw:{a:9f0}:firms", "cw:{p:ab1}:ab12:seen", "cw:warnings",
+    ...  "cw:{p:1024:7}:firms", "cw:{a:1024:9}:firms", "cw:{p:1024:7}:ab12:listings",
+    ...  "cw:warnings",
     ...  "cw:dead-letters:seen")]  # doctest: +NORMALIZE_WHITESPACE
-    ['state', 'person:firms', 'address:firms', 'person:seen', 'shared:warnings',
+    ['state', 'person:firms', 'address:firms', 'person:listings', 'shared:warnings',
      'shared:dead-letters:seen']
 
     The console's indexes are one kind per family, whatever their district or grade:

@@ -88,9 +88,10 @@ from streams.store.live import LiveStore
 from streams.store.models import ModelStore
 from streams.store.outbox import OUTBOX_GROUP, OutboxStore
 from streams.store.reads import ReadStore
+from streams.store.related_io import LinkUpdate
 from streams.store.related_upgrade import RelatedUpgradeStore
 from streams.store.rulesets import RulesetStore
-from streams.store.state_io import Commit, LinkUpdate, Loaded
+from streams.store.state_io import Commit, Loaded, WorkerStore
 from streams.store.webhooks import WebhookStore
 
 __all__ = [
@@ -106,6 +107,7 @@ __all__ = [
 
 @guard_errors  # every call raises StoreError / StoreUnavailable, never Redis' own errors
 class Store(
+    WorkerStore,
     RelatedUpgradeStore,
     OutboxStore,
     ReadStore,

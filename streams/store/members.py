@@ -8,8 +8,9 @@ with in `cw:related-buckets`; `creditwatch indexes migrate --buckets N` changes 
   cw:{p:N:B}:firms   bucket B of N: field the person's id (the 16 bytes of its hex
                      key) + a 2-byte chunk number -> up to `CHUNK` bytes of its records
   cw:{a:N:B}:firms   the same for addresses (the address key's 12 bytes)
-  cw:{p:N:B}:PKEY:seen, :listings, :removed, :fanned
-                     the person's listings, in its bucket's slot
+  cw:{p:N:B}:PKEY:listings
+                     the person's listing record (lua/person_listing.lua), in its
+                     bucket's slot
 
 B is the CRC-32 of the id modulo N, so one person's entries and keys are in one slot.
 Each value stays within Redis's compact-hash limit (`hash-max-listpack-value`, 64 by
@@ -68,8 +69,8 @@ class Layout:
 
     >>> Layout("cw", 1024).person_bucket("426695a0efdb59b9eaedaf0b5ca3eddf")
     'cw:{p:1024:877}:firms'
-    >>> Layout("cw", 1024).person("426695a0efdb59b9eaedaf0b5ca3eddf", "seen")
-    'cw:{p:1024:877}:426695a0efdb59b9eaedaf0b5ca3eddf:seen'
+    >>> Layout("cw", 1024).person("426695a0efdb59b9eaedaf0b5ca3eddf", "listings")
+    'cw:{p:1024:877}:426695a0efdb59b9eaedaf0b5ca3eddf:listings'
     """
 
     prefix: str

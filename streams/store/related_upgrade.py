@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from streams.store import members
-from streams.store.state_io import Edit, WorkerStore
+from streams.store.related_io import Edit, RelatedStore
 
 #: a person's listing keys before the buckets -> the prefix of their fields in its
 #: listing record; `seen` is a set of event ids, the rest hashes
@@ -70,7 +70,7 @@ def old_key(name: str, prefix: str, buckets: int) -> OldKey | None:
     return None
 
 
-class RelatedUpgradeStore(WorkerStore):
+class RelatedUpgradeStore(RelatedStore):
     async def migrate_related_indexes(
         self, buckets: int | None = None, chunk: int = 200
     ) -> AsyncIterator[int]:
