@@ -117,7 +117,8 @@ class RelatedUpgradeStore(RelatedStore):
             else:
                 _move_listings(pipe, layout.person(old.key, "listings"), old, value)
         await self._edit_members(pipe, edits)
-        pipe.delete(*(name for name, _ in found))
+        for name, _ in found:  # one key a command: each in its own slot
+            pipe.delete(name)
         await pipe.execute()
         return len(found)
 
