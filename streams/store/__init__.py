@@ -1,7 +1,7 @@
 """The only package that talks to Redis.
 
 Keys (hash tags keep one enterprise's keys, one person's or one address's in one
-Cluster slot):
+Cluster slot; a person's or address's tag is its bucket's):
   cw:{USCC}:state      the enterprise's state, packed: msgpack compressed over a preset
                        dictionary (rules/packing.py; a JSON state written before loads)
   cw:{USCC}:seen       the idempotency guard: an 8-byte digest and the day of each event
@@ -13,10 +13,15 @@ Cluster slot):
                        rebuild the timeline after a late event, or to check a very late one
   cw:{USCC}:timeline   its grade snapshots by event time (epoch seconds): history, as-of;
                        each a packed list (rules/timeline.py, `pack_snapshot`)
-  cw:{p:PKEY}:firms    a person (pseudonymous key) -> {USCC: roles} of active firms
-  cw:{p:PKEY}:seen, :listings, :removed
-                       the person's dishonest listings (case -> event id)
-  cw:{a:AKEY}:firms    a normalized address -> {USCC: day the firm arrived}
+  cw:{p:N:B}:firms     bucket B of N of the person index: each person's (pseudonymous
+                       key) active firms, USCC -> "roles|instant", packed records in
+                       one field per person (streams/store/members.py); N, the count
+                       of buckets, is kept in cw:related-buckets
+  cw:{p:N:B}:PKEY:listings
+                       the person's dishonest listings in force, removals and events
+                       recorded with the firms each fanned out to (lua/person_listing.lua)
+  cw:{a:N:B}:firms     the same buckets for addresses: normalized address (its key) ->
+                       {USCC: "day the firm arrived|instant"}
   cw:address-allowlist approved cluster addresses (normalized text)
   cw:timers            USCC -> when its rules must look again (epoch seconds)
   cw:nudges            USCC -> re-evaluate at once, as of that time (0: its own clock);
@@ -91,8 +96,10 @@ from streams.store.live import LiveStore
 from streams.store.models import ModelStore
 from streams.store.outbox import OUTBOX_GROUP, OutboxStore
 from streams.store.reads import ReadStore
+from streams.store.related_io import LinkUpdate
+from streams.store.related_upgrade import RelatedUpgradeStore
 from streams.store.rulesets import RulesetStore
-from streams.store.state_io import Commit, LinkUpdate, Loaded, WorkerStore
+from streams.store.state_io import Commit, Loaded, WorkerStore
 from streams.store.webhooks import WebhookStore
 
 __all__ = [
@@ -109,6 +116,7 @@ __all__ = [
 @guard_errors  # every call raises StoreError / StoreUnavailable, never Redis' own errors
 class Store(
     WorkerStore,
+    RelatedUpgradeStore,
     OutboxStore,
     ReadStore,
     ModelStore,
@@ -129,7 +137,7 @@ class Store(
             socket_timeout=settings.redis_socket_timeout_s,
             socket_connect_timeout=settings.redis_connect_timeout_s,
         )
-        return cls(client, settings.key_prefix, settings.stream_maxlen)
+        return cls(client, settings.key_prefix, settings.stream_maxlen, settings.related_buckets)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "cw", stream_maxlen: int = 100_000) -> Store:

@@ -11,6 +11,7 @@ from typing import Any
 from rules.directory import directory_entry
 from rules.jsoncodec import dumps, loads
 from rules.state import EnterpriseState
+from streams.store import members
 from streams.store.base import StoreBase, stored_state
 from streams.store.directory_changes import CHANGES_MAXLEN
 from streams.store.indexes import Keys, memberships
@@ -93,7 +94,7 @@ class DirectoryStore(StoreBase):
         pipe = self.redis.pipeline(transaction=False)
         for s in states:
             found = memberships(ix, s.uscc, directory_entry(s), s.open_warnings)
-            args = [x for triple in found for x in triple]
+            args = [s.uscc, *(x for triple in found for x in triple)]
             await self._reindex(
                 keys=[self._ent(s.uscc, "indexed"), ix.counts], args=args, client=pipe
             )
@@ -139,10 +140,14 @@ class DirectoryStore(StoreBase):
     async def person_firms(self, pkey: str) -> dict[str, list[str]]:
         """The firms where a person (by person_key) holds a key role: USCC -> roles
         (the index keeps the instant they were linked at after a "|")."""
-        found: Any = await self.redis.hgetall(self._person(pkey, "firms"))
-        return {k.decode(): v.decode().partition("|")[0].split(",") for k, v in found.items()}
+        found = await self._members((await self._layout()).person_bucket(pkey), pkey)
+        return {uscc: entry.partition("|")[0].split(",") for uscc, entry in found.items()}
 
     async def address_firms(self, akey: str) -> list[str]:
         """The firms registered at an address (by address_key)."""
-        found: Any = await self.redis.hkeys(self._address(akey))
-        return sorted(k.decode() for k in found)
+        return sorted(await self._members((await self._layout()).address_bucket(akey), akey))
+
+    async def _members(self, bucket: str, key: str) -> dict[str, str]:
+        """USCC -> entry of a person's (address's) records (streams/store/members.py)."""
+        found: Any = await self._read_members(keys=[bucket], args=[members.member_id(key)])
+        return members.records(found[0])

@@ -22,7 +22,8 @@ from streams.store.directory_changes import START, DirectoryChanges
 from streams.store.handling import ANY, Applied, Expected
 from streams.store.indexes import Daily, Keys
 from streams.store.live import StreamSlice
-from streams.store.state_io import Commit, LinkUpdate, Loaded, RecheckQueue
+from streams.store.related_io import LinkUpdate
+from streams.store.state_io import Commit, Loaded, RecheckQueue
 from streams.store.webhooks import WebhookKind
 
 if TYPE_CHECKING:

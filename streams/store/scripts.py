@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any, Literal, NamedTuple
 
+from streams.store.members import CHUNK
+
 #: how the script reads an argument: "one" value; "list": a count n, then n values;
 #: "pairs": a count n, then n pairs; "triples": a count n, then n triples; "rest": the
 #: pairs up to the end (the last only)
@@ -197,12 +199,17 @@ _INDEX = lua("index", "lib")
 _CHANGES = lua("changes", "lib")
 COMMIT = layout_header(CommitKeys, CommitArgs, COMMIT_ARG_KINDS) + _INDEX + _CHANGES + lua("commit")
 REINDEX = _INDEX + lua("reindex")
-PERSON_LISTING = lua("person_listing")
+# the related-party indexes' records are edited by Lua functions (lua/lib/) with the
+# chunk size of streams/store/members.py
+_MEMBERS = f"local CHUNK = {CHUNK}\n" + lua("members", "lib")
+PERSON_LISTING = _MEMBERS + lua("person_listing")
+LINK = _MEMBERS + lua("link")
+READ_MEMBERS = _MEMBERS + lua("read_members")
 DEAD_LETTER = lua("dead_letter")
 CLEAR_TIMERS = lua("clear_timers")
 CLEAR_LABEL_DAY = lua("clear_label_day")
-ALLOW_ADDRESS = lua("allow_address")
-RELATED = lua("related")
+ALLOW_ADDRESS = _MEMBERS + lua("allow_address")
+RELATED = _MEMBERS + lua("related")
 OVERRIDE = lua("override")
 # the sliding-window admission is a Lua function (lua/lib/) that both of these call
 _SLIDING_WINDOW = lua("sliding_window", "lib")

@@ -105,7 +105,7 @@ if #EVENT_IDS > 0 then
   redis.call('INCRBY', K_APPLIED, #EVENT_IDS)
   redis.call('EXPIRE', K_APPLIED, 3600)
 end
-update_indexes(K_INDEXED, K_INDEX_COUNTS, INDEX_ENTRIES)
+update_indexes(K_INDEXED, K_INDEX_COUNTS, INDEX_ENTRIES, USCC)
 if RECHECK_AT == '' then
   redis.call('ZREM', K_TIMERS, USCC)
 else
