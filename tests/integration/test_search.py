@@ -127,6 +127,7 @@ async def test_the_public_search_shows_no_personal_data(api: ApiClient, store: S
     assert {k for i in items for k in i} == {"uscc", "name", "status", "district", "grade", "risk"}
     console = api.client.get("/console/public", params={"q": "晶威"}, headers={}).text
     assert HANJING in console and DINGDAO in console and "鼎道晶威" in console
+    assert "存续" in console and ">active<" not in console  # the status in the page's language
     for text in (reply.text, console):
         for event in made.values():
             rep = event["payload"]["legal_rep"]
