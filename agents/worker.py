@@ -20,6 +20,7 @@ from prometheus_client import start_http_server
 
 from agents import metrics
 from agents.faust_app import create_faust_app
+from agents.fetch_pacing import pace_empty_fetches
 from agents.lag import consumer_lag
 from agents.pipeline import Message, Pipeline, split_by_events
 from agents.relay import run_relay_thread
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 def build_worker(
     stream: StreamSettings, store_settings: StoreSettings, datadir: Path | None = None
 ) -> faust.App:
+    # before Faust's consumer and the trainer's start: idle fetches would spin
+    pace_empty_fetches()
     app, topics = create_faust_app(stream, datadir)
     store = Store.from_settings(store_settings)
     pipeline = Pipeline(store, stream.fanout_topic)
