@@ -46,7 +46,7 @@ def pace_empty_fetches() -> None:
         return fetched
 
     paced.paced = True  # type: ignore[attr-defined]
-    Fetcher._proc_fetch_request = paced  # type: ignore[method-assign]
+    Fetcher._proc_fetch_request = paced
 
 
 def set_idle_pause(consumer: Any, seconds: float) -> None:

@@ -3,6 +3,7 @@ waits between empty fetches instead of spinning, and records still arrive."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -35,7 +36,7 @@ async def _idle_gaps(consumer: AIOKafkaConsumer, fetches: int) -> list[float]:
     sent = _fetch_times(consumer)
     while len(sent) < fetches + 1:
         assert await consumer.getmany(timeout_ms=100) == {}
-    return [b - a for a, b in zip(sent, sent[1:fetches + 1], strict=False)]
+    return [b - a for a, b in itertools.pairwise(sent[: fetches + 1])]
 
 
 async def test_an_idle_consumer_waits_between_empty_fetches(
