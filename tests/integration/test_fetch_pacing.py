@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from agents.fetch_pacing import IDLE_PAUSE_S, pace_empty_fetches, set_idle_pause
+from agents.fetch_pacing import (
+    IDLE_PAUSE_MAX_S,
+    IDLE_PAUSE_S,
+    pace_empty_fetches,
+    set_idle_pause,
+)
 from tests.conftest import MakeTopics
 
 pytestmark = pytest.mark.integration
@@ -52,8 +57,10 @@ async def test_an_idle_consumer_waits_between_empty_fetches(
     try:
         consumer.assign([TopicPartition(topic, p) for p in range(2)])
         await consumer.seek_to_beginning()
-        gaps = await _idle_gaps(consumer, 20)
+        gaps = await _idle_gaps(consumer, 10)
         assert min(gaps) >= IDLE_PAUSE_S, gaps
+        # the pause doubles with each empty fetch in a row (5, 10, 20, 40 ms), then stays
+        assert min(gaps[4:]) >= IDLE_PAUSE_MAX_S, gaps
 
         set_idle_pause(consumer, 0.05)  # the trainer's kind of consumer: a longer floor
         gaps = await _idle_gaps(consumer, 5)
