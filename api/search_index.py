@@ -200,7 +200,7 @@ class SearchIndex:
         rows are better walked in USCC order (a short term, or a common one)."""
         found: list[set[int]] = []
         for column, text in terms:
-            if len(text) < 3:
+            if len(text) < 3 or "\x00" in text:  # FTS5 cannot quote a NUL: walk instead
                 if either:
                     return None  # a short term may match any row
                 continue

@@ -209,6 +209,9 @@ class WorkerStore(LabelDayStore, RelatedStore):
         """Write a batch in one round trip: each enterprise's events atomically and at
         most once (with its timer), then the index links. Returns, per commit, whether
         it took effect."""
+        # the bucket count is fixed before the first firm enters the directory, even one
+        # with no people to link: a directory without it reads as a store to migrate
+        layout = await self._layout()
         merges = await self._journal_merges(commits)
         pipe = self.redis.pipeline(transaction=False)
         ix = Keys(self.prefix)
@@ -271,7 +274,6 @@ class WorkerStore(LabelDayStore, RelatedStore):
             )
             await self._commit(keys=list(keys), args=args.argv(), client=pipe)
         if links:
-            layout = await self._layout()
             await self._edit_members(pipe, [e for k in links for e in link_edits(layout, k)])
         replies = await pipe.execute()
         return [bool(replies[i]) for i in at]
