@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from rules import compression, packing
 from rules.state import EnterpriseState
 from rules.timeline import RULE_CODES, pack_snapshot, unpack_snapshot
+from streams.store import journal
 
 # strings that look like what the packing turns into numbers, and near misses
 _instants = st.datetimes(
@@ -112,3 +114,21 @@ def test_a_snapshot_packs_its_rules_by_code_and_any_other_by_name() -> None:
         assert unpack_snapshot(pack_snapshot(snap)) == snap  # type: ignore[arg-type]
         assert unpack_snapshot(json.dumps(snap).encode()) == snap
         assert rule.encode() not in pack_snapshot(snap) or rule not in RULE_CODES  # type: ignore[arg-type]
+
+
+def test_a_journal_chunk_of_either_version_reads() -> None:
+    entries = [["2026-03-01T02:00:00+00:00", "complaint.received", "e1", {"channel": "12315"}]]
+    for chunk in (compression.pack_compressed_v1(entries), journal.pack(entries)):
+        assert journal.entries(chunk) == entries
+    assert journal.pack(entries)[0] == compression.JOURNAL
+
+
+def test_threads_compress_and_expand_at_once() -> None:
+    # each thread has its own zstd contexts (the API decodes states in its thread pool)
+    def round_trips(n: int) -> bool:
+        records = [{"n": n, "i": i, "text": "深圳市" * (i % 7)} for i in range(300)]
+        packed = [compression.pack_compressed(r, compression.STATE) for r in records]
+        return [compression.unpack_compressed(p) for p in packed] == records
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(round_trips, range(8)))
