@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -116,8 +117,8 @@ class Relay:
         await asyncio.gather(*futures)
         with metrics.redis_timer("outbox"):  # the read blocks by design: the ack is timed
             await self.store.ack_outbox((stream, entry_id) for stream, entry_id, _ in entries)
-        for stream, _, _ in to_send:
-            metrics.RELAYED.labels(stream).inc()
+        for stream, n in Counter(stream for stream, _, _ in to_send).items():
+            metrics.RELAYED.labels(stream).inc(n)
         metrics.RELAY_SKIPPED.inc(len(entries) - len(to_send))
         return len(to_send)
 

@@ -32,6 +32,10 @@ from streams.store.ports import TrainerPort
 
 log = logging.getLogger(__name__)
 
+#: an idle labels fetch waits this long (agents/fetch_pacing.py): a label is learnt
+#: a moment later, and the trainer's consumer does not spin beside the worker's
+TRAINER_IDLE_PAUSE_S = 0.5
+
 Record = tuple[Any, bytes]
 
 
@@ -132,6 +136,8 @@ async def consume_labels(
     """Live: the labels topic through a consumer group of the trainer's own."""
     from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 
+    from agents.fetch_pacing import set_idle_pause
+
     consumer = AIOKafkaConsumer(
         bootstrap_servers=stream.kafka_bootstrap,
         group_id=f"{stream.consumer_group}.trainer",
@@ -160,6 +166,7 @@ async def consume_labels(
 
     consumer.subscribe([stream.labels_topic], listener=Handover())
     await consumer.start()
+    set_idle_pause(consumer, TRAINER_IDLE_PAUSE_S)
     try:
         while not stopping():
             batches = await consumer.getmany(timeout_ms=1000, max_records=2000)

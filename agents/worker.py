@@ -8,6 +8,7 @@ store and Kafka. The rules live in rules/, the Redis code in streams/store/.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Iterable
 from functools import partial
@@ -20,6 +21,7 @@ from prometheus_client import start_http_server
 
 from agents import metrics
 from agents.faust_app import create_faust_app
+from agents.fetch_pacing import pace_empty_fetches
 from agents.lag import consumer_lag
 from agents.pipeline import Message, Pipeline, split_by_events
 from agents.relay import run_relay_thread
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 def build_worker(
     stream: StreamSettings, store_settings: StoreSettings, datadir: Path | None = None
 ) -> faust.App:
+    # before Faust's consumer and the trainer's start: idle fetches would spin
+    pace_empty_fetches()
     app, topics = create_faust_app(stream, datadir)
     store = Store.from_settings(store_settings)
     pipeline = Pipeline(store, stream.fanout_topic)
@@ -155,9 +159,27 @@ def withhold(events: Iterable[EventT | None]) -> None:
             event.message.acked = True  # Faust skips an acked message: no offset recorded
 
 
+#: the young generation's threshold (CPython's default: 700 allocations)
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def settle_garbage_collector() -> None:
+    """What is loaded by now (modules, Faust, the rules) lives as long as the process:
+    frozen, the collector no longer scans it. A batch allocates hundreds of thousands
+    of short-lived objects: at CPython's default threshold they outlive the young
+    generations while the batch runs, reach the old one and bring on full collections
+    (about 0.2 s each, a fifth of the worker's CPU in the bench); with a larger
+    threshold most die young."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
 def run_worker(loglevel: str = "info") -> None:
     """Run a worker in the foreground until SIGINT or SIGTERM."""
     stream, store = StreamSettings(), StoreSettings()
     app = build_worker(stream, store, Path(stream.datadir))
+    settle_garbage_collector()
     worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()

@@ -36,6 +36,7 @@ from api.routers import (
     warnings_review,
     webhooks,
 )
+from api.search import SearchFeed
 from api.webhook_delivery import run_deliveries
 from streams.settings import ApiSettings, StoreSettings
 from streams.store import Store
@@ -62,17 +63,23 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
         app.state.store = Store.from_settings(store_settings)
         app.state.access_log = AccessLogWriter(app.state.store)
         app.state.access_log.start()
+        app.state.search = SearchFeed(app.state.store)
+        warming = asyncio.create_task(app.state.search.warm())
         deliveries = asyncio.create_task(run_deliveries(app)) if api.webhooks_enabled else None
         try:
             yield
         finally:
             await backtests.stop_all(app)
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
             if deliveries is not None:
                 deliveries.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await deliveries
             await app.state.access_log.close()
             await app.state.store.close()
+            app.state.search.close()
 
     app = FastAPI(title="creditwatch", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.admin_key = api.admin_key.get_secret_value()

@@ -7,7 +7,8 @@ The replays run in a worker process of their own (one, `ProcessPoolExecutor`), s
 request handling keeps its core. A job holds one of the city's
 `backtest_max_running` slots, a lease its process renews (`backtest_lease_s`); its
 record names the process (`owner`). A job whose lease lapsed (its process stopped)
-reads as failed, and frees its slot for another. A job is cancelled between chunks;
+is failed, its record rewritten when read or when the next job starts, and its slot
+is free for another. A job is cancelled between chunks;
 the API stopping cancels its own."""
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from rules.state import EnterpriseState
 from streams.store.ports import ApiStore
 
 log = logging.getLogger(__name__)
-#: what a job whose process stopped says
+#: what a job says whose API process stopped cleanly, and one whose lease lapsed
 STOPPED = "the API process running it stopped"
+LAPSED = "its lease lapsed: the API process running it stopped renewing it"
 CANCELLED = "cancelled"
 #: this process, as a job's record names it
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
@@ -52,11 +54,25 @@ def _floors(rulesets: Iterable[RuleSet]) -> tuple[int | None, int | None]:
 
 
 async def as_read(store: ApiStore, job: dict[str, Any]) -> dict[str, Any]:
-    """The job as it stands: a running job whose lease lapsed (its process stopped
-    without saying so) is failed."""
-    if job.get("status") == "running" and not await store.backtest_leased(job["job_id"]):
-        return {**job, "status": "failed", "error": STOPPED, "finished_at": job.get("updated_at")}
-    return job
+    """The job as it stands. A running job whose lease lapsed (its process stopped
+    without saying so) is failed, and its record is rewritten so: the process, should it
+    still run, writes nothing more (each of its writes needs the record running)."""
+    if job.get("status") != "running" or await store.backtest_leased(job["job_id"]):
+        return job
+    # its last sign of life: the last progress written
+    at = job.get("updated_at") or job.get("started_at")
+    lapsed = {**job, "status": "failed", "error": LAPSED, "finished_at": at}
+    if await store.update_backtest(lapsed):
+        return lapsed
+    # written meanwhile by its process (done, failed) or cancelled: as written
+    return await store.get_backtest(job["job_id"]) or lapsed
+
+
+async def close_lapsed(store: ApiStore) -> None:
+    """Rewrite as failed every job recorded running whose lease lapsed (before a job
+    starts, so that no record keeps saying running once its slot is taken again)."""
+    for job in await store.running_backtests():
+        await as_read(store, job)
 
 
 def _replay_chunk(

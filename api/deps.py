@@ -12,6 +12,7 @@ from pydantic import BeforeValidator
 
 from api.auth import Caller
 from api.errors import ApiError, clip
+from api.search import SearchFeed
 from streams.contract.identifiers import uscc_problem
 from streams.store.ports import ApiOwns, ApiReads, ApiStore
 
@@ -22,6 +23,11 @@ from streams.store.ports import ApiOwns, ApiReads, ApiStore
 async def get_store(request: Request) -> ApiStore:
     store: ApiStore = request.app.state.store
     return store
+
+
+async def get_search(request: Request) -> SearchFeed:
+    feed: SearchFeed = request.app.state.search
+    return feed
 
 
 def valid_uscc(uscc: str) -> str:
@@ -60,6 +66,8 @@ Day = Annotated[date, BeforeValidator(_iso_text)]
 
 #: the store as a route sees it: what the API reads, what it owns, or both
 ReadsDep = Annotated[ApiReads, Depends(get_store)]
+#: this process's name and address search index (api/search.py)
+SearchDep = Annotated[SearchFeed, Depends(get_search)]
 OwnsDep = Annotated[ApiOwns, Depends(get_store)]
 StoreDep = Annotated[ApiStore, Depends(get_store)]
 Uscc = Annotated[str, Depends(uscc_path)]

@@ -11,7 +11,7 @@ from fastapi import Response
 from api.auth import Caller
 from api.grades import risk_label
 from api.schemas import EnterpriseSummary
-from rules.addresses import normalize_address
+from api.search_index import address_text, name_text
 from rules.grading import GRADE_LABELS
 from rules.jsoncodec import dumpb
 
@@ -55,8 +55,9 @@ def csv_row(uscc: str, entry: dict[str, Any]) -> list[Any]:
 
 @dataclass(frozen=True)
 class EntryFilter:
-    """Every given field narrows. Text fields match as substrings: `name` on the
-    enterprise name, `address` on the normalized address."""
+    """Every given field narrows. Text fields match as substrings (api/search_index.py
+    finds them): `name` on the enterprise name, casefolded; `address` on the normalized
+    address. With `either`, a firm matching the name or the address passes."""
 
     grades: frozenset[str] = frozenset()
     district: str | None = None
@@ -66,10 +67,11 @@ class EntryFilter:
     industry: str | None = None
     name: str | None = None
     address: str | None = None
+    either: bool = False
 
     def __post_init__(self) -> None:
         if self.address is not None:
-            object.__setattr__(self, "address", normalize_address(self.address))
+            object.__setattr__(self, "address", address_text(self.address))
 
     def matches(self, entry: dict[str, Any], caller: Caller) -> bool:
         district = entry.get("district") or ""
@@ -81,9 +83,13 @@ class EntryFilter:
             and (self.rule_id is None or self.rule_id in (entry.get("rules") or []))
             and (self.status is None or entry.get("status") == self.status)
             and (self.industry is None or (entry.get("industry") or "").startswith(self.industry))
-            and (self.name is None or self.name.casefold() in (entry.get("name") or "").casefold())
-            and (
-                self.address is None
-                or self.address in normalize_address(entry.get("address") or "")
-            )
+            and self._text_matches(entry)
         )
+
+    def _text_matches(self, entry: dict[str, Any]) -> bool:
+        found = []
+        if self.name is not None:
+            found.append(name_text(self.name) in name_text(entry.get("name")))
+        if self.address is not None:
+            found.append(self.address in address_text(entry.get("address")))
+        return not found or (any(found) if self.either else all(found))

@@ -53,13 +53,13 @@ def in_scope(key: IndexKey, caller: Caller, district: str | None) -> bool:
     return caller.sees(key.district) and key.district.startswith(district or "")
 
 
-def indexed(where: EntryFilter) -> bool:
-    """Whether a list under these filters can be read from the indexes (name and
-    address search are substring matches: they scan the directory)."""
-    return where.name is None and where.address is None
+def valid_cursor(cursor: str | None) -> None:
+    """A list's or a search's cursor: the last USCC of a page."""
+    if cursor is not None and not _USCC.match(cursor):
+        raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
 
 
-def _division_matches(division: str, industry: str | None) -> bool:
+def division_matches(division: str, industry: str | None) -> bool:
     if not industry:
         return True
     return division.startswith(industry) if len(industry) <= 3 else industry.startswith(division)
@@ -78,7 +78,7 @@ def firm_keys(
             continue
         if where.grades and grade not in where.grades:
             continue
-        if family == "dig" and not _division_matches(k.parts[0], where.industry):
+        if family == "dig" and not division_matches(k.parts[0], where.industry):
             continue
         keys.append(k.key)
     return sorted(keys)
@@ -90,8 +90,7 @@ async def firm_page(
     """A page of firms in USCC order; the cursor is the last USCC read. Filters the
     indexes do not hold (tag, rule, status, a finer industry) are applied to the
     entries read, a round at a time: a page may come back short with a cursor."""
-    if cursor is not None and not _USCC.match(cursor):
-        raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
+    valid_cursor(cursor)
     keys = firm_keys(store, await store.index_counts(), caller, where)
     # the indexes hold district, grade and industry division: other filters may drop
     # entries read, so read more at a time

@@ -142,12 +142,13 @@ class Enterprise(BaseModel):
 
 
 class InspectionResult(BaseModel):
-    """The result an inspection plan's visit recorded (`inspection.completed`)."""
+    """The result an inspection plan's visit recorded (`inspection.completed`), or the
+    result entered for it through the API when that counts in its place."""
 
     plan_id: str
     result: Literal["passed", "issues_found", "unreachable"] | str
-    at: str = Field(description="when the inspection was completed (event time)")
-    event_id: str | None = None
+    at: str = Field(description="when the inspection was completed (event time) or entered")
+    event_id: str | None = Field(None, description="none: entered through the API")
 
 
 class EnterpriseSummary(BaseModel):

@@ -77,7 +77,7 @@ class RuleSetVersion(BaseModel):
 
 
 class RulesAuditRecord(BaseModel):
-    action: Literal["upload", "backtest", "publish"]
+    action: Literal["upload", "backtest", "publish", "delete"]
     by: str | None
     role: str
     at: str

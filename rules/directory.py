@@ -7,6 +7,7 @@ as fresh as the state.
 
 from __future__ import annotations
 
+from rules import entered_results
 from rules.records import DirectoryEntry
 from rules.state import EnterpriseState
 
@@ -21,6 +22,8 @@ def directory_entry(state: EnterpriseState) -> DirectoryEntry:
     >>> e = directory_entry(s)
     >>> e["grade"], e["district"], e["rules"], e["last_penalized"], e["last_inspected"]
     ('C', '110105', ['address_cluster'], '2026-01-05', None)
+    >>> list(e)[:4]  # what search indexes, first: the commit script compares it so
+    ['name', 'address', 'district', 'industry']
     """
     profile = state.profile
     penalised = [
@@ -39,6 +42,6 @@ def directory_entry(state: EnterpriseState) -> DirectoryEntry:
         "score": state.score,
         "rules": sorted(state.open_warnings),
         "registered_on": profile.get("established_on"),
-        "last_inspected": (state.inspections.get("latest") or "")[:10] or None,
+        "last_inspected": (entered_results.inspections(state).get("latest") or "")[:10] or None,
         "last_penalized": max(penalised) if penalised else None,
     }

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from rules import dispositions, repair, timeline
+from rules import dispositions, entered_results, repair, timeline
 from rules.calendar import day_start
 from rules.catalogue import NOTHING_RELATED, Hit, Related, RuleInput
 from rules.folding import advance_clock, apply_event
@@ -164,9 +164,16 @@ def _look_again(
     if learner is not None:
         learner.on_recheck(state)
     context = _resolve(related, state)
-    # a look at the moment a warning was judged is that disposition's doing
+    # a look at the moment a warning was judged is that disposition's doing, at the
+    # moment a result was entered that result's
     judged = dispositions.made_at(state.dispositions, at)
-    cause = f"disposition:{judged}" if judged else f"recheck:{at}"
+    entered = None if judged else entered_results.made_at(state.entered_results, at)
+    if judged:
+        cause = f"disposition:{judged}"
+    elif entered:
+        cause = entered_results.evidence_id(entered)
+    else:
+        cause = f"recheck:{at}"
     return _evaluate(state, cause, occurred, now, context, ruleset, learner)
 
 
@@ -242,6 +249,7 @@ def _evaluate(
     later += [at for at in related.later if not state.clock or at > state.clock]
     # a disposition recorded later than this clock is looked at from its instant
     later += dispositions.pending(state.dispositions, state.clock)
+    later += entered_results.pending(state.entered_results, state.clock)  # the same
     state.recheck_at = min(later) if later else None
     _regrade(state, outcome, firing, strengths, cause, now, ruleset, overridden)
     outcome.snapshots.append(timeline.snapshot(state, cause))

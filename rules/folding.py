@@ -166,18 +166,23 @@ def _unlisted(kind: str) -> Handler:
     return handler
 
 
-def _inspection(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
-    if payload["result"] != "passed":
-        counters.add(state.counters.setdefault("failed_inspections", {}), local_day(at), eid)
-    seen = state.inspections
-    # the latest by time, then by event id: two results at one instant agree in any order
+def note_inspection(seen: dict[str, str], result: str, eid: str, at: str) -> None:
+    """An inspection's result into `seen` (EnterpriseState.inspections): the latest,
+    the latest unreachable, the latest that reached the firm. Arrival order does not
+    matter: the latest by time, then by id, wins (two at one instant agree)."""
     if (seen.get("latest", ""), seen.get("latest_by", "")) <= (at, eid):
-        seen.update(latest=at, latest_by=eid, result=payload["result"])
-    if payload["result"] == "unreachable":
+        seen.update(latest=at, latest_by=eid, result=result)
+    if result == "unreachable":
         if seen.get("unreachable", "") <= at:
             seen.update(unreachable=at, unreachable_by=eid)
     elif seen.get("reached", "") <= at:
         seen["reached"] = at
+
+
+def _inspection(state: EnterpriseState, payload: dict[str, Any], eid: str, at: str) -> None:
+    if payload["result"] != "passed":
+        counters.add(state.counters.setdefault("failed_inspections", {}), local_day(at), eid)
+    note_inspection(state.inspections, payload["result"], eid, at)
     plan = payload.get("plan_id")
     if plan and state.plan_results.get(plan, {}).get("at", "") <= at:
         state.plan_results[plan] = {"result": payload["result"], "at": at, "event_id": eid}

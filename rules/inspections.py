@@ -216,13 +216,26 @@ def preview(population: Sequence[Mapping[str, Any]], params: Params) -> dict[str
     >>> preview(pop, Params(ratios={"C": 0.2}))["C"]
     {'population': 10, 'exempt': 2, 'eligible': 8, 'drawn': 2}
     """
+    sizes = Counter(m["grade"] for m in population)
+    exempt = Counter(m["grade"] for m in population if m["exempt"])
+    return tally(sizes, exempt, params)
+
+
+def tally(
+    sizes: Mapping[str, int], exempt: Mapping[str, int], params: Params
+) -> dict[str, dict[str, int]]:
+    """Per grade, the counts of a draw from how many firms of the grade are in the
+    population and how many of them are exempt (what the indexes can count).
+
+    >>> tally({"C": 10, "D": 3}, {"C": 2}, Params(ratios={"C": 0.2}))["C"]
+    {'population': 10, 'exempt': 2, 'eligible': 8, 'drawn': 2}
+    """
     found = {}
     for grade in GRADES:
-        of_grade = [m for m in population if m["grade"] == grade]
-        eligible = sum(1 for m in of_grade if not m["exempt"])
+        eligible = sizes.get(grade, 0) - exempt.get(grade, 0)
         found[grade] = {
-            "population": len(of_grade),
-            "exempt": len(of_grade) - eligible,
+            "population": sizes.get(grade, 0),
+            "exempt": exempt.get(grade, 0),
             "eligible": eligible,
             "drawn": quota(params.ratios.get(grade, 0.0), eligible),
         }

@@ -29,20 +29,27 @@ def replay(
     override: dict[str, Any] | None = None,
     raised: list[WarningRecord] | None = None,
     dispositions: dict[str, Any] | None = None,
+    entered: dict[str, Any] | None = None,
 ) -> tuple[EnterpriseState, list[Snapshot]]:
     """Rebuild an enterprise from its journal: the state with every event up to
     `until` (UTC ISO; default all), and the snapshots from `since` on (default: from
     the first event). Events before `since` are folded without evaluating; from
     `since`, it evaluates at each event time and at each recheck due by `until`. The
     warnings raised on the way (status open) are appended to `raised` if given. The
-    override and the warnings' dispositions are the enterprise's as they stand now.
+    override, the warnings' dispositions and the results entered for its inspections
+    are the enterprise's as they stand now.
 
     >>> j = [["2026-03-01T02:00:00+00:00", "court.dishonest_listed", "e1", {"case_no": "C1"}]]
     >>> state, snaps = replay("91440300708461136T", j)
     >>> state.grade, [(s["at"], s["grade"]) for s in snaps]
     ('D', [('2026-03-01T02:00:00+00:00', 'D')])
     """
-    state = EnterpriseState(uscc, override=override, dispositions=dict(dispositions or {}))
+    state = EnterpriseState(
+        uscc,
+        override=override,
+        dispositions=dict(dispositions or {}),
+        entered_results=dict(entered or {}),
+    )
     snaps: list[Snapshot] = []
     entries = sorted((e for e in journal if until is None or e[0] <= until), key=_order)
     pending = since

@@ -86,6 +86,10 @@ class EnterpriseState:
     #: warning_id -> its latest disposition (rules/dispositions.py `Judgement`), as last
     #: read from the store; rules/engine.py takes each hit as they rule
     dispositions: dict[str, Any] = field(default_factory=dict)
+    #: plan_id -> the result entered for this firm's visit {result, at}
+    #: (rules/entered_results.py), as last read from the store; the rules read it with
+    #: the inspections
+    entered_results: dict[str, Any] = field(default_factory=dict)
     #: year -> {zero, event_id}
     annual_reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: permit_no -> {kind, granted, valid_until, revoked, event_id}

@@ -78,6 +78,10 @@ class StoreSettings(BaseSettings):
     redis_url: str = "redis://localhost:6379/0"
     key_prefix: str = "cw"
     stream_maxlen: int = 100_000
+    #: buckets of the related-party indexes in a new store, about firms / 20
+    #: (streams/store/members.py); a store keeps the count it was created with until
+    #: `creditwatch indexes migrate --buckets N`
+    related_buckets: int = Field(default=1024, ge=1)
     #: how long a command may wait for Redis's reply, so a request fails (503) rather
     #: than hangs while Redis is unreachable; above the longest blocking read (the live
     #: tailer's XREAD BLOCK, CREDITWATCH_LIVE_BLOCK_MS: 5 s), or that read times out

@@ -1,5 +1,5 @@
-"""Admin: accounts (open, disable and enable again), their keys (create, revoke) and
-the access log, through the admin API's own route functions."""
+"""Admin: accounts (open, change, disable and enable again), their keys (create,
+revoke) and the access log, through the admin API's own route functions."""
 
 from __future__ import annotations
 
@@ -59,6 +59,28 @@ async def set_disabled(request: Request, account_id: str) -> Response:
     await admin.change_account(account_id, change, request.app.state.store, caller)
     done = "disabled" if disabled else "enabled"
     return RedirectResponse(f"/console/admin?done={done}", status_code=303)
+
+
+@router.post("/accounts/{account_id}")
+async def change_account(request: Request, account_id: str) -> Response:
+    """Change an account from its edit form: role, district scope, rate limit and
+    whether it is disabled (the API's operation: it notes who changed it, when). The
+    form sends every field: an empty district is every district, an empty rate limit
+    the role's."""
+    form, _, token = await read_form(request)
+    _, caller = await guard(request, "admin", "admin", form_token=token)
+    fields = {
+        "role": form.get("role"),
+        "district": form.get("district", "").strip() or None,
+        "rate_limit": form.get("rate_limit", "").strip() or None,
+        "disabled": form.get("disabled") == "1",
+    }
+    try:
+        change = AccountChange.model_validate(fields)
+    except ValidationError as exc:
+        raise invalid_request(exc.errors()) from exc
+    await admin.change_account(account_id, change, request.app.state.store, caller)
+    return RedirectResponse("/console/admin?done=changed", status_code=303)
 
 
 @router.post("/accounts/{account_id}/keys")

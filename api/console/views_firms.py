@@ -46,28 +46,24 @@ async def directory(
     cursor: str | None = Query(None, max_length=40),
 ) -> Response:
     """A page of the list under the filters; with `q`, a search: a USCC opens that
-    profile, an ID number finds the person's firms, other text names or addresses
-    (regulators: the API's search)."""
+    profile, an ID number finds the person's firms, other text the firms whose name or
+    address holds it (regulators: the API's search index)."""
     page, caller = await guard(request, "directory")
-    store = request.app.state.store
+    store, search = request.app.state.store, request.app.state.search
     q = (q or "").strip()
     where = _where(grade, district, industry)
     if q and _USCC.match(q.upper()):
         return Response(status_code=303, headers={"Location": f"/console/enterprises/{q.upper()}"})
     if q and _ID_NO.match(q):
-        found = await lookups.search_enterprises(store, caller, None, None, q, 100, None)
+        found = await lookups.search_enterprises(store, search, caller, None, None, q, 100, None)
         result = orjson.loads(found.body)  # the access log keeps the person's key only
     elif q:
         if not caller.personal_data:
             raise ApiError(403, "search by name, address or person is for regulators")
-        by_name = await lookups._scan(store, caller, EntryFilter(name=q), cursor, 50)
-        result = (
-            by_name
-            if by_name["items"]
-            else await lookups._scan(store, caller, EntryFilter(address=q), cursor, 50)
-        )
+        where = EntryFilter(name=q, address=q, either=True)
+        result = await lookups.list_page(store, search, caller, where, cursor, 50)
     else:
-        result = await lookups._scan(store, caller, where, cursor, 50)
+        result = await lookups.list_page(store, search, caller, where, cursor, 50)
     filters = {"grade": grade or "", "district": district or "", "industry": industry or ""}
     page.values = {"q": q, "result": result, "filters": filters}
     return render(page, "directory.html")

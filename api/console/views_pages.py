@@ -21,6 +21,8 @@ from rules.catalogue import REGISTRY
 router = APIRouter(prefix="/console")
 Severity = Literal["yellow", "orange", "red"]
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+#: rows a page of the workbench holds
+PAGE = 50
 
 
 def one_per_warning(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -56,7 +58,8 @@ async def _warnings(
     partial = bool(request.headers.get("HX-Request"))
     page, caller = await guard(request, "workbench")
     store = request.app.state.store
-    if cursor is not None and not _STREAM_ID.match(cursor):
+    by_me = mine and caller.account_id is not None  # (the bootstrap key has no list)
+    if cursor is not None and not by_me and not _STREAM_ID.match(cursor):
         raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
 
     def keep(w: dict[str, Any]) -> bool:  # (a form's empty field: any)
@@ -64,23 +67,22 @@ async def _warnings(
             not severity or w.get("severity") == severity
         )
 
-    if mine and caller.account_id is not None:  # from the assignee index, not the page
+    if by_me:  # from the assignee index (its own cursor, which assigned_page checks)
         found = await assigned_page(
             store,
             caller,
             f"a:{caller.account_id}",
-            None,
-            50,
+            cursor,
+            PAGE,
             status or None,
             rule_id or None,
             severity or None,
             district or None,
         )
-        found["next_cursor"] = None  # the page's cursor is a stream id: the 50 newest
         items = found["items"]
     else:
         # one row per warning with its status now, whatever page its records fall on
-        found = await warning_rows(store, caller, keep, status, 50, cursor, district or None)
+        found = await warning_rows(store, caller, keep, status, PAGE, cursor, district or None)
         items = found["items"]
         # the page's firms' handling records: one round trip, as for the districts
         handlings = await store.handlings(list({w["uscc"] for w in items}))
@@ -94,6 +96,7 @@ async def _warnings(
         "items": items,
         "next_cursor": found["next_cursor"],
         "filters": _filters(district, rule_id, severity, status, mine),
+        "more": cursor is not None,  # a page after the first: appended to the rows
         "rules": sorted(r for r, rule in REGISTRY.items() if rule.severity),
         "severities": SEVERITIES,
     }
@@ -107,7 +110,7 @@ async def workbench(
     rule_id: str | None = Query(None, max_length=64),
     severity: Severity | Literal[""] | None = None,
     status: Literal["open", "closed", ""] | None = None,
-    cursor: str | None = Query(None, max_length=44),
+    cursor: str | None = Query(None, max_length=300),
     mine: bool = False,
 ) -> Response:
     """The workbench: the newest warnings under the filters, then the live feed."""

@@ -4,6 +4,8 @@ API's."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
@@ -14,22 +16,36 @@ from api.routers import public
 from streams.contract.identifiers import uscc_problem
 
 router = APIRouter(prefix="/console/public")
+_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
 
 
 @router.get("")
-async def public_page(request: Request, uscc: str | None = Query(None, max_length=40)) -> Response:
+async def public_page(
+    request: Request,
+    q: str | None = Query(None, max_length=100),
+    uscc: str | None = Query(None, max_length=40),
+    cursor: str | None = Query(None, max_length=40),
+) -> Response:
+    """`q`: a USCC opens its disclosure view, other text lists the firms whose name holds
+    it (the API's public search); `uscc` (the list's links) opens a disclosure view."""
     caller = await authenticate(request, None, anonymous=True)  # rate-limited as the public
     page = Page(request, None, section="public")
-    found, problem = None, None
-    uscc = (uscc or "").strip().upper()
-    if uscc:
-        problem = uscc_problem(uscc)
+    store, search = request.app.state.store, request.app.state.search
+    found, problem, results = None, None, None
+    q = (q or "").strip()
+    code = (uscc or (q if _USCC.match(q.upper()) else "")).strip().upper()
+    if code:
+        problem = uscc_problem(code)
         if not problem:
             try:
-                found = await public.public_enterprise(caller, uscc, request.app.state.store)
+                found = await public.public_enterprise(caller, code, store)
             except ApiError as exc:
                 if exc.status != 404:
                     raise
                 problem = "not_found"
-    page.values = {"uscc": uscc, "firm": found, "problem": problem}
+    elif len(q) >= 2:
+        results = await public.public_search(caller, store, search, q, 20, cursor)
+    elif q:
+        problem = "too_short"
+    page.values = {"q": q or code, "firm": found, "problem": problem, "results": results}
     return render(page, "public.html")

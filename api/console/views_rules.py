@@ -1,6 +1,6 @@
 """规则: the rule set in force and its versions, candidates (upload, their settings
-against those in force), a backtest's progress and figures, publication; all through
-the API's own route functions, as the session's caller."""
+against those in force, deletion), a backtest's progress and figures, publication; all
+through the API's own route functions, as the session's caller."""
 
 from __future__ import annotations
 
@@ -40,7 +40,11 @@ async def _rules_page(request: Request, page: Page, caller: Caller, status: int 
 @router.get("")
 async def rules_page(request: Request) -> Response:
     page, caller = await guard(request, "rules")
-    page.values = {"request_published": request.query_params.get("published") == "1"}
+    asked = request.query_params
+    page.values = {
+        "request_published": asked.get("published") == "1",
+        "request_deleted": asked.get("deleted") == "1",
+    }
     return await _rules_page(request, page, caller)
 
 
@@ -133,3 +137,15 @@ async def publish(request: Request, candidate_id: str) -> Response:
     _, caller = await guard(request, "rules", "admin", form_token=token)
     await candidates.publish_candidate(request.app.state.store, caller, candidate_id)
     return RedirectResponse("/console/rules?published=1", status_code=303)
+
+
+@router.post("/candidates/{candidate_id}/delete")
+async def delete(request: Request, candidate_id: str) -> Response:
+    """Delete a candidate, its box ticked to confirm (the API's refusals as the API
+    words them: a backtest of it running, or published)."""
+    fields, _, token = await read_form(request)
+    _, caller = await guard(request, "rules", "admin", form_token=token)
+    if fields.get("confirm") != "1":
+        raise ApiError(422, "tick the box to confirm the deletion")
+    await candidates.delete_candidate(request.app.state.store, caller, candidate_id)
+    return RedirectResponse("/console/rules?deleted=1", status_code=303)

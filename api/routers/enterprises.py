@@ -14,6 +14,8 @@ from api.grades import as_of_view, parse_as_of, risk_label
 from api.handling import in_force, mark_snoozed
 from api.privacy import masked_profile
 from api.schemas import Enterprise, GradeAsOf, InspectionResult, Warning
+from rules import entered_results
+from rules.state import EnterpriseState
 
 router = APIRouter(prefix="/enterprises", tags=["enterprises"])
 
@@ -71,14 +73,19 @@ async def get_enterprise(
         repairs=list(state.repairs.values()),  # type: ignore[arg-type]
         recheck_at=state.recheck_at,
         snoozes=snoozes,  # type: ignore[arg-type]
-        inspections=sorted(
-            (InspectionResult(plan_id=plan, **found) for plan, found in state.plan_results.items()),
-            key=lambda found: found.at,
-            reverse=True,
-        ),
+        inspections=_inspections(state),
         events_seen=state.events_seen,
         last_event_at=state.last_event_at,
     )
+
+
+def _inspections(state: EnterpriseState) -> list[InspectionResult]:
+    """Each plan's result, newest first: its event's, or the one entered if it counts
+    in its place (rules/entered_results.py; no event id)."""
+    found = {plan: InspectionResult(plan_id=plan, **r) for plan, r in state.plan_results.items()}
+    for plan, result, at in entered_results.counted(state):
+        found[plan] = InspectionResult(plan_id=plan, result=result, at=at, event_id=None)
+    return sorted(found.values(), key=lambda r: r.at, reverse=True)
 
 
 @router.get(

@@ -1,10 +1,11 @@
 """Risk-weighted random inspection plans (双随机、一公开): draw, read, verify, publish;
 and blind spots (监管盲区): low-grade firms nobody has inspected or penalised.
 
-The draw is rules/inspections.py (pure); this module gathers its population from the
-directory, records the plan with its snapshot and seed (streams/store/inspections.py)
-and reads each target's result from its state (`plan_results`, filled when an
-`inspection.completed` event with the plan's id is processed).
+The draw is rules/inspections.py (pure); its population is read from the indexes
+(api/draw_population.py); this module records the plan with its snapshot and seed
+(streams/store/inspections.py) and reads each target's result from its state
+(`plan_results`, filled when an `inspection.completed` event with the plan's id is
+processed).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Query
 from prometheus_client import Counter
 
-from api import indexed
+from api import draw_population, indexed
 from api.auth import OPTIONAL_KEY, Admin, Anyone, Caller, Member
 from api.body_limit import LARGE_BODY
 from api.deps import ReadsDep, StoreDep, Uscc
@@ -36,7 +37,7 @@ from api.schemas_inspections import (
 from rules import inspections as ins
 from rules.calendar import CHINA, add_months
 from rules.grading import GRADES
-from streams.store.ports import ApiOwns, ApiReads, ApiStore
+from streams.store.ports import ApiOwns, ApiReads
 
 router = APIRouter(tags=["inspections"])
 PLANS = Counter("creditwatch_inspection_plans_total", "Inspection plans drawn")
@@ -125,15 +126,12 @@ def _with_results(plan: dict[str, Any], results: dict[str, dict[str, Any]]) -> d
     }
 
 
-async def _population(
-    store: ApiStore, caller: Caller, body: PlanRequest
-) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]], list[dict[str, Any]], date]:
-    """A draw's recorded parameters, the directory entries its filters admit, and its
-    population snapshot as of today (Beijing)."""
+def _parameters(caller: Caller, body: PlanRequest) -> dict[str, Any]:
+    """A draw's recorded parameters: the body's, its districts cut to the caller's scope."""
     districts = ins.narrow(body.population.districts, caller.district)
     if districts is None:
         raise ApiError(403, f"the districts asked for are outside your scope {caller.district}")
-    parameters: dict[str, Any] = {
+    return {
         "population": {**body.population.model_dump(), "districts": districts},
         "ratios": {**ins.DEFAULT_RATIOS, **body.ratios},
         "exemptions": {
@@ -144,10 +142,6 @@ async def _population(
         "inspectors_per_target": body.inspectors_per_target,
         "conflict": body.conflict,
     }
-    params, filters = _params(parameters), _filters(parameters["population"])
-    draw_day = datetime.now(CHINA).date()
-    entries = [(u, e) async for u, e in store.iter_directory() if filters.admits(e)]
-    return parameters, entries, ins.snapshot(entries, filters, params, draw_day), draw_day
 
 
 @router.post(
@@ -159,14 +153,24 @@ async def _population(
 async def preview_plan(body: PlanRequest, store: StoreDep, caller: Member) -> Any:
     """What a draw with these filters and ratios would count per grade (population,
     exempt, eligible, drawn), before drawing: nothing is recorded, and no inspector
-    pool is needed."""
-    parameters, _, population, draw_day = await _population(store, caller, body)
-    caller.saw(len(population))
+    pool is needed. Counted from the indexes; a grace period, an industry or inactive
+    firms read the population's entries instead."""
+    parameters = _parameters(caller, body)
+    params, filters = _params(parameters), _filters(parameters["population"])
+    draw_day = datetime.now(CHINA).date()
+    found = await draw_population.counted(store, filters, params)
+    if found is not None:
+        counts = ins.tally(*found, params)
+    else:
+        entries = await draw_population.entries(store, filters)
+        counts = ins.preview(ins.snapshot(entries, filters, params, draw_day), params)
+    size = sum(c["population"] for c in counts.values())
+    caller.saw(size)
     return {
         "districts": parameters["population"]["districts"],
         "draw_day": draw_day.isoformat(),
-        "population_size": len(population),
-        "counts": ins.preview(population, _params(parameters)),
+        "population_size": size,
+        "counts": counts,
     }
 
 
@@ -183,12 +187,17 @@ async def preview_plan(body: PlanRequest, store: StoreDep, caller: Member) -> An
 async def draw_plan(body: PlanRequest, store: StoreDep, caller: Member) -> Any:
     """Draw a plan: random targets by grade (ceil(ratio x eligible)), random
     conflict-free inspectors from different departments where possible. The
-    population, parameters and seed are recorded so the draw can be verified; every
-    draw is audited. A district-scoped caller draws from its district only."""
+    population (the firms of the index keys the filters select, each entry checked
+    against them), parameters and seed are recorded so the draw can be verified;
+    every draw is audited. A district-scoped caller draws from its district only."""
     if not body.inspectors:
         raise ApiError(422, "the inspector pool is empty", code="empty_pool")
-    parameters, entries, population, draw_day = await _population(store, caller, body)
-    params, districts = _params(parameters), parameters["population"]["districts"]
+    parameters = _parameters(caller, body)
+    params, filters = _params(parameters), _filters(parameters["population"])
+    districts = parameters["population"]["districts"]
+    draw_day = datetime.now(CHINA).date()
+    entries = await draw_population.entries(store, filters)
+    population = ins.snapshot(entries, filters, params, draw_day)
     now = datetime.now(UTC)
     seed = body.seed or secrets.token_hex(16)
     drawn = ins.draw(population, params, seed)
@@ -301,13 +310,20 @@ async def enter_result(
     body: ResultEntry, store: StoreDep, caller: Member, uscc: Uscc, plan_id: str = PlanId
 ) -> Any:
     """Enter a target's result (a later entry replaces it; each is audited). It shows
-    on the plan and its public summary; an `inspection.completed` event for the plan
-    from the inspection system, if later, takes its place."""
+    on the plan and its public summary, and counts in the firm's indicators and grade
+    as the `inspection.completed` event would, from now on (the worker re-evaluates
+    the firm at once); the same result entered again changes nothing. An
+    `inspection.completed` event for the plan from the inspection system, if later,
+    takes its place."""
     plan = await _visible_plan(store, caller, plan_id)
     target = next((t for t in plan["targets"] if t["uscc"] == uscc), None)
     if target is None:
         raise ApiError(404, f"{uscc} is not a target of plan {clip(plan_id)!r}")
-    at = datetime.now(UTC).isoformat()
+    before = (await store.entered_results(plan_id)).get(uscc)
+    if before and before["result"] == body.result:  # counted once, from the first entry
+        at = before["at"]
+    else:  # whole seconds: the worker's nudge is as of this instant exactly
+        at = datetime.now(UTC).replace(microsecond=0).isoformat()
     record = {**body.model_dump(), "at": at, "by": caller.account_id or "admin"}
     audit = {
         "action": "result",

@@ -2,14 +2,14 @@
 tag or rule, CSV export, and search by name, address or person (regulators).
 
 Lists and exports by district, industry, grade (and tag, rule, status among those)
-read the indexes (api/indexed.py); name or address search scans the directory
-(rules/directory.py); a person search reads the person's index of firms directly."""
+read the indexes (api/indexed.py); name or address search reads this API process's
+search index (api/search.py); a person search reads the person's index of firms
+directly."""
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -19,11 +19,12 @@ from fastapi.responses import StreamingResponse
 from api.access_log import record_access
 from api.auth import Caller, Member, Regulator
 from api.body_limit import LARGE_BODY
-from api.deps import ReadsDep
+from api.deps import ReadsDep, SearchDep
 from api.directory_views import CSV_COLUMNS, EntryFilter, csv_row, summaries_response, summary
 from api.errors import ApiError, clip
-from api.indexed import firm_page, indexed, iter_firms
+from api.indexed import firm_page, iter_firms
 from api.schemas import BatchRequest, BatchResult, EnterpriseSummary, Page
+from api.search import SearchFeed, search_page, searched
 from streams.contract.identifiers import id_problem, person_key, uscc_problem
 from streams.store.ports import ApiReads
 
@@ -38,9 +39,8 @@ Tag = Annotated[str | None, Query(max_length=64, examples=["high_tech"])]
 RuleId = Annotated[str | None, Query(max_length=64, description="with an open warning of it")]
 Status = Annotated[Literal["active", "deregistered", "unregistered"] | None, Query()]
 Industry = Annotated[str | None, Query(max_length=8, description="GB/T 4754 code prefix")]
-SCAN_CHUNK = 2000
-#: a directory page's cursor: the scan's position, and the last USCC given from its block
-_CURSOR = re.compile(r"^(\d{1,20})(?:\.([0-9A-HJ-NPQRTUWXY]{18}))?$")
+#: firms read from the indexes per chunk of an export
+EXPORT_CHUNK = 2000
 
 
 async def _filters(
@@ -84,52 +84,26 @@ async def batch_lookup(body: BatchRequest, store: ReadsDep, caller: Member) -> A
     )
 
 
-async def _scan(
-    store: ApiReads, caller: Caller, where: EntryFilter, cursor: str | None, limit: int
+async def list_page(
+    store: ApiReads,
+    feed: SearchFeed,
+    caller: Caller,
+    where: EntryFilter,
+    cursor: str | None,
+    limit: int,
 ) -> dict[str, Any]:
-    """One page of the list: from the indexes (api/indexed.py) unless the filters
-    search names or addresses, which scan the directory.
-
-    A scan step (HSCAN) returns a block of entries that cannot be split, so the scan's
-    cursor is the step's position and, when the page ended inside its block, the last
-    USCC given from it: the next page reads the same block again and goes on after that
-    USCC (a block's entries are taken in USCC order). As with any SCAN, a firm added
-    while the pages are read may or may not be listed."""
-    if indexed(where):
-        return await firm_page(store, caller, where, cursor, limit)
-    found = _CURSOR.match(cursor or "0")
-    if found is None:
-        raise ApiError(422, "invalid cursor: pass the next_cursor of a previous page")
-    position, after = int(found.group(1)), found.group(2)
-    items: list[dict[str, Any]] = []
-    while True:
-        following, entries = await store.scan_directory(position, SCAN_CHUNK)
-        block = sorted(entries, key=lambda entry: entry[0])
-        if after is not None:
-            block = [entry for entry in block if entry[0] > after]
-        for index, (uscc, entry) in enumerate(block):
-            if not where.matches(entry, caller):
-                continue
-            items.append(summary(uscc, entry))
-            if len(items) == limit:
-                rest = index + 1 < len(block)
-                next_cursor = f"{position}.{uscc}" if rest else _next(following)
-                caller.saw(len(items))
-                return {"items": items, "next_cursor": next_cursor}
-        position, after = following, None
-        if position == 0:
-            break
-    caller.saw(len(items))
-    return {"items": items, "next_cursor": None}
-
-
-def _next(position: int) -> str | None:
-    return str(position) if position else None
+    """One page of the list, in USCC order: from the search index (api/search.py) when
+    the filters search names or addresses, else from the console's indexes
+    (api/indexed.py)."""
+    if searched(where):
+        return await search_page(feed, store, caller, where, cursor, limit)
+    return await firm_page(store, caller, where, cursor, limit)
 
 
 @router.get("", response_model=Page[EnterpriseSummary])
 async def list_enterprises(
     store: ReadsDep,
+    feed: SearchDep,
     caller: Member,
     where: Filters,
     limit: int = Query(100, ge=1, le=1000, description="at most this many per page"),
@@ -137,7 +111,7 @@ async def list_enterprises(
 ) -> Any:
     """Enterprises by grade, district, tag, rule with an open warning, status or
     industry, in USCC order, a page at a time."""
-    return summaries_response(await _scan(store, caller, where, cursor, limit))
+    return summaries_response(await list_page(store, feed, caller, where, cursor, limit))
 
 
 @router.get(
@@ -147,6 +121,7 @@ async def list_enterprises(
 )
 async def search_enterprises(
     store: ReadsDep,
+    feed: SearchDep,
     caller: Regulator,
     name: str | None = Query(None, min_length=2, max_length=100, examples=["某某科技"]),
     address: str | None = Query(None, min_length=2, max_length=200, examples=["科技园路1号"]),
@@ -156,9 +131,11 @@ async def search_enterprises(
     limit: int = Query(100, ge=1, le=1000),
     cursor: str | None = Query(None, max_length=40),
 ) -> Any:
-    """Search by name or address (substrings; an address is normalized first) or by a
-    person's ID number (the firms where they are legal representative, officer or
-    shareholder, with their roles)."""
+    """Search by name or address (substrings, case-insensitive; an address is
+    normalized first; both given, a firm must match both), a page at a time in USCC
+    order, from an index (read-your-writes: a firm committed before the request is
+    found), or by a person's ID number (the firms where they are legal representative,
+    officer or shareholder, with their roles)."""
     if person_id is not None:
         problem = id_problem(person_id)
         if problem:
@@ -175,7 +152,7 @@ async def search_enterprises(
     if name is None and address is None:
         raise ApiError(422, "give a name, an address or a person_id to search for")
     where = EntryFilter(name=name, address=address)
-    return summaries_response(await _scan(store, caller, where, cursor, limit))
+    return summaries_response(await list_page(store, feed, caller, where, cursor, limit))
 
 
 @router.get(
@@ -197,7 +174,7 @@ async def export_enterprises(
         writer.writerow(CSV_COLUMNS)
         yield "\ufeff" + buffer.getvalue()
         sent = 0
-        async for entries in iter_firms(store, caller, where, SCAN_CHUNK):
+        async for entries in iter_firms(store, caller, where, EXPORT_CHUNK):
             buffer.seek(0)
             buffer.truncate()
             for uscc, entry in entries:

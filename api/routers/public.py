@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.auth import OPTIONAL_KEY, Anyone
-from api.deps import ReadsDep, Uscc
+from api.auth import OPTIONAL_KEY, Anyone, Caller
+from api.deps import ReadsDep, SearchDep, Uscc
+from api.directory_views import EntryFilter
 from api.errors import ApiError
 from api.grades import risk_label
 from api.privacy import mask_name
-from api.schemas import RiskLabel
+from api.schemas import Page, RiskLabel
+from api.search import search_page
 
 router = APIRouter(prefix="/public", tags=["public"])
 
@@ -47,6 +49,18 @@ class PublicEnterprise(BaseModel):
     grade: str | None = Field(examples=["C"])
     risk: RiskLabel | None = Field(description="the grade's label and colour")
     categories: list[PublicCategory] = Field(description="public records in force")
+
+
+class PublicSummary(BaseModel):
+    """An enterprise in a public search's results: what its disclosure view shows at
+    the top, no more."""
+
+    uscc: str = Field(examples=["914403001922038216"])
+    name: str | None = Field(examples=["华为技术有限公司"])
+    status: str = Field(examples=["active"])
+    district: str | None = None
+    grade: str | None = Field(examples=["A"])
+    risk: RiskLabel | None = Field(description="the grade's label and colour")
 
 
 def public_categories(rules_in_force: list[str]) -> list[PublicCategory]:
@@ -84,3 +98,31 @@ async def public_enterprise(caller: Anyone, uscc: Uscc, store: ReadsDep) -> Any:
         risk=risk_label(state.grade) if state.grade else None,
         categories=public_categories(sorted(state.contributions)),
     )
+
+
+@router.get(
+    "/enterprises",
+    response_model=Page[PublicSummary],
+    openapi_extra=OPTIONAL_KEY,
+    responses={422: {"description": "a name shorter than 2 characters, or a bad cursor"}},
+)
+async def public_search(
+    caller: Anyone,
+    store: ReadsDep,
+    feed: SearchDep,
+    name: str = Query(min_length=2, max_length=100, examples=["华为"]),
+    limit: int = Query(20, ge=1, le=50),
+    cursor: str | None = Query(None, max_length=40, description="`next_cursor` of a page"),
+) -> Any:
+    """Enterprises whose name holds `name` (a substring, case-insensitive), as the public
+    may see them, in USCC order, a page at a time: the whole city whoever asks, never
+    the unregistered, no address and no personal data."""
+    everyone = Caller("public")  # the whole city, whatever the caller's district scope
+    found = await search_page(feed, store, everyone, EntryFilter(name=name), cursor, limit)
+    items = [
+        PublicSummary(**{k: item[k] for k in PublicSummary.model_fields})
+        for item in found["items"]
+        if item["status"] != "unregistered"
+    ]
+    caller.saw(len(items))
+    return Page[PublicSummary](items=items, next_cursor=found["next_cursor"])

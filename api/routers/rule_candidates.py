@@ -1,6 +1,7 @@
 """Candidate rule sets: upload one (checked, stored, not in force), backtest it over
 the stored history against the rule set in force, publish it; and the history of the
-rule sets published. Uploads and publications are the admin's; every step is audited."""
+rule sets published. Uploads, publications and deletions are the admin's; every step is
+audited."""
 
 from __future__ import annotations
 
@@ -102,6 +103,36 @@ async def get_candidate(store: StoreDep, caller: Regulator, candidate_id: str = 
     return {**_summary(candidate), "ruleset": ruleset_view(ruleset, False)}
 
 
+@router.delete(
+    "/rules/candidates/{candidate_id}",
+    response_model=CandidateSummary,
+    responses={
+        **NO_CANDIDATE,
+        409: {"description": "a backtest of it is running, or it was published"},
+    },
+)
+async def delete_candidate(store: StoreDep, caller: Admin, candidate_id: str = CandidateId) -> Any:
+    """Remove a candidate that was never published and has no backtest running (its
+    backtests' records stay). A published candidate stays: it is the record of what was
+    put in force."""
+    candidate = await _candidate(store, candidate_id)
+    if candidate.get("published_at"):
+        raise ApiError(409, f"candidate {candidate_id} was published: it is kept", code="conflict")
+    mine = [j for j in await store.running_backtests() if j.get("candidate_id") == candidate_id]
+    for job in mine:  # (a job whose lease lapsed is failed by reading it)
+        if (await backtests.as_read(store, job))["status"] == "running":
+            raise ApiError(
+                409,
+                f"backtest {job['job_id']} of candidate {candidate_id} is running:"
+                " wait for it, or cancel it (DELETE /rules/backtests/{job_id})",
+                code="conflict",
+            )
+    audit = _audit(caller, "delete", candidate["version"], candidate_id=candidate_id)
+    await store.delete_candidate(candidate_id, audit)
+    caller.saw(1)
+    return _summary(candidate)
+
+
 @router.post(
     "/rules/candidates/{candidate_id}/backtests",
     status_code=202,
@@ -127,6 +158,7 @@ async def start_backtest(
     limit = settings.backtest_max_firms
     job_id = f"B{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(5)}"
     lease_ms, most_running = int(settings.backtest_lease_s * 1000), settings.backtest_max_running
+    await backtests.close_lapsed(store)
     taken, held = await store.claim_backtest_slot(job_id, lease_ms, most_running)
     if not taken:
         raise ApiError(
@@ -235,7 +267,7 @@ async def ruleset_history(
 async def rules_audit(
     store: StoreDep, caller: Admin, limit: int = Query(100, ge=1, le=1000)
 ) -> Any:
-    """Every upload, backtest and publication, newest first."""
+    """Every upload, backtest, publication and deletion, newest first."""
     found = await store.rules_audit_records(limit)
     caller.saw(len(found))
     return found

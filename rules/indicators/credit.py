@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from rules import entered_results
 from rules.calendar import add_months, local_day
 from rules.catalogue import Hit, Params, Rule, RuleInput, register
 
@@ -66,7 +67,8 @@ def tax_credit_a(data: RuleInput, _p: Params) -> Hit | None:
 
 
 def inspection_passed(data: RuleInput, p: Params) -> Hit | None:
-    """The latest inspection passed, within the last `days` days.
+    """The latest inspection passed (an event, or a result entered for a plan), within
+    the last `days` days.
 
     >>> from rules.state import EnterpriseState
     >>> s = EnterpriseState("91440300708461136T", clock="2026-05-01T00:00:00+00:00")
@@ -76,7 +78,7 @@ def inspection_passed(data: RuleInput, p: Params) -> Hit | None:
     >>> inspection_passed(data, {"days": 365}).message, data.rechecks
     ('inspection passed on 2026-03-01', [datetime.date(2027, 3, 1)])
     """
-    seen, today = data.state.inspections, data.today
+    seen, today = entered_results.inspections(data.state), data.today
     if today is None or seen.get("result") != "passed":
         return None
     on = local_day(seen["latest"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from rules import entered_results
 from rules.calendar import add_months, local_day
 from rules.catalogue import Hit, Params, Rule, RuleInput, register
 from rules.clocks import ABNORMAL_TRANSFER_MONTHS
@@ -126,7 +127,7 @@ def unreachable(data: RuleInput, _p: Params) -> Hit | None:
     listing = state.lists.get("unreachable_address", {})
     if _in_force(state, "unreachable_address", listing):
         found.append(listing["added_by"])
-    seen = state.inspections
+    seen = entered_results.inspections(state)  # the events' and the results entered
     if seen.get("unreachable") and seen["unreachable"] > max(
         seen.get("reached", ""), state.field_times.get("address", "")
     ):

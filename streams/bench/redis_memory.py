@@ -1,6 +1,8 @@
 """Redis memory per enterprise, in total and by kind of key (streams/store/__init__.py
-lists the layout): `cw:{USCC}:state` is kind `state`, a person's `cw:{p:KEY}:firms`
-is `person:firms`, an address's `cw:{a:KEY}:firms` is `address:firms`, and a key
+lists the layout): `cw:{USCC}:state` is kind `state`, a bucket of the person index
+`cw:{p:N:B}:firms` is `person:firms` (as a person's own key of that index was before
+the buckets, streams/store/members.py), `cw:{p:N:B}:PKEY:listings` is
+`person:listings`, an address bucket `cw:{a:N:B}:firms` is `address:firms`, and a key
 shared by all, such as the outbox stream `cw:warnings`, is `shared:warnings`.
 
 Every key is counted (one SCAN); the size of a sample of each kind's keys (MEMORY
@@ -23,8 +25,11 @@ def key_kind(key: str, prefix: str) -> str:
     """The kind of a key of the store under `prefix`.
 
     >>> [key_kind(k, "cw") for k in ("cw:{91440300708461136T}:state",
-    ...  "cw:{p:ab12}:firms", "cw:{a:9f}:firms", "cw:warnings", "cw:dead-letters:seen")]
-    ['state', 'person:firms', 'address:firms', 'shared:warnings', 'shared:dead-letters:seen']
+    ...  "cw:{p:1024:7}:firms", "cw:{a:1024:9}:firms", "cw:{p:1024:7}:ab12:listings",
+    ...  "cw:warnings",
+    ...  "cw:dead-letters:seen")]  # doctest: +NORMALIZE_WHITESPACE
+    ['state', 'person:firms', 'address:firms', 'person:listings', 'shared:warnings',
+     'shared:dead-letters:seen']
 
     The console's indexes are one kind per family, whatever their district or grade:
 
@@ -45,9 +50,11 @@ def key_kind(key: str, prefix: str) -> str:
     if not rest.startswith("{"):
         return _SHARED + rest
     tag, _, part = rest[1:].partition("}:")
-    for marker, name in (("p:", "person"), ("a:", "address"), ("wh:", "webhook")):
-        if tag.startswith(marker):
-            return f"{name}:{part}"
+    for marker, name in (("p:", "person"), ("a:", "address")):
+        if tag.startswith(marker):  # a bucket, or one person's key in its slot
+            return f"{name}:{part.rpartition(':')[2]}"
+    if tag.startswith("wh:"):
+        return f"webhook:{part}"
     return part
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from streams.cli import bench, directory, dlq, offline, rules, screenshots
+from streams.cli import bench, directory, dlq, indexes, offline, rules, screenshots
 from streams.cli.options import DEFAULT_ENVELOPE, add_envelope
 from streams.settings import ApiSettings, StreamSettings
 from streams.stack.processes import ProcessError
@@ -123,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
         help="after sending, wait for SIGTERM (as a supervised child)",
     )
     sim.set_defaults(run=_simulate)
-    for commands in (rules, offline, bench, directory, dlq, screenshots):
+    for commands in (rules, offline, bench, directory, indexes, dlq, screenshots):
         commands.add_commands(sub)
     return parser
 

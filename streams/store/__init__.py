@@ -1,7 +1,7 @@
 """The only package that talks to Redis.
 
 Keys (hash tags keep one enterprise's keys, one person's or one address's in one
-Cluster slot):
+Cluster slot; a person's or address's tag is its bucket's):
   cw:{USCC}:state      the enterprise's state, packed: msgpack compressed with zstd over a
                        trained dictionary (rules/compression.py; a state written by an
                        earlier version, zlib or JSON, still loads)
@@ -14,15 +14,21 @@ Cluster slot):
                        rebuild the timeline after a late event, or to check a very late one
   cw:{USCC}:timeline   its grade snapshots by event time (epoch seconds): history, as-of;
                        each a packed list (rules/timeline.py, `pack_snapshot`)
-  cw:{p:PKEY}:firms    a person (pseudonymous key) -> {USCC: roles} of active firms
-  cw:{p:PKEY}:seen, :listings, :removed
-                       the person's dishonest listings (case -> event id)
-  cw:{a:AKEY}:firms    a normalized address -> {USCC: day the firm arrived}
+  cw:{p:N:B}:firms     bucket B of N of the person index: each person's (pseudonymous
+                       key) active firms, USCC -> "roles|instant", packed records in
+                       one field per person (streams/store/members.py); N, the count
+                       of buckets, is kept in cw:related-buckets
+  cw:{p:N:B}:PKEY:listings
+                       the person's dishonest listings in force, removals and events
+                       recorded with the firms each fanned out to (lua/person_listing.lua)
+  cw:{a:N:B}:firms     the same buckets for addresses: normalized address (its key) ->
+                       {USCC: "day the firm arrived|instant"}
   cw:address-allowlist approved cluster addresses (normalized text)
   cw:timers            USCC -> when its rules must look again (epoch seconds)
   cw:nudges            USCC -> re-evaluate at once, as of that time (0: its own clock);
                        an operator's action (allow-list, override, a warning's
-                       disposition), never moved by a commit
+                       disposition, an inspection result entered), never moved by a
+                       commit
   cw:label-days, cw:label-day:DAY
                        the days label expiries are due (day -> its start, epoch s) and
                        the USCCs whose model samples' labels resolve that day: swept in
@@ -34,6 +40,9 @@ Cluster slot):
   cw:override-audit    every override set or lifted: who, what, why, when
   cw:dispositions      USCC -> {warning_id: its latest disposition as the rules read it}
                        (rules/dispositions.py), read by the worker with the states
+  cw:entered-results   USCC -> {plan_id: the inspection result entered for it, as the
+                       rules read it} (rules/entered_results.py), read by the worker
+                       with the states
   cw:ruleset           the rule set published to the workers {version, body}
   cw:ruleset-candidates, :ruleset-backtests, :ruleset-history, cw:rules-audit
                        candidate rule sets, their backtests over the journals, every
@@ -49,6 +58,9 @@ Cluster slot):
   cw:directory         USCC -> directory entry (rules/directory.py): name, address,
                        district, tags, grade, open rules, last inspected and penalised;
                        what lists, search, blind spots and inspection draws filter on
+  cw:directory-changes the USCCs whose directory entry a commit added or gave another
+                       name, address or district, capped (10,000): the API's search
+                       indexes follow it (streams/store/directory_changes.py)
   cw:grade-counts      grade -> enterprises at it (the directory's, for /metrics)
   cw:accounts, cw:api-keys
                        accounts (JSON) and API keys by SHA-256 (the key is never stored)
@@ -76,6 +88,7 @@ import redis.asyncio as aioredis
 from streams.settings import StoreSettings
 from streams.store.accounts import AccountStore
 from streams.store.directory import DirectoryStore
+from streams.store.directory_changes import DirectoryChangesStore
 from streams.store.errors import StoreError, StoreUnavailable, guard_errors
 from streams.store.handling import HandlingStore
 from streams.store.indexes import IndexStore
@@ -84,8 +97,10 @@ from streams.store.live import LiveStore
 from streams.store.models import ModelStore
 from streams.store.outbox import OUTBOX_GROUP, OutboxStore
 from streams.store.reads import ReadStore
+from streams.store.related_io import LinkUpdate
+from streams.store.related_upgrade import RelatedUpgradeStore
 from streams.store.rulesets import RulesetStore
-from streams.store.state_io import Commit, LinkUpdate, Loaded, WorkerStore
+from streams.store.state_io import Commit, Loaded, WorkerStore
 from streams.store.webhooks import WebhookStore
 
 __all__ = [
@@ -102,10 +117,12 @@ __all__ = [
 @guard_errors  # every call raises StoreError / StoreUnavailable, never Redis' own errors
 class Store(
     WorkerStore,
+    RelatedUpgradeStore,
     OutboxStore,
     ReadStore,
     ModelStore,
     DirectoryStore,
+    DirectoryChangesStore,
     AccountStore,
     WebhookStore,
     InspectionStore,
@@ -121,7 +138,7 @@ class Store(
             socket_timeout=settings.redis_socket_timeout_s,
             socket_connect_timeout=settings.redis_connect_timeout_s,
         )
-        return cls(client, settings.key_prefix, settings.stream_maxlen)
+        return cls(client, settings.key_prefix, settings.stream_maxlen, settings.related_buckets)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "cw", stream_maxlen: int = 100_000) -> Store:

@@ -7,7 +7,8 @@ from datetime import datetime
 import redis.asyncio as aioredis
 
 from rules.state import EnterpriseState
-from streams.store import digests, scripts
+from streams.store import digests, members, scripts
+from streams.store.errors import StoreError
 
 
 def stored_state(raw: bytes) -> EnterpriseState:
@@ -21,7 +22,13 @@ def epoch(iso: str) -> str:
 
 
 class StoreBase:
-    def __init__(self, client: aioredis.Redis, prefix: str = "cw", stream_maxlen: int = 100_000):
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        prefix: str = "cw",
+        stream_maxlen: int = 100_000,
+        related_buckets: int = members.DEFAULT_BUCKETS,
+    ):
         self.redis = client
         self.prefix = prefix
         self.maxlen = stream_maxlen
@@ -30,6 +37,9 @@ class StoreBase:
         self.dead_letters_stream = f"{prefix}:dead-letters"
         #: USCC -> directory entry (rules/directory.py)
         self.directory = f"{prefix}:directory"
+        #: the USCCs whose name, address or district the commits changed, capped: what
+        #: the API's search indexes follow (api/search.py)
+        self.directory_changes_stream = f"{prefix}:directory-changes"
         #: grade -> how many directory entries have it (kept by the commit script)
         self.grade_counts_key = f"{prefix}:grade-counts"
         self.timers = f"{prefix}:timers"
@@ -41,6 +51,8 @@ class StoreBase:
         self.override_audit = f"{prefix}:override-audit"
         #: USCC -> {warning_id: its latest disposition}, as the rules read them
         self.dispositions = f"{prefix}:dispositions"
+        #: USCC -> {plan_id: the result entered for its visit}, as the rules read them
+        self.entered_results_key = f"{prefix}:entered-results"
         self.allowlist = f"{prefix}:address-allowlist"
         self.ruleset_key = f"{prefix}:ruleset"
         self.learning_stream = f"{prefix}:learning"
@@ -50,6 +62,10 @@ class StoreBase:
         self.api_keys = f"{prefix}:api-keys"
         self.access_log = f"{prefix}:access-log"
         self.handling_audit = f"{prefix}:warning-audit"
+        #: how many buckets the related-party indexes have (streams/store/members.py)
+        self.related_buckets = f"{prefix}:related-buckets"
+        self._default_buckets = related_buckets
+        self._members_layout: members.Layout | None = None
         self._commit = client.register_script(scripts.COMMIT)
         self._person_listing = client.register_script(scripts.PERSON_LISTING)
         self._dead_letter = client.register_script(scripts.DEAD_LETTER)
@@ -57,6 +73,8 @@ class StoreBase:
         self._clear_label_day = client.register_script(scripts.CLEAR_LABEL_DAY)
         self._allow_address = client.register_script(scripts.ALLOW_ADDRESS)
         self._related = client.register_script(scripts.RELATED)
+        self._link = client.register_script(scripts.LINK)
+        self._read_members = client.register_script(scripts.READ_MEMBERS)
         self._override = client.register_script(scripts.OVERRIDE)
         self._authenticate = client.register_script(scripts.AUTHENTICATE)
         self._admit = client.register_script(scripts.ADMIT)
@@ -66,7 +84,10 @@ class StoreBase:
         self._wh_renew = client.register_script(scripts.LEASE_RENEW)
         self._wh_release = client.register_script(scripts.LEASE_RELEASE)
         self._handle = client.register_script(scripts.HANDLE)
+        self._enter_result = client.register_script(scripts.ENTER_RESULT)
         self._reindex = client.register_script(scripts.REINDEX)
+        self._directory_changes = client.register_script(scripts.DIRECTORY_CHANGES)
+        self._note_changes = client.register_script(scripts.NOTE_CHANGES)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -78,8 +99,21 @@ class StoreBase:
     def _ent(self, uscc: str, part: str) -> str:
         return f"{self.prefix}:{{{uscc}}}:{part}"
 
-    def _person(self, pkey: str, part: str) -> str:
-        return f"{self.prefix}:{{p:{pkey}}}:{part}"
-
-    def _address(self, akey: str) -> str:
-        return f"{self.prefix}:{{a:{akey}}}:firms"
+    async def _layout(self) -> members.Layout:
+        """The related-party indexes' bucket keys (streams/store/members.py), for the
+        count of buckets the store was created with (read once)."""
+        if self._members_layout is None:
+            count = await self.redis.get(self.related_buckets)
+            if count is None:
+                # a store with firms but no count was written before the buckets: its
+                # indexes would go unseen (and its firms' links are rewritten only
+                # when they change), so nothing reads or writes them until migrated
+                if await self.redis.hlen(self.directory):
+                    raise StoreError(
+                        "the person and address indexes are kept one key each, as before "
+                        "the buckets: stop the workers and run `creditwatch indexes migrate`"
+                    )
+                await self.redis.set(self.related_buckets, self._default_buckets, nx=True)
+                count = await self.redis.get(self.related_buckets)
+            self._members_layout = members.Layout(self.prefix, int(count or self._default_buckets))
+        return self._members_layout

@@ -11,7 +11,9 @@ from typing import Any
 from rules.directory import directory_entry
 from rules.jsoncodec import dumps, loads
 from rules.state import EnterpriseState
+from streams.store import members
 from streams.store.base import StoreBase, stored_state
+from streams.store.directory_changes import CHANGES_MAXLEN
 from streams.store.indexes import Keys, memberships
 
 
@@ -77,6 +79,10 @@ class DirectoryStore(StoreBase):
         entries: dict[Any, Any] = {s.uscc: dumps(directory_entry(s)) for s in states}
         if entries:
             await self.redis.hset(self.directory, mapping=entries)
+            # as the commit script would: the search indexes follow
+            await self._note_changes(
+                keys=[self.directory_changes_stream], args=[CHANGES_MAXLEN, *entries]
+            )
             await self._write_indexes(states)
         return len(entries)
 
@@ -88,7 +94,7 @@ class DirectoryStore(StoreBase):
         pipe = self.redis.pipeline(transaction=False)
         for s in states:
             found = memberships(ix, s.uscc, directory_entry(s), s.open_warnings)
-            args = [x for triple in found for x in triple]
+            args = [s.uscc, *(x for triple in found for x in triple)]
             await self._reindex(
                 keys=[self._ent(s.uscc, "indexed"), ix.counts], args=args, client=pipe
             )
@@ -134,10 +140,14 @@ class DirectoryStore(StoreBase):
     async def person_firms(self, pkey: str) -> dict[str, list[str]]:
         """The firms where a person (by person_key) holds a key role: USCC -> roles
         (the index keeps the instant they were linked at after a "|")."""
-        found: Any = await self.redis.hgetall(self._person(pkey, "firms"))
-        return {k.decode(): v.decode().partition("|")[0].split(",") for k, v in found.items()}
+        found = await self._members((await self._layout()).person_bucket(pkey), pkey)
+        return {uscc: entry.partition("|")[0].split(",") for uscc, entry in found.items()}
 
     async def address_firms(self, akey: str) -> list[str]:
         """The firms registered at an address (by address_key)."""
-        found: Any = await self.redis.hkeys(self._address(akey))
-        return sorted(k.decode() for k in found)
+        return sorted(await self._members((await self._layout()).address_bucket(akey), akey))
+
+    async def _members(self, bucket: str, key: str) -> dict[str, str]:
+        """USCC -> entry of a person's (address's) records (streams/store/members.py)."""
+        found: Any = await self._read_members(keys=[bucket], args=[members.member_id(key)])
+        return members.records(found[0])

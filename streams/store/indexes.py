@@ -18,6 +18,9 @@ what it no longer belongs to (it remembers the firm's memberships in the firm's 
   {prefix}:ix:worst:DISTRICT:GRADE    the same firms by their credit score (unscored:
                                       9999), members `DAY|USCC` (DAY: the day number
                                       above, six digits): blind spots worst first
+  {prefix}:ix:tag:DISTRICT:GRADE:TAG  active graded firms with that tag (USCCs, score 0):
+                                      the inspection draw's tag filter and exemptions
+                                      (only firms with tags pay for it)
   {prefix}:ix:open:DISTRICT:SEVERITY  open warnings by the time they were raised
                                       (epoch seconds), members `USCC|WARNING_ID|RULE`:
                                       overdue is a range (raised before now less the
@@ -109,6 +112,9 @@ class Keys:
     def worst(self, district: str, grade: str) -> str:
         return f"{self.prefix}:ix:worst:{district}:{grade}"
 
+    def tag(self, district: str, grade: str, tag: str) -> str:
+        return f"{self.prefix}:ix:tag:{district}:{grade}:{tag}"
+
     def open(self, district: str, severity: str) -> str:
         return f"{self.prefix}:ix:open:{district}:{severity}"
 
@@ -124,8 +130,12 @@ class Keys:
         return f"{self.prefix}:applied:{minute}"
 
     def parse(self, key: str) -> tuple[str, ...]:
-        """An index key's family and parts: ("dg", district, grade), ..."""
-        return tuple(key[len(self.prefix) + 4 :].split(":"))
+        """An index key's family and parts: ("dg", district, grade), ...; a tag (which
+        may hold a colon) is one part."""
+        parts = key[len(self.prefix) + 4 :].split(":")
+        if parts[0] == "tag":
+            return (*parts[:3], ":".join(parts[3:]))
+        return tuple(parts)
 
 
 def memberships(
@@ -145,6 +155,8 @@ def memberships(
         score = entry.get("score")
         worst = str(score) if score is not None else "9999"
         found.append((keys.worst(district, grade), worst, f"{day:06d}|{uscc}"))
+        for tag in sorted(set(entry.get("tags") or ())):
+            found.append((keys.tag(district, grade, tag), "0", uscc))
     for rule_id, w in sorted(open_warnings.items()):
         try:
             raised = datetime.fromisoformat(str(w.get("raised_at")))

@@ -8,6 +8,11 @@ Keys:
                                           the parameters and the seed, enough to redraw
   {prefix}:inspection-plan:ID:results     USCC -> the result entered for a target (JSON:
                                           result, findings, by, at)
+  {prefix}:entered-results                USCC -> {plan_id: {result, at}}: the results
+                                          entered for the firm as the rules read them
+                                          (rules/entered_results.py), loaded by the
+                                          worker with the state; an entry that changes
+                                          it nudges the firm ({prefix}:nudges)
   {prefix}:inspection-audit               every draw (who, when, plan_id, seed, counts,
                                           population digest) and every result entered
 """
@@ -76,13 +81,28 @@ class InspectionStore(StoreBase):
 
     async def enter_result(
         self, plan_id: str, uscc: str, record: dict[str, Any], audit: dict[str, Any]
-    ) -> None:
+    ) -> bool:
         """Record a target's result as entered (a later entry replaces it) with its
-        audit record, in one transaction."""
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(f"{self.prefix}:inspection-plan:{plan_id}:results", uscc, dumps(record))
-        pipe.xadd(self.inspection_audit, {"data": dumps(audit)}, maxlen=self.maxlen)
-        await pipe.execute()
+        audit record, and hand it to the rules: the firm's entered results, with a
+        nudge to re-evaluate it as of `record["at"]`, in one step. Whether what the
+        rules read changed (not for the same result at the same time again)."""
+        keys = [
+            f"{self.prefix}:inspection-plan:{plan_id}:results",
+            self.entered_results_key,
+            self.nudges,
+            self.inspection_audit,
+        ]
+        args: list[str | int] = [
+            uscc,
+            dumps(record),
+            plan_id,
+            record["result"],
+            record["at"],
+            epoch(record["at"]),
+            dumps(audit),
+            self.maxlen,
+        ]
+        return bool(await self._enter_result(keys=keys, args=args))
 
     async def entered_results(self, plan_id: str) -> dict[str, dict[str, Any]]:
         """USCC -> the result entered for that target of the plan."""

@@ -18,10 +18,12 @@ from rules.related import RelatedData
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
 from streams.store.accounts import Admission
+from streams.store.directory_changes import START, DirectoryChanges
 from streams.store.handling import ANY, Applied, Expected
 from streams.store.indexes import Daily, Keys
 from streams.store.live import StreamSlice
-from streams.store.state_io import Commit, LinkUpdate, Loaded, RecheckQueue
+from streams.store.related_io import LinkUpdate
+from streams.store.state_io import Commit, Loaded, RecheckQueue
 from streams.store.webhooks import WebhookKind
 
 if TYPE_CHECKING:
@@ -131,6 +133,12 @@ class ApiReads(Protocol):
     ) -> tuple[int, list[tuple[str, dict[str, Any]]]]: ...
 
     def iter_directory(self, count: int = 2000) -> AsyncIterator[tuple[str, dict[str, Any]]]: ...
+
+    async def directory_changes(
+        self, after: int = START, count: int = 1000
+    ) -> DirectoryChanges: ...
+
+    async def directory_size(self) -> int: ...
 
     async def person_firms(self, pkey: str) -> dict[str, list[str]]: ...
 
@@ -322,6 +330,8 @@ class ApiOwns(Protocol):
 
     async def put_candidate(self, candidate: dict[str, Any], audit: dict[str, Any]) -> None: ...
 
+    async def delete_candidate(self, candidate_id: str, audit: dict[str, Any]) -> None: ...
+
     async def publish_ruleset(
         self, ruleset: RuleSet, entry: dict[str, Any], audit: dict[str, Any]
     ) -> None: ...
@@ -344,9 +354,11 @@ class ApiOwns(Protocol):
 
     async def backtest_leased(self, job_id: str) -> bool: ...
 
+    async def running_backtests(self) -> list[dict[str, Any]]: ...
+
     async def enter_result(
         self, plan_id: str, uscc: str, record: dict[str, Any], audit: dict[str, Any]
-    ) -> None: ...
+    ) -> bool: ...
 
     async def allow_address(self, address: str) -> bool: ...
 

@@ -10,6 +10,7 @@ from rules.jsoncodec import dumps
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
 from rules.timeline import unpack_snapshot
+from streams.store import members
 from streams.store.base import StoreBase, epoch, stored_state
 
 
@@ -84,8 +85,9 @@ class ReadStore(StoreBase):
 
     async def _set_allowed(self, address: str, allowed: bool) -> bool:
         normalized = normalize_address(address)
-        keys = [self.allowlist, self._address(address_key(normalized)), self.nudges]
-        args = [normalized, "add" if allowed else "remove"]
+        akey = address_key(normalized)
+        keys = [self.allowlist, (await self._layout()).address_bucket(akey), self.nudges]
+        args = [normalized, "add" if allowed else "remove", members.member_id(akey)]
         return bool(await self._allow_address(keys=keys, args=args))
 
     # --- grade overrides ------------------------------------------------------------

@@ -10,9 +10,13 @@ Keys:
                                   backtests running city-wide, each renewed by the API
                                   process running it (the live slots' scripts,
                                   lua/live_claim.lua, with no groups)
+  {prefix}:backtests-open         the job ids whose record says running (a job's record
+                                  leaves it when written otherwise): the records to check
+                                  for a lapsed lease without reading every backtest's
   {prefix}:ruleset-history        every rule set published: version, by, at, candidate
                                   (a stream, oldest first)
-  {prefix}:rules-audit            every upload, backtest and publication: who, what, when
+  {prefix}:rules-audit            every upload, backtest, publication and deletion: who,
+                                  what, when
 """
 
 from __future__ import annotations
@@ -48,6 +52,13 @@ class RulesetStore(StoreBase):
         """Store a candidate (not in force) and its audit record together."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self.ruleset_candidates, candidate["candidate_id"], dumps(candidate))
+        pipe.xadd(self.rules_audit, {"data": dumps(audit)}, maxlen=self.maxlen)
+        await pipe.execute()
+
+    async def delete_candidate(self, candidate_id: str, audit: dict[str, Any]) -> None:
+        """Remove a candidate (its backtests' records stay) with its audit record."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hdel(self.ruleset_candidates, candidate_id)
         pipe.xadd(self.rules_audit, {"data": dumps(audit)}, maxlen=self.maxlen)
         await pipe.execute()
 
@@ -92,6 +103,7 @@ class RulesetStore(StoreBase):
         audit record of starting it too."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self.ruleset_backtests, job["job_id"], dumps(job))
+        self._note_open(pipe, job)
         if audit is not None:
             pipe.xadd(self.rules_audit, {"data": dumps(audit)}, maxlen=self.maxlen)
         await pipe.execute()
@@ -99,6 +111,27 @@ class RulesetStore(StoreBase):
     async def get_backtest(self, job_id: str) -> dict[str, Any] | None:
         raw = await self.redis.hget(self.ruleset_backtests, job_id)
         return json.loads(raw) if raw else None
+
+    @property
+    def _backtests_open(self) -> str:
+        return f"{self.prefix}:backtests-open"
+
+    def _note_open(self, pipe: Any, job: dict[str, Any]) -> None:
+        """Keep the set of jobs recorded running in step with the job's record."""
+        if job.get("status") == "running":
+            pipe.sadd(self._backtests_open, job["job_id"])
+        else:
+            pipe.srem(self._backtests_open, job["job_id"])
+
+    async def running_backtests(self) -> list[dict[str, Any]]:
+        """The records that say running (whether their leases still hold or not)."""
+        members: Any = await self.redis.smembers(self._backtests_open)
+        ids = sorted(m.decode() for m in members)
+        if not ids:
+            return []
+        raws = await self.redis.hmget(self.ruleset_backtests, ids)
+        jobs = [json.loads(raw) if raw else None for raw in raws]
+        return [job for job in jobs if job is not None and job.get("status") == "running"]
 
     # --- the backtests running city-wide: one expiring lease each -----------------------
     @property
@@ -137,6 +170,7 @@ class RulesetStore(StoreBase):
                         return False
                     pipe.multi()
                     pipe.hset(self.ruleset_backtests, job["job_id"], dumps(job))
+                    self._note_open(pipe, job)
                     await pipe.execute()
                     return True
                 except WatchError:

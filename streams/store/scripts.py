@@ -1,7 +1,7 @@
 """The Lua scripts (streams/store/lua/, one file each), run atomically inside Redis,
 and the layout of the commit script's keys and arguments.
 
-The commit script takes 16 keys and 23 arguments, some of them lists: their order is
+The commit script takes 17 keys and 24 arguments, some of them lists: their order is
 written once, as the fields of `CommitKeys` and `CommitArgs`. The store builds its call
 from them (`CommitArgs.argv`), and the script reads them by name through a header
 generated from the same classes (`layout_header`), so the two cannot disagree. The
@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any, Literal, NamedTuple
+
+from streams.store.members import CHUNK
 
 #: how the script reads an argument: "one" value; "list": a count n, then n values;
 #: "pairs": a count n, then n pairs; "triples": a count n, then n triples; "rest": the
@@ -30,6 +32,8 @@ class CommitKeys(NamedTuple):
     warnings_stream: str
     grades_stream: str
     directory: str
+    #: the directory's changes (USCCs) that the API's search indexes follow
+    directory_changes: str
     timers: str
     journal: str
     timeline: str
@@ -59,6 +63,8 @@ class CommitArgs(NamedTuple):
     maxlen: int
     uscc: str
     directory_entry: bytes
+    #: the cap of the directory's changes stream (approximate: MAXLEN ~)
+    changes_maxlen: int
     #: when its rules must look again (epoch seconds), '' for never
     recheck_at: str
     warnings: Sequence[bytes]
@@ -113,6 +119,7 @@ COMMIT_ARG_KINDS: dict[str, ArgKind] = {
     "maxlen": "one",
     "uscc": "one",
     "directory_entry": "one",
+    "changes_maxlen": "one",
     "recheck_at": "one",
     "warnings": "list",
     "grade_changes": "list",
@@ -188,14 +195,21 @@ def lua(name: str, folder: str = "") -> str:
 
 # the index upkeep is a Lua function (lua/lib/) that the commit and a rebuild call
 _INDEX = lua("index", "lib")
-COMMIT = layout_header(CommitKeys, CommitArgs, COMMIT_ARG_KINDS) + _INDEX + lua("commit")
+# the directory's changes stream: numbered entries (lua/lib/changes.lua)
+_CHANGES = lua("changes", "lib")
+COMMIT = layout_header(CommitKeys, CommitArgs, COMMIT_ARG_KINDS) + _INDEX + _CHANGES + lua("commit")
 REINDEX = _INDEX + lua("reindex")
-PERSON_LISTING = lua("person_listing")
+# the related-party indexes' records are edited by Lua functions (lua/lib/) with the
+# chunk size of streams/store/members.py
+_MEMBERS = f"local CHUNK = {CHUNK}\n" + lua("members", "lib")
+PERSON_LISTING = _MEMBERS + lua("person_listing")
+LINK = _MEMBERS + lua("link")
+READ_MEMBERS = _MEMBERS + lua("read_members")
 DEAD_LETTER = lua("dead_letter")
 CLEAR_TIMERS = lua("clear_timers")
 CLEAR_LABEL_DAY = lua("clear_label_day")
-ALLOW_ADDRESS = lua("allow_address")
-RELATED = lua("related")
+ALLOW_ADDRESS = _MEMBERS + lua("allow_address")
+RELATED = _MEMBERS + lua("related")
 OVERRIDE = lua("override")
 # the sliding-window admission is a Lua function (lua/lib/) that both of these call
 _SLIDING_WINDOW = lua("sliding_window", "lib")
@@ -207,3 +221,6 @@ WEBHOOK_UPDATE = lua("webhook_update")
 LEASE_RENEW = lua("lease_renew")
 LEASE_RELEASE = lua("lease_release")
 HANDLE = lua("handle")
+DIRECTORY_CHANGES = lua("directory_changes")
+NOTE_CHANGES = _CHANGES + lua("note_changes")
+ENTER_RESULT = lua("enter_result")

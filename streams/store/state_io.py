@@ -1,6 +1,6 @@
 """What a worker reads and writes for a batch: three round trips (load states, load
 related parties, commit), a fourth when an event arrived late (load journals), plus
-person listings, dead letters and timers."""
+dead letters and timers; the related-party indexes are in streams/store/related_io.py."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from typing import Any, Literal, cast
 from rules.directory import directory_entry
 from rules.jsoncodec import dumpb
 from rules.records import GradeChange, Snapshot, WarningRecord
-from rules.related import RelatedData
 from rules.state import EnterpriseState
 from rules.timeline import pack_snapshot
 from streams.store import digests, journal
 from streams.store.base import epoch
+from streams.store.directory_changes import CHANGES_MAXLEN
 from streams.store.indexes import Keys, china_day, memberships, tallies
 from streams.store.labels import LabelDayStore
+from streams.store.related_io import Edit, LinkUpdate, RelatedStore, link_edits
 from streams.store.scripts import CommitArgs, CommitKeys
 
 #: the sorted sets of enterprises waiting to be rechecked (see streams/store/__init__.py)
@@ -67,21 +68,6 @@ class Commit:
 
 
 @dataclass
-class LinkUpdate:
-    """An enterprise's index entries before and after a batch, plus those linked early
-    in it; only the differences are written. People: person_key -> "roles|instant".
-    Address: the address key and "arrival day|instant" (rules/related.py)."""
-
-    uscc: str
-    people: dict[str, str]
-    before: dict[str, str]
-    early: set[str] = field(default_factory=set)
-    address: tuple[str, str] | None = None
-    address_before: tuple[str, str] | None = None
-    early_addresses: set[str] = field(default_factory=set)
-
-
-@dataclass
 class Loaded:
     states: dict[str, EnterpriseState | None]
     #: per USCC, the batch's event ids applied before
@@ -91,6 +77,8 @@ class Loaded:
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: USCC -> warning_id -> its latest disposition (rules/dispositions.py), if any
     dispositions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: USCC -> plan_id -> the result entered for its visit (rules/entered_results.py)
+    entered: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the version of the model snapshot published (rules/learning/trainer.py)
     model_version: str | None = None
     #: USCC -> the SHA-1 (hex) of its state as loaded (of b'' for none): its commit
@@ -98,18 +86,7 @@ class Loaded:
     versions: dict[str, str] = field(default_factory=dict)
 
 
-def _pairs(flat: list[bytes]) -> dict[str, str]:
-    """A Lua HGETALL reply (key, value, key, value...) as a dict."""
-    return {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
-
-
-def _below(floor: int | None) -> int:
-    """The index size from which a crowd may matter: one below the floor (the
-    enterprise being processed may be about to join); never, without a floor."""
-    return 1 << 30 if floor is None else max(0, floor - 1)
-
-
-class WorkerStore(LabelDayStore):
+class WorkerStore(LabelDayStore, RelatedStore):
     async def load_enterprises(
         self,
         event_ids: Mapping[str, Mapping[str, datetime]],
@@ -125,27 +102,34 @@ class WorkerStore(LabelDayStore):
         The people and addresses the batch's events name are linked first, so that a
         firm processed concurrently elsewhere either sees the link or has linked itself
         before this batch reads the indexes."""
+        layout = await self._layout()
         pipe = self.redis.pipeline(transaction=False)
-        for pkey, firms in early_people.items():
-            for uscc in firms:
-                pipe.hsetnx(self._person(pkey, "firms"), uscc, "")
-        for akey, arrivals in early_addresses.items():
-            pipe.hset(self._address(akey), mapping=dict(arrivals))  # type: ignore[arg-type]
-        skip = sum(map(len, early_people.values())) + len(early_addresses)
+        early = [
+            Edit.of(layout, "p", pkey, "add", uscc)
+            for pkey, firms in early_people.items()
+            for uscc in firms
+        ]
+        early += [
+            Edit.of(layout, "a", akey, "set", uscc, entry)
+            for akey, arrivals in early_addresses.items()
+            for uscc, entry in arrivals.items()
+        ]
+        skip = await self._edit_members(pipe, early)
         usccs = list(event_ids)
         pipe.hget(self.ruleset_key, "version")
         pipe.hget(self.model_key, "version")
         pipe.mget([self._ent(uscc, "state") for uscc in usccs])
         pipe.hmget(self.overrides, usccs)
         pipe.hmget(self.dispositions, usccs)
+        pipe.hmget(self.entered_results_key, usccs)
         checked = [uscc for uscc in usccs if event_ids[uscc]]
         for uscc in checked:  # how many chunks their journals hold (for the commit)
             pipe.llen(self._ent(uscc, "journal"))
         replies = (await pipe.execute())[skip:]
-        version, model_version, raw_states, raw_overrides, raw_judged = replies[:5]
+        version, model_version, raw_states, raw_overrides, raw_judged, raw_entered = replies[:6]
         # a hint for the commit (is a merge due?): a stale one costs only a merge
         # missed or refused by the script's check of the tail it read
-        self._journal_chunks = dict(zip(checked, replies[5:], strict=True))
+        self._journal_chunks = dict(zip(checked, replies[6:], strict=True))
         states: dict[str, EnterpriseState | None] = {}
         guards: dict[str, bytes | None] = {}
         for uscc, raw in zip(usccs, raw_states, strict=True):
@@ -159,12 +143,14 @@ class WorkerStore(LabelDayStore):
             uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_overrides, strict=True) if raw
         }
         judged = {uscc: json.loads(raw) for uscc, raw in zip(usccs, raw_judged, strict=True) if raw}
+        entered = {u: json.loads(raw) for u, raw in zip(usccs, raw_entered, strict=True) if raw}
         return Loaded(
             {uscc: states[uscc] for uscc in usccs},
             {uscc: seen.get(uscc, set()) for uscc in usccs},
             version.decode() if version else None,
             overrides,
             dispositions=judged,
+            entered=entered,
             model_version=model_version.decode() if model_version else None,
             versions=versions,
         )
@@ -219,42 +205,6 @@ class WorkerStore(LabelDayStore):
             for uscc, chunks in zip(wanted, replies, strict=True)
         }
 
-    async def load_related(
-        self,
-        pkeys: Iterable[str],
-        addresses: Mapping[str, str],
-        floors: tuple[int | None, int | None] = (1, 1),
-    ) -> RelatedData:
-        """The indexes for a batch in one call: each person's firms and listings in
-        force, each address's firms (address key -> normalized text given), and which
-        of those addresses are allowed. `floors` (person, address; None: no rule needs
-        them) are the smallest crowds a rule can warn about: smaller ones come back
-        empty, which saves reading the many small ones."""
-        people = sorted(set(pkeys))
-        akeys = sorted(addresses)
-        if not people and not akeys:
-            return RelatedData()
-        person_floor, address_floor = (_below(f) for f in floors)
-        keys = [
-            self.allowlist,
-            *(self._person(p, "firms") for p in people),
-            *(self._person(p, "listings") for p in people),
-            *(self._address(a) for a in akeys),
-        ]
-        args: list[int | str] = [len(people), len(akeys), person_floor, address_floor]
-        args += [addresses[a] for a in akeys]
-        reply: Any = await self._related(keys=keys, args=args)
-        n = len(people)
-        data = RelatedData()
-        for pkey, firms, listings in zip(people, reply[:n], reply[n : 2 * n], strict=True):
-            data.person_firms[pkey] = _pairs(firms)
-            if listings:
-                data.listings[pkey] = sorted(v.decode() for v in listings)
-        for akey, firms in zip(akeys, reply[2 * n : 2 * n + len(akeys)], strict=True):
-            data.address_firms[akey] = _pairs(firms)
-        data.allowed = {a for a, flag in zip(akeys, reply[-1], strict=True) if flag}
-        return data
-
     async def commit(self, commits: list[Commit], links: list[LinkUpdate]) -> list[bool]:
         """Write a batch in one round trip: each enterprise's events atomically and at
         most once (with its timer), then the index links. Returns, per commit, whether
@@ -277,6 +227,7 @@ class WorkerStore(LabelDayStore):
                 warnings_stream=self.warnings_stream,
                 grades_stream=self.grades_stream,
                 directory=self.directory,
+                directory_changes=self.directory_changes_stream,
                 timers=self.timers,
                 journal=self._ent(c.uscc, "journal"),
                 timeline=self._ent(c.uscc, "timeline"),
@@ -300,6 +251,7 @@ class WorkerStore(LabelDayStore):
                 maxlen=self.maxlen,
                 uscc=c.uscc,
                 directory_entry=dumpb(entry),
+                changes_maxlen=CHANGES_MAXLEN,
                 recheck_at=_epoch(c.state.recheck_at),
                 warnings=[dumpb(w) for w in c.warnings],
                 grade_changes=[dumpb(g) for g in c.grade_changes],
@@ -318,8 +270,9 @@ class WorkerStore(LabelDayStore):
                 timeline=[(epoch(cast(str, s["at"])), pack_snapshot(s)) for s in c.timeline],
             )
             await self._commit(keys=list(keys), args=args.argv(), client=pipe)
-        for link in links:
-            self._write_links(pipe, link)
+        if links:
+            layout = await self._layout()
+            await self._edit_members(pipe, [e for k in links for e in link_edits(layout, k)])
         replies = await pipe.execute()
         return [bool(replies[i]) for i in at]
 
@@ -341,33 +294,6 @@ class WorkerStore(LabelDayStore):
             if merged is not None:
                 merges[c.uscc] = merged
         return merges
-
-    def _write_links(self, pipe: Any, link: LinkUpdate) -> None:
-        for pkey in (set(link.before) | link.early) - set(link.people):
-            pipe.hdel(self._person(pkey, "firms"), link.uscc)
-        for pkey, entry in link.people.items():
-            if link.before.get(pkey) != entry or pkey in link.early:
-                pipe.hset(self._person(pkey, "firms"), link.uscc, entry)
-        now = link.address[0] if link.address else None
-        stale = set(link.early_addresses)
-        if link.address_before:
-            stale.add(link.address_before[0])
-        for akey in stale - {now}:
-            pipe.hdel(self._address(akey), link.uscc)
-        if link.address and (link.address != link.address_before or now in stale):
-            pipe.hset(self._address(link.address[0]), link.uscc, link.address[1])
-
-    async def apply_person_listing(
-        self, pkey: str, event_id: str, case_no: str, listed: bool, at: str = ""
-    ) -> list[str]:
-        """Record a person's listing (with its UTC event time `at`, so a firm evaluated
-        as of an earlier time does not see it) or removal; the USCCs linked to the
-        person when it was first recorded."""
-        parts = ("seen", "listings", "removed", "firms", "fanned")
-        keys = [self._person(pkey, part) for part in parts]
-        args = [event_id, "list" if listed else "remove", case_no, f"{event_id}|{at}"]
-        firms = await self._person_listing(keys=keys, args=args)
-        return sorted(f.decode() for f in firms)
 
     async def add_dead_letter(self, identity: str, record: bytes) -> bool:
         """Append a dead letter once per identity (topic, partition, offset, index)."""

@@ -105,7 +105,7 @@ def test_the_public_page_shows_no_personal_data(stack: Stack, new_page) -> None:
     code = firm(stack, SHENZHEN, legal_rep=rep)
     page = new_page()  # no sign-in
     page.goto("/console/public")
-    page.get_by_label("按统一社会信用代码查询").fill(code)
+    page.get_by_label("按企业名称或统一社会信用代码查询").fill(code)
     page.get_by_role("button", name="查询").click()
     page.locator("#disclosure").wait_for()
     text = page.content()
@@ -209,13 +209,57 @@ def test_every_control_has_a_label_and_the_workbench_works_from_the_keyboard(
     assert page.get_by_label("分派给(人员或单位)").is_visible()
 
 
+def test_an_admin_moves_a_department_to_another_district_and_its_key_follows(
+    stack: Stack, new_page
+) -> None:
+    here, there = firm(stack, SHENZHEN), firm(stack, BEIJING)
+    account_id, key = stack.account("department", district=SHENZHEN)
+    as_key = {"Authorization": f"Bearer {key}"}
+    assert stack.api.get(f"/enterprises/{here}", headers=as_key).status_code == 200
+    assert stack.api.get(f"/enterprises/{there}", headers=as_key).status_code == 404
+    page = new_page(stack.admin_key)
+    page.goto("/console/admin")
+    assert page.evaluate(_UNLABELLED) == []
+    # refused: without the form's token, or with a district that is no division code
+    path = f"/console/admin/accounts/{account_id}"
+    assert page.request.post(path, form={"role": "department"}).status == 403
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+    bad = {"csrf_token": token, "role": "department", "district": "44x"}
+    assert page.request.post(path, form=bad).status == 422
+    assert stack.api.get(f"/admin/accounts/{account_id}").json()["district"] == SHENZHEN
+    # the account's edit form, opened and sent from the keyboard
+    page.locator(f"tr[data-account='{account_id}'] summary").focus()
+    page.keyboard.press("Enter")
+    district = page.get_by_label(f"辖区代码 {account_id}")
+    assert district.input_value() == SHENZHEN
+    assert page.get_by_label(f"角色 {account_id}").input_value() == "department"
+    district.fill(BEIJING)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/admin?done=changed")
+    assert page.get_by_role("status").inner_text().startswith("账户已修改")
+    account = stack.api.get(f"/admin/accounts/{account_id}").json()
+    assert (account["district"], account["role"], account["disabled"]) == (
+        BEIJING,
+        "department",
+        False,
+    )
+    assert account["changed_at"] and account["rate_limit"] is None
+    # its key sees the other district only, at its next request
+    assert stack.api.get("/me", headers=as_key).json()["district"] == BEIJING
+    assert stack.api.get(f"/enterprises/{there}", headers=as_key).status_code == 200
+    assert stack.api.get(f"/enterprises/{here}", headers=as_key).status_code == 404
+    theirs = new_page(key)
+    assert theirs.goto(f"/console/enterprises/{there}").status == 200
+    assert theirs.goto(f"/console/enterprises/{here}").status == 404
+
+
 def test_an_admin_opens_an_account_and_its_key_in_the_browser(stack: Stack, new_page) -> None:
     page = new_page(stack.admin_key)
     page.goto("/console/admin")
     page.get_by_label("账户", exact=True).fill("futian-tax")
     page.get_by_label("名称", exact=True).fill("福田区税务局")
     page.get_by_label("部门", exact=True).fill("tax")
-    page.get_by_label("辖区代码").fill("440304")
+    page.get_by_label("辖区代码", exact=True).fill("440304")
     page.get_by_role("button", name="开设账户").click()
     page.wait_for_url("**/console/admin")
     page.get_by_role("button", name="新建密钥 futian-tax").click()

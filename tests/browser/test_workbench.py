@@ -151,3 +151,34 @@ def test_a_closed_warning_shows_once_as_closed(stack: Stack, new_page) -> None:
     page.goto(f"/console/enterprises/{code}")
     row = page.locator(f"main tr:has(a[href='/console/warnings/{code}/{wid}'])")
     assert row.count() == 1 and "已关闭" in row.inner_text()
+
+
+def test_assigned_to_me_shows_more_than_a_page_in_place(stack: Stack, new_page) -> None:
+    """51 warnings assigned to one account: "assigned to me" shows 50, and its "more"
+    row (htmx, no navigation) brings the 51st in its place."""
+    codes = [f.uscc() for _ in range(51)]
+    stack.produce(
+        *(e for c in codes for e in (f.registered(c, district=SHENZHEN), f.dishonest_listed(c)))
+    )
+    assert eventually(
+        lambda: all(stack.api.get(f"/enterprises/{c}/warnings").json() for c in codes)
+    )
+    account_id, key = stack.account("regulator", district="4403")
+    wids = set()
+    for code in codes:
+        wid = _red_warning(stack, code)
+        path = f"/enterprises/{code}/warnings/{wid}/assignment"
+        assert stack.api.put(path, json={"account_id": account_id}).status_code == 200
+        wids.add(wid)
+    page = new_page(key)
+    page.goto("/console/warnings?mine=1")
+    rows = page.locator("#rows tr[data-warning]")
+    assert rows.count() == 50
+    url = page.url
+    more = page.get_by_role("link", name="加载更多")
+    more.focus()
+    page.keyboard.press("Enter")
+    page.locator("#rows tr.more").wait_for(state="detached")
+    assert rows.count() == 51 and page.url == url  # appended in place
+    shown = {rows.nth(i).get_attribute("data-warning") for i in range(51)}
+    assert shown == wids

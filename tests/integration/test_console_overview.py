@@ -260,3 +260,49 @@ async def test_warnings_by_assignee_come_from_the_assignee_index(
     assert await store.assigned_warnings(account_id="inspector-7") == []
     assert await store.assigned_warnings(unit="南山区粤海街道网格2") == [(first, wid)]
     assert first not in signed_in(key).get("/console/warnings", params={"mine": "1"}).text
+
+
+async def test_warnings_assigned_to_me_are_paged_past_the_first_page(
+    store: Store, admin: ApiClient, signed_in: Any
+) -> None:
+    """Sixty warnings assigned to one account: the API's list and the console's "assigned
+    to me" give the 50 newest assignments, then the other ten from the cursor (in the
+    console, the "more" row's htmx request appends them in its place), none twice."""
+    body = {"account_id": "inspector-8", "name": "检查员", "department": "samr"}
+    assert admin.client.post("/admin/accounts", json={**body, "role": "regulator"}).is_success
+    key = admin.client.post("/admin/accounts/inspector-8/keys").json()["key"]
+    wids = []
+    for n in range(60):
+        u = make_uscc(random.Random(300 + n), NANSHAN)
+        w = warning(u, "dishonest_enterprise")
+        s = state(u, grade="D", open_warnings={"dishonest_enterprise": dict(w)})
+        assert await store.commit([Commit(u, [f"p{n}"], s, [w])], []) == [True]
+        wids.append(w["warning_id"])
+        path = f"/enterprises/{u}/warnings/{w['warning_id']}/assignment"
+        assert admin.client.put(path, json={"account_id": "inspector-8"}).status_code == 200
+
+    first = admin.client.get("/warnings/assigned", params={"account_id": "inspector-8"}).json()
+    assert len(first["items"]) == 50 and first["next_cursor"]
+    params = {"account_id": "inspector-8", "cursor": first["next_cursor"]}
+    rest = admin.client.get("/warnings/assigned", params=params).json()
+    assert len(rest["items"]) == 10 and rest["next_cursor"] is None
+    listed = [w["warning_id"] for w in first["items"] + rest["items"]]
+    assert sorted(listed) == sorted(wids)
+
+    client = signed_in(key)
+    page = client.get("/console/warnings", params={"mine": "1"})
+    assert page.status_code == 200, page.text
+    shown = re.findall(r'<tr class="sev-row-\w+" data-warning="([^"]+)"', page.text)
+    assert len(shown) == 50 and len(set(shown)) == 50
+    more = re.search(r'<tr class="more">.*?hx-get="([^"]+)" hx-target="closest tr"', page.text)
+    assert more is not None, page.text
+    url = unescape(more.group(1))
+    assert "mine=1" in url and "cursor=" in url
+    part = client.get(url, headers={"HX-Request": "true"})
+    assert part.status_code == 200, part.text
+    assert "<html" not in part.text and 'class="more"' not in part.text
+    assert 'class="empty"' not in part.text
+    after = re.findall(r'data-warning="([^"]+)"', part.text)
+    assert len(after) == 10 and sorted(shown + after) == sorted(wids)
+    bad = client.get("/console/warnings", params={"mine": "1", "cursor": "x"})
+    assert bad.status_code == 422

@@ -415,3 +415,33 @@ def test_a_department_subscribes_gets_a_signed_webhook_looks_up_and_draws_a_plan
     targets = {t["uscc"]: t for t in drawn.json()["targets"]}
     assert code in targets  # grade D: always drawn
     assert len({i["department"] for i in targets[code]["inspectors"]}) == 2
+
+
+def test_a_result_entered_for_a_plan_moves_the_grade_through_the_worker(running: Running) -> None:
+    """A regulator enters an inspection result through the API: the worker process
+    takes the nudge and the firm's indicators and score move as the event would move
+    them; the same result entered again keeps its first entry (counted once)."""
+    admin, code = running.api, f.uscc()
+    penalties = [f.penalty(code, d) for d in ("2026-01-05", "2026-02-05", "2026-03-05")]
+    produce(running, f.registered(code, f.unique_person("孙七"), district="440305"), *penalties)
+    firm = eventually(lambda: (e := enterprise(running, code)) and e["events_seen"] == 4 and e)
+    assert firm, "the events were not applied"
+    plan = {
+        "name": "2026年南山区双随机抽查（结果录入）",
+        "population": {"districts": ["440305"]},
+        "ratios": dict.fromkeys("ABCD", 1.0),
+        "inspectors": [{"inspector_id": "I1", "name": "检查员", "department": "samr"}],
+    }
+    drawn = admin.post("/inspections/plans", json=plan)
+    assert drawn.status_code == 201, drawn.text
+    pid = drawn.json()["plan_id"]
+    assert code in {t["uscc"] for t in drawn.json()["targets"]}, (firm, drawn.json())
+    path = f"/inspections/plans/{pid}/targets/{code}/result"
+    first = admin.put(path, json={"result": "unreachable"})
+    assert first.status_code == 200, first.text
+    moved = warned_with(running, code, "unreachable")
+    assert moved, "the entered result did not reach the worker"
+    # (the firm's clock moves to now: on the wall clock, other rules may count too)
+    assert moved["contributions"]["unreachable"] == -10 and moved["score"] < firm["score"]
+    again = admin.put(path, json={"result": "unreachable", "findings": ["再次上门无人"]})
+    assert again.status_code == 200 and again.json()["result_at"] == first.json()["result_at"]

@@ -6,12 +6,14 @@ district scope."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
+from rules.calendar import CHINA
 from rules.ruleset import RuleSet
 from streams.store import Store
 from tests import factories as f
@@ -287,3 +289,66 @@ async def test_counts_are_previewed_before_the_draw_and_results_are_entered(
     assert api.client.put(missing, json={"result": "passed"}, headers=key).status_code == 404
     bad = api.client.put(path, json={"result": "excellent"}, headers=key)
     assert bad.status_code == 422
+
+
+async def test_an_entered_result_moves_the_grade_as_its_event_would_and_counts_once(
+    store: Store, api: ApiClient, city: dict[str, Any]
+) -> None:
+    key = api.account("department", department="samr")
+    plan = draw(api, key, seed="entered", ratios={"B": 1.0})
+    pid, auth = plan["plan_id"], ApiClient.auth(key)
+    b1, b2, b3, b4 = city["firms"]["B"][:4]  # alike: three penalties each, grade B
+    assert {b1, b2, b3, b4} <= {t["uscc"] for t in plan["targets"]}
+    worker = Replayer(Pipeline(store, "fanout", NO_REPORTS), batch_size=50)
+    today = datetime.now(CHINA).date()
+
+    def enter(code: str, result: str) -> None:
+        path = f"/inspections/plans/{pid}/targets/{code}/result"
+        reply = api.client.put(path, json={"result": result}, headers=auth)
+        assert reply.status_code == 200, reply.text
+
+    def standing(code: str) -> tuple[Any, ...]:
+        firm = api.client.get(f"/enterprises/{code}").json()
+        return firm["grade"], firm["score"], sorted(w["rule_id"] for w in firm["warnings"])
+
+    def changes(code: str) -> list[tuple[str, str, str]]:
+        history = api.client.get(f"/enterprises/{code}/history").json()
+        return [
+            (e["from_grade"], e["to_grade"], e["caused_by"])
+            for e in history
+            if e["kind"] == "grade_change"
+        ]
+
+    before, earlier = standing(b1), changes(b1)  # graded by its penalties
+    assert before[0] == "B" and standing(b2) == before
+    enter(b1, "unreachable")  # as entered; its twin by the inspection system's event
+    assert standing(b1) == before  # nothing until the worker takes the nudge
+    await worker.fire_timers()
+    await replay(store, inspected(b2, pid, "unreachable", day=today.isoformat()))
+    assert standing(b1) == standing(b2) == ("C", before[1] - 10, [*before[2], "unreachable"])
+    assert changes(b1) == [("B", "C", f"entered:{pid}"), *earlier]
+    [shown] = api.client.get(f"/enterprises/{b1}").json()["inspections"]
+    assert (shown["plan_id"], shown["result"], shown["event_id"]) == (pid, "unreachable", None)
+    warnings = api.client.get(f"/enterprises/{b1}/warnings").json()
+
+    enter(b1, "unreachable")  # the same result again: counted once
+    await worker.fire_timers()
+    assert standing(b1) == ("C", before[1] - 10, [*before[2], "unreachable"])
+    assert changes(b1) == [("B", "C", f"entered:{pid}"), *earlier]
+    assert api.client.get(f"/enterprises/{b1}/warnings").json() == warnings
+
+    enter(b3, "passed")
+    await replay(store, inspected(b4, pid, "passed", day=today.isoformat()))
+    await worker.fire_timers()
+    assert standing(b3) == standing(b4) == ("B", before[1] + 3, before[2])
+
+    enter(b1, "passed")  # a later entry replaces the earlier one: reached after all
+    await worker.fire_timers()
+    assert standing(b1) == standing(b3)
+    # the inspection system's event for the plan, later than the entry, takes its place
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    await replay(store, inspected(b1, pid, "unreachable", day=tomorrow))
+    assert standing(b1) == standing(b2)
+    read = api.client.get(f"/inspections/plans/{pid}", headers=auth).json()
+    results = {t["uscc"]: (t["result"], t["result_by"]) for t in read["targets"]}
+    assert results[b1] == ("unreachable", None) and results[b3][0] == "passed"

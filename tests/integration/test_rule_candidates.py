@@ -5,6 +5,7 @@ history of versions and the audit."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
-from api.backtests import STOPPED
+from api.backtests import LAPSED
 from rules.ruleset import RuleSet
 from streams.store import Store
 from tests import factories as f
@@ -201,12 +202,39 @@ async def test_a_job_whose_process_stopped_reads_as_failed_and_frees_its_slot(
     while await store.backtest_leased("B-orphan"):
         time.sleep(0.01)
     job = api.client.get("/rules/backtests/B-orphan").json()
-    assert (job["status"], job["error"], job["owner"]) == ("failed", STOPPED, "elsewhere:4242")
+    assert (job["status"], job["error"], job["owner"]) == ("failed", LAPSED, "elsewhere:4242")
+    # the record itself says so now: its process, were it still going, writes no more
+    stored = await store.get_backtest("B-orphan") or {}
+    assert (stored["status"], stored["error"]) == ("failed", LAPSED)
+    assert stored["finished_at"] == stored["started_at"]  # its last sign of life
+    assert not await store.update_backtest({**_running("B-orphan"), "done": 5})
+    assert await store.running_backtests() == []
     # not running: nothing to cancel; and the city's one slot is free to run it again
     assert api.client.delete("/rules/backtests/B-orphan").status_code == 409
     again = api.client.post(f"/rules/candidates/{candidate}/backtests", json={})
     assert again.status_code == 202, again.text
     assert finished(api, again.json()["job_id"])["status"] == "done"
+
+
+async def test_the_next_job_to_start_fails_a_lapsed_one_nobody_read(
+    store: Store, api: ApiClient, firms: dict[str, str]
+) -> None:
+    candidate = _upload(api)
+    await store.put_backtest(_running("B-lapsed"))
+    await store.put_backtest(_running("B-live"))  # a job another process still runs
+    assert (await store.claim_backtest_slot("B-lapsed", 1, 2))[0]
+    assert (await store.claim_backtest_slot("B-live", 60_000, 2))[0]
+    while await store.backtest_leased("B-lapsed"):
+        time.sleep(0.01)
+    assert {j["job_id"] for j in await store.running_backtests()} == {"B-lapsed", "B-live"}
+    # never read: its record still says running, until the next start looks
+    assert (await store.get_backtest("B-lapsed") or {})["status"] == "running"
+    refused = api.client.post(f"/rules/candidates/{candidate}/backtests", json={})
+    assert refused.status_code == 409, refused.text  # the live one holds the one slot
+    stored = await store.get_backtest("B-lapsed") or {}
+    assert (stored["status"], stored["error"]) == ("failed", LAPSED)
+    assert (await store.get_backtest("B-live") or {})["status"] == "running"
+    assert [j["job_id"] for j in await store.running_backtests()] == ["B-live"]
 
 
 async def test_a_second_running_job_is_refused_until_the_first_is_cancelled(
@@ -243,3 +271,72 @@ async def test_a_second_running_job_is_refused_until_the_first_is_cancelled(
     # the replays ran in a worker process of their own, not this one
     pool = api.client.app.state.backtest_pool  # type: ignore[attr-defined]
     assert pool.submit(os.getpid).result() != os.getpid()
+
+
+async def test_a_candidate_is_deleted_unless_its_backtest_runs_or_it_was_published(
+    store: Store, api: ApiClient, firms: dict[str, str]
+) -> None:
+    candidate, kept = _upload(api), _upload(api)
+    # a backtest of it runs in another API process: refused until that one is over
+    await store.put_backtest({**_running("B-busy"), "candidate_id": candidate})
+    assert (await store.claim_backtest_slot("B-busy", 60_000, 1))[0]
+    refused = api.client.delete(f"/rules/candidates/{candidate}")
+    assert refused.status_code == 409, refused.text
+    assert "B-busy" in refused.json()["error"]["message"]
+    assert api.client.get(f"/rules/candidates/{candidate}").status_code == 200
+    assert api.client.delete("/rules/backtests/B-busy").status_code == 200
+    # one whose lease lapsed does not hold it (and reads failed from then on)
+    await store.put_backtest({**_running("B-gone"), "candidate_id": candidate})
+    assert (await store.claim_backtest_slot("B-gone", 1, 1))[0]
+    while await store.backtest_leased("B-gone"):
+        time.sleep(0.01)
+
+    deleted = api.client.delete(f"/rules/candidates/{candidate}")
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["candidate_id"] == candidate
+    assert api.client.get(f"/rules/candidates/{candidate}").status_code == 404
+    assert [c["candidate_id"] for c in api.client.get("/rules/candidates").json()] == [kept]
+    assert api.client.delete(f"/rules/candidates/{candidate}").status_code == 404
+    # its backtest's record stays; the deletion is audited, by whom
+    assert api.client.get("/rules/backtests/B-busy").json()["status"] == "cancelled"
+    assert (await store.get_backtest("B-gone") or {})["status"] == "failed"
+    [latest, *_] = api.client.get("/rules/audit").json()
+    assert (latest["action"], latest["candidate_id"], latest["by"]) == (
+        "delete",
+        candidate,
+        "admin",
+    )
+    assert latest["version"] == CANDIDATE["version"]
+
+    # a published candidate is the record of what was put in force: kept
+    assert api.client.post(f"/rules/candidates/{kept}/publish").status_code == 200
+    refused = api.client.delete(f"/rules/candidates/{kept}")
+    assert refused.status_code == 409 and "published" in refused.json()["error"]["message"]
+    assert api.client.get(f"/rules/candidates/{kept}").status_code == 200
+
+
+def test_the_rules_page_deletes_a_candidate_once_its_box_is_ticked(
+    api: ApiClient, firms: dict[str, str]
+) -> None:
+    candidate, published = _upload(api), _upload(api)
+    assert api.client.post(f"/rules/candidates/{published}/publish").status_code == 200
+    signed = api.client.post("/console/login", data={"key": ADMIN_KEY}, follow_redirects=False)
+    assert signed.status_code == 303, signed.text
+    page = api.client.get("/console/rules").text
+    action = f"/console/rules/candidates/{candidate}/delete"
+    assert f'action="{action}"' in page
+    assert f"/console/rules/candidates/{published}/delete" not in page  # published: kept
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    confirmed = {"csrf_token": token.group(1), "confirm": "1"}
+    # without its token, or not confirmed: refused, the candidate still there
+    assert api.client.post(action, data={"confirm": "1"}).status_code == 403
+    assert api.client.post(action, data={"csrf_token": token.group(1)}).status_code == 422
+    assert api.client.get(f"/rules/candidates/{candidate}").status_code == 200
+    done = api.client.post(action, data=confirmed, follow_redirects=False)
+    assert (done.status_code, done.headers["location"]) == (303, "/console/rules?deleted=1")
+    assert api.client.get(f"/rules/candidates/{candidate}").status_code == 404
+    after = api.client.get("/console/rules?deleted=1").text
+    assert "候选规则集已删除" in after and candidate not in after
+    assert api.client.get("/rules/audit").json()[0]["action"] == "delete"
+    api.client.cookies.clear()

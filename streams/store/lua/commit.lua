@@ -16,6 +16,7 @@
 -- written, those it had (remembered in its own hash) and lost are removed, and each
 -- index's count follows; a change of grade is counted on its day, with the warnings
 -- opened and closed; the events applied are counted per minute.
+-- A firm whose name, address or district is new goes on the directory's changes stream.
 --
 -- Keys and arguments by name: K_* and the upper-case locals are defined by the header
 -- that streams/store/scripts.py generates from CommitKeys and CommitArgs (the one
@@ -72,6 +73,17 @@ if before ~= after then
   if after then redis.call('HINCRBY', K_GRADE_COUNTS, after, 1) end
 end
 redis.call('HSET', K_DIRECTORY, USCC, DIRECTORY_ENTRY)
+-- the search indexes' feed (api/search.py): a firm new, or with another name, address
+-- or district (what they index); most commits change none of them. Those three come
+-- first in an entry, before its industry (rules/directory.py); a quote inside a value
+-- is escaped, so no value can hold the key's text
+local function searched(entry)
+  local at = string.find(entry, ',"industry":', 1, true)
+  return at and string.sub(entry, 1, at) or entry
+end
+if not old or searched(old) ~= searched(DIRECTORY_ENTRY) then
+  note_change(K_DIRECTORY_CHANGES, USCC, CHANGES_MAXLEN)
+end
 -- the daily counts, city-wide and in the firm's district's own hash (K_DAILY:DISTRICT)
 local function district_of(entry)
   local d = entry and string.match(entry, '"district":"([^"]*)"')
@@ -93,7 +105,7 @@ if #EVENT_IDS > 0 then
   redis.call('INCRBY', K_APPLIED, #EVENT_IDS)
   redis.call('EXPIRE', K_APPLIED, 3600)
 end
-update_indexes(K_INDEXED, K_INDEX_COUNTS, INDEX_ENTRIES)
+update_indexes(K_INDEXED, K_INDEX_COUNTS, INDEX_ENTRIES, USCC)
 if RECHECK_AT == '' then
   redis.call('ZREM', K_TIMERS, USCC)
 else

@@ -82,6 +82,35 @@ async def test_a_firm_moves_between_indexes_and_the_counts_follow(store: Store) 
     assert (await store.index_counts())[store.ix.dg(FUTIAN, "D")] == 1
 
 
+async def test_memberships_are_remembered_in_short_and_read_in_full(store: Store) -> None:
+    u = "91440300000000010K"
+    raised = warning(u, "dishonest_enterprise")
+    s = state(u, grade="D", open_warnings={"dishonest_enterprise": dict(raised)})
+    await commit(store, Commit(u, ["e1"], s, warnings=[raised]))
+    found: Any = await store.redis.hgetall(store._ent(u, "indexed"))
+    names = {k.decode() for k in found}
+    assert names == {
+        f"dg:{NANSHAN}:D\n\0",
+        f"dig:{NANSHAN}:I65:D\n\0",
+        f"unseen:{NANSHAN}:D\n\0",
+        f"worst:{NANSHAN}:D\n000000|\0",
+        f"open:{NANSHAN}:red\n\0|{u}-dishonest_enterprise|dishonest_enterprise",
+    }
+    # as written before, in full: read as the same memberships (nothing counted twice)
+    await store.redis.delete(store._ent(u, "indexed"))
+    full = {f"{store.prefix}:ix:{n.decode()}".replace("\0", u): v for n, v in found.items()}
+    await store.redis.hset(store._ent(u, "indexed"), mapping=full)  # type: ignore[arg-type]
+    counts = await store.index_counts()
+    await commit(store, Commit(u, ["e2"], s))
+    assert await store.index_counts() == counts
+    # and left in full where it no longer belongs
+    await commit(store, Commit(u, ["e3"], state(u, grade="B")))
+    counts = await store.index_counts()
+    assert counts[store.ix.dg(NANSHAN, "D")] == 0 and counts[store.ix.open(NANSHAN, "red")] == 0
+    assert await store.firms_after([store.ix.dg(NANSHAN, "D")], None, 10) == ([], False)
+    assert counts[store.ix.dg(NANSHAN, "B")] == 1
+
+
 async def test_pages_in_uscc_order_across_indexes(store: Store) -> None:
     codes = [f"9144030000000000{n:02d}" for n in range(7)]
     for n, u in enumerate(codes):

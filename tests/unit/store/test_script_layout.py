@@ -74,6 +74,7 @@ def test_what_the_store_sends_is_what_the_script_reads() -> None:
         maxlen=100,
         uscc="91440300708461136T",
         directory_entry=b"{entry}",
+        changes_maxlen=10_000,
         recheck_at="",
         warnings=[b"w1"],
         grade_changes=[],

@@ -1,12 +1,24 @@
 -- A firm's index memberships (streams/store/indexes.py) brought to `entries` (a flat
 -- list: key, score, member, ...): the indexes it no longer belongs to lose it, the new
 -- ones gain it, each index's count in the hash `counts` follows, and the memberships
--- are remembered in the firm's own hash `indexed` (field "KEY\nMEMBER" -> score).
+-- are remembered in the firm's own hash `indexed` (field "KEY\nMEMBER" -> score), in
+-- short: the key without the indexes' prefix (that of `counts`, "cw:ix:"), the firm's
+-- own USCC in the member as a NUL byte (fields in full, as written before, still read).
 -- Prefixed to commit.lua and reindex.lua, which call it.
-local function update_indexes(indexed, counts, entries)
+local function update_indexes(indexed, counts, entries, uscc)
+  local ix = string.sub(counts, 1, #counts - #'counts')
+  local function full(name)
+    if string.sub(name, 1, #ix) ~= ix then name = ix .. name end
+    return (string.gsub(name, '%z', function() return uscc end))
+  end
+  local function short(name)
+    local from, to = string.find(name, uscc, string.find(name, '\n', 1, true), true)
+    if from then name = string.sub(name, 1, from - 1) .. '\0' .. string.sub(name, to + 1) end
+    return string.sub(name, #ix + 1)
+  end
   local had = redis.call('HGETALL', indexed)
   local was = {}
-  for j = 1, #had, 2 do was[had[j]] = had[j + 1] end
+  for j = 1, #had, 2 do was[full(had[j])] = had[j + 1] end
   local now = {}
   local fields = {}
   for j = 1, #entries, 3 do
@@ -18,7 +30,7 @@ local function update_indexes(indexed, counts, entries)
         redis.call('HINCRBY', counts, key, 1)
       end
     end
-    fields[#fields + 1] = name
+    fields[#fields + 1] = short(name)
     fields[#fields + 1] = score
   end
   for name, _ in pairs(was) do

@@ -1,0 +1,19 @@
+-- A target's result entered: kept with the plan (the record shown), in the firm's
+-- entered results the rules read (hash USCC -> JSON {plan_id: {result, at}}, loaded by
+-- the worker with the state) with a nudge to re-evaluate the firm as of its time when
+-- it changed, and audited: one step, so no result counts without its record.
+-- KEYS: the plan's results, entered results, nudges, audit stream
+-- ARGV: uscc, record JSON, plan_id, result, at, nudge score, audit record, maxlen
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local raw = redis.call('HGET', KEYS[2], ARGV[1])
+local entered = raw and cjson.decode(raw) or {}
+local was = entered[ARGV[3]]
+local changed = 0
+if not was or was.result ~= ARGV[4] or was.at ~= ARGV[5] then
+  entered[ARGV[3]] = {result = ARGV[4], at = ARGV[5]}
+  redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(entered))
+  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
+  changed = 1
+end
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[8], '*', 'data', ARGV[7])
+return changed
