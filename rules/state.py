@@ -3,7 +3,7 @@
 The state is what the rules need to decide, nothing more: the registration profile,
 the records that count (penalties, lists, permits, arrears, windowed counters) and the
 open warnings. It is stored packed (`to_bytes`: msgpack compressed over a preset
-dictionary, rules/packing.py, without the fields derived from the profile, which are
+dictionary, rules/compression.py, without the fields derived from the profile, which are
 recomputed when it is read); a state stored as JSON before (`to_json`) still loads.
 rules/folding.py is the only place that changes it, so a replay of the same events
 always gives the same state. Fields added later default to empty, so older stored
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from rules import aggregates, counters, jsoncodec, packing
+from rules import aggregates, compression, counters, jsoncodec
 from rules.addresses import normalize_address
 from rules.calendar import local_day
 from streams.contract.identifiers import id_birth_date, person_key
@@ -168,14 +168,18 @@ class EnterpriseState:
         >>> EnterpriseState.from_stored(s.to_bytes()) == s
         True
         """
-        return packing.pack_compressed({k: v for k, v in vars(self).items() if k not in _DERIVED})
+        return compression.pack_compressed(self.stored_fields(), compression.STATE)
+
+    def stored_fields(self) -> dict[str, Any]:
+        """The fields as stored: all but the derived ones."""
+        return {k: v for k, v in vars(self).items() if k not in _DERIVED}
 
     @classmethod
     def from_stored(cls, raw: bytes) -> EnterpriseState:
         """A stored state: packed (`to_bytes`), or JSON as states were stored before."""
-        if not packing.is_compressed(raw):
+        if not compression.is_compressed(raw):
             return cls.from_json(raw)
-        state = cls(**packing.unpack_compressed(raw))
+        state = cls(**compression.unpack_compressed(raw))
         state.derive()
         return state
 

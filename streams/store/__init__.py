@@ -2,8 +2,9 @@
 
 Keys (hash tags keep one enterprise's keys, one person's or one address's in one
 Cluster slot; a person's or address's tag is its bucket's):
-  cw:{USCC}:state      the enterprise's state, packed: msgpack compressed over a preset
-                       dictionary (rules/packing.py; a JSON state written before loads)
+  cw:{USCC}:state      the enterprise's state, packed: msgpack compressed with zstd over a
+                       trained dictionary (rules/compression.py; a state written by an
+                       earlier version, zlib or JSON, still loads)
   cw:{USCC}:seen       the idempotency guard: an 8-byte digest and the day of each event
                        applied in the last days before its newest, in one string
                        (streams/store/digests.py); older ones are looked up in the journal

@@ -1,5 +1,5 @@
 """The journal's form in Redis (`cw:{USCC}:journal`): a list of chunks, each one or
-more events packed and compressed (rules/packing.py), in the order they were applied.
+more events packed and compressed (rules/compression.py), in the order they were applied.
 
 The journal is read only to rebuild a timeline after a late event, never on the hot
 path. Each commit appends its events as one chunk; every `MERGE_EVERY` chunks, the
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from hashlib import sha1
 from typing import Any, cast
 
-from rules import packing
+from rules import compression
 
 #: a commit merges the tail when the journal holds a multiple of this, less one, chunks
 MERGE_EVERY = 4
@@ -35,13 +35,13 @@ def entries(chunk: bytes) -> list[Entry]:
     >>> entries(b'["2026-03-01T02:00:00+00:00", "t", "e0", {}]')[0][2]
     'e0'
     """
-    if packing.is_compressed(chunk):
-        return cast(list[Entry], packing.unpack_compressed(chunk))
+    if compression.is_compressed(chunk):
+        return cast(list[Entry], compression.unpack_compressed(chunk))
     return [json.loads(chunk)]
 
 
 def pack(events: list[Entry]) -> bytes:
-    return packing.pack_compressed(events)
+    return compression.pack_compressed(events, compression.JOURNAL)
 
 
 def due(chunks: int) -> bool:

@@ -24,8 +24,9 @@ from typing import Any
 
 from rules.catalogue import Hit, Params, RuleInput
 from rules.engine import process_event
+from rules.learning.learner import Learner
 from rules.related import RelatedData, view
-from rules.ruleset import default_ruleset
+from rules.ruleset import RuleSet, default_ruleset
 from rules.state import EnterpriseState
 from streams.contract.events import Event, decode
 from streams.simulation import generate_city, to_bytes
@@ -46,6 +47,51 @@ def _timed(rule_id: str, evaluate: Evaluate, spent: dict[str, list[float]]) -> E
     return wrapper
 
 
+def city_events(
+    enterprises: int, events: int, days: int = 365, seed: int = 7
+) -> list[tuple[Event, dict[str, Any]]]:
+    """A simulated city's events, decoded as the worker decodes them, each with its
+    payload as JSON values."""
+    city = generate_city(seed=seed, enterprises=enterprises, events=events,
+                         start=date(2026, 1, 1), days=days)  # fmt: skip
+    decoded: list[tuple[Event, dict[str, Any]]] = []
+    for item in city.events():
+        for event in decode(to_bytes(item)):
+            if isinstance(event, Event):
+                decoded.append((event, event.payload.model_dump(mode="json")))
+    return decoded
+
+
+def fold(
+    events: list[tuple[Event, dict[str, Any]]],
+    ruleset: RuleSet,
+    after: Callable[[EnterpriseState], None] | None = None,
+    learner: Learner | None = None,
+) -> tuple[dict[str, EnterpriseState], int]:
+    """Every event through the engine, states in a dict (`after` sees each state once
+    its event is applied; with a `learner`, the models' samples are kept, without a
+    model); the states, and how many events were applied."""
+    states: dict[str, EnterpriseState] = {}
+    data = RelatedData()
+    applied = 0
+    for event, payload in events:
+        if event.type.startswith("person."):
+            if event.type == "person.dishonest_listed":
+                entry = f"{event.event_id}|{event.occurred_at.isoformat()}"
+                data.listings.setdefault(event.key, []).append(entry)
+            continue
+        uscc = event.uscc
+        state = states.get(uscc) or states.setdefault(uscc, EnterpriseState(uscc))
+        moment: datetime = event.occurred_at
+        process_event(state, etype=event.type, payload=payload, event_id=event.event_id,
+                      occurred_at=moment, now=moment, related=lambda s: view(s, data),
+                      ruleset=ruleset, learner=learner)  # fmt: skip
+        applied += 1
+        if after is not None:
+            after(state)
+    return states, applied
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enterprises", type=int, default=3000)
@@ -55,14 +101,7 @@ def main() -> None:
     parser.add_argument("--per-rule", action="store_true", help="time each rule (slower)")
     args = parser.parse_args()
 
-    city = generate_city(seed=args.seed, enterprises=args.enterprises, events=args.events,
-                         start=date(2026, 1, 1), days=args.days)  # fmt: skip
-    events: list[tuple[Event, dict[str, Any]]] = []
-    for item in city.events():
-        for event in decode(to_bytes(item)):
-            if isinstance(event, Event):
-                events.append((event, event.payload.model_dump(mode="json")))
-
+    events = city_events(args.enterprises, args.events, args.days, args.seed)
     ruleset = default_ruleset()
     spent: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
     if args.per_rule:
@@ -78,23 +117,8 @@ def main() -> None:
         ruleset.__dict__["_active"] = wrapped  # the cached list the engine reads
         gc.disable()  # a collection would land on whichever rule happens to be running
 
-    states: dict[str, EnterpriseState] = {}
-    data = RelatedData()
-    applied = 0
     start = time.process_time()
-    for event, payload in events:
-        if event.type.startswith("person."):
-            if event.type == "person.dishonest_listed":
-                entry = f"{event.event_id}|{event.occurred_at.isoformat()}"
-                data.listings.setdefault(event.key, []).append(entry)
-            continue
-        uscc = event.uscc
-        state = states.get(uscc) or states.setdefault(uscc, EnterpriseState(uscc))
-        moment: datetime = event.occurred_at
-        process_event(state, etype=event.type, payload=payload, event_id=event.event_id,
-                      occurred_at=moment, now=moment, related=lambda s: view(s, data),
-                      ruleset=ruleset)  # fmt: skip
-        applied += 1
+    states, applied = fold(events, ruleset)
     cpu = time.process_time() - start
     print(f"events applied: {applied}, firms: {len(states)}")
     print(f"engine CPU: {cpu:.2f} s, {cpu / applied * 1e6:.0f} us per event")

@@ -1,18 +1,24 @@
-"""The packed form of stored records (rules/packing.py): it reads back to what JSON
-would, for any JSON-like value, and its preset dictionary never changes."""
+"""The packed and compressed forms of stored records (rules/packing.py,
+rules/compression.py): they read back to what was packed (the packed form to what JSON
+would give), for any JSON-like value; the dictionaries never change, and a record
+written by an earlier version still reads."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rules import packing
+from rules import compression, packing
 from rules.state import EnterpriseState
 from rules.timeline import RULE_CODES, pack_snapshot, unpack_snapshot
+from streams.store import journal
 
 # strings that look like what the packing turns into numbers, and near misses
 _instants = st.datetimes(
@@ -46,13 +52,38 @@ def as_json(value: object) -> object:
 @given(_json)
 def test_a_packed_value_reads_back_as_its_json_would(value: object) -> None:
     assert packing.unpack(packing.pack(value)) == as_json(value)
-    assert packing.unpack_compressed(packing.pack_compressed(value)) == as_json(value)
+    assert compression.unpack_compressed(compression.pack_compressed_v1(value)) == as_json(value)
 
 
-def test_the_preset_dictionary_of_version_1_never_changes() -> None:
-    # records compressed with it cannot be read with any other: a new one is a new version
-    digest = hashlib.sha256(packing._ZDICT_V1).hexdigest()
+@given(_json)
+def test_a_compressed_value_reads_back_as_it_was(value: object) -> None:
+    for kind in (compression.STATE, compression.JOURNAL):
+        packed = compression.pack_compressed(value, kind)
+        assert compression.is_compressed(packed) and packed[0] == kind
+        assert compression.unpack_compressed(packed) == value
+
+
+def test_the_dictionaries_never_change() -> None:
+    # records compressed with one cannot be read with any other: a new one is a new version
+    digest = hashlib.sha256(compression._ZDICT_V1).hexdigest()
     assert digest == "726aee152bd328c22d6e2a201ca2d0848392c057b1399f344fb8a5a218361ab1"
+    digests = {k: hashlib.sha256(c.data).hexdigest()[:16] for k, c in compression._V2.items()}
+    assert digests[compression.STATE] == "67c0b40e23e6413c"
+    assert digests[compression.JOURNAL] == "0befe956a8e8408b"
+
+
+def test_a_state_stored_by_version_1_still_reads() -> None:
+    # written by `to_bytes` before version 2 (a simulated firm's state after its
+    # events), with the state as JSON then
+    fixture = json.loads((Path(__file__).parent / "data" / "state_v1.json").read_text())
+    stored = base64.b64decode(fixture["stored_base64"])
+    assert stored[0] == 0xC1
+    state = EnterpriseState.from_stored(stored)
+    assert state == EnterpriseState.from_json(json.dumps(fixture["state"]))
+    assert state.penalties and state.counters and state.key_ages  # a state with records
+    again = state.to_bytes()
+    assert again[0] == compression.STATE and len(again) < len(stored)
+    assert EnterpriseState.from_stored(again) == state
 
 
 def test_a_state_stored_packed_or_as_json_reads_back_the_same() -> None:
@@ -67,7 +98,7 @@ def test_a_state_stored_packed_or_as_json_reads_back_the_same() -> None:
     )  # fmt: skip
     state.derive()
     packed = state.to_bytes()
-    assert packing.is_compressed(packed) and len(packed) < len(state.to_json()) / 2
+    assert compression.is_compressed(packed) and len(packed) < len(state.to_json()) / 2
     assert EnterpriseState.from_stored(packed) == state
     assert EnterpriseState.from_stored(state.to_json()) == state
 
@@ -83,3 +114,21 @@ def test_a_snapshot_packs_its_rules_by_code_and_any_other_by_name() -> None:
         assert unpack_snapshot(pack_snapshot(snap)) == snap  # type: ignore[arg-type]
         assert unpack_snapshot(json.dumps(snap).encode()) == snap
         assert rule.encode() not in pack_snapshot(snap) or rule not in RULE_CODES  # type: ignore[arg-type]
+
+
+def test_a_journal_chunk_of_either_version_reads() -> None:
+    entries = [["2026-03-01T02:00:00+00:00", "complaint.received", "e1", {"channel": "12315"}]]
+    for chunk in (compression.pack_compressed_v1(entries), journal.pack(entries)):
+        assert journal.entries(chunk) == entries
+    assert journal.pack(entries)[0] == compression.JOURNAL
+
+
+def test_threads_compress_and_expand_at_once() -> None:
+    # each thread has its own zstd contexts (the API decodes states in its thread pool)
+    def round_trips(n: int) -> bool:
+        records = [{"n": n, "i": i, "text": "深圳市" * (i % 7)} for i in range(300)]
+        packed = [compression.pack_compressed(r, compression.STATE) for r in records]
+        return [compression.unpack_compressed(p) for p in packed] == records
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(round_trips, range(8)))
