@@ -1,15 +1,11 @@
-"""`creditwatch directory rebuild`: the lookup index rewritten from the stored states.
-
-The store is imported when the command runs (start-up cost: the parser is built at
-every start of the command)."""
+"""`creditwatch directory rebuild`: the lookup index rewritten from the stored states."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
-from streams.settings import StoreSettings
+from streams.cli.store_pass import run_pass
 
 
 def add_commands(sub: Any) -> None:
@@ -25,22 +21,8 @@ def add_commands(sub: Any) -> None:
 
 
 def _rebuild_directory(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from streams.store import Store
-
-    async def rebuild() -> int:
-        store = Store.from_settings(StoreSettings())
-        bar = tqdm(disable=args.no_progress, desc="directory", unit="firm")
-        written = 0
-        try:
-            async for n in store.rebuild_directory():
-                written += n
-                bar.update(n)
-        finally:
-            bar.close()
-            await store.close()
-        return written
-
-    print(f"directory: {asyncio.run(rebuild()):,} entries written")
+    written = run_pass(
+        lambda store: store.rebuild_directory(), "directory", "firm", not args.no_progress
+    )
+    print(f"directory: {written:,} entries written")
     return 0

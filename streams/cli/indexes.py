@@ -1,17 +1,13 @@
 """`creditwatch indexes migrate`: the related-party indexes moved into the store's
 buckets, from one key per person (address) or buckets of another count
-(streams/store/related_upgrade.py).
-
-The store is imported when the command runs (start-up cost: the parser is built at
-every start of the command)."""
+(streams/store/related_upgrade.py)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
-from streams.settings import StoreSettings
+from streams.cli.store_pass import run_pass
 
 
 def add_commands(sub: Any) -> None:
@@ -31,22 +27,11 @@ def add_commands(sub: Any) -> None:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from streams.store import Store
-
-    async def migrate() -> int:
-        store = Store.from_settings(StoreSettings())
-        bar = tqdm(disable=args.no_progress, desc="indexes", unit="key")
-        moved = 0
-        try:
-            async for n in store.migrate_related_indexes(args.buckets):
-                moved += n
-                bar.update(n)
-        finally:
-            bar.close()
-            await store.close()
-        return moved
-
-    print(f"indexes: {asyncio.run(migrate()):,} keys of another layout moved")
+    moved = run_pass(
+        lambda store: store.migrate_related_indexes(args.buckets),
+        "indexes",
+        "key",
+        progress=not args.no_progress,
+    )
+    print(f"indexes: {moved:,} keys of another layout moved")
     return 0
