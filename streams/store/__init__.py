@@ -138,7 +138,13 @@ class Store(
             socket_timeout=settings.redis_socket_timeout_s,
             socket_connect_timeout=settings.redis_connect_timeout_s,
         )
-        return cls(client, settings.key_prefix, settings.stream_maxlen, settings.related_buckets)
+        return cls(
+            client,
+            settings.key_prefix,
+            settings.stream_maxlen,
+            settings.related_buckets,
+            settings.state_cache,
+        )
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "cw", stream_maxlen: int = 100_000) -> Store:
