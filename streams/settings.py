@@ -85,7 +85,7 @@ class StoreSettings(BaseSettings):
     #: `creditwatch indexes migrate --buckets N`
     related_buckets: int = Field(default=1024, ge=1)
     #: firms whose last committed state a worker keeps decoded, least recently used
-    #: dropped first (streams/store/state_cache.py); about N KB each (docs/operations.md);
+    #: dropped first (streams/store/state_cache.py); about 18 KB each (docs/operations.md);
     #: 0 turns it off
     state_cache: int = Field(default=DEFAULT_STATE_CACHE, ge=0)
     #: how long a command may wait for Redis's reply, so a request fails (503) rather
