@@ -87,6 +87,8 @@ class EnterpriseBatch:
                 early_people,
                 {akey: arrivals for akey, (_, arrivals) in early_addresses.items()},
             )
+        metrics.STATE_CACHE.labels("hit").inc(loaded.reused)
+        metrics.STATE_CACHE.labels("miss").inc(loaded.decoded)
         self.ruleset, scorer = await follow(loaded.ruleset_version, loaded.model_version)
         self.learner = TimedLearner(scorer)
         fresh = {u: s or EnterpriseState(u) for u, s in loaded.states.items()}

@@ -14,6 +14,11 @@ EVENTS = Counter(
     "creditwatch_events_total", "Valid events applied, by type and source", ["type", "source"]
 )
 DUPLICATES = Counter("creditwatch_duplicate_events_total", "Events skipped as already applied")
+STATE_CACHE = Counter(
+    "creditwatch_state_cache_total",
+    "States loaded: taken as this worker committed them (hit) or decoded (miss)",
+    ["result"],
+)
 DEAD_LETTERS = Counter(
     "creditwatch_dead_letters_total", "Invalid events sent to the dead-letter topic", ["reason"]
 )

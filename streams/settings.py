@@ -13,6 +13,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _CONFIG = SettingsConfigDict(env_prefix="CREDITWATCH_", extra="ignore")
+#: firms whose last committed state a worker keeps decoded (`StoreSettings.state_cache`)
+DEFAULT_STATE_CACHE = 20_000
 
 
 class StreamSettings(BaseSettings):
@@ -82,6 +84,10 @@ class StoreSettings(BaseSettings):
     #: (streams/store/members.py); a store keeps the count it was created with until
     #: `creditwatch indexes migrate --buckets N`
     related_buckets: int = Field(default=1024, ge=1)
+    #: firms whose last committed state a worker keeps decoded, least recently used
+    #: dropped first (streams/store/state_cache.py); about 18 KB each (docs/operations.md);
+    #: 0 turns it off
+    state_cache: int = Field(default=DEFAULT_STATE_CACHE, ge=0)
     #: how long a command may wait for Redis's reply, so a request fails (503) rather
     #: than hangs while Redis is unreachable; above the longest blocking read (the live
     #: tailer's XREAD BLOCK, CREDITWATCH_LIVE_BLOCK_MS: 5 s), or that read times out

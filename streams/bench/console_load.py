@@ -151,7 +151,8 @@ def firm_state(
 
 
 async def seed(url: str, firms: int, progress: bool) -> list[str]:
-    store = Store.from_url(url, PREFIX)
+    # states written once and never loaded again: nothing to keep decoded
+    store = Store.from_url(url, PREFIX, state_cache=0)
     rng = random.Random(7)
     now = datetime.now(UTC)
     usccs = []

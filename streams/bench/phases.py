@@ -77,6 +77,8 @@ class Sustained:
     sweeps: float = 0.0
     #: each worker's part, in the order they were started
     workers: list[WorkerShare] = field(default_factory=list)
+    #: states the worker loaded over the phase: "hit" reused, "miss" decoded
+    state_cache: dict[str, float] = field(default_factory=dict)
 
     @property
     def events_per_second(self) -> float:
@@ -163,7 +165,7 @@ async def sustained(
     rechecks, sweeps = end.rechecks - base.rechecks, end.sweeps - base.sweeps
     return Sustained(
         sent, seconds, max(producing, 1e-6), cpu, len(messages), feed.sent, stages, rechecks,
-        sweeps, shares,
+        sweeps, shares, _delta(end.state_cache, base.state_cache),
     )  # fmt: skip
 
 

@@ -57,5 +57,8 @@ def render(result: dict[str, Any]) -> list[str]:
     also = f" ({rechecks:.2f} rechecks per event" if rechecks is not None else ""
     if also and sweeps is not None:
         also += f", {sweeps:.2f} label sweeps"
+    hits = result["worker"].get("state_cache_hits")
+    if also and hits is not None:
+        also += f", {hits:.0%} of the states loaded reused as committed"
     also += ")" if also else ""
     return [f"  cpu per event {describe(stages)}{also}"]

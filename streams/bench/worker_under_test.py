@@ -29,6 +29,8 @@ RECHECKS = "creditwatch_rechecks_total"
 #: person events fanned out: one message to the fan-out topic per enterprise concerned,
 #: each applied (and counted in EVENTS) again by the worker that owns the enterprise
 FANOUT = "creditwatch_fanout_total"
+#: states loaded: reused as the worker committed them, or decoded (state_cache.py)
+STATE_CACHE = "creditwatch_state_cache_total"
 
 
 def worker_spec(
@@ -71,6 +73,8 @@ class Scrape:
     sweeps: float = 0.0
     #: fan-out messages produced (person events times the enterprises they concern)
     fanout: float = 0.0
+    #: states loaded by result: "hit" (reused as committed) or "miss" (decoded)
+    state_cache: dict[str, float] = field(default_factory=dict)
     #: a merged reading: each worker's own, in the order the workers were started
     workers: list[Scrape] = field(default_factory=list)
 
@@ -118,6 +122,8 @@ def merge(parts: Sequence[Scrape]) -> Scrape:
         out.fanout += p.fanout
         for stage, cpu in p.stage_cpu.items():
             out.stage_cpu[stage] = out.stage_cpu.get(stage, 0.0) + cpu
+        for result, n in p.state_cache.items():
+            out.state_cache[result] = out.state_cache.get(result, 0.0) + n
     return out
 
 
@@ -148,6 +154,8 @@ def parse_metrics(text: str, at: float) -> Scrape:
                 scrape.rechecks += sample.value
             elif sample.name == FANOUT:
                 scrape.fanout += sample.value
+            elif sample.name == STATE_CACHE:
+                scrape.state_cache[sample.labels["result"]] = sample.value
             elif sample.name == STAGE_CPU:
                 scrape.stage_cpu[sample.labels["stage"]] = sample.value
     return scrape

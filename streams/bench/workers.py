@@ -84,6 +84,7 @@ def worker_figures(
         "peak_rss_bytes": _sum([w["peak_rss_bytes"] for w in per_worker]),
         "rechecks_per_event": run.rechecks / max(1, run.events),
         "sweeps_per_event": run.sweeps / max(1, run.events),
+        "state_cache_hits": _hit_share(run.state_cache),
         "cpu_us_per_event_by_stage": stages.per_event(run.stage_cpu, run.cpu_seconds, run.events),
         # every event applied, a fan-out copy (one per enterprise a person event
         # concerns) as one; the input's events are the difference
@@ -198,3 +199,9 @@ def scaling_lines(result: dict[str, Any]) -> list[str]:
 def ratio_text(s: dict[str, Any]) -> str:
     ratio = "n/a" if s["ratio"] is None else f"{s['ratio']:.2f}x"
     return f"{ratio} ({s['workers']} workers against one)"
+
+
+def _hit_share(loads: dict[str, float]) -> float | None:
+    """The share of the states loaded that were reused as committed, not decoded."""
+    total = loads.get("hit", 0.0) + loads.get("miss", 0.0)
+    return loads.get("hit", 0.0) / total if total else None

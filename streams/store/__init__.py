@@ -85,7 +85,8 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from streams.settings import StoreSettings
+from streams.settings import DEFAULT_STATE_CACHE, StoreSettings
+from streams.store import members
 from streams.store.accounts import AccountStore
 from streams.store.directory import DirectoryStore
 from streams.store.directory_changes import DirectoryChangesStore
@@ -138,8 +139,22 @@ class Store(
             socket_timeout=settings.redis_socket_timeout_s,
             socket_connect_timeout=settings.redis_connect_timeout_s,
         )
-        return cls(client, settings.key_prefix, settings.stream_maxlen, settings.related_buckets)
+        return cls(
+            client,
+            settings.key_prefix,
+            settings.stream_maxlen,
+            settings.related_buckets,
+            settings.state_cache,
+        )
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "cw", stream_maxlen: int = 100_000) -> Store:
-        return cls(aioredis.from_url(url), prefix, stream_maxlen)
+    def from_url(
+        cls,
+        url: str,
+        prefix: str = "cw",
+        stream_maxlen: int = 100_000,
+        state_cache: int = DEFAULT_STATE_CACHE,
+    ) -> Store:
+        return cls(
+            aioredis.from_url(url), prefix, stream_maxlen, members.DEFAULT_BUCKETS, state_cache
+        )

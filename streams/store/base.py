@@ -7,8 +7,10 @@ from datetime import datetime
 import redis.asyncio as aioredis
 
 from rules.state import EnterpriseState
+from streams.settings import DEFAULT_STATE_CACHE
 from streams.store import digests, members, scripts
 from streams.store.errors import StoreError
+from streams.store.state_cache import StateCache
 
 
 def stored_state(raw: bytes) -> EnterpriseState:
@@ -28,6 +30,7 @@ class StoreBase:
         prefix: str = "cw",
         stream_maxlen: int = 100_000,
         related_buckets: int = members.DEFAULT_BUCKETS,
+        state_cache: int = DEFAULT_STATE_CACHE,
     ):
         self.redis = client
         self.prefix = prefix
@@ -66,6 +69,8 @@ class StoreBase:
         self.related_buckets = f"{prefix}:related-buckets"
         self._default_buckets = related_buckets
         self._members_layout: members.Layout | None = None
+        #: the states this store committed last, decoded (streams/store/state_cache.py)
+        self.state_cache = StateCache(state_cache)
         self._commit = client.register_script(scripts.COMMIT)
         self._person_listing = client.register_script(scripts.PERSON_LISTING)
         self._dead_letter = client.register_script(scripts.DEAD_LETTER)

@@ -8,7 +8,7 @@ import json
 import math
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from hashlib import sha1
 from typing import Any, Literal, cast
@@ -84,6 +84,10 @@ class Loaded:
     #: USCC -> the SHA-1 (hex) of its state as loaded (of b'' for none): its commit
     #: takes effect only over that same state (`Commit.state_was`)
     versions: dict[str, str] = field(default_factory=dict)
+    #: states taken as this worker committed them (streams/store/state_cache.py), and
+    #: states decoded
+    reused: int = 0
+    decoded: int = 0
 
 
 class WorkerStore(LabelDayStore, RelatedStore):
@@ -131,10 +135,12 @@ class WorkerStore(LabelDayStore, RelatedStore):
         # missed or refused by the script's check of the tail it read
         self._journal_chunks = dict(zip(checked, replies[6:], strict=True))
         states: dict[str, EnterpriseState | None] = {}
+        counts = replace(self.state_cache.counts)
         guards: dict[str, bytes | None] = {}
         for uscc, raw in zip(usccs, raw_states, strict=True):
             guards[uscc], packed = digests.unwrap(raw) if raw else (b"", b"")
-            states[uscc] = EnterpriseState.from_stored(packed) if packed else None
+            # the remembered object when these are the bytes this worker wrote
+            states[uscc] = self.state_cache.take(uscc, packed) if packed else None
         versions = {
             uscc: sha1(raw or b"").hexdigest() for uscc, raw in zip(usccs, raw_states, strict=True)
         }
@@ -153,6 +159,8 @@ class WorkerStore(LabelDayStore, RelatedStore):
             entered=entered,
             model_version=model_version.decode() if model_version else None,
             versions=versions,
+            reused=self.state_cache.counts.hits - counts.hits,
+            decoded=self.state_cache.counts.misses - counts.misses,
         )
 
     async def _applied(
@@ -217,6 +225,7 @@ class WorkerStore(LabelDayStore, RelatedStore):
         ix = Keys(self.prefix)
         applied = ix.applied(int(time.time() // 60))
         at: list[int] = []  # each commit's reply
+        packed: list[bytes] = []  # each commit's state as stored
         for c in commits:
             # before the state: the index never misses a firm
             self.index_label_day(pipe, c.uscc, c.label_day)
@@ -243,6 +252,7 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 applied=applied,
             )
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
+            packed.append(c.state.to_bytes())
             args = CommitArgs(
                 state_was="-" if c.state_was is None else c.state_was,
                 # (the journal's entries are the events applied, with their times)
@@ -250,7 +260,7 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 seen_days=digests.SEEN_DAYS,
                 # the day a guard kept in its own key before is dated with
                 guard_day=digests.epoch_day(c.state.clock) if c.state.clock else 0,
-                state=c.state.to_bytes(),
+                state=packed[-1],
                 maxlen=self.maxlen,
                 uscc=c.uscc,
                 directory_entry=dumpb(entry),
@@ -276,7 +286,11 @@ class WorkerStore(LabelDayStore, RelatedStore):
         if links:
             await self._edit_members(pipe, [e for k in links for e in link_edits(layout, k)])
         replies = await pipe.execute()
-        return [bool(replies[i]) for i in at]
+        written = [bool(replies[i]) for i in at]
+        for c, state, ok in zip(commits, packed, written, strict=True):
+            if ok:  # what Redis holds now: the next load of the firm may skip decoding it
+                self.state_cache.put(c.uscc, state, c.state)
+        return written
 
     async def _journal_merges(self, commits: list[Commit]) -> dict[str, journal.Merge]:
         """USCC -> the merge of its journal's tail with its commit's events, for the

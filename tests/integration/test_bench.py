@@ -83,6 +83,9 @@ def test_bench_runs_the_stack_and_writes_consistent_figures(tmp_path: Path) -> N
     if sys.platform.startswith("linux"):
         assert {"decode", "load", "evaluate", "score", "commit"} <= set(stages)
         assert all(us >= 0 for us in stages.values()) and "cpu per event" in result.stdout
+    # firms met again after their first commit take the state the worker kept
+    assert 0 < report["worker"]["state_cache_hits"] <= 1
+    assert "of the states loaded reused as committed" in result.stdout
     eps, base = report["events_per_second"], report["baselines"]
     for name in ("raw_consume", "naive"):
         assert report["ratios"][name] == pytest.approx(eps / base[name]["events_per_second"])

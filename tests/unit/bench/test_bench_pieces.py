@@ -263,7 +263,9 @@ def test_a_merged_reading_sums_the_counters_and_keeps_the_larger_lag() -> None:
         "creditwatch_processing_seconds_count 10.0\n"
         'creditwatch_events_total{source="x",type="y"} 8.0\n'
         "creditwatch_fanout_total 2.0\n"
-        'creditwatch_stage_cpu_seconds_total{stage="load"} 1.5\n',
+        'creditwatch_stage_cpu_seconds_total{stage="load"} 1.5\n'
+        'creditwatch_state_cache_total{result="hit"} 6.0\n'
+        'creditwatch_state_cache_total{result="miss"} 2.0\n',
         at=3.0,
     )
     b = parse_metrics(
@@ -271,7 +273,8 @@ def test_a_merged_reading_sums_the_counters_and_keeps_the_larger_lag() -> None:
         'creditwatch_consumer_lag{partition="1",topic="ev"} 1.0\n'
         "creditwatch_processing_seconds_count 4.0\n"
         'creditwatch_events_total{source="x",type="y"} 3.0\n'
-        'creditwatch_stage_cpu_seconds_total{stage="load"} 0.5\n',
+        'creditwatch_stage_cpu_seconds_total{stage="load"} 0.5\n'
+        'creditwatch_state_cache_total{result="miss"} 1.0\n',
         at=2.0,
     )
     m = merge([a, b])
@@ -279,6 +282,7 @@ def test_a_merged_reading_sums_the_counters_and_keeps_the_larger_lag() -> None:
     assert m.at == 2.0 and m.lags == {("ev", 0): 5.0, ("ev", 1): 1.0}
     assert (m.processed, m.events_applied, m.fanout) == (14.0, 11.0, 2.0)
     assert m.stage_cpu == {"load": 2.0} and m.workers == [a, b]
+    assert m.state_cache == {"hit": 6.0, "miss": 3.0}
 
 
 def test_workers_and_their_comparison_are_options_of_the_run() -> None:
@@ -299,6 +303,7 @@ def test_two_workers_are_reported_summed_and_each_with_the_scaling_figure() -> N
     shares = [_share("worker-1", 11, 1.0, 250.0), _share("worker-2", 12, 0.5, 150.0)]
     run = Sustained(events=400, seconds=2.0, produce_seconds=0.5, cpu_seconds=1.5, messages=8)
     run.workers, run.stage_cpu = shares, {"load": 0.75}
+    run.state_cache = {"hit": 300.0, "miss": 100.0}
     shares[0].waited_seconds, shares[1].waited_seconds = 0.25, 0.5
     final = merge(
         [Scrape(1.0, events_applied=260, fanout=3), Scrape(1.0, events_applied=150, fanout=2)]
@@ -306,6 +311,7 @@ def test_two_workers_are_reported_summed_and_each_with_the_scaling_figure() -> N
     beside = {"redis": 0.5, "broker": None}
     figures = workers_report.worker_figures(run, final, [os.getpid(), os.getpid()], beside)
     assert figures["count"] == 2 and figures["cpu_seconds"] == 1.5
+    assert figures["state_cache_hits"] == 0.75
     assert figures["waited_for_cpu_seconds"] == 0.75
     assert figures["input_events_applied"] == 405
     assert [w["sustained_events_applied"] for w in figures["per_worker"]] == [250.0, 150.0]
@@ -317,6 +323,7 @@ def test_two_workers_are_reported_summed_and_each_with_the_scaling_figure() -> N
     assert result["scaling"]["ratio"] == 2.0 and result["scaling"]["same_events"]
     text = bench_report.render(result)
     assert "2 workers in one consumer group" in text and "summed over the workers" in text
+    assert "75% of the states loaded reused as committed" in text
     assert "worker-1      250 events applied in the sustained phase" in text
     assert "ratio         2.00x (2 workers against one)" in text
     assert "cpu 1.0 s (50% of a core, 0.2 s runnable waiting for a CPU)" in text
