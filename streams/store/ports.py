@@ -22,6 +22,7 @@ from streams.store.directory_changes import START, DirectoryChanges
 from streams.store.handling import ANY, Applied, Expected
 from streams.store.indexes import Daily, Keys
 from streams.store.live import StreamSlice
+from streams.store.outbox import OutboxEntry
 from streams.store.related_io import LinkUpdate
 from streams.store.state_io import Commit, Loaded, RecheckQueue
 from streams.store.webhooks import WebhookKind
@@ -93,7 +94,7 @@ class OutboxPort(Protocol):
 
     async def read_outbox(
         self, consumer: str, count: int, block_ms: int, pending: bool = False
-    ) -> list[tuple[str, bytes, bytes]]: ...
+    ) -> list[OutboxEntry]: ...
 
     async def claim_stale_outbox(self, consumer: str, idle_ms: int, count: int) -> int: ...
 

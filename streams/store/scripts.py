@@ -17,9 +17,12 @@ from typing import Any, Literal, NamedTuple
 from streams.store.members import CHUNK
 
 #: how the script reads an argument: "one" value; "list": a count n, then n values;
-#: "pairs": a count n, then n pairs; "triples": a count n, then n triples; "rest": the
-#: pairs up to the end (the last only)
-ArgKind = Literal["one", "list", "pairs", "triples", "rest"]
+#: "pairs": a count n, then n pairs; "triples": a count n, then n triples; "lines":
+#: tuples of strings without a newline, flat, as one argument joined by newlines (one
+#: argument instead of many: redis-py encodes each argument of a pipeline in Python,
+#: most of the cost of sending the commit); "rest": the pairs up to the end (the last
+#: only)
+ArgKind = Literal["one", "list", "pairs", "triples", "lines", "rest"]
 
 
 class CommitKeys(NamedTuple):
@@ -86,7 +89,8 @@ class CommitArgs(NamedTuple):
     replace_from: str
     #: the day (China Standard Time) a change of grade is counted on, '' for none
     day: str
-    #: (index key, score, member) of every index the firm belongs to now
+    #: (index key, score, member) of every index the firm belongs to now (no newline
+    #: in them: the indexes' own hash separates key and member with one)
     index_entries: Sequence[tuple[str, str, str]]
     #: (field, increment) of the daily counts: the warnings opened and closed
     tallies: Sequence[tuple[str, str]]
@@ -105,9 +109,24 @@ class CommitArgs(NamedTuple):
                 out += [len(value), *value]
             elif kind in ("pairs", "triples"):
                 out += [len(value), *(x for pair in value for x in pair)]
+            elif kind == "lines":
+                out.append(joined_lines(value))
             else:
                 out += [x for pair in value for x in pair]
         return out
+
+
+def joined_lines(value: Sequence[tuple[str, ...]]) -> str:
+    """A "lines" argument: the strings of the tuples, flat, joined by newlines.
+
+    >>> joined_lines([("k1", "0", "m1"), ("k2", "1.5", "m2")])
+    'k1\\n0\\nm1\\nk2\\n1.5\\nm2'
+    """
+    flat = [x for row in value for x in row]
+    text = "\n".join(flat)
+    if text.count("\n") != max(len(flat) - 1, 0):
+        raise ValueError(f"a newline inside a value of {flat!r}")
+    return text
 
 
 COMMIT_ARG_KINDS: dict[str, ArgKind] = {
@@ -132,7 +151,7 @@ COMMIT_ARG_KINDS: dict[str, ArgKind] = {
     "learning_record": "one",
     "replace_from": "one",
     "day": "one",
-    "index_entries": "triples",
+    "index_entries": "lines",
     "tallies": "pairs",
     "timeline": "rest",
 }
@@ -148,6 +167,12 @@ local function counted(width)
   at = at + n
   return values
 end
+local function lines()
+  local values, s = {}, one()
+  if s == '' then return values end
+  for part in string.gmatch(s .. '\\n', '([^\\n]*)\\n') do values[#values + 1] = part end
+  return values
+end
 local function rest()
   local values = {}
   for j = at + 1, #ARGV do values[#values + 1] = ARGV[j] end
@@ -160,6 +185,7 @@ _READ = {
     "list": "counted(1)",
     "pairs": "counted(2)",
     "triples": "counted(3)",
+    "lines": "lines()",
     "rest": "rest()",
 }
 

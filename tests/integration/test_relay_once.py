@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from agents.pipeline import Message, Pipeline
 from agents.published import OUTBOX_HEADER, find_published
 from agents.relay import Headers, Relay
 from streams.store import Store
+from tests import factories as f
 from tests.conftest import MakeTopics
 
 pytestmark = pytest.mark.integration
@@ -117,3 +119,38 @@ async def test_without_the_check_entries_in_doubt_are_sent_again(
         await producer.stop()
     records = await _records(kafka_broker, topic)
     assert len(records) == 7
+
+
+async def test_outputs_are_keyed_by_their_enterprise_old_entries_too(
+    store: Store, kafka_broker: str, make_topics: MakeTopics
+) -> None:
+    """The commit writes the key beside the record and the relay forwards it as is;
+    an entry written without one (before, or by another script) is keyed from its
+    record."""
+    (topic,) = make_topics("outputs")
+    topic_for = {s: topic for s in store.outbox_streams()}
+    await store.ensure_outbox_group()
+    code = f.uscc()
+    events = [f.registered(code), f.dishonest_listed(code)]
+    messages = [Message("events", 0, i, f.encode(e)) for i, e in enumerate(events)]
+    assert (await Pipeline(store, "fanout").handle(messages)).applied == 2
+    written = [e for s in store.outbox_streams() for e in await store.redis.xrange(s)]
+    assert await store.redis.xlen(store.warnings_stream) > 0
+    assert written and all(fields[b"key"] == code.encode() for _, fields in written)
+    old = {"warning_id": "w-old", "uscc": "firm-old", "status": "open"}
+    await store.redis.xadd(store.warnings_stream, {"data": json.dumps(old)})
+    # a key beside the record wins: the record is not parsed for one
+    await store.redis.xadd(store.warnings_stream, {"key": "firm-beside", "data": b"{}"})
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_broker)
+    await producer.start()
+    try:
+        relay = Relay(store, Producer(producer).send, topic_for)
+        while await relay.pump(block_ms=100):
+            pass
+    finally:
+        await producer.stop()
+    records = await _records(kafka_broker, topic)
+    keys = Counter(r.key for r in records)
+    assert keys[b"firm-old"] == 1 and keys[b"firm-beside"] == 1
+    assert keys[code.encode()] == len(written)  # its warnings, grade change, labels
+    assert set(keys) == {code.encode(), b"firm-old", b"firm-beside"}

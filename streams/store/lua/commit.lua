@@ -9,6 +9,8 @@
 -- before it (streams/store/journal.py), unless another commit came between;
 -- the timeline is replaced from the first instant the batch re-evaluated.
 -- The labels log gets the batch's learning record for the trainer, if any.
+-- The output streams' entries carry the USCC beside the record ('key'): the relay's
+-- Kafka key, which it then need not parse the record for (agents/relay.py).
 -- Related firms whose links it changed get a recheck, kept at the earliest time asked.
 -- The count of enterprises per grade follows the directory entry's grade (the entries
 -- are JSON written by dumps: a name cannot fake the pattern, its quotes are escaped).
@@ -112,12 +114,12 @@ else
   redis.call('ZADD', K_TIMERS, RECHECK_AT, USCC)
 end
 for _, warning in ipairs(WARNINGS) do
-  redis.call('XADD', K_WARNINGS_STREAM, 'MAXLEN', '~', MAXLEN, '*', 'data', warning)
+  redis.call('XADD', K_WARNINGS_STREAM, 'MAXLEN', '~', MAXLEN, '*', 'key', USCC, 'data', warning)
   redis.call('LPUSH', K_ENTERPRISE_WARNINGS, warning)
 end
 if #WARNINGS > 0 then redis.call('LTRIM', K_ENTERPRISE_WARNINGS, 0, 199) end
 for _, change in ipairs(GRADE_CHANGES) do
-  redis.call('XADD', K_GRADES_STREAM, 'MAXLEN', '~', MAXLEN, '*', 'data', change)
+  redis.call('XADD', K_GRADES_STREAM, 'MAXLEN', '~', MAXLEN, '*', 'key', USCC, 'data', change)
 end
 local keep = tonumber(JOURNAL_KEEP)
 if JOURNAL_LENGTH ~= '' and redis.call('LLEN', K_JOURNAL) == tonumber(JOURNAL_LENGTH)
@@ -136,7 +138,7 @@ for j = 1, #RELATED_RECHECKS, 2 do
   redis.call('ZADD', K_RELATED_RECHECKS, 'LT', RELATED_RECHECKS[j], RELATED_RECHECKS[j + 1])
 end
 if LEARNING_RECORD ~= '' then
-  redis.call('XADD', K_LEARNING, 'MAXLEN', '~', MAXLEN, '*', 'data', LEARNING_RECORD)
+  redis.call('XADD', K_LEARNING, 'MAXLEN', '~', MAXLEN, '*', 'key', USCC, 'data', LEARNING_RECORD)
 end
 if REPLACE_FROM ~= '' then
   redis.call('ZREMRANGEBYSCORE', K_TIMELINE, REPLACE_FROM, '+inf')

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from streams.store import scripts
 from streams.store.scripts import COMMIT_ARG_KINDS, CommitArgs, CommitKeys
 
@@ -54,6 +56,9 @@ def _read_back(header: str, argv: list[object]) -> dict[str, list[object] | obje
     for name, call in re.findall(r"^local ([A-Z_]+) = (\w+\(\d*\))$", header, re.M):
         if call == "one()":
             out[name], at = argv[at], at + 1
+        elif call == "lines()":  # as the Lua reader splits it
+            text = str(argv[at])
+            out[name], at = (text.split("\n") if text else []), at + 1
         elif call.startswith("counted("):
             n = int(str(argv[at])) * int(call[len("counted(") : -1])
             out[name], at = argv[at + 1 : at + 1 + n], at + 1 + n
@@ -96,7 +101,7 @@ def test_what_the_store_sends_is_what_the_script_reads() -> None:
     values: tuple[Any, ...] = tuple(args)
     for field, value in zip(CommitArgs._fields, values, strict=True):
         kind = COMMIT_ARG_KINDS[field]
-        if kind in ("pairs", "triples", "rest"):
+        if kind in ("pairs", "triples", "lines", "rest"):
             value = [x for pair in value for x in pair]
         elif kind == "list":
             value = list(value)
@@ -114,3 +119,10 @@ def test_every_script_is_a_lua_file_of_the_package() -> None:
     for name in names:
         text = (LUA / f"{name}.lua").read_text()
         assert text.startswith("--"), f"{name}.lua: say what it does and its KEYS and ARGV"
+
+
+def test_a_lines_argument_is_one_and_refuses_a_newline_inside_a_value() -> None:
+    assert scripts.joined_lines([]) == ""
+    assert scripts.joined_lines([("a", "", "c")]).split("\n") == ["a", "", "c"]
+    with pytest.raises(ValueError):
+        scripts.joined_lines([("k", "0", "firm|w\n1|rule")])

@@ -1,0 +1,95 @@
+"""The relay's CPU per output for its Kafka key: the key written beside the record by
+the commit (read as is) against the record parsed for it (entries written without
+one); and for acknowledging the outputs in Redis, in chunks as the relay reads them
+(streams/store/outbox.py `ack_outbox`). The outputs are those of a simulated city
+replayed on a private redis-server (tests/perf/profile_pipeline.py). Run from the repository root:
+
+    .venv/bin/python -m tests.perf.profile_relay --enterprises 1000 --events 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from datetime import date
+
+from agents.relay import relay_key
+from streams.simulation import event_key, generate_city, to_bytes
+from streams.store import Store
+from streams.store.outbox import OutboxEntry
+from streams.topics.envelopes import pack
+from tests.perf.profile_pipeline import _free_port, _replay
+
+
+async def _outputs(url: str, chunk: int = 1000) -> tuple[list[OutboxEntry], float]:
+    """The outputs, read and acknowledged as the relay does; and the CPU seconds the
+    acknowledgements took."""
+    store = Store.from_url(url, prefix="perf")
+    await store.ensure_outbox_group()
+    entries: list[OutboxEntry] = []
+    acking = 0.0
+    while found := await store.read_outbox("perf", chunk, 1):
+        entries += found
+        started = time.process_time()
+        await store.ack_outbox((e.stream, e.entry_id) for e in found)
+        acking += time.process_time() - started
+    assert not await store.read_outbox("perf", chunk, 1, pending=True)  # all acknowledged
+    await store.close()
+    return entries, acking
+
+
+def _us_per_output(entries: list[OutboxEntry], passes: int = 5) -> float:
+    best = float("inf")
+    for _ in range(passes):
+        started = time.process_time()
+        for e in entries:
+            relay_key(e)
+        best = min(best, time.process_time() - started)
+    return 1e6 * best / len(entries)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--enterprises", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=10000)
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args()
+    city = generate_city(seed=args.seed, enterprises=args.enterprises, events=args.events,
+                         start=date(2025, 1, 1), days=365)  # fmt: skip
+    keyed = ((event_key(e).encode(), to_bytes(e)) for e in city.events())
+    values = [m.value for m in pack(keyed, 1, 100)]
+    port, folder = _free_port(), tempfile.mkdtemp()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", folder],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        time.sleep(0.3)
+        url = f"redis://127.0.0.1:{port}/0"
+        stats, _ = asyncio.run(_replay(url, values, 5))
+        keyed_entries, acking = asyncio.run(_outputs(url))
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    parsed = [e._replace(key=None) for e in keyed_entries]
+    assert [relay_key(e) for e in parsed] == [e.key for e in keyed_entries]
+    applied = getattr(stats, "applied", 0) or 1
+    size = sum(len(e.data) for e in keyed_entries) / len(keyed_entries)
+    print(f"{len(keyed_entries):,} outputs for {applied:,} events ({size:,.0f} bytes each): "
+          f"{dict(Counter(e.stream for e in keyed_entries))}")  # fmt: skip
+    for name, entries in (("key beside the record", keyed_entries), ("parsed", parsed)):
+        us = _us_per_output(entries)
+        print(f"{name}: {us:.2f} us per output, {us * len(entries) / applied:.2f} per event")
+    us, n = 1e6 * acking / len(keyed_entries), len(keyed_entries)
+    print(f"acknowledged: {us:.2f} us per output, {us * n / applied:.2f} per event")
+
+
+if __name__ == "__main__":
+    main()
