@@ -151,8 +151,9 @@ class InspectionStore(StoreBase):
     ) -> bool:
         """Record a target's result as entered (a later entry replaces it) with its
         audit record, and hand it to the rules: the firm's entered results, with a
-        nudge to re-evaluate it as of `record["at"]`, in one step. Whether what the
-        rules read changed (not for the same result at the same time again)."""
+        nudge to re-evaluate it as of `record["at"]`, and the target's first result
+        counted in the plan's results entered, in one step. Whether what the rules
+        read changed (not for the same result at the same time again)."""
         keys = [
             self._results_key(plan_id),
             self.entered_results_key,
