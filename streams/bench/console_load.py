@@ -245,8 +245,8 @@ async def add_plans(url: str, total: int) -> None:
     plan it copies: as large as real ones, without drawing them all."""
     store = Store.from_url(url, PREFIX)
     try:
-        ids: Any = await store.redis.zrange(f"{store.inspection_plans}:by-time", 0, -1)
-        drawn = [p for p in [await store.get_plan(i.decode()) for i in ids] if p]
+        listed = await store.list_plans(None, total) or []
+        drawn = [p for p in [await store.get_plan(i["plan_id"]) for i in listed] if p]
         populations = [await store.plan_population(p["plan_id"]) or [] for p in drawn]
         oldest = datetime.fromisoformat(min(p["drawn_at"] for p in drawn))
         for n in range(total - len(drawn)):
