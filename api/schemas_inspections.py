@@ -143,6 +143,13 @@ class PlanSummary(BaseModel):
     unassigned: list[str] = Field(description="targets no conflict-free inspector may visit")
 
 
+class PlanListed(PlanSummary):
+    results_entered: int = Field(
+        description="targets with a result entered through the API (not those only "
+        "reported by an inspection.completed event)"
+    )
+
+
 class Plan(PlanSummary):
     draw_version: int
     parameters: dict[str, object]

@@ -24,21 +24,33 @@ from rules.inspections import DEFAULT_RATIOS, RESULTS
 router = APIRouter(prefix="/console/inspections")
 
 
+PLANS_PER_PAGE = 50
+
+
 async def _list_page(
-    request: Request, page: Page, caller: Caller, form: dict[str, Any], status: int = 200
+    request: Request,
+    page: Page,
+    caller: Caller,
+    form: dict[str, Any],
+    status: int = 200,
+    before: str | None = None,
 ) -> Response:
+    """The draw form, a page of plans (the newest, or those after `before`) and the
+    blind spots."""
     store = request.app.state.store
-    plans = await inspections.list_plans(store, caller, 50)
+    plans = await inspections.list_plans(store, caller, PLANS_PER_PAGE, before)
     spots = await inspections.blind_spots(store, caller, 12, "C,D", None, 50, None)
-    page.values |= {"plans": plans, "spots": spots, "form": form}
+    more = plans[-1]["plan_id"] if len(plans) == PLANS_PER_PAGE else None
+    page.values |= {"plans": plans, "spots": spots, "form": form, "older": more}
+    page.values |= {"before": before}
     page.values |= {"grades": GRADES, "default_ratios": DEFAULT_RATIOS}
     return render(page, "inspections.html", status=status)
 
 
 @router.get("")
-async def inspections_page(request: Request) -> Response:
+async def inspections_page(request: Request, before: str | None = None) -> Response:
     page, caller = await guard(request, "inspections")
-    return await _list_page(request, page, caller, {})
+    return await _list_page(request, page, caller, {}, before=before or None)
 
 
 @router.post("/preview")

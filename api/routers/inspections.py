@@ -26,9 +26,9 @@ from api.errors import ApiError, clip
 from api.schemas_inspections import (
     BlindSpots,
     Plan,
+    PlanListed,
     PlanPreview,
     PlanRequest,
-    PlanSummary,
     PlanTarget,
     PublicPlan,
     ResultEntry,
@@ -97,13 +97,6 @@ def _instant(at: str | None) -> float:
         return float("-inf")
     moment = datetime.fromisoformat(at)
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-def _summary(plan: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **{k: v for k, v in plan.items() if k not in ("targets", "parameters")},
-        "targets_count": len(plan["targets"]),
-    }
 
 
 def _with_results(plan: dict[str, Any], results: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -247,13 +240,30 @@ async def draw_plan(body: PlanRequest, store: StoreDep, caller: Member) -> Any:
     return _with_results(plan, {})
 
 
-@router.get("/inspections/plans", response_model=list[PlanSummary])
-async def list_plans(store: StoreDep, caller: Member, limit: int = Query(50, ge=1, le=1000)) -> Any:
+@router.get(
+    "/inspections/plans",
+    response_model=list[PlanListed],
+    responses={404: {"description": "`before` is no plan within the caller's scope"}},
+)
+async def list_plans(
+    store: StoreDep,
+    caller: Member,
+    limit: int = Query(50, ge=1, le=1000),
+    before: str | None = Query(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the next page: the plans listed after this one (the last plan_id seen)",
+    ),
+) -> Any:
     """Plans within the caller's district scope (all for an unscoped one), newest
-    first, without their targets."""
-    plans = [p for p in await store.list_plans() if ins.visible(p["districts"], caller.district)]
-    caller.saw(len(plans[:limit]))
-    return [_summary(p) for p in plans[:limit]]
+    first, without their targets, from the summary kept with each plan."""
+    plans = await store.list_plans(caller.district, limit, before)
+    if plans is None:
+        raise ApiError(404, f"no inspection plan {before} within your scope")
+    caller.saw(len(plans))
+    return plans
 
 
 @router.get(
@@ -353,11 +363,12 @@ async def inspection_audit(
 
 # --- 一公开: what the public sees: no inspectors, no personal data ----------------------
 def _public(plan: dict[str, Any], results: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+    """A plan, or a plan's summary (rules/plan_listing.py) without results."""
     view: dict[str, Any] = {
         "plan_id": plan["plan_id"],
         "name": plan["name"],
         "drawn_at": plan["drawn_at"],
-        "ratios": plan["parameters"]["ratios"],
+        "ratios": plan["ratios"],
         "counts": plan["counts"],
     }
     if results is not None:
@@ -377,7 +388,7 @@ async def public_plans(
     store: StoreDep, caller: Anyone, limit: int = Query(50, ge=1, le=1000)
 ) -> Any:
     """Published plans, newest first: name, date, ratios and counts per grade."""
-    plans = (await store.list_plans())[:limit]
+    plans = await store.list_plans(None, limit) or []
     caller.saw(len(plans))
     return [_public(p, None) for p in plans]
 
@@ -394,7 +405,7 @@ async def public_plan(store: StoreDep, caller: Anyone, plan_id: str = PlanId) ->
     if plan is None:
         raise ApiError(404, f"no inspection plan {plan_id}")
     caller.saw(len(plan["targets"]))
-    return _public(plan, await _results(store, plan))
+    return _public({**plan, "ratios": plan["parameters"]["ratios"]}, await _results(store, plan))
 
 
 # --- 监管盲区 ------------------------------------------------------------------------

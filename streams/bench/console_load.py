@@ -236,6 +236,30 @@ def requests_posted() -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+#: the plans stored when the inspections page is timed again: a year of a city's draws
+PLANS = 200
+
+
+async def add_plans(url: str, total: int) -> None:
+    """Plans up to `total`, copies of those drawn (city-wide and the department's
+    district's, in turn), each with its own id, an earlier time and the snapshot of the
+    plan it copies: as large as real ones, without drawing them all."""
+    store = Store.from_url(url, PREFIX)
+    try:
+        listed = await store.list_plans(None, total) or []
+        drawn = [p for p in [await store.get_plan(i["plan_id"]) for i in listed] if p]
+        populations = [await store.plan_population(p["plan_id"]) or [] for p in drawn]
+        oldest = datetime.fromisoformat(min(p["drawn_at"] for p in drawn))
+        for n in range(total - len(drawn)):
+            plan, population = drawn[n % len(drawn)], populations[n % len(drawn)]
+            plan_id = f"{plan['plan_id'][:9]}-bench{n:05}"
+            at = (oldest - timedelta(hours=n + 1)).isoformat()
+            copy = plan | {"plan_id": plan_id, "drawn_at": at}
+            await store.save_plan(copy, population, {"action": "draw", "plan_id": plan_id})
+    finally:
+        await store.close()
+
+
 def run_bench_console(firms: int, requests: int, progress: bool = True) -> ConsoleBenchReport:
     from fastapi.testclient import TestClient
 
@@ -300,6 +324,17 @@ def run_bench_console(firms: int, requests: int, progress: bool = True) -> Conso
                             assert answer.status_code in (200, 201), (path, answer.text[-600:])
                             times.append(timed.last_s * 1000)
                         found.append(PageTimes(f"{name} ({who})", f"POST {path}", times[1:]))
+                asyncio.run(add_plans(redis.url or "", PLANS))
+                for who, key in who_keys:
+                    client.cookies.clear()
+                    client.post("/console/login", data={"key": key}, follow_redirects=False)
+                    times = []
+                    for _ in range(requests + 1):
+                        answer = client.get("/console/inspections", follow_redirects=False)
+                        assert answer.status_code == 200, answer.text[-600:]
+                        times.append(timed.last_s * 1000)
+                    name = f"inspections with {PLANS} plans ({who})"
+                    found.append(PageTimes(name, "/console/inspections", times[1:]))
             header = (
                 f"{firms:,} firms written through the store in {seeded_s:.0f} s (private "
                 f"Redis); the app in this process, {requests} requests per page one after "

@@ -90,6 +90,8 @@ class StoreBase:
         self._wh_release = client.register_script(scripts.LEASE_RELEASE)
         self._handle = client.register_script(scripts.HANDLE)
         self._enter_result = client.register_script(scripts.ENTER_RESULT)
+        self._list_plans = client.register_script(scripts.LIST_PLANS)
+        self._summarise_plan = client.register_script(scripts.SUMMARISE_PLAN)
         self._reindex = client.register_script(scripts.REINDEX)
         self._directory_changes = client.register_script(scripts.DIRECTORY_CHANGES)
         self._note_changes = client.register_script(scripts.NOTE_CHANGES)

@@ -16,8 +16,10 @@ def test_the_console_bench_times_every_page() -> None:
     names = [p.name for p in report.pages]
     assert "overview (admin)" in names and "overview (department 440305)" in names
     # the department opens neither rules nor the search box (the regulators'), nor
-    # the city-wide draw; the admin posts 4 plan requests, the department 3
-    assert len(names) == 11 + len(SEARCHES) + 10 + 4 + 3
+    # the city-wide draw; the admin posts 4 plan requests, the department 3; then
+    # both see the inspections page again with 200 plans stored
+    assert len(names) == 11 + len(SEARCHES) + 10 + 4 + 3 + 2
+    assert "inspections with 200 plans (department 440305)" in names
     assert "plan preview (admin)" in names and "draw 440305 (department 440305)" in names
     assert all(
         len(p.ms) == 2 and all(ms > 0 for ms in p.ms)
