@@ -19,6 +19,7 @@ from api.console import install_console
 from api.errors import COMMON_ERRORS, install_error_handlers
 from api.routers import (
     admin,
+    blind_spots,
     enterprises,
     health,
     history,
@@ -28,6 +29,7 @@ from api.routers import (
     outputs,
     overrides,
     public,
+    public_plans,
     related,
     rule_candidates,
     rules,
@@ -106,6 +108,8 @@ def create_app(api: ApiSettings | None = None, store: StoreSettings | None = Non
         subscriptions,
         webhooks,
         inspections,
+        blind_spots,
+        public_plans,
         public,
         rules,
         rule_candidates,

@@ -16,7 +16,7 @@ from api.console.render import Page, render
 from api.console.views_session import guard
 from api.deps import valid_uscc
 from api.errors import ApiError, invalid_request
-from api.routers import inspections
+from api.routers import blind_spots, inspections
 from api.schemas_inspections import ResultEntry
 from rules.grading import GRADES
 from rules.inspections import DEFAULT_RATIOS, RESULTS
@@ -39,7 +39,7 @@ async def _list_page(
     blind spots."""
     store = request.app.state.store
     plans = await inspections.list_plans(store, caller, PLANS_PER_PAGE, before)
-    spots = await inspections.blind_spots(store, caller, 12, "C,D", None, 50, None)
+    spots = await blind_spots.blind_spots(store, caller, 12, "C,D", None, 50, None)
     more = plans[-1]["plan_id"] if len(plans) == PLANS_PER_PAGE else None
     page.values |= {"plans": plans, "spots": spots, "form": form, "older": more}
     page.values |= {"before": before}

@@ -1,5 +1,5 @@
-"""Risk-weighted random inspection plans (双随机、一公开): draw, read, verify, publish;
-and blind spots (监管盲区): low-grade firms nobody has inspected or penalised.
+"""Risk-weighted random inspection plans (双随机、一公开): draw, read, verify, publish
+(blind spots, the firms a plan would want, are api/routers/blind_spots.py).
 
 The draw is rules/inspections.py (pure); its population is read from the indexes
 (api/draw_population.py); this module records the plan with its snapshot and seed
@@ -18,25 +18,22 @@ from typing import Any
 from fastapi import APIRouter, Path, Query
 from prometheus_client import Counter
 
-from api import draw_population, indexed
-from api.auth import OPTIONAL_KEY, Admin, Anyone, Caller, Member
+from api import draw_population
+from api.auth import Admin, Caller, Member
 from api.body_limit import LARGE_BODY
-from api.deps import ReadsDep, StoreDep, Uscc
+from api.deps import StoreDep, Uscc
 from api.errors import ApiError, clip
 from api.schemas_inspections import (
-    BlindSpots,
     Plan,
     PlanListed,
     PlanPreview,
     PlanRequest,
     PlanTarget,
-    PublicPlan,
     ResultEntry,
     Verification,
 )
 from rules import inspections as ins
-from rules.calendar import CHINA, add_months
-from rules.grading import GRADES
+from rules.calendar import CHINA
 from streams.store.ports import ApiOwns, ApiReads
 
 router = APIRouter(tags=["inspections"])
@@ -76,7 +73,7 @@ async def _visible_plan(store: ApiOwns, caller: Caller, plan_id: str) -> dict[st
     return plan_
 
 
-async def _results(store: ApiReads, plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+async def target_results(store: ApiReads, plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """USCC -> {result, at, ...} of this plan's targets: from their states (an
     `inspection.completed` event with the plan's id) or as entered through the API,
     the later of the two."""
@@ -275,7 +272,7 @@ async def get_plan(store: StoreDep, caller: Member, plan_id: str = PlanId) -> An
     """A plan with its targets, their inspectors and results, and its progress."""
     plan = await _visible_plan(store, caller, plan_id)
     caller.saw(len(plan["targets"]))
-    return _with_results(plan, await _results(store, plan))
+    return _with_results(plan, await target_results(store, plan))
 
 
 @router.get(
@@ -346,7 +343,7 @@ async def enter_result(
     }
     await store.enter_result(plan_id, uscc, record, audit)
     caller.saw(1)
-    found = _with_results({**plan, "targets": [target]}, await _results(store, plan))
+    found = _with_results({**plan, "targets": [target]}, await target_results(store, plan))
     return found["targets"][0]
 
 
@@ -359,94 +356,3 @@ async def inspection_audit(
     records = await store.inspection_audit_records(limit)
     caller.saw(len(records))
     return records
-
-
-# --- 一公开: what the public sees: no inspectors, no personal data ----------------------
-def _public(plan: dict[str, Any], results: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
-    """A plan, or a plan's summary (rules/plan_listing.py) without results."""
-    view: dict[str, Any] = {
-        "plan_id": plan["plan_id"],
-        "name": plan["name"],
-        "drawn_at": plan["drawn_at"],
-        "ratios": plan["ratios"],
-        "counts": plan["counts"],
-    }
-    if results is not None:
-        done = [results.get(t["uscc"], {}).get("result") for t in plan["targets"]]
-        view["targets"] = [
-            {"uscc": t["uscc"], "name": t.get("name"), "result": r or "pending"}
-            for t, r in zip(plan["targets"], done, strict=True)
-        ]
-        view["progress"] = ins.progress(done)
-    return view
-
-
-@router.get(
-    "/public/inspections/plans", response_model=list[PublicPlan], openapi_extra=OPTIONAL_KEY
-)
-async def public_plans(
-    store: StoreDep, caller: Anyone, limit: int = Query(50, ge=1, le=1000)
-) -> Any:
-    """Published plans, newest first: name, date, ratios and counts per grade."""
-    plans = await store.list_plans(None, limit) or []
-    caller.saw(len(plans))
-    return [_public(p, None) for p in plans]
-
-
-@router.get(
-    "/public/inspections/plans/{plan_id}",
-    response_model=PublicPlan,
-    openapi_extra=OPTIONAL_KEY,
-    responses={404: {"description": "no such plan"}},
-)
-async def public_plan(store: StoreDep, caller: Anyone, plan_id: str = PlanId) -> Any:
-    """A published plan: each target's USCC, name and result (or pending)."""
-    plan = await store.get_plan(plan_id)
-    if plan is None:
-        raise ApiError(404, f"no inspection plan {plan_id}")
-    caller.saw(len(plan["targets"]))
-    return _public({**plan, "ratios": plan["parameters"]["ratios"]}, await _results(store, plan))
-
-
-# --- 监管盲区 ------------------------------------------------------------------------
-@router.get(
-    "/blind-spots",
-    response_model=BlindSpots,
-    responses={422: {"description": "invalid grades, district or date"}},
-)
-async def blind_spots(
-    store: ReadsDep,
-    caller: Member,
-    months: int = Query(12, ge=1, le=120, description="look back this many months"),
-    grades: str = Query("C,D", description="comma-separated grades", examples=["C,D"]),
-    district: str | None = Query(None, pattern=r"^\d{2,6}$", description="a prefix"),
-    limit: int = Query(100, ge=1, le=1000),
-    as_of: str | None = Query(
-        None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="default today (Beijing)"
-    ),
-) -> Any:
-    """Active firms of these grades with no inspection and no penalty in the last
-    `months` months before `as_of` (by their latest dates), worst first: D before C,
-    then the lowest score. Only the caller's district scope is searched, in the index
-    of active graded firms by the day they were last inspected or penalised."""
-    wanted = sorted({g.strip().upper() for g in grades.split(",") if g.strip()})
-    if not wanted or any(g not in GRADES for g in wanted):
-        raise ApiError(
-            422, f"grades must be a comma-separated subset of A,B,C,D, not {clip(grades)!r}"
-        )
-    try:  # a date in the calendar: the pattern alone lets 2026-13-01 through
-        today = date.fromisoformat(as_of) if as_of else datetime.now(CHINA).date()
-        since = add_months(today, -months)  # before year 1 is a ValueError too
-    except ValueError:
-        raise ApiError(
-            422, f"as_of {clip(str(as_of))!r} is not a date (YYYY-MM-DD) after year 1"
-        ) from None
-    total, found = await indexed.blind_spots(store, caller, wanted, district, since, limit)
-    return {
-        "as_of": today.isoformat(),
-        "since": since.isoformat(),
-        "months": months,
-        "grades": wanted,
-        "total": total,
-        "items": found,
-    }
