@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date
 
 from agents.pipeline import Pipeline
@@ -37,6 +39,32 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def city_messages(seed: int, enterprises: int, events: int, envelope: int) -> list[bytes]:
+    """A simulated year (2025) of a city, as the envelopes the bulk path sends."""
+    city = generate_city(seed=seed, enterprises=enterprises, events=events,
+                         start=date(2025, 1, 1), days=365)  # fmt: skip
+    keyed = ((event_key(e).encode(), to_bytes(e)) for e in city.events())
+    return [m.value for m in pack(keyed, 1, envelope)]
+
+
+@contextlib.contextmanager
+def private_redis() -> Iterator[str]:
+    """A redis-server of its own on a free port, in a temporary folder: its URL."""
+    port, folder = _free_port(), tempfile.mkdtemp()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+         "--dir", folder],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        time.sleep(0.3)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _stage_cpu() -> dict[str, float]:
@@ -65,30 +93,16 @@ def main() -> None:
     parser.add_argument("--profile", help="write a cProfile of the replay here")
     args = parser.parse_args()
 
-    city = generate_city(seed=args.seed, enterprises=args.enterprises, events=args.events,
-                         start=date(2025, 1, 1), days=365)  # fmt: skip
-    keyed = ((event_key(e).encode(), to_bytes(e)) for e in city.events())
-    values = [m.value for m in pack(keyed, 1, args.envelope)]
-    port, folder = _free_port(), tempfile.mkdtemp()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", folder],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        time.sleep(0.3)
+    values = city_messages(args.seed, args.enterprises, args.events, args.envelope)
+    with private_redis() as url:
         before = _stage_cpu()
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
-        stats, cpu = asyncio.run(_replay(f"redis://127.0.0.1:{port}/0", values, args.batch))
+        stats, cpu = asyncio.run(_replay(url, values, args.batch))
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)
-    finally:
-        server.terminate()
-        server.wait()
-        shutil.rmtree(folder, ignore_errors=True)
     applied = getattr(stats, "applied", 0) or 1
     spent = {s: 1e6 * (v - before[s]) / applied for s, v in _stage_cpu().items()}
     rest = 1e6 * cpu / applied - sum(spent.values())

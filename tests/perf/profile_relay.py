@@ -11,19 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
-import subprocess
-import tempfile
 import time
 from collections import Counter
-from datetime import date
 
 from agents.relay import relay_key
-from streams.simulation import event_key, generate_city, to_bytes
 from streams.store import Store
 from streams.store.outbox import OutboxEntry
-from streams.topics.envelopes import pack
-from tests.perf.profile_pipeline import _free_port, _replay
+from tests.perf.profile_pipeline import _replay, city_messages, private_redis
 
 
 async def _outputs(url: str, chunk: int = 1000) -> tuple[list[OutboxEntry], float]:
@@ -59,25 +53,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
-    city = generate_city(seed=args.seed, enterprises=args.enterprises, events=args.events,
-                         start=date(2025, 1, 1), days=365)  # fmt: skip
-    keyed = ((event_key(e).encode(), to_bytes(e)) for e in city.events())
-    values = [m.value for m in pack(keyed, 1, 100)]
-    port, folder = _free_port(), tempfile.mkdtemp()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", folder],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        time.sleep(0.3)
-        url = f"redis://127.0.0.1:{port}/0"
+    values = city_messages(args.seed, args.enterprises, args.events, 100)
+    with private_redis() as url:
         stats, _ = asyncio.run(_replay(url, values, 5))
         keyed_entries, acking = asyncio.run(_outputs(url))
-    finally:
-        server.terminate()
-        server.wait()
-        shutil.rmtree(folder, ignore_errors=True)
     parsed = [e._replace(key=None) for e in keyed_entries]
     assert [relay_key(e) for e in parsed] == [e.key for e in keyed_entries]
     applied = getattr(stats, "applied", 0) or 1
