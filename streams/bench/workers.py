@@ -101,10 +101,17 @@ def worker_figures(
         # wait on
         "stack_cpu_seconds": beside,
         # the sidecar's CPU per event sent: the trainer's stage, the relay and the rest
-        "sidecar_cpu_us_per_event_by_stage": stages.per_event(
-            run.sidecar_stage_cpu, beside.get("sidecar"), run.events, SIDECAR_OTHER
-        ),
+        "sidecar_cpu_us_per_event_by_stage": _sidecar_per_event(run, beside),
     }
+
+
+def _sidecar_per_event(run: Sustained, beside: dict[str, float | None]) -> dict[str, float]:
+    """The sidecar's CPU per event by stage; a trainer that learned nothing over the
+    phase (no labels yet) counts 0, and no sidecar, nothing."""
+    if "sidecar" not in beside:
+        return {}
+    by_stage = {"trainer": 0.0, **run.sidecar_stage_cpu}
+    return stages.per_event(by_stage, beside["sidecar"], run.events, SIDECAR_OTHER)
 
 
 def sustained_figures(
