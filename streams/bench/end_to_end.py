@@ -276,9 +276,8 @@ def _on_a_stack(
 ) -> dict[str, Any] | None:
     """A fresh stack in a temporary directory, the sidecar and `workers` workers in one
     consumer group (started one after the other, as `creditwatch up --workers N` starts
-    them), and
-    `measure` run against them; its figures with the processes started, or None when a
-    signal stopped it. Everything is stopped on the way out."""
+    them), and `measure` run against them; its figures with the processes started, or
+    None when a signal stopped it. Everything is stopped on the way out."""
     with tempfile.TemporaryDirectory(prefix="creditwatch-bench-") as tmp:
         state_dir = Path(tmp)
         with Supervisor(state_dir / "logs") as sup:
