@@ -8,9 +8,9 @@ Those pending entries are in doubt: before sending them again the relay reads th
 topics back and skips what is already there (agents/published.py), so a crash does
 not publish a warning twice.
 
-In the worker the relay runs in a thread of its own (`run_relay_thread`), with its own
-event loop, Kafka producer and Redis client: publishing never holds the loop that
-consumes the input.
+The relay runs in a thread of its own (`run_relay_thread`), with its own event loop,
+Kafka producer and Redis client: in the worker, where publishing then never holds the
+loop that consumes the input, or in the sidecar beside the workers (agents/sidecar.py).
 """
 
 from __future__ import annotations

@@ -7,9 +7,11 @@ partition resumes from the last snapshot and seeks to the record after the one t
 snapshot learned, so a restart neither loses nor repeats a label; it publishes a
 snapshot when it hands the partition back.
 
-In the worker the trainer runs in a thread of its own, with its own event loop and
-Redis client (`run_trainer_thread`): learning never holds the loop that consumes the
-input. Which trainer learns is still the labels topic's consumer group's choice.
+The trainer runs in a thread of its own, with its own event loop and Redis client
+(`run_trainer_thread`): in the worker, where learning then never holds the loop that
+consumes the input, or in the sidecar beside the workers (agents/sidecar.py), where it
+does not share the worker's GIL either. Which trainer learns is still the labels topic's
+consumer group's choice.
 """
 
 from __future__ import annotations

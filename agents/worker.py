@@ -1,5 +1,5 @@
 """The worker: the Faust agent over the input topics, the timers, and the threads of
-the outbox relay and the trainer.
+the outbox relay and the trainer (unless a sidecar runs those: agents/sidecar.py).
 
 Thin by design: it moves batches between Kafka and `Pipeline`, and outputs between the
 store and Kafka. The rules live in rules/, the Redis code in streams/store/.
@@ -103,19 +103,21 @@ def build_worker(
                 )
                 return
 
-    @app.task
-    async def train() -> None:
-        # every worker asks; the trainer's consumer group gives the one partition to one.
-        # In a thread of its own: learning and snapshots never hold this event loop.
-        stopping_trainer = partial(_should_stop, app)
-        await asyncio.to_thread(run_trainer_thread, stream, store_settings, stopping_trainer)
+    if stream.worker_relay_trainer:  # else a sidecar runs them (agents/sidecar.py)
 
-    @app.task
-    async def relay_outputs() -> None:
-        # in a thread of its own, with its own producer and Redis client: publishing
-        # the outputs never holds this event loop
-        stopping_relay = partial(_should_stop, app)
-        await asyncio.to_thread(run_relay_thread, stream, store_settings, stopping_relay)
+        @app.task
+        async def train() -> None:
+            # every worker asks; the trainer's consumer group gives the one partition to
+            # one. In a thread of its own: learning never holds this event loop.
+            stopping_trainer = partial(_should_stop, app)
+            await asyncio.to_thread(run_trainer_thread, stream, store_settings, stopping_trainer)
+
+        @app.task
+        async def relay_outputs() -> None:
+            # in a thread of its own, with its own producer and Redis client: publishing
+            # the outputs never holds this event loop
+            stopping_relay = partial(_should_stop, app)
+            await asyncio.to_thread(run_relay_thread, stream, store_settings, stopping_relay)
 
     @app.timer(interval=stream.timer_interval_s)
     async def fire_timers() -> None:

@@ -40,6 +40,12 @@ class StreamSettings(BaseSettings):
     #: the worker's Prometheus endpoint; 0 = any free port
     worker_metrics_port: int = 9108
     worker_metrics_host: str = "127.0.0.1"
+    #: the worker runs the outbox relay and the trainer in threads of its own; false
+    #: where a `creditwatch sidecar` runs them beside the workers (`up` does so)
+    worker_relay_trainer: bool = True
+    #: the sidecar's Prometheus endpoint; 0 = any free port
+    sidecar_metrics_port: int = 9109
+    sidecar_metrics_host: str = "127.0.0.1"
     #: where the worker keeps Faust's local files
     datadir: str = "var/worker"
     #: what "now" is for time-driven rules: the wall clock (live), or the stream's

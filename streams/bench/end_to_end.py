@@ -2,7 +2,8 @@
 
 A synthetic city goes through a real broker into real worker processes (one by default,
 `--workers N` in one consumer group, started as `creditwatch up --workers N` starts
-them, every rule and the models on) writing to a real Redis:
+them, every rule and the models on, the sidecar beside them relaying the outputs and
+training the models) writing to a real Redis:
 - sustained: the first events as fast as they can be produced; events/s from the first
   send until the worker shows everything processed (streams/bench/phases.py);
 - Redis memory per enterprise, in total and by kind of key (streams/bench/redis_memory.py);
@@ -41,7 +42,7 @@ from streams.bench.naive import replay_naive
 from streams.bench.phases import latency, sustained
 from streams.bench.redis_memory import memory_breakdown, used_memory
 from streams.bench.rig import Rig, bar
-from streams.bench.worker_under_test import MetricsProbe, worker_spec
+from streams.bench.worker_under_test import MetricsProbe, sidecar_spec, worker_spec
 from streams.settings import StackSettings, StreamSettings
 from streams.simulation import City, event_key, generate_city, to_bytes
 from streams.stack.embedded import EmbeddedStack, start_stack
@@ -273,16 +274,19 @@ def _on_a_stack(
     measure: Callable[[Rig, EmbeddedStack], Awaitable[dict[str, Any]]],
     lap_prefix: str = "",
 ) -> dict[str, Any] | None:
-    """A fresh stack in a temporary directory, `workers` workers in one consumer group
-    (started one after the other, as `creditwatch up --workers N` starts them), and
-    `measure` run against them; its figures with the processes started, or None when a
-    signal stopped it. Everything is stopped on the way out."""
+    """A fresh stack in a temporary directory, the sidecar and `workers` workers in one
+    consumer group (started one after the other, as `creditwatch up --workers N` starts
+    them), and `measure` run against them; its figures with the processes started, or
+    None when a signal stopped it. Everything is stopped on the way out."""
     with tempfile.TemporaryDirectory(prefix="creditwatch-bench-") as tmp:
         state_dir = Path(tmp)
         with Supervisor(state_dir / "logs") as sup:
             stack_settings = StackSettings(state_dir=state_dir, kafka_port=0, redis_port=0)
             stack = start_stack(sup, stack_settings, streams)
             timings.lap(f"{lap_prefix}stack")
+            sidecar_port = free_port()
+            spec = sidecar_spec(sidecar_port, PREFIX, log_level)
+            sidecar = stack.children["sidecar"] = sup.spawn(spec, base_env=stack.child_env())
             ports = [free_port() for _ in range(workers)]
             procs = []
             for n, port in enumerate(ports, start=1):
@@ -291,7 +295,8 @@ def _on_a_stack(
                 procs.append(sup.spawn(spec, base_env=stack.child_env()))
             timings.lap(f"{lap_prefix}workers start")
             on_stack = streams.model_copy(update={"kafka_bootstrap": stack.kafka_bootstrap})
-            result = asyncio.run(_with_rig(options, on_stack, stack, procs, ports, measure))
+            side = (sidecar, sidecar_port)
+            result = asyncio.run(_with_rig(options, on_stack, stack, procs, ports, side, measure))
             result["processes"] = {p.name: p.pid for p in sup.children}
             log.info("stopping the stack")
         timings.lap(f"{lap_prefix}stop")
@@ -306,17 +311,22 @@ async def _with_rig(
     stack: EmbeddedStack,
     workers: list[ManagedProcess],
     ports: list[int],
+    sidecar: tuple[ManagedProcess, int],
     measure: Callable[[Rig, EmbeddedStack], Awaitable[dict[str, Any]]],
 ) -> dict[str, Any]:
     store = Store.from_url(stack.redis_url, PREFIX)
     probes = [MetricsProbe(port) for port in ports]
+    sidecar_probe = MetricsProbe(sidecar[1])
     offsets = AIOKafkaConsumer(bootstrap_servers=stack.kafka_bootstrap.split(","))
     await offsets.start()
     try:
-        return await measure(Rig(streams, workers, probes, store, offsets, options.progress), stack)
+        rig = Rig(
+            streams, workers, probes, store, offsets, options.progress, sidecar[0], sidecar_probe
+        )
+        return await measure(rig, stack)
     finally:
         await offsets.stop()
-        for probe in probes:
+        for probe in [*probes, sidecar_probe]:
             await probe.close()
         await store.close()
 
@@ -346,10 +356,11 @@ async def _measure(
     timings.lap("latency")
     final = await rig.scrape()
     worker_figures = workers_report.worker_figures(sustained_run, final, rig.pids, beside)
-    # the baselines run on a quiet machine: the workers go first
+    # the baselines run on a quiet machine: the workers and the sidecar go first
     # all at once: a worker whose peer leaves the group while it stops can hang in the
     # rebalance until its SIGKILL (stop_timeout later); at once, that wait is paid once
-    await asyncio.gather(*(asyncio.to_thread(w.stop) for w in rig.workers))
+    quiet = [*rig.workers, *([rig.sidecar] if rig.sidecar is not None else [])]
+    await asyncio.gather(*(asyncio.to_thread(p.stop) for p in quiet))
     timings.lap("workers stop")
     raw = await raw_consume(
         stack.kafka_bootstrap, streams.events_topic, streams.partitions,

@@ -79,6 +79,8 @@ class Sustained:
     workers: list[WorkerShare] = field(default_factory=list)
     #: states the worker loaded over the phase: "hit" reused, "miss" decoded
     state_cache: dict[str, float] = field(default_factory=dict)
+    #: the sidecar's CPU seconds by stage over the phase (the trainer's)
+    sidecar_stage_cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def events_per_second(self) -> float:
@@ -125,6 +127,7 @@ async def sustained(
     producing = 0.0
     try:
         base, base_fanout = await rig.scrape(), await rig.fanout_end()
+        side0 = await rig.scrape_sidecar()
         with (
             bar(rig.progress, total, "produce (messages)", 0) as sent_bar,
             bar(rig.progress, total, "process (messages)", 1) as done_bar,
@@ -149,6 +152,7 @@ async def sustained(
                 waiter.cancel()
         cpu1 = [cpu_seconds(pid) for pid in rig.pids]
         waited1 = [run_queue_seconds(pid) for pid in rig.pids]
+        side1 = await rig.scrape_sidecar()
     finally:
         await out.stop()
     assert end is not None and feed.acked_at is not None
@@ -166,6 +170,7 @@ async def sustained(
     return Sustained(
         sent, seconds, max(producing, 1e-6), cpu, len(messages), feed.sent, stages, rechecks,
         sweeps, shares, _delta(end.state_cache, base.state_cache),
+        _delta(side1.stage_cpu, side0.stage_cpu) if side0 and side1 else {},
     )  # fmt: skip
 
 

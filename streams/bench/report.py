@@ -363,6 +363,7 @@ def docs_section(result: dict[str, Any]) -> str:
         *(["", f"Worker CPU per event by stage: {by_stage.strip()[14:]}."] if by_stage else []),
         *(["", f"City covered: {coverage.strip()[14:]}."] if coverage else []),
         *_per_worker_prose(result),
+        *(f"\nSidecar CPU per event: {s}." for s in workers.sidecar_stages(result)),
         END,
     ]
     return "\n".join(lines)

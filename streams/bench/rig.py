@@ -67,6 +67,9 @@ class Rig:
     store: Store
     offsets: AIOKafkaConsumer
     progress: bool
+    #: the sidecar beside the workers (the relay and the trainer) and its /metrics
+    sidecar: ManagedProcess | None = None
+    sidecar_probe: MetricsProbe | None = None
 
     @property
     def pids(self) -> list[int]:
@@ -86,13 +89,18 @@ class Rig:
 
     async def scrape(self) -> Scrape:
         """Every worker's /metrics, merged (`merge`)."""
-        for worker in self.workers:
+        running = self.workers if self.sidecar is None else [*self.workers, self.sidecar]
+        for worker in running:
             if not worker.is_running():
                 raise ProcessError(
                     f"{worker.name} exited with code {worker.returncode}; "
                     f"log {worker.log_path}:\n{worker.log_tail()}"
                 )
         return merge(await asyncio.gather(*(probe.scrape() for probe in self.probes)))
+
+    async def scrape_sidecar(self) -> Scrape | None:
+        """The sidecar's /metrics (the trainer's CPU), None without a sidecar."""
+        return await self.sidecar_probe.scrape() if self.sidecar_probe is not None else None
 
     async def assigned(self, timeout: float = 90.0) -> Scrape:
         """Wait until the group has settled: every partition of the input and fan-out

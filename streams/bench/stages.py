@@ -1,7 +1,8 @@
 """The worker's CPU per event by pipeline stage, over the sustained phase: the deltas
 of its per-stage CPU counters (agents/stages.py) divided by the events sent, and what
-no stage covers (Faust and aiokafka, the relay, the timers, the metrics server, GC
-between stages) as the process's CPU less the stages'."""
+no stage covers (Faust and aiokafka, the timers, the metrics server, GC between stages;
+the relay where the worker runs it) as the process's CPU less the stages'. The same for
+the sidecar, whose one stage is the trainer's."""
 
 from __future__ import annotations
 
@@ -15,16 +16,16 @@ NAMES = {
     "evaluate": "evaluate",
     "score": "score",
     "commit": "commit",
-    "trainer": "trainer (own thread)",
+    "trainer": "trainer",
 }
 OTHER = "faust and the rest"
 
 
 def per_event(
-    stage_cpu: dict[str, float], cpu_seconds: float | None, events: int
+    stage_cpu: dict[str, float], cpu_seconds: float | None, events: int, other: str = OTHER
 ) -> dict[str, float]:
-    """Stage -> microseconds of worker CPU per event (`OTHER`: the rest of the
-    process's CPU), or {} without the counters.
+    """Stage -> microseconds of the process's CPU per event (`other`: the rest of its
+    CPU), or {} without the counters.
 
     >>> per_event({"decode": 0.5, "load": 1.0}, 2.0, 1000)
     {'decode': 500.0, 'load': 1000.0, 'faust and the rest': 500.0}
@@ -34,7 +35,7 @@ def per_event(
     order = [s for s in NAMES if s in stage_cpu] + sorted(set(stage_cpu) - set(NAMES))
     out = {s: 1e6 * stage_cpu[s] / events for s in order}
     if cpu_seconds is not None:
-        out[OTHER] = max(0.0, 1e6 * (cpu_seconds - sum(stage_cpu.values())) / events)
+        out[other] = max(0.0, 1e6 * (cpu_seconds - sum(stage_cpu.values())) / events)
     return out
 
 

@@ -1,7 +1,7 @@
 """The workers under `creditwatch bench`: how each is started (as `creditwatch up` starts
-them, one consumer group), and what the benchmark reads of them from outside: their
-/metrics (consumer lag per owned partition, messages committed), merged over the group,
-and, on Linux, each one's CPU time and peak RSS from /proc."""
+them, one consumer group, the sidecar beside them), and what the benchmark reads of them
+from outside: their /metrics (consumer lag per owned partition, messages committed),
+merged over the group, and, on Linux, each one's CPU time and peak RSS from /proc."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.stack.children import worker_child
+from streams.stack.children import sidecar_child, worker_child
 from streams.stack.supervisor import ChildSpec
 
 LAG = "creditwatch_consumer_lag"
@@ -51,6 +51,12 @@ def worker_spec(
         "CREDITWATCH_BATCH_SIZE": str(batch_size),
     }
     return worker_child(name, log_level, metrics_port, datadir, env, stop_timeout=30)
+
+
+def sidecar_spec(metrics_port: int, key_prefix: str, log_level: str) -> ChildSpec:
+    """The sidecar beside the workers (the relay and the trainer), as `up` starts it."""
+    env = {"CREDITWATCH_KEY_PREFIX": key_prefix}
+    return sidecar_child(log_level, metrics_port, env, stop_timeout=30)
 
 
 @dataclass

@@ -15,13 +15,17 @@ if TYPE_CHECKING:
     from streams.bench.worker_under_test import Scrape
     from streams.stack.embedded import EmbeddedStack
 
+#: what the sidecar's stage (the trainer's) does not cover: the relay, its consumers
+SIDECAR_OTHER = "relay and the rest"
+
 
 def stack_cpu(stack: EmbeddedStack) -> dict[str, float | None]:
-    """CPU seconds so far of the processes the workers share the machine with."""
-    return {
-        name: cpu_seconds(proc.pid) if proc.pid is not None else None
-        for name, proc in (("redis", stack.redis), ("broker", stack.broker))
-    }
+    """CPU seconds so far of the processes the workers share the machine with: Redis,
+    the broker and the sidecar (the relay and the trainer) where one runs."""
+    procs = [("redis", stack.redis), ("broker", stack.broker)]
+    if "sidecar" in stack.children:
+        procs.append(("sidecar", stack.children["sidecar"]))
+    return {name: cpu_seconds(proc.pid) if proc.pid is not None else None for name, proc in procs}
 
 
 def cpu_between(
@@ -93,9 +97,21 @@ def worker_figures(
         "input_events_applied": final.events_applied - final.fanout,
         "warnings_raised": final.warnings,
         "per_worker": per_worker,
-        # Redis and the broker over the sustained phase: what the workers wait on
+        # Redis, the broker and the sidecar over the sustained phase: what the workers
+        # wait on
         "stack_cpu_seconds": beside,
+        # the sidecar's CPU per event sent: the trainer's stage, the relay and the rest
+        "sidecar_cpu_us_per_event_by_stage": _sidecar_per_event(run, beside),
     }
+
+
+def _sidecar_per_event(run: Sustained, beside: dict[str, float | None]) -> dict[str, float]:
+    """The sidecar's CPU per event by stage; a trainer that learned nothing over the
+    phase (no labels yet) counts 0, and no sidecar, nothing."""
+    if "sidecar" not in beside:
+        return {}
+    by_stage = {"trainer": 0.0, **run.sidecar_stage_cpu}
+    return stages.per_event(by_stage, beside["sidecar"], run.events, SIDECAR_OTHER)
 
 
 def sustained_figures(
@@ -151,7 +167,14 @@ def beside_text(cpu: dict[str, float | None], seconds: float) -> str:
 def beside_lines(result: dict[str, Any]) -> list[str]:
     cpu = result["worker"].get("stack_cpu_seconds") or {}
     text = beside_text(cpu, result["sustained"]["seconds"])
-    return [f"  beside them   {text} over the sustained phase"] if text else []
+    lines = [f"  beside them   {text} over the sustained phase"] if text else []
+    return lines + [f"  sidecar       cpu per event {s}" for s in sidecar_stages(result)]
+
+
+def sidecar_stages(result: dict[str, Any]) -> list[str]:
+    """The sidecar's CPU per event by stage, described, if it ran."""
+    by_stage = result["worker"].get("sidecar_cpu_us_per_event_by_stage")
+    return [stages.describe(by_stage)] if by_stage else []
 
 
 def per_worker_lines(result: dict[str, Any], size: Any) -> list[str]:

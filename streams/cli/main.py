@@ -1,5 +1,5 @@
-"""The `creditwatch` command: up, worker, api, ingest, simulate; the parser of every
-subcommand.
+"""The `creditwatch` command: up, worker, sidecar, api, ingest, simulate; the parser of
+every subcommand.
 
 What a command runs is imported when it runs: this module is loaded at every start of
 the command (each child process of `up` too), and the worker (faust), the API
@@ -78,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run a worker against CREDITWATCH_KAFKA_BOOTSTRAP")
     worker.set_defaults(run=_worker)
 
+    sidecar = sub.add_parser(
+        "sidecar",
+        help="run the outbox relay and the trainer beside workers started with "
+        "CREDITWATCH_WORKER_RELAY_TRAINER=false",
+    )
+    sidecar.set_defaults(run=_sidecar)
+
     api = sub.add_parser("api", help="run the query API against CREDITWATCH_REDIS_URL")
     api.set_defaults(run=_api)
 
@@ -147,6 +154,12 @@ def _worker(_args: argparse.Namespace) -> int:
 
     run_worker()
     return 0
+
+
+def _sidecar(_args: argparse.Namespace) -> int:
+    from agents.sidecar import run_sidecar
+
+    return run_sidecar()
 
 
 def _api(_args: argparse.Namespace) -> int:

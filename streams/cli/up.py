@@ -1,5 +1,6 @@
-"""`creditwatch up`: the embedded stack (Redis, broker, topics), N workers in one
-consumer group, the API, Prometheus when it is installed, and the demo feed."""
+"""`creditwatch up`: the embedded stack (Redis, broker, topics), the sidecar (the outbox
+relay and the trainer), N workers in one consumer group, the API, Prometheus when it is
+installed, and the demo feed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from rules.ruleset import load_rules_file
 from streams.cli.rules import demo_allowlist, prepare_store
 from streams.settings import ApiSettings, StackSettings, StreamSettings
 from streams.stack import prometheus_server
-from streams.stack.children import worker_child
+from streams.stack.children import sidecar_child, worker_child
 from streams.stack.embedded import EmbeddedStack, run_stack
 from streams.stack.processes import free_port
 from streams.stack.supervisor import ChildSpec, http_ready
@@ -31,6 +32,10 @@ def up(args: argparse.Namespace) -> int:
         metrics_ports = [stream.worker_metrics_port]
     else:  # each worker its own port: they run side by side
         metrics_ports = [free_port() for _ in range(args.workers)]
+    if "CREDITWATCH_SIDECAR_METRICS_PORT" in os.environ:
+        sidecar_port = stream.sidecar_metrics_port
+    else:
+        sidecar_port = free_port()
     state_dir = Path(stack.state_dir).resolve()
     api_url = f"http://{api.api_host}:{api_port}"
     with_prometheus = not args.no_prometheus and prometheus_server.available()
@@ -45,7 +50,9 @@ def up(args: argparse.Namespace) -> int:
 
     def children(started: EmbeddedStack) -> list[ChildSpec]:
         prepare_store(started.redis_url, ruleset, demo_allowlist() if args.demo else [])
-        specs = [
+        # before the workers, so stopped after them: it relays what they committed last
+        specs = [sidecar_child(args.log_level, sidecar_port, {})]
+        specs += [
             worker_child(
                 f"worker-{n}" if args.workers > 1 else "worker",
                 args.log_level,
@@ -72,6 +79,7 @@ def up(args: argparse.Namespace) -> int:
                 state_dir / "prometheus",
                 api=[f"127.0.0.1:{api_port}"],
                 workers=[f"127.0.0.1:{p}" for p in metrics_ports],
+                sidecars=[f"127.0.0.1:{sidecar_port}"],
                 interval=stack.prometheus_interval,
             )
             specs.append(
@@ -101,6 +109,7 @@ def up(args: argparse.Namespace) -> int:
             f"  try          curl -H 'Authorization: Bearer {admin_key}' {api_url}/warnings\n"
             f"  metrics      {api_url}/metrics\n"
             f"  workers      {len(metrics_ports)}: {workers}\n"
+            f"  sidecar      http://127.0.0.1:{sidecar_port}/metrics   (relay, trainer)\n"
             f"  Prometheus   {prometheus}\n"
             f"  Kafka        {started.kafka_bootstrap}   Redis {started.redis_url}\n"
             f"  state, logs  {started.state_dir}\n"

@@ -1,9 +1,10 @@
 """A Prometheus server beside the embedded stack, with the configuration and alert
 rules of ops/ as they are.
 
-ops/prometheus.yml finds its targets in `targets/api.json` and `targets/workers.json`
-(file-based discovery, relative to the config). `prepare` copies the config and the
-rules into a folder of the stack's and writes those two files with the ports in use, so
+ops/prometheus.yml finds its targets in `targets/api.json`, `targets/workers.json` and
+`targets/sidecars.json` (file-based discovery, relative to the config). `prepare`
+copies the config and the rules into a folder of the stack's and writes those files
+with the ports in use, so
 the same files serve `creditwatch up`, the tests and an operator's own Prometheus.
 """
 
@@ -29,19 +30,25 @@ def available() -> bool:
     return binary() is not None and all((OPS_DIR / name).is_file() for name in CONFIG_FILES)
 
 
-def write_targets(folder: Path, api: Sequence[str], workers: Sequence[str]) -> None:
+def write_targets(
+    folder: Path, api: Sequence[str], workers: Sequence[str], sidecars: Sequence[str] = ()
+) -> None:
     """The scrape targets ("host:port") as file-discovery JSON; Prometheus rereads them
     when they change."""
     targets = folder / "targets"
     targets.mkdir(parents=True, exist_ok=True)
-    for name, hosts in (("api", api), ("workers", workers)):
+    for name, hosts in (("api", api), ("workers", workers), ("sidecars", sidecars)):
         tmp = targets / f".{name}.json.tmp"
         tmp.write_text(json.dumps([{"targets": list(hosts)}]))
         tmp.replace(targets / f"{name}.json")  # atomic: never a half-written file read
 
 
 def prepare(
-    folder: Path, api: Sequence[str], workers: Sequence[str], interval: str | None = None
+    folder: Path,
+    api: Sequence[str],
+    workers: Sequence[str],
+    interval: str | None = None,
+    sidecars: Sequence[str] = (),
 ) -> Path:
     """Copy ops/'s config and rules into `folder`, write the targets; the config's path.
     `interval` replaces the scrape and evaluation intervals (tests use a second)."""
@@ -54,7 +61,7 @@ def prepare(
         if replaced != 2:
             raise ValueError(f"{OPS_DIR / 'prometheus.yml'}: no global intervals to replace")
         config.write_text(text)
-    write_targets(folder, api, workers)
+    write_targets(folder, api, workers, sidecars)
     return config
 
 

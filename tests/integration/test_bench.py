@@ -83,6 +83,15 @@ def test_bench_runs_the_stack_and_writes_consistent_figures(tmp_path: Path) -> N
     if sys.platform.startswith("linux"):
         assert {"decode", "load", "evaluate", "score", "commit"} <= set(stages)
         assert all(us >= 0 for us in stages.values()) and "cpu per event" in result.stdout
+    # the sidecar beside the worker relays and trains: its CPU beside Redis and the
+    # broker's, and per event, the trainer's stage read from its /metrics
+    assert "sidecar" in report["processes"]
+    sidecar = report["worker"]["sidecar_cpu_us_per_event_by_stage"]
+    if sys.platform.startswith("linux"):
+        assert report["worker"]["stack_cpu_seconds"]["sidecar"] > 0
+        assert set(sidecar) == {"trainer", "relay and the rest"}
+        assert "sidecar       cpu per event" in result.stdout
+        assert "trainer" not in stages  # not in the worker's process any more
     # firms met again after their first commit take the state the worker kept
     assert 0 < report["worker"]["state_cache_hits"] <= 1
     assert "of the states loaded reused as committed" in result.stdout

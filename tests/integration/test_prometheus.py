@@ -62,8 +62,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     with up_running(tmp_path_factory.mktemp("up"), *args, env=interval) as up:
         found = re.search(r"Prometheus +(http://\S+)", up.output)
         assert found, up.output
-        # redis, broker, two workers, the API, Prometheus, the demo feed
-        assert len(up.children) == 7, up.output
+        # redis, broker, the sidecar, two workers, the API, Prometheus, the demo feed
+        assert len(up.children) == 8, up.output
         yield Running(found.group(1), up.api, up.output)
 
 
@@ -74,6 +74,7 @@ def test_every_target_is_up(stack: Running) -> None:
         targets = [(t["labels"]["job"], t["health"]) for t in reply["data"]["activeTargets"]]
         if sorted(targets) == [
             ("creditwatch-api", "up"),
+            ("creditwatch-sidecar", "up"),
             ("creditwatch-worker", "up"),
             ("creditwatch-worker", "up"),
         ]:
@@ -100,6 +101,8 @@ def test_the_figures_have_data(stack: Running) -> None:
     )
     stack.eventually('sum(creditwatch_redis_seconds_count{op="commit"}) > 0')
     stack.eventually("sum(creditwatch_api_requests_total) > 0")
+    # the relay runs in the sidecar: its figures reach Prometheus from there
+    stack.eventually('sum(creditwatch_relayed_total{job="creditwatch-sidecar"}) > 0')
 
 
 def _dashboard_exprs() -> list[str]:

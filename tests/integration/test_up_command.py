@@ -4,6 +4,7 @@ with no process left behind."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -88,7 +89,10 @@ def up_running(state_dir: Path, *args: str, env: dict[str, str] | None = None) -
 def test_up_starts_everything_and_sigterm_stops_it_all(tmp_path: Path) -> None:
     with up_running(tmp_path / "var", "--no-prometheus") as up:
         assert "is up in" in up.output and "admin key    test-key" in up.output, up.output
-        assert len(up.children) == 4, up.output  # redis, broker, worker, api
+        assert len(up.children) == 5, up.output  # redis, broker, sidecar, worker, api
+        sidecar = re.search(r"sidecar +(http://\S+/metrics)", up.output)
+        assert sidecar, up.output
+        assert "creditwatch_relayed_total" in httpx.get(sidecar.group(1), timeout=5).text
         health = httpx.get(f"{up.api}/healthz", timeout=5)
         assert health.json() == {"status": "ok", "redis": True}
         assert (tmp_path / "var" / "redis" / "appendonlydir").exists() or (

@@ -339,3 +339,29 @@ def test_two_workers_are_reported_summed_and_each_with_the_scaling_figure() -> N
     assert "Each worker: worker-1 250 events applied" in section
     one_worker = bench_report.render(_result(caught_up_after=0.3))
     assert "one worker," in one_worker and "scaling" not in one_worker
+
+
+def test_the_sidecar_is_reported_beside_the_workers_and_per_event() -> None:
+    run = Sustained(events=1000, seconds=2.0, produce_seconds=0.5, cpu_seconds=1.0, messages=8)
+    run.workers = [_share("worker", 11, 1.0, 1000.0)]
+    run.sidecar_stage_cpu = {"trainer": 0.05}
+    final = merge([Scrape(1.0, events_applied=1000)])
+    beside = {"redis": 0.5, "broker": 0.25, "sidecar": 0.2}
+    figures = workers_report.worker_figures(run, final, [os.getpid()], beside)
+    # µs per event sent: the trainer's stage, and the rest of the sidecar's CPU
+    assert figures["sidecar_cpu_us_per_event_by_stage"] == pytest.approx(
+        {"trainer": 50.0, "relay and the rest": 150.0}
+    )
+    result = _result(caught_up_after=0.3, worker=figures)
+    text = bench_report.render(result)
+    assert "sidecar 0.2 s (10% of a core) over the sustained phase" in text
+    assert "  sidecar       cpu per event 200 us: trainer 50, relay and the rest 150" in text
+    assert "Sidecar CPU per event: 200 us: trainer 50" in bench_report.docs_section(result)
+    # a trainer that learned nothing meanwhile counts 0; without a sidecar, no line
+    run.sidecar_stage_cpu = {}
+    figures = workers_report.worker_figures(run, final, [os.getpid()], beside)
+    assert figures["sidecar_cpu_us_per_event_by_stage"]["trainer"] == 0.0
+    del beside["sidecar"]
+    figures = workers_report.worker_figures(run, final, [os.getpid()], beside)
+    assert figures["sidecar_cpu_us_per_event_by_stage"] == {}
+    assert "sidecar" not in bench_report.render(_result(caught_up_after=0.3, worker=figures))

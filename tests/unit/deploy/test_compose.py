@@ -30,7 +30,7 @@ COMPOSE = DOCKER / "compose.yaml"
 DOCKERFILE = DOCKER / "Dockerfile"
 #: compose's own variables: they configure the stack, not creditwatch (no setting reads them)
 COMPOSE_ONLY = {"CREDITWATCH_WORKERS"}
-SERVICES = {"kafka", "redis", "topics", "worker", "api", "prometheus", "grafana"}
+SERVICES = {"kafka", "redis", "topics", "worker", "sidecar", "api", "prometheus", "grafana"}
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 #: the images built here rather than pulled (no pinned version to check)
 BUILT = {"creditwatch:latest"}
@@ -176,6 +176,18 @@ def test_worker(services: dict[str, Any]) -> None:
     topics = environment(services["topics"])
     for key in ("CREDITWATCH_KAFKA_BOOTSTRAP", "CREDITWATCH_PARTITIONS"):
         assert topics[key] == env[key], key
+    # the sidecar service relays and trains in their stead
+    assert env["CREDITWATCH_WORKER_RELAY_TRAINER"] == "false"
+
+
+def test_sidecar(services: dict[str, Any]) -> None:
+    sidecar, worker = services["sidecar"], services["worker"]
+    assert sidecar["command"] == ["sidecar"]
+    assert sidecar["depends_on"] == worker["depends_on"]
+    env, worker_env = environment(sidecar), environment(worker)
+    for key in ("CREDITWATCH_KAFKA_BOOTSTRAP", "CREDITWATCH_PARTITIONS", "CREDITWATCH_REDIS_URL"):
+        assert env[key] == worker_env[key], key
+    assert [str(p) for p in sidecar["expose"]] == [env["CREDITWATCH_SIDECAR_METRICS_PORT"]]
 
 
 def test_kafka_is_a_single_kraft_node(services: dict[str, Any]) -> None:
@@ -275,6 +287,9 @@ def test_prometheus_scrapes_every_worker_replica(services: dict[str, Any]) -> No
     assert dns["type"] == "A"
     port = environment(services["worker"])["CREDITWATCH_WORKER_METRICS_PORT"]
     assert dns["port"] == int(port)
+    (dns,) = jobs["creditwatch-sidecar"]["dns_sd_configs"]
+    assert dns["names"] == ["sidecar"] and "sidecar" in services
+    assert dns["port"] == int(environment(services["sidecar"])["CREDITWATCH_SIDECAR_METRICS_PORT"])
     (static,) = jobs["creditwatch-api"]["static_configs"]
     assert static["targets"] == [f"api:{container_port(services['api'])}"]
 
@@ -333,7 +348,8 @@ def test_dockerfile() -> None:
     env = " ".join(by_name["ENV"])
     assert "CREDITWATCH_API_HOST=0.0.0.0" in env
     assert "CREDITWATCH_WORKER_METRICS_HOST=0.0.0.0" in env
-    assert set(" ".join(by_name["EXPOSE"]).split()) == {"8000", "9108"}
+    assert "CREDITWATCH_SIDECAR_METRICS_HOST=0.0.0.0" in env
+    assert set(" ".join(by_name["EXPOSE"]).split()) == {"8000", "9108", "9109"}
 
 
 def test_dockerignore_keeps_what_the_image_copies() -> None:

@@ -30,7 +30,7 @@ ALERTS = OPS / "alerts.yml"
 ALERT_TESTS = OPS / "alerts.test.yml"
 DASHBOARD = OPS / "grafana" / "dashboards" / "creditwatch.json"
 PROVISIONING = OPS / "grafana" / "provisioning"
-JOBS = {"creditwatch-api", "creditwatch-worker"}
+JOBS = {"creditwatch-api", "creditwatch-worker", "creditwatch-sidecar"}
 REQUIRED_ALERTS = {
     "CreditwatchTargetDown",
     "CreditwatchConsumerLagGrowing",
@@ -178,6 +178,7 @@ def test_prometheus_config_shape() -> None:
     assert files == {
         "creditwatch-api": ["targets/api.json"],
         "creditwatch-worker": ["targets/workers.json"],
+        "creditwatch-sidecar": ["targets/sidecars.json"],
     }
 
 
@@ -190,6 +191,7 @@ def test_prometheus_config_passes_promtool(tmp_path: Path) -> None:
     (tmp_path / "targets").mkdir()
     (tmp_path / "targets" / "api.json").write_text("[]")
     (tmp_path / "targets" / "workers.json").write_text('[{"targets": ["127.0.0.1:9108"]}]')
+    (tmp_path / "targets" / "sidecars.json").write_text("[]")
     output = run_promtool("check", "config", tmp_path / "prometheus.yml")
     # a warning here is a targets file the config looks for where nobody writes it
     assert "WARNING" not in output, output
