@@ -13,7 +13,7 @@ states still load.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from rules import aggregates, compression, counters, jsoncodec
 from rules.addresses import normalize_address
@@ -50,6 +50,23 @@ class KeyAge(TypedDict):
     age: int
     day: str
     event_id: str
+
+
+class Sample(TypedDict):
+    """A model sample waiting for its delayed label (rules/learning/samples.py): taken
+    at `at` (UTC), on Beijing day `day`, with the model's probability and the
+    rules-only score then; resolved positive, it holds the cause and when."""
+
+    at: str
+    day: str
+    p: float | None
+    rules: int
+    #: the features then, packed (rules/learning/features.py `pack`; a mapping in a
+    #: state stored before, or for features it does not pack)
+    x: bytes | dict[str, float]
+    y: NotRequired[int]
+    cause: NotRequired[str]
+    resolved_at: NotRequired[str]
 
 
 @dataclass
@@ -126,7 +143,7 @@ class EnterpriseState:
     #: top, unusual} (rules/learning/scorer.py), or None without a model
     model: dict[str, Any] | None = None
     #: samples waiting for their delayed label (rules/learning/samples.py)
-    samples: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
     #: derived from the profile, kept current by rules/folding.py whenever a field they
     #: come from is set, so the rules read them instead of re-deriving them at every
     #: evaluation: person_key -> roles (`key_people_of`), its entry in the person index
@@ -172,7 +189,10 @@ class EnterpriseState:
 
     def stored_fields(self) -> dict[str, Any]:
         """The fields as stored: all but the derived ones."""
-        return {k: v for k, v in vars(self).items() if k not in _DERIVED}
+        fields = vars(self).copy()
+        for name in _DERIVED:  # (a fifth of the CPU of a comprehension over every field)
+            del fields[name]
+        return fields
 
     @classmethod
     def from_stored(cls, raw: bytes) -> EnterpriseState:
