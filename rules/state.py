@@ -18,6 +18,7 @@ from typing import Any, NotRequired, TypedDict
 from rules import aggregates, compression, counters, jsoncodec
 from rules.addresses import normalize_address
 from rules.calendar import local_day
+from rules.learning import vectors
 from streams.contract.identifiers import id_birth_date, person_key
 
 #: the version of the derived fields' layout: a state stored with an older one (or
@@ -61,8 +62,8 @@ class Sample(TypedDict):
     day: str
     p: float | None
     rules: int
-    #: the features then, packed (rules/learning/features.py `pack`; a mapping in a
-    #: state stored before, or for features it does not pack)
+    #: the features then, packed (rules/learning/vectors.py `pack`; as a mapping only
+    #: if they are not all known features)
     x: bytes | dict[str, float]
     y: NotRequired[int]
     cause: NotRequired[str]
@@ -164,13 +165,16 @@ class EnterpriseState:
     derived: int = DERIVED_VERSION
 
     def to_json(self) -> bytes:
-        # the fields hold plain JSON values already: no deep copy (asdict) needed
-        return jsoncodec.dumpb(vars(self))
+        # the fields hold plain JSON values already (but the samples' packed features):
+        # no deep copy (asdict) needed
+        samples = [{**s, "x": vectors.unpack(s["x"])} for s in self.samples]
+        return jsoncodec.dumpb({**vars(self), "samples": samples})
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> EnterpriseState:
         fields = jsoncodec.loads(raw)
         state = cls(**fields)
+        state.pack_samples()
         if fields.get("derived", 0) < DERIVED_VERSION:  # stored before these fields
             state.derive()
             for counter in state.counters.values():
@@ -200,8 +204,17 @@ class EnterpriseState:
         if not compression.is_compressed(raw):
             return cls.from_json(raw)
         state = cls(**compression.unpack_compressed(raw))
+        if raw[0] != compression.STATE:  # stored before the samples' features were packed
+            state.pack_samples()
         state.derive()
         return state
+
+    def pack_samples(self) -> None:
+        """Pack the features of samples that hold them as a mapping (states stored
+        before they were packed), as rules/learning/samples.py keeps them now."""
+        for sample in self.samples:
+            if isinstance(sample["x"], dict):
+                sample["x"] = vectors.pack(sample["x"])
 
     def derive(self) -> None:
         """Recompute every derived field from the profile and the records."""

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from rules.calendar import day_start, local_day
-from rules.learning import features
+from rules.learning import vectors
 from rules.state import EnterpriseState, Sample
 
 HORIZON_DAYS = 180
@@ -54,7 +54,7 @@ def keep(state: EnterpriseState, at: str, x: dict[str, float], p: float | None, 
     features are kept packed: the state is stored at every commit until the label
     leaves, and read back at every load."""
     day = local_day(at).isoformat()
-    sample = Sample(at=at, day=day, p=p, rules=rules, x=features.pack(x))
+    sample = Sample(at=at, day=day, p=p, rules=rules, x=vectors.pack(x))
     last = state.samples[-1] if state.samples else None
     if last is not None and last["day"] == day and "y" not in last:
         if last["at"] <= at:
@@ -145,7 +145,7 @@ def _release(state: EnterpriseState, samples: list[Sample]) -> list[Label]:
             "y": s.get("y", 0),
             "p": s["p"],
             "rules": s["rules"],
-            "x": features.unpack(s["x"]),
+            "x": vectors.unpack(s["x"]),
             "cause": s.get("cause", "horizon"),
         }
         for s in samples

@@ -95,7 +95,7 @@ def test_a_state_stored_over_the_first_state_dictionary_still_reads() -> None:
     assert stored[0] == compression._STATE_FIRST
     state = EnterpriseState.from_stored(stored)
     assert state == EnterpriseState.from_json(json.dumps(fixture["state"]))
-    assert state.samples and all(isinstance(s["x"], dict) for s in state.samples)
+    assert state.samples and all(isinstance(s["x"], bytes) for s in state.samples)  # packed now
     assert any("y" in s for s in state.samples)
     again = state.to_bytes()
     assert again[0] == compression.STATE

@@ -1,4 +1,4 @@
-"""The model samples as a state keeps them (rules/learning/samples.py, features.py): the
+"""The model samples as a state keeps them (rules/learning/samples.py, vectors.py): the
 features packed read back as the very floats, in their order; the days compared as
 text give what the day arithmetic gives."""
 
@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rules.learning import features, samples
-from rules.learning.features import FEATURES
+from rules.learning import samples, vectors
+from rules.learning.vectors import FEATURES
 from rules.state import EnterpriseState
 
 _value = st.floats(allow_nan=False) | st.sampled_from([0.0, -0.0, math.inf, 5e-324, 1.0])
@@ -35,16 +35,16 @@ def test_the_stored_features_are_only_ever_appended() -> None:
 
 @given(_features)
 def test_packed_features_read_back_exactly_in_their_order(x: dict[str, float]) -> None:
-    packed = features.pack(x)
+    packed = vectors.pack(x)
     assert isinstance(packed, bytes) and len(packed) == 9 * len(x)
-    back = features.unpack(packed)
+    back = vectors.unpack(packed)
     assert list(back) == list(x)
     assert [v.hex() for v in back.values()] == [v.hex() for v in x.values()]  # -0.0 too
 
 
 def test_features_it_cannot_pack_stay_as_they_are() -> None:
     for x in ({"a_feature_added_later": 1.0}, {"capital": 1}, {"capital": True}):
-        assert features.pack(x) is x and features.unpack(x) is x
+        assert vectors.pack(x) is x and vectors.unpack(x) is x
 
 
 _days = st.dates(date(2020, 1, 1), date(2030, 12, 31))
@@ -58,7 +58,7 @@ def test_the_horizons_compared_as_text_are_the_days_arithmetic(
     state = EnterpriseState("91440300708461136T")
     state.samples = [
         {"at": f"{d.isoformat()}T{i:02d}:00:00+00:00", "day": d.isoformat(), "p": None,
-         "rules": 100, "x": features.pack({"capital": 6.0})}
+         "rules": 100, "x": vectors.pack({"capital": 6.0})}
         for i, d in enumerate(sorted(days))
     ]  # fmt: skip
     assert samples.next_expiry(state) == min(days) + horizon + timedelta(days=1)
