@@ -54,7 +54,7 @@ def keep(state: EnterpriseState, at: str, x: dict[str, float], p: float | None, 
     features are kept packed: the state is stored at every commit until the label
     leaves, and read back at every load."""
     day = local_day(at).isoformat()
-    sample = Sample(at=at, day=day, p=p, rules=rules, x=vectors.pack(x))
+    sample: Sample = {"at": at, "day": day, "p": p, "rules": rules, "x": vectors.pack(x)}
     last = state.samples[-1] if state.samples else None
     if last is not None and last["day"] == day and "y" not in last:
         if last["at"] <= at:
