@@ -7,7 +7,10 @@ still reads.
   tests/perf/train_dictionaries.py), one version byte per dictionary (`STATE`,
   `JOURNAL`). The zstd frame is left without its magic number, checksum and dictionary
   id (the version byte says all of it), and with its content size. A record reads back
-  to the values packed, as msgpack gives them (tuples as lists).
+  to the values packed, as msgpack gives them (tuples as lists). A dictionary retrained
+  takes a byte of its own: states are written over their second dictionary (trained
+  once the model samples kept their features packed), and those written over the
+  first still read.
 - Version 1: msgpack with instants and days as numbers (rules/packing.py), compressed
   with zlib over a preset dictionary written below. Four to ten times the CPU of
   version 2 for records a third larger: read, never written.
@@ -39,8 +42,10 @@ from rules import packing
 #: None of them is the first byte of a JSON text, or of msgpack's map or array.
 _COMPRESSED_V1 = 0xC1  # (0xC1 is the one byte msgpack never uses)
 Kind = NewType("Kind", int)
-STATE = Kind(0xC3)
+STATE = Kind(0xC5)
 JOURNAL = Kind(0xC4)
+#: the states' first dictionary: read, no longer written
+_STATE_FIRST = Kind(0xC3)
 _DICTIONARIES = Path(__file__).parent / "dictionaries"
 #: level 3 makes records 3 % smaller for a third more CPU (twice its hash tables to
 #: touch, in a cache that the worker's other work keeps cold)
@@ -84,12 +89,21 @@ class _Zstd:
         return plain
 
 
-_V2 = {STATE: _Zstd(STATE, "state-2.zdict"), JOURNAL: _Zstd(JOURNAL, "journal-2.zdict")}
+_V2 = {
+    STATE: _Zstd(STATE, "state-3.zdict"),
+    JOURNAL: _Zstd(JOURNAL, "journal-2.zdict"),
+    _STATE_FIRST: _Zstd(_STATE_FIRST, "state-2.zdict"),
+}
+#: a msgpack packer per thread, reused (`msgpack.packb` sets one up at every call)
+_PACKERS = threading.local()
 
 
 def pack_compressed(value: Any, kind: Kind) -> bytes:
     """`value` as msgpack, compressed over the dictionary of its kind of record."""
-    return _V2[kind].compress(msgpack.packb(value, use_bin_type=True))
+    packer = getattr(_PACKERS, "packer", None)
+    if packer is None:
+        packer = _PACKERS.packer = msgpack.Packer(use_bin_type=True)
+    return _V2[kind].compress(packer.pack(value))
 
 
 def is_compressed(raw: bytes) -> bool:

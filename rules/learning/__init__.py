@@ -1,6 +1,7 @@
 """The machine-learning half of the risk model, learned online from the same stream.
 
 features.py  what the models see of an enterprise (pure)
+vectors.py   the features' names, and their packed form in a state's samples
 samples.py   delayed labels in event time: a sample per enterprise-day, resolved by a
              serious adverse event within 180 days or by the horizon passing
 models.py    the forecaster (logistic regression) and the anomaly detector (Half-Space

@@ -19,15 +19,6 @@ from rules.state import EnterpriseState
 
 Features = dict[str, float]
 
-#: every feature, in a stable order (the explanation's and the documentation's)
-FEATURES = (
-    "age_years", "capital", "changes_90", "changes_365", "address_moved_365",
-    "complaints_90", "complaints_365", "simple_penalties_365", "ordinary_penalties_3y",
-    "tax_violations_3y", "tax_arrears_open", "tax_arrears_amount", "si_arrears_365",
-    "judgments_365", "enforcements_365", "pledges_365", "failed_inspections_365",
-    "abnormal_listed", "serious_listed", "dishonest_cases", "zero_report", "tax_rating_low",
-    "tax_rating_a", "commended_3y", "dishonest_people", "address_crowd", "person_spread",
-)  # fmt: skip
 #: the activity the anomaly detector watches: what a firm did lately, not what it is
 ACTIVITY = (
     "changes_90", "address_moved_365", "complaints_90", "simple_penalties_365",

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 from river import anomaly, linear_model, optim, preprocessing
 
-from rules.learning.features import ACTIVITY, FEATURES, Features
+from rules.learning.features import ACTIVITY, Features
+from rules.learning.vectors import FEATURES
 
 #: recent anomaly scores kept to rank a new one against
 RANK_WINDOW = 2000

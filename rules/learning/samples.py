@@ -19,12 +19,14 @@ A replay of the same events resolves the same labels: everything here is event t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import date, timedelta
 from typing import Any
 
 from rules.calendar import day_start, local_day
-from rules.state import EnterpriseState
+from rules.learning import vectors
+from rules.state import EnterpriseState, Sample
 
 HORIZON_DAYS = 180
 #: the serious adverse events a forecast is about
@@ -48,9 +50,11 @@ def is_adverse(etype: str, payload: dict[str, Any]) -> bool:
 
 def keep(state: EnterpriseState, at: str, x: dict[str, float], p: float | None, rules: int) -> None:
     """Keep the sample taken at `at` (UTC ISO): one per Beijing day, the latest, unless
-    an adverse event since resolved the earlier one (that one is kept too)."""
+    an adverse event since resolved the earlier one (that one is kept too). Its
+    features are kept packed: the state is stored at every commit until the label
+    leaves, and read back at every load."""
     day = local_day(at).isoformat()
-    sample = {"at": at, "day": day, "p": p, "rules": rules, "x": x}
+    sample: Sample = {"at": at, "day": day, "p": p, "rules": rules, "x": vectors.pack(x)}
     last = state.samples[-1] if state.samples else None
     if last is not None and last["day"] == day and "y" not in last:
         if last["at"] <= at:
@@ -70,11 +74,11 @@ def positive(state: EnterpriseState, at: str, event_id: str) -> None:
     >>> s.samples[0]["y"], s.samples[0]["cause"]
     (1, 'e9')
     """
-    day = local_day(at)
+    first = _first_day(local_day(at))
     for sample in state.samples:
-        inside = sample["at"] < at and day <= _last_day(sample)
+        inside = sample["at"] < at and sample["day"] >= first
         if inside and (sample.get("y") != 1 or at < sample["resolved_at"]):
-            sample.update(y=1, cause=event_id, resolved_at=at)
+            sample["y"], sample["cause"], sample["resolved_at"] = 1, event_id, at
 
 
 def expire(state: EnterpriseState, as_of: str | None = None) -> list[Label]:
@@ -95,8 +99,8 @@ def expire(state: EnterpriseState, as_of: str | None = None) -> list[Label]:
     as_of = as_of or state.clock
     if not state.samples or not as_of:
         return []
-    today = local_day(as_of)
-    done = [s for s in state.samples if _last_day(s) < today]
+    first = _first_day(local_day(as_of))
+    done = [s for s in state.samples if s["day"] < first]
     return _release(state, done)
 
 
@@ -104,20 +108,30 @@ def next_expiry(state: EnterpriseState) -> date | None:
     """The day the oldest open sample resolves negative, if nothing happens first."""
     if not state.samples:
         return None
-    return min(_last_day(s) for s in state.samples) + timedelta(days=1)
+    return _after_horizon(min(s["day"] for s in state.samples))
 
 
-def horizon_end(sample: dict[str, Any]) -> str:
+def horizon_end(sample: Sample) -> str:
     """The instant a sample's horizon ends (UTC ISO): the start of the Beijing day
     after its last day."""
-    return day_start(_last_day(sample) + timedelta(days=1))
+    return day_start(_after_horizon(sample["day"]))
 
 
-def _last_day(sample: dict[str, Any]) -> date:
-    return date.fromisoformat(sample["day"]) + timedelta(days=HORIZON_DAYS)
+# The samples' days are compared as ISO text (their order), so that the functions above,
+# which run at every evaluation, parse no sample's day: only the day asked about.
+@functools.lru_cache(maxsize=1 << 12)
+def _first_day(day: date) -> str:
+    """The first day of a sample whose horizon holds `day`."""
+    return (day - timedelta(days=HORIZON_DAYS)).isoformat()
 
 
-def _release(state: EnterpriseState, samples: list[dict[str, Any]]) -> list[Label]:
+@functools.lru_cache(maxsize=1 << 12)
+def _after_horizon(day: str) -> date:
+    """The day after the horizon of a sample taken on `day`: it resolves negative then."""
+    return date.fromisoformat(day) + timedelta(days=HORIZON_DAYS + 1)
+
+
+def _release(state: EnterpriseState, samples: list[Sample]) -> list[Label]:
     if not samples:
         return []
     gone = {id(s) for s in samples}
@@ -131,7 +145,7 @@ def _release(state: EnterpriseState, samples: list[dict[str, Any]]) -> list[Labe
             "y": s.get("y", 0),
             "p": s["p"],
             "rules": s["rules"],
-            "x": s["x"],
+            "x": vectors.unpack(s["x"]),
             "cause": s.get("cause", "horizon"),
         }
         for s in samples

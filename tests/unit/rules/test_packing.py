@@ -68,7 +68,8 @@ def test_the_dictionaries_never_change() -> None:
     digest = hashlib.sha256(compression._ZDICT_V1).hexdigest()
     assert digest == "726aee152bd328c22d6e2a201ca2d0848392c057b1399f344fb8a5a218361ab1"
     digests = {k: hashlib.sha256(c.data).hexdigest()[:16] for k, c in compression._V2.items()}
-    assert digests[compression.STATE] == "67c0b40e23e6413c"
+    assert digests[compression._STATE_FIRST] == "67c0b40e23e6413c"
+    assert digests[compression.STATE] == "281597ed3835dd48"
     assert digests[compression.JOURNAL] == "0befe956a8e8408b"
 
 
@@ -83,6 +84,21 @@ def test_a_state_stored_by_version_1_still_reads() -> None:
     assert state.penalties and state.counters and state.key_ages  # a state with records
     again = state.to_bytes()
     assert again[0] == compression.STATE and len(again) < len(stored)
+    assert EnterpriseState.from_stored(again) == state
+
+
+def test_a_state_stored_over_the_first_state_dictionary_still_reads() -> None:
+    # written by `to_bytes` before the samples kept their features packed (a simulated
+    # firm's state with samples, two resolved positive), with the state as JSON then
+    fixture = json.loads((Path(__file__).parent / "data" / "state_v2.json").read_text())
+    stored = base64.b64decode(fixture["stored_base64"])
+    assert stored[0] == compression._STATE_FIRST
+    state = EnterpriseState.from_stored(stored)
+    assert state == EnterpriseState.from_json(json.dumps(fixture["state"]))
+    assert state.samples and all(isinstance(s["x"], bytes) for s in state.samples)  # packed now
+    assert any("y" in s for s in state.samples)
+    again = state.to_bytes()
+    assert again[0] == compression.STATE
     assert EnterpriseState.from_stored(again) == state
 
 
