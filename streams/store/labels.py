@@ -12,6 +12,7 @@ may find a firm with nothing left to release (a no-op), never miss one."""
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from rules.calendar import day_start
@@ -32,6 +33,7 @@ class LabelDayStore(StoreBase):
         )
 
     @staticmethod
+    @lru_cache(maxsize=1024)
     def label_day_start(day: str | None) -> str:
         """The day's score in the days' index: its start (epoch seconds), '' for none."""
         return epoch(day_start(date.fromisoformat(day))) if day else ""

@@ -19,7 +19,7 @@ from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.state import EnterpriseState
 from rules.timeline import pack_snapshot
 from streams.store import digests, journal
-from streams.store.base import epoch
+from streams.store.base import epoch, queue_script
 from streams.store.directory_changes import CHANGES_MAXLEN
 from streams.store.indexes import Keys, china_day, memberships, tallies
 from streams.store.labels import LabelDayStore
@@ -118,7 +118,7 @@ class WorkerStore(LabelDayStore, RelatedStore):
             for akey, arrivals in early_addresses.items()
             for uscc, entry in arrivals.items()
         ]
-        skip = await self._edit_members(pipe, early)
+        skip = self._edit_members(pipe, early)
         usccs = list(event_ids)
         pipe.hget(self.ruleset_key, "version")
         pipe.hget(self.model_key, "version")
@@ -287,9 +287,9 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 label_day_start=self.label_day_start(c.label_day),
                 label_day_left=c.label_day_before or "",
             )
-            await self._commit(keys=list(keys), args=args.argv(), client=pipe)
+            queue_script(pipe, self._commit, keys, args.argv())
         if links:
-            await self._edit_members(pipe, [e for k in links for e in link_edits(layout, k)])
+            self._edit_members(pipe, [e for k in links for e in link_edits(layout, k)])
         replies = await pipe.execute()
         written = [bool(replies[i]) for i in at]
         for c, state, ok in zip(commits, packed, written, strict=True):
