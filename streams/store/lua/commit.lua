@@ -153,8 +153,14 @@ if LEARNING_RECORD ~= '' then
 end
 if REPLACE_FROM ~= '' then
   redis.call('ZREMRANGEBYSCORE', K_TIMELINE, REPLACE_FROM, '+inf')
-  for _, entry in ipairs(TIMELINE) do
-    redis.call('ZADD', K_TIMELINE, entry[1], entry[2])
+  -- one call per 500 entries (unpack takes a bounded number of values)
+  for from = 1, #TIMELINE, 500 do
+    local flat = {}
+    for j = from, math.min(from + 499, #TIMELINE) do
+      flat[#flat + 1] = TIMELINE[j][1]
+      flat[#flat + 1] = TIMELINE[j][2]
+    end
+    redis.call('ZADD', K_TIMELINE, unpack(flat))
   end
 end
 return 1

@@ -1,13 +1,16 @@
 """The commit script on a real Redis: its arguments, one msgpack array, reach the Lua
-byte for byte; a firm's label days move with its state, and not without it."""
+byte for byte; a firm's label days move with its state, and not without it; a long
+timeline is written whole."""
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from rules.records import Snapshot
 from rules.state import EnterpriseState
 from streams.store import Commit, Store
 from streams.store.scripts import CommitArgs, CommitKeys, layout_header
@@ -78,3 +81,22 @@ async def test_a_commit_moves_its_firm_between_label_days_with_its_state(store: 
     assert await _commit(store, stale)
     assert await store.label_day_firms("2025-07-10") == []
     assert await store.label_day_firms("2026-01-29") == [u]
+
+
+async def test_a_long_timeline_is_written_whole_and_replaces_from_its_first(store: Store) -> None:
+    u = "91440300000000003C"
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+
+    def snapshots(n: int, score: int) -> list[Snapshot]:
+        return [
+            {"at": (start + timedelta(hours=h)).isoformat(), "grade": "B", "score": score,
+             "indicators": {}, "override": None, "cause": f"e{h}", "ruleset_version": "v"}
+            for h in range(n)
+        ]  # fmt: skip
+
+    assert await _commit(store, Commit(u, ["e1"], EnterpriseState(u), timeline=snapshots(3, 1)))
+    # more entries than one ZADD takes (lua/commit.lua)
+    assert await _commit(store, Commit(u, ["e2"], EnterpriseState(u), timeline=snapshots(1201, 2)))
+    found = await store.timeline(u)
+    assert len(found) == 1201 and {s["score"] for s in found} == {2}
+    assert [s["at"] for s in found] == [s["at"] for s in snapshots(1201, 2)]
