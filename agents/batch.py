@@ -223,7 +223,6 @@ class EnterpriseBatch:
             written = await self.store.commit(commits, link_updates)
         committed = time.time()
         conflicts: set[str] = set()
-        moved: list[tuple[str, str]] = []  # (USCC, the label day it left)
         for commit, ok in zip(commits, written, strict=True):
             if not ok:
                 # some of these were applied before (a redelivery, or another worker
@@ -231,14 +230,9 @@ class EnterpriseBatch:
                 log.debug("commit for %s found applied events; retrying", commit.uscc)
                 conflicts.add(commit.uscc)
                 continue
-            if commit.label_day_before and commit.label_day != commit.label_day_before:
-                moved.append((commit.uscc, commit.label_day_before))
             _count(commit, counted[commit.uscc], result)
             for when in reported[commit.uscc]:
                 metrics.END_TO_END_SECONDS.observe(max(0.0, committed - when))
-        if moved:
-            with metrics.redis_timer("label_days"):
-                await self.store.unlist_label_days(moved)
         laps.lap("commit")
         return conflicts
 

@@ -15,6 +15,7 @@ from streams.store import members
 from streams.store.base import StoreBase, stored_state
 from streams.store.directory_changes import CHANGES_MAXLEN
 from streams.store.indexes import Keys, memberships
+from streams.store.scripts import joined_lines
 
 
 class DirectoryStore(StoreBase):
@@ -94,7 +95,7 @@ class DirectoryStore(StoreBase):
         pipe = self.redis.pipeline(transaction=False)
         for s in states:
             found = memberships(ix, s.uscc, directory_entry(s), s.open_warnings)
-            args = [s.uscc, *(x for triple in found for x in triple)]
+            args = [s.uscc, joined_lines(found)]
             await self._reindex(
                 keys=[self._ent(s.uscc, "indexed"), ix.counts], args=args, client=pipe
             )

@@ -5,13 +5,14 @@ timer per sample: the timers' loop sweeps each day as the clock passes its start
 their rules.
 
 Keys: `cw:label-days` (day ISO -> its start in epoch seconds) and `cw:label-day:DAY`
-(the USCCs due that day). A commit adds its enterprise before its state is written, and
-takes it off its previous day only after, so the index may name a firm with nothing left
-to release (the sweep is then a no-op), never miss one."""
+(the USCCs due that day). The commit script adds its enterprise to the day before it
+writes its state, and takes it off its previous day after (`label_day_keys`): a sweep
+may find a firm with nothing left to release (a no-op), never miss one."""
 
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from rules.calendar import day_start
@@ -22,22 +23,20 @@ class LabelDayStore(StoreBase):
     def _label_day(self, day: str) -> str:
         return f"{self.prefix}:label-day:{day}"
 
-    def index_label_day(self, pipe: Any, uscc: str, day: str | None) -> None:
-        """Queue on `pipe` the commands that list `uscc` under `day` (ISO), if any."""
-        if day:
-            pipe.zadd(self.label_days, {day: epoch(day_start(date.fromisoformat(day)))})
-            pipe.sadd(self._label_day(day), uscc)
+    def label_day_keys(self, day: str | None, left: str | None) -> tuple[str, str]:
+        """The commit script's keys of the firms of `day`, the day (ISO) its next label
+        resolves on, and of `left`, the day it resolved on before (the days' index
+        itself where there is none: a key the script declares but does not touch)."""
+        return (
+            self._label_day(day) if day else self.label_days,
+            self._label_day(left) if left else self.label_days,
+        )
 
-    async def unlist_label_days(self, moved: list[tuple[str, str]]) -> None:
-        """Take each (USCC, day) off the day: its commit moved it to another, so that
-        day's sweep would find nothing to release. Only after the commit took effect
-        (a commit that lost a race leaves the state, and its day, as they were)."""
-        if not moved:
-            return
-        pipe = self.redis.pipeline(transaction=False)
-        for uscc, day in moved:
-            pipe.srem(self._label_day(day), uscc)
-        await pipe.execute()
+    @staticmethod
+    @lru_cache(maxsize=1024)
+    def label_day_start(day: str | None) -> str:
+        """The day's score in the days' index: its start (epoch seconds), '' for none."""
+        return epoch(day_start(date.fromisoformat(day))) if day else ""
 
     async def due_label_days(self, now: float, limit: int = 100) -> list[tuple[str, float]]:
         """The days whose start is at or before `now` (epoch seconds), earliest first:

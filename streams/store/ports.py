@@ -48,8 +48,6 @@ class TimerPort(Protocol):
 
     async def clear_label_day(self, day: str, handed_out: list[str]) -> bool: ...
 
-    async def unlist_label_days(self, moved: list[tuple[str, str]]) -> None: ...
-
 
 class WorkerPort(TimerPort, Protocol):
     """What the worker's pipeline needs: a batch's states, journals and related parties

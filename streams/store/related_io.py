@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from rules.related import RelatedData
 from streams.store import members
-from streams.store.base import StoreBase
+from streams.store.base import StoreBase, queue_script
 
 
 @dataclass
@@ -123,7 +123,7 @@ class RelatedStore(StoreBase):
         data.allowed = {a for a, flag in zip(akeys, reply[-1], strict=True) if flag}
         return data
 
-    async def _edit_members(self, pipe: Any, edits: list[Edit]) -> int:
+    def _edit_members(self, pipe: Any, edits: list[Edit]) -> int:
         """Queue the edits on `pipe`, one script call per bucket (each in one slot), in
         their order; returns how many replies they add."""
         by_bucket: dict[str, list[bytes | str]] = {}
@@ -132,7 +132,7 @@ class RelatedStore(StoreBase):
             record = members.record(e.uscc, e.entry) if e.op != "del" else b""
             args += [e.member, e.op, e.uscc, record]
         for bucket, args in by_bucket.items():
-            await self._link(keys=[bucket], args=args, client=pipe)
+            queue_script(pipe, self._link, [bucket], args)
         return len(by_bucket)
 
     async def apply_person_listing(

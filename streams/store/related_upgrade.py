@@ -116,7 +116,7 @@ class RelatedUpgradeStore(RelatedStore):
                     edits += [Edit(bucket, member, "add", u, e) for u, e in records.items()]
             else:
                 _move_listings(pipe, layout.person(old.key, "listings"), old, value)
-        await self._edit_members(pipe, edits)
+        self._edit_members(pipe, edits)
         for name, _ in found:  # one key a command: each in its own slot
             pipe.delete(name)
         await pipe.execute()

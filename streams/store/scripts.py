@@ -1,28 +1,27 @@
 """The Lua scripts (streams/store/lua/, one file each), run atomically inside Redis,
 and the layout of the commit script's keys and arguments.
 
-The commit script takes 17 keys and 24 arguments, some of them lists: their order is
+The commit script takes 20 keys and 27 arguments, some of them lists: their order is
 written once, as the fields of `CommitKeys` and `CommitArgs`. The store builds its call
 from them (`CommitArgs.argv`), and the script reads them by name through a header
 generated from the same classes (`layout_header`), so the two cannot disagree. The
 smaller scripts name their keys and arguments in a comment at their top.
+
+The arguments go as one msgpack array (the script unpacks it with `cmsgpack`): redis-py
+encodes each argument of a pipeline in Python, most of the cost of sending a commit,
+and msgpack packs the lot in C. Bytes are packed as msgpack's raw strings, not its
+binary type, which the cmsgpack of Redis 7.0 refuses; Lua strings hold any bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib.resources import files
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
+
+import msgpack
 
 from streams.store.members import CHUNK
-
-#: how the script reads an argument: "one" value; "list": a count n, then n values;
-#: "pairs": a count n, then n pairs; "triples": a count n, then n triples; "lines":
-#: tuples of strings without a newline, flat, as one argument joined by newlines (one
-#: argument instead of many: redis-py encodes each argument of a pipeline in Python,
-#: most of the cost of sending the commit); "rest": the pairs up to the end (the last
-#: only)
-ArgKind = Literal["one", "list", "pairs", "triples", "lines", "rest"]
 
 
 class CommitKeys(NamedTuple):
@@ -49,10 +48,17 @@ class CommitKeys(NamedTuple):
     index_counts: str
     daily: str
     applied: str
+    #: the days label expiries are indexed under, the firms of the day its next label
+    #: resolves on and of the day it resolved on before (streams/store/labels.py; the
+    #: first key again where there is no such day)
+    label_days: str
+    label_day: str
+    label_day_left: str
 
 
 class CommitArgs(NamedTuple):
-    """The commit script's ARGV, in order (the script's EVENT_IDS, STATE, ...)."""
+    """The commit script's arguments, in order (the script's STATE_WAS, EVENT_IDS, ...);
+    a sequence of tuples reaches it as a table of tables."""
 
     #: the SHA-1 (hex) of the state the commit was computed from, '-' for no check
     state_was: str
@@ -90,34 +96,31 @@ class CommitArgs(NamedTuple):
     #: the day (China Standard Time) a change of grade is counted on, '' for none
     day: str
     #: (index key, score, member) of every index the firm belongs to now (no newline
-    #: in them: the indexes' own hash separates key and member with one)
+    #: in them: the indexes' own hash separates key and member with one), sent as one
+    #: text (`joined_lines`), which the index upkeep compares whole before it splits it
     index_entries: Sequence[tuple[str, str, str]]
     #: (field, increment) of the daily counts: the warnings opened and closed
     tallies: Sequence[tuple[str, str]]
     #: (score, snapshot) of each timeline entry to write
     timeline: Sequence[tuple[str, bytes]]
+    #: the day (ISO) its next label resolves on and that day's start (epoch seconds),
+    #: '' for none; the day it resolved on before, if the commit moved it, else ''
+    label_day: str
+    label_day_start: str
+    label_day_left: str
 
     def argv(self) -> list[Any]:
-        """The flat ARGV the script reads back."""
-        out: list[Any] = []
-        values: tuple[Any, ...] = tuple(self)
-        for name, value in zip(self._fields, values, strict=True):
-            kind = COMMIT_ARG_KINDS[name]
-            if kind == "one":
-                out.append(value)
-            elif kind == "list":
-                out += [len(value), *value]
-            elif kind in ("pairs", "triples"):
-                out += [len(value), *(x for pair in value for x in pair)]
-            elif kind == "lines":
-                out.append(joined_lines(value))
-            else:
-                out += [x for pair in value for x in pair]
-        return out
+        """The script's ARGV: the one msgpack array its header unpacks."""
+        values: list[Any] = list(self)
+        values[_LINES] = joined_lines(self.index_entries)
+        return [msgpack.packb(values, use_bin_type=False)]
+
+
+_LINES = CommitArgs._fields.index("index_entries")
 
 
 def joined_lines(value: Sequence[tuple[str, ...]]) -> str:
-    """A "lines" argument: the strings of the tuples, flat, joined by newlines.
+    """The strings of the tuples, flat, joined by newlines.
 
     >>> joined_lines([("k1", "0", "m1"), ("k2", "1.5", "m2")])
     'k1\\n0\\nm1\\nk2\\n1.5\\nm2'
@@ -129,85 +132,27 @@ def joined_lines(value: Sequence[tuple[str, ...]]) -> str:
     return text
 
 
-COMMIT_ARG_KINDS: dict[str, ArgKind] = {
-    "state_was": "one",
-    "event_ids": "list",
-    "seen_days": "one",
-    "guard_day": "one",
-    "state": "one",
-    "maxlen": "one",
-    "uscc": "one",
-    "directory_entry": "one",
-    "changes_maxlen": "one",
-    "recheck_at": "one",
-    "warnings": "list",
-    "grade_changes": "list",
-    "journal": "list",
-    "journal_length": "one",
-    "journal_keep": "one",
-    "journal_tail": "one",
-    "journal_merged": "one",
-    "related_rechecks": "pairs",
-    "learning_record": "one",
-    "replace_from": "one",
-    "day": "one",
-    "index_entries": "lines",
-    "tallies": "pairs",
-    "timeline": "rest",
-}
-
-# the readers the header's locals call, in Lua; `at` is the last ARGV index read
-_READERS = """\
-local at = 0
-local function one() at = at + 1; return ARGV[at] end
-local function counted(width)
-  local n = tonumber(one()) * width
-  local values = {}
-  for j = 1, n do values[j] = ARGV[at + j] end
-  at = at + n
-  return values
-end
-local function lines()
-  local values, s = {}, one()
-  if s == '' then return values end
-  for part in string.gmatch(s .. '\\n', '([^\\n]*)\\n') do values[#values + 1] = part end
-  return values
-end
-local function rest()
-  local values = {}
-  for j = at + 1, #ARGV do values[#values + 1] = ARGV[j] end
-  at = #ARGV
-  return values
-end
-"""
-_READ = {
-    "one": "one()",
-    "list": "counted(1)",
-    "pairs": "counted(2)",
-    "triples": "counted(3)",
-    "lines": "lines()",
-    "rest": "rest()",
-}
-
-
-def layout_header(keys: type[NamedTuple], args: type[NamedTuple], kinds: dict[str, ArgKind]) -> str:
-    """Lua that names a script's keys (K_FIELD) and reads its arguments (FIELD) in the
-    order of the two classes' fields.
+def layout_header(keys: type[NamedTuple], args: type[NamedTuple]) -> str:
+    """Lua that names a script's keys (K_FIELD) and its arguments (FIELD), unpacked
+    from the msgpack array of ARGV[1], in the order of the two classes' fields.
 
     >>> class K(NamedTuple):
     ...     seen: str
     >>> class A(NamedTuple):
     ...     ids: list[str]
-    ...     rest: list[tuple[str, str]]
-    >>> print(layout_header(K, A, {"ids": "list", "rest": "rest"}).splitlines()[1])
+    >>> print(layout_header(K, A))
+    -- generated from K and A (streams/store/scripts.py)
     local K_SEEN = KEYS[1]
+    local ARGS = cmsgpack.unpack(ARGV[1])
+    local IDS = ARGS[1]
+    <BLANKLINE>
     """
     names = ", ".join(f"K_{name.upper()}" for name in keys._fields)
     slots = ", ".join(f"KEYS[{i}]" for i in range(1, len(keys._fields) + 1))
     lines = [f"-- generated from {keys.__name__} and {args.__name__} (streams/store/scripts.py)"]
     lines.append(f"local {names} = {slots}")
-    lines.append(_READERS.rstrip("\n"))
-    lines += [f"local {name.upper()} = {_READ[kinds[name]]}" for name in args._fields]
+    lines.append("local ARGS = cmsgpack.unpack(ARGV[1])")
+    lines += [f"local {name.upper()} = ARGS[{i}]" for i, name in enumerate(args._fields, 1)]
     return "\n".join(lines) + "\n"
 
 
@@ -223,7 +168,7 @@ def lua(name: str, folder: str = "") -> str:
 _INDEX = lua("index", "lib")
 # the directory's changes stream: numbered entries (lua/lib/changes.lua)
 _CHANGES = lua("changes", "lib")
-COMMIT = layout_header(CommitKeys, CommitArgs, COMMIT_ARG_KINDS) + _INDEX + _CHANGES + lua("commit")
+COMMIT = layout_header(CommitKeys, CommitArgs) + _INDEX + _CHANGES + lua("commit")
 REINDEX = _INDEX + lua("reindex")
 # the related-party indexes' records are edited by Lua functions (lua/lib/) with the
 # chunk size of streams/store/members.py

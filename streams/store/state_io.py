@@ -19,7 +19,7 @@ from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.state import EnterpriseState
 from rules.timeline import pack_snapshot
 from streams.store import digests, journal
-from streams.store.base import epoch
+from streams.store.base import epoch, queue_script
 from streams.store.directory_changes import CHANGES_MAXLEN
 from streams.store.indexes import Keys, china_day, memberships, tallies
 from streams.store.labels import LabelDayStore
@@ -118,7 +118,7 @@ class WorkerStore(LabelDayStore, RelatedStore):
             for akey, arrivals in early_addresses.items()
             for uscc, entry in arrivals.items()
         ]
-        skip = await self._edit_members(pipe, early)
+        skip = self._edit_members(pipe, early)
         usccs = list(event_ids)
         pipe.hget(self.ruleset_key, "version")
         pipe.hget(self.model_key, "version")
@@ -227,11 +227,10 @@ class WorkerStore(LabelDayStore, RelatedStore):
         at: list[int] = []  # each commit's reply
         packed: list[bytes] = []  # each commit's state as stored
         for c in commits:
-            # before the state: the index never misses a firm
-            self.index_label_day(pipe, c.uscc, c.label_day)
             at.append(len(pipe.command_stack))
             merged = merges.get(c.uscc)
             entry = directory_entry(c.state)
+            label_day, label_day_left = self.label_day_keys(c.label_day, c.label_day_before)
             keys = CommitKeys(
                 seen=self._ent(c.uscc, "seen"),
                 state=self._ent(c.uscc, "state"),
@@ -250,6 +249,9 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 index_counts=ix.counts,
                 daily=ix.daily,
                 applied=applied,
+                label_days=self.label_days,
+                label_day=label_day,
+                label_day_left=label_day_left,
             )
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
             packed.append(c.state.to_bytes())
@@ -281,10 +283,13 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 tallies=tallies(c.warnings),
                 # compacted snapshots all have their instant (rules/timeline.py)
                 timeline=[(epoch(cast(str, s["at"])), pack_snapshot(s)) for s in c.timeline],
+                label_day=c.label_day or "",
+                label_day_start=self.label_day_start(c.label_day),
+                label_day_left=c.label_day_before or "",
             )
-            await self._commit(keys=list(keys), args=args.argv(), client=pipe)
+            queue_script(pipe, self._commit, keys, args.argv())
         if links:
-            await self._edit_members(pipe, [e for k in links for e in link_edits(layout, k)])
+            self._edit_members(pipe, [e for k in links for e in link_edits(layout, k)])
         replies = await pipe.execute()
         written = [bool(replies[i]) for i in at]
         for c, state, ok in zip(commits, packed, written, strict=True):

@@ -8,7 +8,10 @@ repository root:
 
 Times are CPU times (the process's, and each stage's thread time), so a busy machine
 slows them less than wall time; Faust, aiokafka and the relay are not in them (the
-bench measures those). `--profile FILE` writes a cProfile of the replay.
+bench measures those). `--profile FILE` writes a cProfile of the replay;
+`--redis-commands` prints what the private Redis spent per event applied: its CPU
+(INFO cpu) and its top commands (INFO commandstats: calls and usec; the commands a
+script calls are counted both on their own and within its EVALSHA).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ import tempfile
 import time
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
+
+from redis import Redis
 
 from agents.pipeline import Pipeline
 from agents.replay import Replayer
@@ -67,6 +73,35 @@ def private_redis() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def redis_figures(url: str) -> dict[str, tuple[float, float]]:
+    """Redis's own CPU seconds ('cpu': (0, seconds)) and each command's (calls, usec)
+    so far."""
+    with Redis.from_url(url) as client:
+        cpu: Any = client.info("cpu")
+        stats: Any = client.info("commandstats")
+    out = {"cpu": (0.0, float(cpu["used_cpu_sys"]) + float(cpu["used_cpu_user"]))}
+    for name, figures in stats.items():
+        out[name.removeprefix("cmdstat_")] = (float(figures["calls"]), float(figures["usec"]))
+    return out
+
+
+def print_redis(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]],
+                applied: int, top: int = 12) -> None:  # fmt: skip
+    """Redis's CPU and its top commands by usec, per event applied."""
+    spent = {
+        name: ((calls - before.get(name, (0, 0))[0]) / applied,
+               (usec - before.get(name, (0, 0))[1]) / applied)
+        for name, (calls, usec) in after.items() if name != "cpu"
+    }  # fmt: skip
+    cpu = 1e6 * (after["cpu"][1] - before["cpu"][1]) / applied
+    print(f"redis CPU per event {cpu:,.0f} us; commands per event (calls, usec):")
+    ranked = sorted(spent.items(), key=lambda kv: -kv[1][1])
+    for name, (calls, usec) in ranked[:top]:
+        print(f"  {name:<20} {calls:8.3f} {usec:9.1f}")
+    print(f"  {'(all, nested twice)':<20} {sum(c for c, _ in spent.values()):8.3f} "
+          f"{sum(u for _, u in spent.values()):9.1f}")  # fmt: skip
+
+
 def _stage_cpu() -> dict[str, float]:
     return {s: STAGE_CPU.labels(s)._value.get() for s in STAGES}
 
@@ -91,11 +126,14 @@ def main() -> None:
     parser.add_argument("--envelope", type=int, default=100)
     parser.add_argument("--batch", type=int, default=5, help="messages per batch")
     parser.add_argument("--profile", help="write a cProfile of the replay here")
+    parser.add_argument("--redis-commands", action="store_true",
+                        help="print Redis's CPU and top commands per event")  # fmt: skip
     args = parser.parse_args()
 
     values = city_messages(args.seed, args.enterprises, args.events, args.envelope)
     with private_redis() as url:
         before = _stage_cpu()
+        redis_before = redis_figures(url) if args.redis_commands else {}
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
@@ -103,6 +141,7 @@ def main() -> None:
         if profiler:
             profiler.disable()
             profiler.dump_stats(args.profile)
+        redis_after = redis_figures(url) if args.redis_commands else {}
     applied = getattr(stats, "applied", 0) or 1
     spent = {s: 1e6 * (v - before[s]) / applied for s, v in _stage_cpu().items()}
     rest = 1e6 * cpu / applied - sum(spent.values())
@@ -112,6 +151,8 @@ def main() -> None:
     counts = {k: getattr(stats, k, None) for k in ("rechecks", "folded", "swept", "warnings")}
     shown = [f"{k} {v / applied:.3f}" for k, v in counts.items() if v is not None]
     print("per event: " + ", ".join(shown))
+    if args.redis_commands:
+        print_redis(redis_before, redis_after, applied)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@
 -- index's count follows; a change of grade is counted on its day, with the warnings
 -- opened and closed; the events applied are counted per minute.
 -- A firm whose name, address or district is new goes on the directory's changes stream.
+-- The firm is listed under the day its next label resolves on before its state is
+-- written (the day's sweep never misses it), and taken off the day it left after.
 --
 -- Keys and arguments by name: K_* and the upper-case locals are defined by the header
 -- that streams/store/scripts.py generates from CommitKeys and CommitArgs (the one
@@ -36,7 +38,9 @@ if string.byte(current, 1) == 194 then
   local b1, b2, b3, b4 = string.byte(current, 2, 5)
   seen = string.sub(current, 6, 5 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4)
 end
-if redis.call('TYPE', K_SEEN)['ok'] == 'set' then
+-- (only a state without the guard in front can have one: the commit that put it there
+-- moved the set in, and a version from before it writes the state without it)
+if string.byte(current, 1) ~= 194 and redis.call('TYPE', K_SEEN)['ok'] == 'set' then
   -- the ids themselves, as the guard kept them in its own key before: moved in
   local records = {}
   for i, id in ipairs(redis.call('SMEMBERS', K_SEEN)) do
@@ -66,7 +70,14 @@ for i = 1, #all, 10 do
 end
 local guard = table.concat(kept)
 local n = #guard
+if LABEL_DAY ~= '' then
+  redis.call('ZADD', K_LABEL_DAYS, LABEL_DAY_START, LABEL_DAY)
+  redis.call('SADD', K_LABEL_DAY, USCC)
+end
 redis.call('SET', K_STATE, string.char(194) .. two(math.floor(n / 65536)) .. two(n % 65536) .. guard .. STATE)
+if LABEL_DAY_LEFT ~= '' and LABEL_DAY_LEFT ~= LABEL_DAY then
+  redis.call('SREM', K_LABEL_DAY_LEFT, USCC)
+end
 local old = redis.call('HGET', K_DIRECTORY, USCC)
 local before = old and string.match(old, '"grade":"(%u)"')
 local after = string.match(DIRECTORY_ENTRY, '"grade":"(%u)"')
@@ -74,7 +85,7 @@ if before ~= after then
   if before then redis.call('HINCRBY', K_GRADE_COUNTS, before, -1) end
   if after then redis.call('HINCRBY', K_GRADE_COUNTS, after, 1) end
 end
-redis.call('HSET', K_DIRECTORY, USCC, DIRECTORY_ENTRY)
+if old ~= DIRECTORY_ENTRY then redis.call('HSET', K_DIRECTORY, USCC, DIRECTORY_ENTRY) end
 -- the search indexes' feed (api/search.py): a firm new, or with another name, address
 -- or district (what they index); most commits change none of them. Those three come
 -- first in an entry, before its industry (rules/directory.py); a quote inside a value
@@ -100,11 +111,11 @@ if before ~= after and DAY ~= '' then
   if before then bump('grade|' .. DAY .. '|' .. before, -1, district_of(old)) end
   if after then bump('grade|' .. DAY .. '|' .. after, 1, district_of(DIRECTORY_ENTRY)) end
 end
-for j = 1, #TALLIES, 2 do
-  bump(TALLIES[j], TALLIES[j + 1], district_of(DIRECTORY_ENTRY))
+for _, tally in ipairs(TALLIES) do
+  bump(tally[1], tally[2], district_of(DIRECTORY_ENTRY))
 end
-if #EVENT_IDS > 0 then
-  redis.call('INCRBY', K_APPLIED, #EVENT_IDS)
+-- (the minute's key expires an hour after its first count)
+if #EVENT_IDS > 0 and redis.call('INCRBY', K_APPLIED, #EVENT_IDS) == #EVENT_IDS then
   redis.call('EXPIRE', K_APPLIED, 3600)
 end
 update_indexes(K_INDEXED, K_INDEX_COUNTS, INDEX_ENTRIES, USCC)
@@ -134,16 +145,22 @@ if JOURNAL_LENGTH ~= '' and redis.call('LLEN', K_JOURNAL) == tonumber(JOURNAL_LE
 elseif #JOURNAL > 0 then
   redis.call('RPUSH', K_JOURNAL, unpack(JOURNAL))
 end
-for j = 1, #RELATED_RECHECKS, 2 do
-  redis.call('ZADD', K_RELATED_RECHECKS, 'LT', RELATED_RECHECKS[j], RELATED_RECHECKS[j + 1])
+for _, recheck in ipairs(RELATED_RECHECKS) do
+  redis.call('ZADD', K_RELATED_RECHECKS, 'LT', recheck[1], recheck[2])
 end
 if LEARNING_RECORD ~= '' then
   redis.call('XADD', K_LEARNING, 'MAXLEN', '~', MAXLEN, '*', 'key', USCC, 'data', LEARNING_RECORD)
 end
 if REPLACE_FROM ~= '' then
   redis.call('ZREMRANGEBYSCORE', K_TIMELINE, REPLACE_FROM, '+inf')
-  for j = 1, #TIMELINE, 2 do
-    redis.call('ZADD', K_TIMELINE, TIMELINE[j], TIMELINE[j + 1])
+  -- one call per 500 entries (unpack takes a bounded number of values)
+  for from = 1, #TIMELINE, 500 do
+    local flat = {}
+    for j = from, math.min(from + 499, #TIMELINE) do
+      flat[#flat + 1] = TIMELINE[j][1]
+      flat[#flat + 1] = TIMELINE[j][2]
+    end
+    redis.call('ZADD', K_TIMELINE, unpack(flat))
   end
 end
 return 1

@@ -4,16 +4,19 @@ the counts follow, and the daily counts add up to the counts now."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from typing import Any
 
 import pytest
 
+from rules.directory import directory_entry
 from rules.records import GradeChange, WarningRecord
 from rules.state import EnterpriseState
 from streams.store import Commit, Store
-from streams.store.indexes import day_number
+from streams.store.indexes import day_number, memberships
+from streams.store.scripts import joined_lines
 
 pytestmark = pytest.mark.integration
 NANSHAN, FUTIAN = "440305", "440304"
@@ -88,6 +91,7 @@ async def test_memberships_are_remembered_in_short_and_read_in_full(store: Store
     s = state(u, grade="D", open_warnings={"dishonest_enterprise": dict(raised)})
     await commit(store, Commit(u, ["e1"], s, warnings=[raised]))
     found: Any = await store.redis.hgetall(store._ent(u, "indexed"))
+    digest = found.pop(b"\n")  # of the memberships' text (lib/index.lua)
     names = {k.decode() for k in found}
     assert names == {
         f"dg:{NANSHAN}:D\n\0",
@@ -96,7 +100,10 @@ async def test_memberships_are_remembered_in_short_and_read_in_full(store: Store
         f"worst:{NANSHAN}:D\n000000|\0",
         f"open:{NANSHAN}:red\n\0|{u}-dishonest_enterprise|dishonest_enterprise",
     }
-    # as written before, in full: read as the same memberships (nothing counted twice)
+    text = joined_lines(memberships(store.ix, u, directory_entry(s), s.open_warnings))
+    assert digest == hashlib.sha1(text.encode()).hexdigest().encode()
+    # as written before, in full and without the digest: read as the same memberships
+    # (nothing counted twice)
     await store.redis.delete(store._ent(u, "indexed"))
     full = {f"{store.prefix}:ix:{n.decode()}".replace("\0", u): v for n, v in found.items()}
     await store.redis.hset(store._ent(u, "indexed"), mapping=full)  # type: ignore[arg-type]
@@ -109,6 +116,26 @@ async def test_memberships_are_remembered_in_short_and_read_in_full(store: Store
     assert counts[store.ix.dg(NANSHAN, "D")] == 0 and counts[store.ix.open(NANSHAN, "red")] == 0
     assert await store.firms_after([store.ix.dg(NANSHAN, "D")], None, 10) == ([], False)
     assert counts[store.ix.dg(NANSHAN, "B")] == 1
+
+
+async def test_memberships_the_same_as_the_last_commits_are_left_as_they_are(
+    store: Store,
+) -> None:
+    u = "91440300000000011L"
+    await commit(store, Commit(u, ["e1"], state(u, grade="B")))
+    # a field only the full way would drop (a membership of no index, as a version
+    # before reads the digest's field)
+    indexed = store._ent(u, "indexed")
+    await store.redis.hset(indexed, "marker\nx", "0")
+    counts = await store.index_counts()
+    await commit(store, Commit(u, ["e2"], state(u, grade="B")))
+    assert await store.redis.hexists(indexed, "marker\nx")
+    assert await store.index_counts() == counts
+    # another grade: the full way, which drops it and moves the firm
+    await commit(store, Commit(u, ["e3"], state(u, grade="C")))
+    assert not await store.redis.hexists(indexed, "marker\nx")
+    counts = await store.index_counts()
+    assert counts[store.ix.dg(NANSHAN, "B")] == 0 and counts[store.ix.dg(NANSHAN, "C")] == 1
 
 
 async def test_pages_in_uscc_order_across_indexes(store: Store) -> None:

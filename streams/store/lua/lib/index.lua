@@ -1,11 +1,23 @@
--- A firm's index memberships (streams/store/indexes.py) brought to `entries` (a flat
--- list: key, score, member, ...): the indexes it no longer belongs to lose it, the new
--- ones gain it, each index's count in the hash `counts` follows, and the memberships
--- are remembered in the firm's own hash `indexed` (field "KEY\nMEMBER" -> score), in
--- short: the key without the indexes' prefix (that of `counts`, "cw:ix:"), the firm's
--- own USCC in the member as a NUL byte (fields in full, as written before, still read).
+-- A firm's index memberships (streams/store/indexes.py) brought to `text` (key, score,
+-- member, ... joined by newlines, none inside a value): the indexes it no longer
+-- belongs to lose it, the new ones gain it, each index's count in the hash `counts`
+-- follows, and the memberships are remembered in the firm's own hash `indexed` (field
+-- "KEY\nMEMBER" -> score), in short: the key without the indexes' prefix (that of
+-- `counts`, "cw:ix:"), the firm's own USCC in the member as a NUL byte (fields in
+-- full, as written before, still read).
+-- The hash keeps the SHA-1 of the text it was brought to under the field "\n" (no
+-- membership is named so: an index key is never empty), and memberships the same as
+-- then are left at once: most commits change none. A hash without it (written before)
+-- takes the full way once; a version before reads it as a membership of no index
+-- (ZREM of a key that does not exist) and drops it.
 -- Prefixed to commit.lua and reindex.lua, which call it.
-local function update_indexes(indexed, counts, entries, uscc)
+local function update_indexes(indexed, counts, text, uscc)
+  local digest = redis.sha1hex(text)
+  if redis.call('HGET', indexed, '\n') == digest then return end
+  local entries = {}
+  if text ~= '' then
+    for part in string.gmatch(text .. '\n', '([^\n]*)\n') do entries[#entries + 1] = part end
+  end
   local ix = string.sub(counts, 1, #counts - #'counts')
   local function full(name)
     if string.sub(name, 1, #ix) ~= ix then name = ix .. name end
@@ -18,9 +30,11 @@ local function update_indexes(indexed, counts, entries, uscc)
   end
   local had = redis.call('HGETALL', indexed)
   local was = {}
-  for j = 1, #had, 2 do was[full(had[j])] = had[j + 1] end
+  for j = 1, #had, 2 do
+    if had[j] ~= '\n' then was[full(had[j])] = had[j + 1] end
+  end
   local now = {}
-  local fields = {}
+  local fields = {'\n', digest}
   for j = 1, #entries, 3 do
     local key, score, member = entries[j], entries[j + 1], entries[j + 2]
     local name = key .. '\n' .. member
@@ -43,5 +57,5 @@ local function update_indexes(indexed, counts, entries, uscc)
     end
   end
   redis.call('DEL', indexed)
-  if #fields > 0 then redis.call('HSET', indexed, unpack(fields)) end
+  redis.call('HSET', indexed, unpack(fields))
 end
