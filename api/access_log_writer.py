@@ -19,7 +19,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from streams.store import StoreError
-from streams.store.ports import ApiOwns
+from streams.store.api_ports import ApiOwns
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from api.auth import Caller
 from api.errors import ApiError
-from streams.store.ports import ApiReads
+from streams.store.api_ports import ApiReads
 
 #: index entries read per round, at least; rounds a page may take before it answers short
 ROUND = 200

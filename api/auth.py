@@ -23,7 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
 from streams.store.accounts import Admission
-from streams.store.ports import ApiOwns
+from streams.store.api_ports import ApiOwns
 
 RoleName = Literal["admin", "regulator", "department", "public"]
 ROLES: tuple[RoleName, ...] = ("admin", "regulator", "department", "public")

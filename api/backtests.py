@@ -30,7 +30,7 @@ from rules.backtest import Tally, run_firm
 from rules.related import Links, RelatedData, floors, view
 from rules.ruleset import RuleSet
 from rules.state import EnterpriseState
-from streams.store.ports import ApiStore
+from streams.store.api_ports import ApiStore
 
 log = logging.getLogger(__name__)
 #: what a job says whose API process stopped cleanly, and one whose lease lapsed

@@ -14,7 +14,7 @@ from api.auth import Caller
 from api.errors import ApiError, clip
 from api.search import SearchFeed
 from streams.contract.identifiers import uscc_problem
-from streams.store.ports import ApiOwns, ApiReads, ApiStore
+from streams.store.api_ports import ApiOwns, ApiReads, ApiStore
 
 # Dependencies are `async def` even when they never await: FastAPI runs a plain `def`
 # one in a worker thread, a thread hop per dependency per request.

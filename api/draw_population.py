@@ -20,7 +20,7 @@ from typing import Any
 from api.indexed import IndexKey, division_matches, index_keys
 from rules import inspections as ins
 from rules.grading import GRADES
-from streams.store.ports import ApiReads
+from streams.store.api_ports import ApiReads
 
 #: directory entries read per round trip
 CHUNK = 2000

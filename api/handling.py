@@ -11,7 +11,7 @@ from prometheus_client import Counter, Gauge
 
 from rules.calendar import day_start
 from streams.settings import ApiSettings
-from streams.store.ports import ApiReads
+from streams.store.api_ports import ApiReads
 
 DISPOSITIONS_DONE = Counter(
     "creditwatch_warning_dispositions_total",

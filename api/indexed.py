@@ -17,8 +17,8 @@ from api.directory_views import EntryFilter, summary
 from api.errors import ApiError
 from rules import inspections as ins
 from rules.grading import GRADES
+from streams.store.api_ports import ApiReads
 from streams.store.indexes import NONE, day_number
-from streams.store.ports import ApiReads
 
 _USCC = re.compile(r"^[0-9A-Z]{18}$")
 #: USCCs read from the indexes per round of a list page, at least

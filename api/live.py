@@ -27,8 +27,8 @@ from api.filters import Kind, OutputFilter
 from api.handling import snoozed_warnings
 from streams.settings import LiveSettings
 from streams.store import StoreError
+from streams.store.api_ports import ApiReads
 from streams.store.live import stream_id
-from streams.store.ports import ApiReads
 
 log = logging.getLogger(__name__)
 

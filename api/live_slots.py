@@ -25,7 +25,7 @@ from fastapi import FastAPI
 from api.auth import Caller
 from api.errors import ApiError
 from streams.settings import LiveSettings
-from streams.store.ports import ApiOwns
+from streams.store.api_ports import ApiOwns
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from fastapi import Query
 from api.auth import Caller
 from api.deps import Instant
 from api.errors import ApiError
-from streams.store.ports import ApiReads
+from streams.store.api_ports import ApiReads
 
 _CURSOR = re.compile(r"^\d{1,20}-\d{1,20}$")
 #: records of a scoped caller's page whose districts are looked up together

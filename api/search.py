@@ -23,8 +23,8 @@ from api.auth import Caller
 from api.directory_views import EntryFilter, summary
 from api.indexed import valid_cursor
 from api.search_index import Search, SearchIndex, name_text
+from streams.store.api_ports import ApiReads
 from streams.store.directory_changes import START
-from streams.store.ports import ApiReads
 
 log = logging.getLogger(__name__)
 #: directory entries read per scan step while building

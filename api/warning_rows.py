@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from api.auth import Caller
-from streams.store.ports import ApiReads
+from streams.store.api_ports import ApiReads
 
 #: stream records examined per round trip of state reads
 _CHUNK = 200

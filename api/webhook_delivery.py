@@ -31,8 +31,8 @@ from api.signing import sign
 from api.webhook_policy import DestinationPolicy, DestinationRefused, Resolver, resolver_of
 from rules.jsoncodec import dumps
 from streams.settings import ApiSettings
+from streams.store.api_ports import ApiStore
 from streams.store.live import stream_id
-from streams.store.ports import ApiStore
 from streams.store.webhooks import KINDS, WebhookKind
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from api.auth import Caller
 from api.indexed import grades_by, in_scope, index_keys
+from streams.store.api_ports import ApiReads
 from streams.store.indexes import NONE
-from streams.store.ports import ApiReads
 
 GRADES = ("A", "B", "C", "D")
 SEVERITIES = ("yellow", "orange", "red")

@@ -34,7 +34,7 @@ from api.schemas_inspections import (
 )
 from rules import inspections as ins
 from rules.calendar import CHINA
-from streams.store.ports import ApiOwns, ApiReads
+from streams.store.api_ports import ApiOwns, ApiReads
 
 router = APIRouter(tags=["inspections"])
 PLANS = Counter("creditwatch_inspection_plans_total", "Inspection plans drawn")

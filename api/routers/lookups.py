@@ -26,7 +26,7 @@ from api.indexed import firm_page, iter_firms
 from api.schemas import BatchRequest, BatchResult, EnterpriseSummary, Page
 from api.search import SearchFeed, search_page, searched
 from streams.contract.identifiers import id_problem, person_key, uscc_problem
-from streams.store.ports import ApiReads
+from streams.store.api_ports import ApiReads
 
 router = APIRouter(prefix="/enterprises", tags=["lookups"])
 

@@ -16,7 +16,7 @@ from api.deps import ReadsDep, StoreDep, Uscc, check_scope, valid_uscc
 from api.errors import ApiError
 from api.schemas import Override, OverrideRequest
 from rules.calendar import CHINA
-from streams.store.ports import ApiReads
+from streams.store.api_ports import ApiReads
 
 router = APIRouter(tags=["overrides"])
 MAX_DAYS = 731

@@ -27,7 +27,7 @@ from api.schemas_rules import (
     RuleSetVersion,
 )
 from rules.ruleset import RuleSet, default_ruleset
-from streams.store.ports import ApiStore
+from streams.store.api_ports import ApiStore
 
 router = APIRouter(tags=["rules"])
 CandidateId = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")

@@ -14,7 +14,7 @@ from api.errors import ApiError
 from api.schemas import AllowedAddress, RulesDocument, RuleSetView
 from rules.addresses import normalize_address
 from rules.ruleset import RuleSet, RulesFileError, default_ruleset
-from streams.store.ports import ApiStore
+from streams.store.api_ports import ApiStore
 
 router = APIRouter(tags=["rules"])
 

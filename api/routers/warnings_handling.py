@@ -23,7 +23,7 @@ from api.schemas_handling import (
 from rules.calendar import CHINA
 from rules.dispositions import Judgement
 from rules.indicators import all_rules
-from streams.store.ports import ApiReads, ApiStore
+from streams.store.api_ports import ApiReads, ApiStore
 
 router = APIRouter(tags=["warning workbench"])
 MAX_SNOOZE_DAYS = 366
