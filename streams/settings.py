@@ -26,7 +26,7 @@ class StreamSettings(BaseSettings):
     #: how our producers compress what they send (record batches, decompressed by the
     #: consumers): the broker stores and serves them compressed. The embedded broker
     #: (noida-db) rewrites its whole store to disk about once a second while it takes
-    #: writes, so its CPU grows with the bytes it holds: a third of them with zstd
+    #: writes, so its CPU grows with the bytes it holds: a fifth of them with zstd
     kafka_compression: Literal["none", "gzip", "zstd"] = "zstd"
     partitions: int = 4
     #: replicas of each topic that `creditwatch topics` creates (3 on a production cluster)
