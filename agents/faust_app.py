@@ -48,6 +48,7 @@ def create_faust_app(
         topic_disable_leader=True,
         topic_partitions=settings.partitions,
         producer_max_request_size=16 << 20,
+        producer_compression_type=settings.compression_type,
         consumer_auto_offset_reset="earliest",
     )
 

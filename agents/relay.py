@@ -151,7 +151,9 @@ def run_relay_thread(
     async def main() -> None:
         store = Store.from_settings(store_settings)
         producer = AIOKafkaProducer(
-            bootstrap_servers=stream.kafka_bootstrap, max_request_size=16 << 20
+            bootstrap_servers=stream.kafka_bootstrap,
+            max_request_size=16 << 20,
+            compression_type=stream.compression_type,
         )
         try:
             await until_started(producer, stopping)

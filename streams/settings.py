@@ -23,6 +23,11 @@ class StreamSettings(BaseSettings):
     model_config = _CONFIG
 
     kafka_bootstrap: str = "localhost:9092"
+    #: how our producers compress what they send (record batches, decompressed by the
+    #: consumers): the broker stores and serves them compressed. The embedded broker
+    #: (noida-db) rewrites its whole store to disk about once a second while it takes
+    #: writes, so its CPU grows with the bytes it holds: a fifth of them with zstd
+    kafka_compression: Literal["none", "gzip", "zstd"] = "zstd"
     partitions: int = 4
     #: replicas of each topic that `creditwatch topics` creates (3 on a production cluster)
     replication_factor: int = 1
@@ -66,6 +71,11 @@ class StreamSettings(BaseSettings):
     #: publish a model snapshot after this many labels, or this long after the last
     model_publish_labels: int = 500
     model_publish_interval_s: float = 30.0
+
+    @property
+    def compression_type(self) -> str | None:
+        """`kafka_compression` as the Kafka clients take it (None: uncompressed)."""
+        return None if self.kafka_compression == "none" else self.kafka_compression
 
     def topic_names(self) -> list[str]:
         """The topics with `partitions` partitions (the labels topic has one)."""

@@ -122,7 +122,7 @@ async def sustained(
     chunks = envelope_chunks(messages, rig.streams.partitions, envelope, backlog // 2)
     total = sum(len(c) for c in chunks)
     feed = Feed()
-    out = producer(rig.streams.kafka_bootstrap, bulk=True)
+    out = producer(rig.streams, bulk=True)
     await out.start()
     producing = 0.0
     try:
@@ -291,7 +291,7 @@ async def latency(
     sends, feed = SendLog(), Feed()
     reader = WarningsReader(rig.store, sends)
     await reader.start()
-    out = producer(rig.streams.kafka_bootstrap, bulk=False)
+    out = producer(rig.streams, bulk=False)
     await out.start()
     try:
         base, base_fanout = await rig.scrape(), await rig.fanout_end()

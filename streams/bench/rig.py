@@ -186,11 +186,13 @@ def _pause(scrape: Scrape, previous: Scrape, streams: StreamSettings) -> float:
     return min(2.0, max(POLL_S, left / rate / 20))
 
 
-def producer(bootstrap: str, bulk: bool) -> AIOKafkaProducer:
+def producer(streams: StreamSettings, bulk: bool) -> AIOKafkaProducer:
     """Bulk: whole record batches of up to 512 KB, built by the caller. Live: one
-    message at a time, sent at once, as a department's feed."""
+    message at a time, sent at once, as a department's feed. Compressed as `ingest`
+    compresses (CREDITWATCH_KAFKA_COMPRESSION)."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap.split(","),
+        bootstrap_servers=streams.kafka_bootstrap.split(","),
+        compression_type=streams.compression_type,
         acks="all",
         linger_ms=0,
         max_batch_size=(512 << 10) if bulk else 16384,

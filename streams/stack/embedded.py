@@ -173,9 +173,11 @@ def start_broker(
 ) -> ManagedProcess:
     """Start noida-db (Kafka only) on 127.0.0.1:port (0: a free one), data in `data_dir`.
 
-    Returns once it serves Kafka metadata; `.url` is the bootstrap string. On stop it
-    writes `data_dir/kafka.json`, which takes seconds when it holds much data, hence
-    the generous `stop_timeout` before SIGKILL.
+    Returns once it serves Kafka metadata; `.url` is the bootstrap string. It writes all
+    it holds to `data_dir/kafka.json` about once a second while written to (its CPU
+    grows with the topics' bytes: CREDITWATCH_KAFKA_COMPRESSION) and on stop, which
+    takes seconds when it holds much data, hence the generous `stop_timeout` before
+    SIGKILL.
     """
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)

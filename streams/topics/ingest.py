@@ -47,6 +47,7 @@ def make_producer(settings: StreamSettings) -> KafkaProducer:
         linger_ms=20,
         batch_size=512 * 1024,
         max_request_size=16 << 20,
+        compression_type=settings.compression_type,
         retries=5,
     )
 

@@ -1,4 +1,5 @@
-"""The Faust app takes the broker session from the settings (CREDITWATCH_*)."""
+"""The Faust app takes the broker session and the compression from the settings
+(CREDITWATCH_*)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,25 @@ def test_a_loaded_worker_is_given_thirty_seconds_by_default(
     monkeypatch.delenv("CREDITWATCH_SESSION_TIMEOUT_S", raising=False)
     app, _topics = create_faust_app(StreamSettings(), tmp_path)
     assert app.conf.broker_session_timeout == 30.0
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"), [(None, "zstd"), ("none", None), ("gzip", "gzip")]
+)
+def test_the_producer_compresses_as_the_settings_say(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, setting: str | None, expected: str | None
+) -> None:
+    if setting is None:
+        monkeypatch.delenv("CREDITWATCH_KAFKA_COMPRESSION", raising=False)
+    else:
+        monkeypatch.setenv("CREDITWATCH_KAFKA_COMPRESSION", setting)
+    app, _topics = create_faust_app(StreamSettings(), tmp_path)
+    assert app.conf.producer_compression_type == expected
+
+
+def test_every_codec_offered_is_installed() -> None:
+    """A codec whose library is missing fails only when the first batch is sent."""
+    from aiokafka.codec import has_zstd
+    from kafka.codec import has_zstd as kafka_python_has_zstd
+
+    assert has_zstd() and kafka_python_has_zstd()  # gzip: the standard library
