@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from rules.jsoncodec import loads
 from streams.bench import report as bench_report
+from streams.bench import results_file
 from streams.bench import workers as workers_report
 from streams.bench.baselines import raw_consume
 from streams.bench.naive import replay_naive
@@ -260,7 +261,7 @@ def run_bench(options: BenchOptions, log_level: str = "info") -> dict[str, Any] 
     if options.json_path is not None:
         bench_report.write_json(options.json_path, result)
     if options.docs_path is not None:
-        bench_report.update_docs(options.docs_path, result)
+        results_file.update_docs(options.docs_path, result)
     return result
 
 

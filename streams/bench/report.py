@@ -1,5 +1,5 @@
-"""What `creditwatch bench` reports: one dict (the JSON file), printed as text, and a
-results section in a markdown file between two markers (the rest of it untouched)."""
+"""What `creditwatch bench` reports: one dict (the JSON file), printed as text, and as
+the results section of a markdown file (written by streams/bench/results_file.py)."""
 
 from __future__ import annotations
 
@@ -381,23 +381,3 @@ def _per_worker_prose(result: dict[str, Any]) -> list[str]:
         for w in each
     )
     return ["", f"Each worker: {parts}."]
-
-
-def replace_section(text: str, section: str) -> str:
-    """`text` with what lies between the markers replaced (markers included), or with
-    the section appended when it has none.
-
-    >>> replace_section("intro\\n<!-- bench:start -->\\nold\\n<!-- bench:end -->\\nrest\\n",
-    ...                 "<!-- bench:start -->\\nnew\\n<!-- bench:end -->")
-    'intro\\n<!-- bench:start -->\\nnew\\n<!-- bench:end -->\\nrest\\n'
-    """
-    start, end = text.find(START), text.find(END)
-    if start != -1 and end > start:
-        return text[:start] + section + text[end + len(END) :]
-    return text.rstrip("\n") + ("\n\n" if text.strip() else "") + section + "\n"
-
-
-def update_docs(path: Path, result: dict[str, Any]) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(replace_section(text, docs_section(result)), encoding="utf-8")

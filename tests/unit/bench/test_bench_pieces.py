@@ -19,7 +19,8 @@ from streams.bench.latency import Latencies, SendLog, match_warnings, summarize
 from streams.bench.naive import NaiveResult
 from streams.bench.phases import LatencyPhase, Sustained, WorkerShare
 from streams.bench.redis_memory import KeyCensus, key_kind
-from streams.bench.report import END, START, update_docs
+from streams.bench.report import END, START
+from streams.bench.results_file import update_docs
 from streams.bench.worker_under_test import (
     Scrape,
     cpu_seconds,
