@@ -31,7 +31,7 @@ from rules.state import EnterpriseState
 from tests.perf.profile_engine import city_events, fold
 
 
-def _best(step: Callable[[Any], object], items: Iterable[Any], repeat: int) -> float:
+def best_cpu_us(step: Callable[[Any], object], items: Iterable[Any], repeat: int) -> float:
     """The least CPU, in µs per item, of `repeat` passes of `step` over `items`."""
     items = list(items)
     best = float("inf")
@@ -72,24 +72,25 @@ def main() -> None:
     print(f"stored bytes per state: {now:.0f}, version 1 {before:.0f}, msgpack {plain_size:.0f}")
     print("store (to_bytes), µs per state:")
     rows = [
-        ("fields kept", _best(lambda s: s.stored_fields(), states, n)),
-        ("msgpack", _best(lambda f: msgpack.packb(f, use_bin_type=True), fields, n)),
-        ("compress", _best(codec.compress, plain, n)),
-        ("total", _best(lambda s: s.to_bytes(), states, n)),
-        ("version 1 total", _best(compression.pack_compressed_v1, fields, n)),
-        ("SHA-1 of the value (the commit's check)", _best(lambda r: sha1(r).digest(), stored, n)),
+        ("fields kept", best_cpu_us(lambda s: s.stored_fields(), states, n)),
+        ("msgpack", best_cpu_us(lambda f: msgpack.packb(f, use_bin_type=True), fields, n)),
+        ("compress", best_cpu_us(codec.compress, plain, n)),
+        ("total", best_cpu_us(lambda s: s.to_bytes(), states, n)),
+        ("version 1 total", best_cpu_us(compression.pack_compressed_v1, fields, n)),
+        ("SHA-1 of the value (the commit's check)",
+         best_cpu_us(lambda r: sha1(r).digest(), stored, n)),
     ]  # fmt: skip
     for name, us in rows:
         print(f"  {name:42s} {us:7.1f}")
     print("load (from_stored), µs per state:")
     rows = [
-        ("expand", _best(codec.expand, stored, n)),
-        ("msgpack", _best(lambda p: msgpack.unpackb(p, strict_map_key=False), plain, n)),
-        ("dataclass", _best(lambda f: EnterpriseState(**f), unpacked, n)),
-        ("derive: profile", _best(lambda s: s.derive_profile(), states, n)),
-        ("derive: records", _best(aggregates.rebuild, states, n)),
-        ("total", _best(EnterpriseState.from_stored, stored, n)),
-        ("version 1 total", _best(EnterpriseState.from_stored, legacy, n)),
+        ("expand", best_cpu_us(codec.expand, stored, n)),
+        ("msgpack", best_cpu_us(lambda p: msgpack.unpackb(p, strict_map_key=False), plain, n)),
+        ("dataclass", best_cpu_us(lambda f: EnterpriseState(**f), unpacked, n)),
+        ("derive: profile", best_cpu_us(lambda s: s.derive_profile(), states, n)),
+        ("derive: records", best_cpu_us(aggregates.rebuild, states, n)),
+        ("total", best_cpu_us(EnterpriseState.from_stored, stored, n)),
+        ("version 1 total", best_cpu_us(EnterpriseState.from_stored, legacy, n)),
     ]
     for name, us in rows:
         print(f"  {name:42s} {us:7.1f}")

@@ -17,6 +17,7 @@ from collections import Counter
 from agents.relay import relay_key
 from streams.store import Store
 from streams.store.outbox import OutboxEntry
+from tests.perf.profile_packing import best_cpu_us
 from tests.perf.profile_pipeline import _replay, city_messages, private_redis
 
 
@@ -37,16 +38,6 @@ async def _outputs(url: str, chunk: int = 1000) -> tuple[list[OutboxEntry], floa
     return entries, acking
 
 
-def _us_per_output(entries: list[OutboxEntry], passes: int = 5) -> float:
-    best = float("inf")
-    for _ in range(passes):
-        started = time.process_time()
-        for e in entries:
-            relay_key(e)
-        best = min(best, time.process_time() - started)
-    return 1e6 * best / len(entries)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enterprises", type=int, default=1000)
@@ -64,7 +55,7 @@ def main() -> None:
     print(f"{len(keyed_entries):,} outputs for {applied:,} events ({size:,.0f} bytes each): "
           f"{dict(Counter(e.stream for e in keyed_entries))}")  # fmt: skip
     for name, entries in (("key beside the record", keyed_entries), ("parsed", parsed)):
-        us = _us_per_output(entries)
+        us = best_cpu_us(relay_key, entries, 5)
         print(f"{name}: {us:.2f} us per output, {us * len(entries) / applied:.2f} per event")
     us, n = 1e6 * acking / len(keyed_entries), len(keyed_entries)
     print(f"acknowledged: {us:.2f} us per output, {us * n / applied:.2f} per event")
