@@ -112,15 +112,26 @@ async def test_a_store_written_before_the_compact_forms_still_works(store: Store
     assert [unpack_snapshot(e)["at"] for e in raw] == [s["at"] for s in timeline]
 
 
-async def test_the_journal_of_many_commits_merges_into_few_chunks(store: Store) -> None:
+async def test_the_journal_of_many_commits_merges_into_few_chunks(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pipeline = Pipeline(store, "fanout")
     code = f.uscc()
     events = [f.registered(code), *(f.penalty(code, f"2026-{m:02}-01") for m in range(2, 13))]
+    commit, taken = store.commit, []
+
+    async def counted(commits: list[Commit], links: list[LinkUpdate]) -> list[bool]:
+        taken.extend(await commit(commits, links))
+        return taken[-len(commits) :]
+
+    monkeypatch.setattr(store, "commit", counted)
     lengths = []
     for event in events:  # one commit each
         await run(pipeline, event)
         lengths.append(await store.redis.llen(key(store, code, "journal")))
     assert max(lengths) == journal.MERGE_EVERY - 1 and lengths[-1] < len(events)
+    # the merges were made over the tail the worker remembered: none refused
+    assert taken == [True] * len(events)
     assert [entry[2] for entry in (await store.load_journals([code]))[code]] == f.ids(*events)
 
 
