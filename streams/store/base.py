@@ -29,10 +29,10 @@ class Calls:
     order: the worker's load and commit round trips. The one place the store writes
     the protocol itself.
 
-    redis-py's pipeline costs the worker about a sixth of its CPU on this round trip:
-    it encodes each argument in Python, runs every reply through its callbacks, and
-    asks `SCRIPT EXISTS` before each pipeline that calls a script (a round trip of its
-    own). Here each call is packed in C (`hiredis.pack_command`), the replies are the
+    redis-py's pipeline cost the worker about 15 % of its CPU on these round trips
+    (docs/performance.md): it encodes each argument in Python, runs every reply through
+    its callbacks, and asks `SCRIPT EXISTS` before each pipeline that calls a script (a
+    round trip of its own). Here each call is packed in C (`hiredis.pack_command`), the replies are the
     parser's (no callbacks: a command whose reply redis-py would convert has no place
     here), and a script Redis lacks (restarted, or flushed) is loaded on its
     NOSCRIPT reply, its calls sent again: a call refused NOSCRIPT did nothing. Errors
