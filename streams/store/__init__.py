@@ -12,6 +12,7 @@ Cluster slot; a person's or address's tag is its bucket's):
   cw:{USCC}:journal    every event applied to it, [occurred_at, type, event_id, payload],
                        in compressed chunks (streams/store/journal.py): read only to
                        rebuild the timeline after a late event, or to check a very late one
+                       (and its tail, to merge over, for a firm the worker does not remember)
   cw:{USCC}:timeline   its grade snapshots by event time (epoch seconds): history, as-of;
                        each a packed list (rules/timeline.py, `pack_snapshot`)
   cw:{p:N:B}:firms     bucket B of N of the person index: each person's (pseudonymous

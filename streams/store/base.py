@@ -6,8 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import hiredis
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, ResponseError
 
 from rules.state import EnterpriseState
 from streams.settings import DEFAULT_STATE_CACHE
@@ -21,11 +24,83 @@ def stored_state(raw: bytes) -> EnterpriseState:
     return EnterpriseState.from_stored(digests.unwrap(raw)[1])
 
 
+class Calls:
+    """Commands and script calls sent to Redis in one write, their replies read in
+    order: the worker's load and commit round trips. The one place the store writes
+    the protocol itself.
+
+    redis-py's pipeline cost the worker about 15 % of its CPU on these round trips
+    (docs/performance.md): it encodes each argument in Python, runs every reply through
+    its callbacks, and asks `SCRIPT EXISTS` before each pipeline that calls a script (a
+    round trip of its own). Here each call is packed in C (`hiredis.pack_command`), the replies are the
+    parser's (no callbacks: a command whose reply redis-py would convert has no place
+    here), and a script Redis lacks (restarted, or flushed) is loaded on its
+    NOSCRIPT reply, its calls sent again: a call refused NOSCRIPT did nothing. Errors
+    surface as the pipeline's: an error reply raises (the first, once all are read),
+    a lost connection raises after the connection's own retries."""
+
+    def __init__(self) -> None:
+        self._packed: list[bytes] = []
+        self._scripts: list[AsyncScript | None] = []
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def command(self, *args: str | bytes | int) -> None:
+        parts: tuple[Any, ...] = args  # (hiredis' stub types it as a 1-tuple)
+        self._packed.append(hiredis.pack_command(parts))
+        self._scripts.append(None)
+
+    def add(self, script: AsyncScript, keys: Sequence[str], args: Sequence[Any]) -> None:
+        self._packed.append(hiredis.pack_command(("EVALSHA", script.sha, len(keys), *keys, *args)))
+        self._scripts.append(script)
+
+    async def send(self, client: aioredis.Redis) -> list[Any]:
+        """Every call's reply, in order."""
+        if not self._packed:
+            return []
+        pool = client.connection_pool
+        conn = await pool.get_connection()
+        try:
+            replies = await conn.retry.call_with_retry(
+                lambda: _exchange(conn, self._packed), lambda _error: conn.disconnect()
+            )
+            missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+            if missing:
+                lost = {s.sha: s for s in (self._scripts[i] for i in missing) if s is not None}
+                for script in lost.values():
+                    await client.script_load(script.script)
+                again = await _exchange(conn, [self._packed[i] for i in missing])
+                for i, reply in zip(missing, again, strict=True):
+                    replies[i] = reply
+        finally:
+            await pool.release(conn)
+        for reply in replies:
+            if isinstance(reply, ResponseError):
+                raise reply
+        return replies
+
+
+async def _exchange(conn: AbstractConnection, packed: list[bytes]) -> list[Any]:
+    """Send the packed commands, then read as many replies (an error reply as its
+    exception): the connection drops itself if a read fails or is cancelled."""
+    await conn.send_packed_command(packed)
+    replies: list[Any] = []
+    for _ in packed:
+        try:
+            replies.append(await conn.read_response())
+        except ResponseError as exc:
+            replies.append(exc)
+    return replies
+
+
 def queue_script(pipe: Any, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]) -> None:
     """Queue a Lua script's call on a pipeline as `await script(keys, args, client=pipe)`
     does (the pipeline makes sure of the scripts it was given before it runs them),
-    without that call's checks and import, some µs a call: the worker queues a few per
-    event."""
+    without that call's checks and import, some µs a call; or on `Calls`."""
+    if isinstance(pipe, Calls):
+        pipe.add(script, keys, args)
+        return
     pipe.scripts.add(script)
     pipe.pipeline_execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
 

@@ -5,7 +5,10 @@ The journal is read only to rebuild a timeline after a late event, never on the 
 path. Each commit appends its events as one chunk; every `MERGE_EVERY` chunks, the
 commit merges the small chunks at the tail with its own into one (a chunk of many
 events compresses far better than many of one), so the list holds a few chunks of up
-to about `CHUNK_BYTES`, and a merge never reads more than `MERGE_EVERY` of them.
+to about `CHUNK_BYTES`, and a merge never takes more than `MERGE_EVERY` of them.
+The worker knows the tail without reading it (`Tail`): it remembers the chunks it
+wrote with the state it committed (streams/store/state_cache.py), and reads the tail
+with the state only for a firm it does not remember.
 Entries written before the chunks (one event as JSON each) still read.
 """
 
@@ -54,6 +57,44 @@ def due(chunks: int) -> bool:
 
 
 @dataclass(frozen=True)
+class Tail:
+    """What a journal ends with: its length (in chunks) and its last small chunks
+    (below `CHUNK_BYTES`, at most `MERGE_EVERY - 1`, oldest first), as a commit left
+    them or as read."""
+
+    length: int
+    chunks: tuple[bytes, ...] = ()
+
+    @staticmethod
+    def of(length: int, last: list[bytes]) -> Tail:
+        """The tail of a journal of `length` chunks that ends with `last`.
+
+        >>> Tail.of(5, [b"a", b"\\xc4" + bytes(CHUNK_BYTES), b"b", b"c"]).chunks
+        (b'b', b'c')
+        """
+        small: list[bytes] = []
+        for chunk in reversed(last[-(MERGE_EVERY - 1) :]):
+            if len(chunk) >= CHUNK_BYTES:
+                break
+            small.insert(0, chunk)
+        return Tail(length, tuple(small))
+
+    def after(self, length: int, written: bytes, merged: bool) -> Tail:
+        """The tail once a commit appended `written` (or, `merged`, replaced the small
+        chunks with it), and the journal holds `length` chunks.
+
+        >>> Tail(2, (b"a",)).after(3, b"b", merged=False)
+        Tail(length=3, chunks=(b'a', b'b'))
+        >>> Tail(2, (b"a",)).after(5, b"b", merged=False)  # another commit came between
+        Tail(length=5, chunks=(b'b',))
+        >>> Tail(3, (b"a", b"b", b"c")).after(1, b"abcd", merged=True)
+        Tail(length=1, chunks=(b'abcd',))
+        """
+        kept = self.chunks if not merged and length == self.length + 1 else ()
+        return Tail.of(length, [*kept, written])
+
+
+@dataclass(frozen=True)
 class Merge:
     """A commit's chunk merged with the journal's small tail: the journal must still
     hold `length` chunks, the last of them those merged (their SHA-1, hex, is `tail`),
@@ -66,24 +107,21 @@ class Merge:
     chunk: bytes
 
 
-def merge(length: int, tail: list[bytes], events: list[Entry]) -> Merge | None:
-    """Merge `events` with the small chunks that end `tail` (the journal's last chunks
-    of `length`), or None when there are none to merge.
+def merge(tail: Tail, events: list[Entry]) -> Merge | None:
+    """Merge `events` with the small chunks that end the journal, when a merge is due
+    and there are some, else None.
 
     >>> old = [pack([["2026-03-01T02:00:00+00:00", "t", f"e{i}", {}]]) for i in range(3)]
-    >>> m = merge(3, old, [["2026-03-02T02:00:00+00:00", "t", "e3", {}]])
+    >>> m = merge(Tail.of(3, old), [["2026-03-02T02:00:00+00:00", "t", "e3", {}]])
     >>> (m.length, m.keep), [e[2] for e in entries(m.chunk)]
     ((3, 0), ['e0', 'e1', 'e2', 'e3'])
-    >>> merge(1, [b"\\xc1" + bytes(CHUNK_BYTES)], [["x", "t", "e", {}]]) is None
+    >>> merge(Tail.of(3, [b"\\xc1" + bytes(CHUNK_BYTES)]), [["x", "t", "e", {}]]) is None
+    True
+    >>> merge(Tail.of(2, old[:2]), [["x", "t", "e", {}]]) is None  # not due
     True
     """
-    small = 0
-    for chunk in reversed(tail):
-        if len(chunk) >= CHUNK_BYTES:
-            break
-        small += 1
-    if small == 0:
+    if not tail.chunks or not due(tail.length):
         return None
-    replaced = tail[len(tail) - small :]
-    merged = [e for chunk in replaced for e in entries(chunk)] + events
-    return Merge(length, length - small, sha1(b"".join(replaced)).hexdigest(), pack(merged))
+    merged = [e for chunk in tail.chunks for e in entries(chunk)] + events
+    keep = tail.length - len(tail.chunks)
+    return Merge(tail.length, keep, sha1(b"".join(tail.chunks)).hexdigest(), pack(merged))

@@ -19,7 +19,7 @@ from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.state import EnterpriseState
 from rules.timeline import pack_snapshot
 from streams.store import digests, journal
-from streams.store.base import epoch, queue_script
+from streams.store.base import Calls, epoch
 from streams.store.directory_changes import CHANGES_MAXLEN
 from streams.store.indexes import Keys, china_day, memberships, tallies
 from streams.store.labels import LabelDayStore
@@ -107,7 +107,7 @@ class WorkerStore(LabelDayStore, RelatedStore):
         firm processed concurrently elsewhere either sees the link or has linked itself
         before this batch reads the indexes."""
         layout = await self._layout()
-        pipe = self.redis.pipeline(transaction=False)
+        calls = Calls()
         early = [
             Edit.of(layout, "p", pkey, "add", uscc)
             for pkey, firms in early_people.items()
@@ -118,29 +118,41 @@ class WorkerStore(LabelDayStore, RelatedStore):
             for akey, arrivals in early_addresses.items()
             for uscc, entry in arrivals.items()
         ]
-        skip = self._edit_members(pipe, early)
+        skip = self._edit_members(calls, early)
         usccs = list(event_ids)
-        pipe.hget(self.ruleset_key, "version")
-        pipe.hget(self.model_key, "version")
-        pipe.mget([self._ent(uscc, "state") for uscc in usccs])
-        pipe.hmget(self.overrides, usccs)
-        pipe.hmget(self.dispositions, usccs)
-        pipe.hmget(self.entered_results_key, usccs)
+        calls.command("HGET", self.ruleset_key, "version")
+        calls.command("HGET", self.model_key, "version")
+        calls.command("MGET", *(self._ent(uscc, "state") for uscc in usccs))
+        calls.command("HMGET", self.overrides, *usccs)
+        calls.command("HMGET", self.dispositions, *usccs)
+        calls.command("HMGET", self.entered_results_key, *usccs)
         checked = [uscc for uscc in usccs if event_ids[uscc]]
-        for uscc in checked:  # how many chunks their journals hold (for the commit)
-            pipe.llen(self._ent(uscc, "journal"))
-        replies = (await pipe.execute())[skip:]
+        # the journal's tail, for the commit to merge over, of the firms with events
+        # whose commit this worker does not remember (the others': the cache's)
+        unknown = [uscc for uscc in checked if uscc not in self.state_cache]
+        for uscc in unknown:
+            calls.command("LLEN", self._ent(uscc, "journal"))
+            calls.command("LRANGE", self._ent(uscc, "journal"), 1 - journal.MERGE_EVERY, -1)
+        replies = (await calls.send(self.redis))[skip:]
         version, model_version, raw_states, raw_overrides, raw_judged, raw_entered = replies[:6]
-        # a hint for the commit (is a merge due?): a stale one costs only a merge
-        # missed or refused by the script's check of the tail it read
-        self._journal_chunks = dict(zip(checked, replies[6:], strict=True))
+        tails: dict[str, journal.Tail | None] = {
+            uscc: journal.Tail.of(length, last)
+            for uscc, length, last in zip(unknown, replies[6::2], replies[7::2], strict=True)
+        }
         states: dict[str, EnterpriseState | None] = {}
         counts = replace(self.state_cache.counts)
         guards: dict[str, bytes | None] = {}
         for uscc, raw in zip(usccs, raw_states, strict=True):
             guards[uscc], packed = digests.unwrap(raw) if raw else (b"", b"")
+            if not packed:
+                states[uscc] = None
+                continue
             # the remembered object when these are the bytes this worker wrote
-            states[uscc] = self.state_cache.take(uscc, packed) if packed else None
+            states[uscc], tail = self.state_cache.take(uscc, packed)
+            if uscc not in tails:
+                tails[uscc] = tail
+        # for the commit (a stale tail costs only a commit refused, then retried)
+        self._journal_tails = tails
         versions = {
             uscc: sha1(raw or b"").hexdigest() for uscc, raw in zip(usccs, raw_states, strict=True)
         }
@@ -220,15 +232,22 @@ class WorkerStore(LabelDayStore, RelatedStore):
         # the bucket count is fixed before the first firm enters the directory, even one
         # with no people to link: a directory without it reads as a store to migrate
         layout = await self._layout()
-        merges = await self._journal_merges(commits)
-        pipe = self.redis.pipeline(transaction=False)
+        tails: dict[str, journal.Tail | None] = getattr(self, "_journal_tails", {})
+        calls = Calls()
         ix = Keys(self.prefix)
         applied = ix.applied(int(time.time() // 60))
         at: list[int] = []  # each commit's reply
         packed: list[bytes] = []  # each commit's state as stored
+        chunks: list[bytes] = []  # each commit's chunk of the journal, b'' for none
+        merges: list[journal.Merge | None] = []
         for c in commits:
-            at.append(len(pipe.command_stack))
-            merged = merges.get(c.uscc)
+            at.append(len(calls))
+            tail = tails.get(c.uscc)
+            # only over a checked state: a merge refused refuses the commit, and the
+            # caller retries those that lost a race
+            merged = journal.merge(tail, c.journal) if c.journal and tail and c.state_was else None
+            merges.append(merged)
+            chunks.append(merged.chunk if merged else journal.pack(c.journal) if c.journal else b"")
             entry = directory_entry(c.state)
             label_day, label_day_left = self.label_day_keys(c.label_day, c.label_day_before)
             keys = CommitKeys(
@@ -270,7 +289,7 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 recheck_at=_epoch(c.state.recheck_at),
                 warnings=[dumpb(w) for w in c.warnings],
                 grade_changes=[dumpb(g) for g in c.grade_changes],
-                journal=[journal.pack(c.journal)] if c.journal else [],
+                journal=[chunks[-1]] if chunks[-1] and not merged else [],
                 journal_length=str(merged.length) if merged else "",
                 journal_keep=merged.keep if merged else 0,
                 journal_tail=merged.tail if merged else "",
@@ -287,34 +306,21 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 label_day_start=self.label_day_start(c.label_day),
                 label_day_left=c.label_day_before or "",
             )
-            queue_script(pipe, self._commit, keys, args.argv())
+            calls.add(self._commit, keys, args.argv())
         if links:
-            self._edit_members(pipe, [e for k in links for e in link_edits(layout, k)])
-        replies = await pipe.execute()
-        written = [bool(replies[i]) for i in at]
-        for c, state, ok in zip(commits, packed, written, strict=True):
-            if ok:  # what Redis holds now: the next load of the firm may skip decoding it
-                self.state_cache.put(c.uscc, state, c.state)
+            self._edit_members(calls, [e for k in links for e in link_edits(layout, k)])
+        replies = await calls.send(self.redis)
+        written = [replies[i] != 0 for i in at]
+        for n, (c, ok) in enumerate(zip(commits, written, strict=True)):
+            if not ok:
+                continue
+            # what Redis holds now: the next load of the firm may skip decoding it, and
+            # the next commit knows the journal's tail
+            tail, length = tails.get(c.uscc), replies[at[n]][1]
+            if chunks[n]:
+                tail = (tail or journal.Tail(0)).after(length, chunks[n], merges[n] is not None)
+            self.state_cache.put(c.uscc, packed[n], c.state, tail)
         return written
-
-    async def _journal_merges(self, commits: list[Commit]) -> dict[str, journal.Merge]:
-        """USCC -> the merge of its journal's tail with its commit's events, for the
-        commits due one (streams/store/journal.py): one more round trip, in one batch
-        out of a few per enterprise."""
-        chunks: dict[str, int] = getattr(self, "_journal_chunks", {})
-        due = [c for c in commits if c.journal and journal.due(chunks.get(c.uscc, 0))]
-        if not due:
-            return {}
-        pipe = self.redis.pipeline(transaction=False)
-        for c in due:
-            pipe.lrange(self._ent(c.uscc, "journal"), -(journal.MERGE_EVERY - 1), -1)
-        tails = await pipe.execute()
-        merges: dict[str, journal.Merge] = {}
-        for c, tail in zip(due, tails, strict=True):
-            merged = journal.merge(chunks[c.uscc], tail, c.journal)
-            if merged is not None:
-                merges[c.uscc] = merged
-        return merges
 
     async def add_dead_letter(self, identity: str, record: bytes) -> bool:
         """Append a dead letter once per identity (topic, partition, offset, index)."""

@@ -16,6 +16,7 @@ from agents.pipeline import Message, Pipeline
 from rules.state import EnterpriseState
 from streams.settings import StoreSettings
 from streams.store import Commit, Store, digests
+from streams.store.journal import Tail
 from streams.store.state_cache import StateCache
 from tests import factories as f
 from tests.integration.test_idempotency_property import (
@@ -163,13 +164,15 @@ def checked_puts(monkeypatch: pytest.MonkeyPatch, decodes: Decodes) -> list[str]
     problems: list[str] = []
     put = StateCache.put
 
-    def checking(self: StateCache, uscc: str, packed: bytes, state: EnterpriseState) -> None:
+    def checking(
+        self: StateCache, uscc: str, packed: bytes, state: EnterpriseState, tail: Tail | None
+    ) -> None:
         if state != Decodes.quiet(packed):
             problems.append(f"{uscc}: remembered state differs from its stored bytes")
         held = [id(c) for c in containers(vars(state))]
         if len(held) != len(set(held)):
             problems.append(f"{uscc}: a dict or list is reachable twice")
-        put(self, uscc, packed, state)
+        put(self, uscc, packed, state, tail)
 
     monkeypatch.setattr(StateCache, "put", checking)
     return problems

@@ -11,7 +11,7 @@ import pytest
 
 from agents.pipeline import Message, Pipeline
 from rules.timeline import unpack_snapshot
-from streams.store import Commit, Store, digests, journal
+from streams.store import Commit, LinkUpdate, Store, digests, journal
 from tests import factories as f
 
 pytestmark = pytest.mark.integration
@@ -112,15 +112,26 @@ async def test_a_store_written_before_the_compact_forms_still_works(store: Store
     assert [unpack_snapshot(e)["at"] for e in raw] == [s["at"] for s in timeline]
 
 
-async def test_the_journal_of_many_commits_merges_into_few_chunks(store: Store) -> None:
+async def test_the_journal_of_many_commits_merges_into_few_chunks(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pipeline = Pipeline(store, "fanout")
     code = f.uscc()
     events = [f.registered(code), *(f.penalty(code, f"2026-{m:02}-01") for m in range(2, 13))]
+    commit, taken = store.commit, []
+
+    async def counted(commits: list[Commit], links: list[LinkUpdate]) -> list[bool]:
+        taken.extend(await commit(commits, links))
+        return taken[-len(commits) :]
+
+    monkeypatch.setattr(store, "commit", counted)
     lengths = []
     for event in events:  # one commit each
         await run(pipeline, event)
         lengths.append(await store.redis.llen(key(store, code, "journal")))
     assert max(lengths) == journal.MERGE_EVERY - 1 and lengths[-1] < len(events)
+    # the merges were made over the tail the worker remembered: none refused
+    assert taken == [True] * len(events)
     assert [entry[2] for entry in (await store.load_journals([code]))[code]] == f.ids(*events)
 
 
@@ -156,16 +167,18 @@ async def test_a_merge_never_drops_a_chunk_written_after_the_tail_was_read(
         await run(pipeline, event)
     assert journal.due(await store.redis.llen(key(store, code, "journal")))
     stranger = journal.pack([["2026-03-15T02:00:00+00:00", "complaint.received", "x1", {}]])
-    read_tail = store._journal_merges
+    commit = store.commit
+    taken: list[bool] = []
 
-    async def then_another_write(commits: list[Commit]) -> dict[str, journal.Merge]:
-        merges = await read_tail(commits)
-        assert code in merges  # a merge was planned over the tail as read...
-        await store.redis.rpush(key(store, code, "journal"), stranger)  # ...then it changed
-        return merges
+    async def after_another_write(commits: list[Commit], links: list[LinkUpdate]) -> list[bool]:
+        if not taken:  # the tail the worker remembers changes before its merge...
+            await store.redis.rpush(key(store, code, "journal"), stranger)
+        taken.extend(await commit(commits, links))
+        return taken[-len(commits) :]
 
-    monkeypatch.setattr(store, "_journal_merges", then_another_write)
+    monkeypatch.setattr(store, "commit", after_another_write)
     last = f.penalty(code, "2026-04-01")
     assert (await run(pipeline, last)).applied == 1
+    assert taken == [False, True]  # ...so it is refused, and the retry reads the tail
     ids = [entry[2] for entry in (await store.load_journals([code]))[code]]
     assert ids == [*f.ids(*events), "x1", *f.ids(last)]

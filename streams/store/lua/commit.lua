@@ -6,7 +6,8 @@
 -- guard, stored with the state, keeps those of the last SEEN_DAYS days before its newest.
 -- The journal keeps every event applied (to rebuild the timeline after a late one),
 -- each commit's events as one packed chunk, now and then merged with the small chunks
--- before it (streams/store/journal.py), unless another commit came between;
+-- before it (streams/store/journal.py): nothing is written if they are not the ones
+-- the merge was made over (another commit came between; the caller retries);
 -- the timeline is replaced from the first instant the batch re-evaluated.
 -- The labels log gets the batch's learning record for the trainer, if any.
 -- The output streams' entries carry the USCC beside the record ('key'): the relay's
@@ -28,6 +29,11 @@
 local current = redis.call('GET', K_STATE) or ''
 if STATE_WAS ~= '-' and redis.sha1hex(current) ~= STATE_WAS then
   return 0  -- another commit changed the state since it was loaded
+end
+local keep = tonumber(JOURNAL_KEEP)
+if JOURNAL_LENGTH ~= '' and (redis.call('LLEN', K_JOURNAL) ~= tonumber(JOURNAL_LENGTH)
+    or redis.sha1hex(table.concat(redis.call('LRANGE', K_JOURNAL, keep, -1))) ~= JOURNAL_TAIL) then
+  return 0  -- the tail of the journal is not the one merged over
 end
 -- the guard: records of 10 bytes (streams/store/digests.py), a digest of 8 and a day
 -- of 2, kept in front of the state (a marker byte 0xC2, their length in 4 bytes)
@@ -132,18 +138,17 @@ if #WARNINGS > 0 then redis.call('LTRIM', K_ENTERPRISE_WARNINGS, 0, 199) end
 for _, change in ipairs(GRADE_CHANGES) do
   redis.call('XADD', K_GRADES_STREAM, 'MAXLEN', '~', MAXLEN, '*', 'key', USCC, 'data', change)
 end
-local keep = tonumber(JOURNAL_KEEP)
-if JOURNAL_LENGTH ~= '' and redis.call('LLEN', K_JOURNAL) == tonumber(JOURNAL_LENGTH)
-    and redis.sha1hex(table.concat(redis.call('LRANGE', K_JOURNAL, keep, -1))) == JOURNAL_TAIL then
-  -- the small chunks at the tail, as they were read, merged with the events of this commit
+local length = -1
+if JOURNAL_LENGTH ~= '' then
+  -- the small chunks at the tail (checked above) merged with the events of this commit
   if keep == 0 then
     redis.call('DEL', K_JOURNAL)
   else
     redis.call('LTRIM', K_JOURNAL, 0, keep - 1)
   end
-  redis.call('RPUSH', K_JOURNAL, JOURNAL_MERGED)
+  length = redis.call('RPUSH', K_JOURNAL, JOURNAL_MERGED)
 elseif #JOURNAL > 0 then
-  redis.call('RPUSH', K_JOURNAL, unpack(JOURNAL))
+  length = redis.call('RPUSH', K_JOURNAL, unpack(JOURNAL))
 end
 for _, recheck in ipairs(RELATED_RECHECKS) do
   redis.call('ZADD', K_RELATED_RECHECKS, 'LT', recheck[1], recheck[2])
@@ -163,4 +168,6 @@ if REPLACE_FROM ~= '' then
     redis.call('ZADD', K_TIMELINE, unpack(flat))
   end
 end
-return 1
+-- taken, and the journal's length if it wrote to it (-1 if not): the worker's next
+-- commit merges over the tail it knows it left
+return {1, length}

@@ -4,6 +4,7 @@ the bound holds (streams/store/state_cache.py)."""
 from __future__ import annotations
 
 from rules.state import EnterpriseState
+from streams.store.journal import Tail
 from streams.store.state_cache import StateCache
 
 USCC = "91440300708461136T"
@@ -17,20 +18,25 @@ def stored(uscc: str = USCC, score: int = 100) -> tuple[bytes, EnterpriseState]:
 def test_the_bytes_written_give_back_the_object_once() -> None:
     cache = StateCache(10)
     packed, state = stored()
-    cache.put(USCC, packed, state)
-    assert cache.take(USCC, packed) is state
+    tail = Tail(3, (b"chunk",))
+    cache.put(USCC, packed, state, tail)
+    assert cache.take(USCC, packed) == (state, tail)
+    assert cache.take(USCC, packed)[0] is not state  # the object itself, above
+    cache.put(USCC, packed, state, tail)
+    assert cache.take(USCC, packed)[0] is state
     assert USCC not in cache  # the batch changes it: nothing left to go stale
-    again = cache.take(USCC, packed)
-    assert again is not state and again == state
-    assert (cache.counts.hits, cache.counts.misses) == (1, 1)
+    again, unknown = cache.take(USCC, packed)
+    assert again is not state and again == state and unknown is None
+    assert (cache.counts.hits, cache.counts.misses) == (2, 2)
 
 
 def test_other_bytes_are_decoded_and_drop_the_entry() -> None:
     cache = StateCache(10)
     packed, state = stored()
-    cache.put(USCC, packed, state)
+    cache.put(USCC, packed, state, Tail(1))
     other, _ = stored(score=80)
-    taken = cache.take(USCC, other)
+    taken, tail = cache.take(USCC, other)
+    assert tail is None
     assert taken is not state and taken.score == 80
     assert USCC not in cache
     assert (cache.counts.hits, cache.counts.misses) == (0, 1)
@@ -53,7 +59,7 @@ def test_size_zero_keeps_nothing() -> None:
     packed, state = stored()
     cache.put(USCC, packed, state)
     assert len(cache) == 0
-    assert cache.take(USCC, packed) == state
+    assert cache.take(USCC, packed) == (state, None)
 
 
 def test_drop_forgets_the_firms_named_or_all() -> None:
