@@ -84,6 +84,7 @@ class StoreBase:
         #: the states this store committed last, decoded (streams/store/state_cache.py)
         self.state_cache = StateCache(state_cache)
         self._commit = client.register_script(scripts.COMMIT)
+        self._sweep = client.register_script(scripts.SWEEP)
         self._person_listing = client.register_script(scripts.PERSON_LISTING)
         self._dead_letter = client.register_script(scripts.DEAD_LETTER)
         self._clear_timers = client.register_script(scripts.CLEAR_TIMERS)

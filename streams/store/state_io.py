@@ -24,7 +24,7 @@ from streams.store.directory_changes import CHANGES_MAXLEN
 from streams.store.indexes import Keys, china_day, memberships, tallies
 from streams.store.labels import LabelDayStore
 from streams.store.related_io import Edit, LinkUpdate, RelatedStore, link_edits
-from streams.store.scripts import CommitArgs, CommitKeys
+from streams.store.scripts import CommitArgs, CommitKeys, SweepArgs, SweepKeys
 
 #: the sorted sets of enterprises waiting to be rechecked (see streams/store/__init__.py)
 RecheckQueue = Literal["timer", "nudge", "related"]
@@ -59,6 +59,9 @@ class Commit:
     #: changed it
     label_day: str | None = None
     label_day_before: str | None = None
+    #: a day's sweep's, with no evaluation: its labels and its state alone are written
+    #: (lua/sweep.lua), everything else of the firm being as it was
+    swept: bool = False
 
     def learning_record(self) -> bytes:
         """The entry of the labels log, or b'' when there is nothing to learn."""
@@ -215,8 +218,9 @@ class WorkerStore(LabelDayStore, RelatedStore):
 
     async def commit(self, commits: list[Commit], links: list[LinkUpdate]) -> list[bool]:
         """Write a batch in one round trip: each enterprise's events atomically and at
-        most once (with its timer), then the index links. Returns, per commit, whether
-        it took effect."""
+        most once (with its timer; a firm only swept, its labels and state alone:
+        `Commit.swept`), then the index links. Returns, per commit, whether it took
+        effect."""
         # the bucket count is fixed before the first firm enters the directory, even one
         # with no people to link: a directory without it reads as a store to migrate
         layout = await self._layout()
@@ -228,6 +232,10 @@ class WorkerStore(LabelDayStore, RelatedStore):
         packed: list[bytes] = []  # each commit's state as stored
         for c in commits:
             at.append(len(pipe.command_stack))
+            packed.append(c.state.to_bytes())
+            if c.swept:
+                self._queue_sweep(pipe, c, packed[-1])
+                continue
             merged = merges.get(c.uscc)
             entry = directory_entry(c.state)
             label_day, label_day_left = self.label_day_keys(c.label_day, c.label_day_before)
@@ -254,7 +262,6 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 label_day_left=label_day_left,
             )
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
-            packed.append(c.state.to_bytes())
             args = CommitArgs(
                 state_was="-" if c.state_was is None else c.state_was,
                 # (the journal's entries are the events applied, with their times)
@@ -296,6 +303,31 @@ class WorkerStore(LabelDayStore, RelatedStore):
             if ok:  # what Redis holds now: the next load of the firm may skip decoding it
                 self.state_cache.put(c.uscc, state, c.state)
         return written
+
+    def _queue_sweep(self, pipe: Any, c: Commit, state: bytes) -> None:
+        """A sweep's commit (lua/sweep.lua): its labels, and its state packed as
+        `state`; only over the state it was computed from."""
+        if c.state_was is None:
+            raise ValueError(f"a sweep of {c.uscc} without the version it was computed from")
+        label_day, label_day_left = self.label_day_keys(c.label_day, c.label_day_before)
+        keys = SweepKeys(
+            state=self._ent(c.uscc, "state"),
+            learning=self.learning_stream,
+            label_days=self.label_days,
+            label_day=label_day,
+            label_day_left=label_day_left,
+        )
+        args = SweepArgs(
+            state_was=c.state_was,
+            state=state,
+            learning_record=c.learning_record(),
+            maxlen=self.maxlen,
+            uscc=c.uscc,
+            label_day=c.label_day or "",
+            label_day_start=self.label_day_start(c.label_day),
+            label_day_left=c.label_day_before or "",
+        )
+        queue_script(pipe, self._sweep, keys, args.argv())
 
     async def _journal_merges(self, commits: list[Commit]) -> dict[str, journal.Merge]:
         """USCC -> the merge of its journal's tail with its commit's events, for the
