@@ -176,12 +176,17 @@ class EnterpriseBatch:
                         reported[uscc] += [when for w in outcome.warnings if w["status"] == "open"]
                 _collect(commit, outcome)
                 snapshots += outcome.snapshots
-            if not commit.labels and all(isinstance(i, Sweep) for i in items):
+            commit.swept = all(isinstance(i, Sweep) for i in items)
+            if not commit.labels and commit.swept:
                 continue  # swept with nothing to release: nothing to write
             expiry = self.learner.next_expiry(state)
             if expiry != expiry_before:
                 commit.label_day = expiry.isoformat() if expiry else None
                 commit.label_day_before = expiry_before.isoformat() if expiry_before else None
+            if commit.swept:
+                # the labels and the state without their samples: nothing else changed
+                commits.append(commit)
+                continue
             stale += [entry[0] for entry in commit.journal]
             first = min(stale, default=None)
             if first is not None and clock_before is not None and first < clock_before:

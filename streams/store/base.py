@@ -32,9 +32,9 @@ class Calls:
     redis-py's pipeline cost the worker about 15 % of its CPU on these round trips
     (docs/performance.md): it encodes each argument in Python, runs every reply through
     its callbacks, and asks `SCRIPT EXISTS` before each pipeline that calls a script (a
-    round trip of its own). Here each call is packed in C (`hiredis.pack_command`), the replies are the
-    parser's (no callbacks: a command whose reply redis-py would convert has no place
-    here), and a script Redis lacks (restarted, or flushed) is loaded on its
+    round trip of its own). Here each call is packed in C (`hiredis.pack_command`), the
+    replies are the parser's (no callbacks: a command whose reply redis-py would convert
+    has no place here), and a script Redis lacks (restarted, or flushed) is loaded on its
     NOSCRIPT reply, its calls sent again: a call refused NOSCRIPT did nothing. Errors
     surface as the pipeline's: an error reply raises (the first, once all are read),
     a lost connection raises after the connection's own retries."""
@@ -159,6 +159,7 @@ class StoreBase:
         #: the states this store committed last, decoded (streams/store/state_cache.py)
         self.state_cache = StateCache(state_cache)
         self._commit = client.register_script(scripts.COMMIT)
+        self._sweep = client.register_script(scripts.SWEEP)
         self._person_listing = client.register_script(scripts.PERSON_LISTING)
         self._dead_letter = client.register_script(scripts.DEAD_LETTER)
         self._clear_timers = client.register_script(scripts.CLEAR_TIMERS)

@@ -5,9 +5,11 @@ timer per sample: the timers' loop sweeps each day as the clock passes its start
 their rules.
 
 Keys: `cw:label-days` (day ISO -> its start in epoch seconds) and `cw:label-day:DAY`
-(the USCCs due that day). The commit script adds its enterprise to the day before it
-writes its state, and takes it off its previous day after (`label_day_keys`): a sweep
-may find a firm with nothing left to release (a no-op), never miss one."""
+(the USCCs due that day). The commit script, and the sweep's (lua/sweep.lua: a firm
+only swept writes its labels and its state, nothing else, which is all a sweep
+changes), add their enterprise to the day before they write its state, and take it off
+its previous day after (`label_day_keys`, lua/lib/label_day.lua): a sweep may find a
+firm with nothing left to release (a no-op), never miss one."""
 
 from __future__ import annotations
 

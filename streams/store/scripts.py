@@ -2,10 +2,11 @@
 and the layout of the commit script's keys and arguments.
 
 The commit script takes 20 keys and 27 arguments, some of them lists: their order is
-written once, as the fields of `CommitKeys` and `CommitArgs`. The store builds its call
-from them (`CommitArgs.argv`), and the script reads them by name through a header
-generated from the same classes (`layout_header`), so the two cannot disagree. The
-smaller scripts name their keys and arguments in a comment at their top.
+written once, as the fields of `CommitKeys` and `CommitArgs` (the sweep script's, as
+`SweepKeys` and `SweepArgs`). The store builds its call from them (`CommitArgs.argv`),
+and the script reads them by name through a header generated from the same classes
+(`layout_header`), so the two cannot disagree. The smaller scripts name their keys and
+arguments in a comment at their top.
 
 The arguments go as one msgpack array (the script unpacks it with `cmsgpack`): redis-py
 encodes each argument of a pipeline in Python, most of the cost of sending a commit,
@@ -119,6 +120,33 @@ class CommitArgs(NamedTuple):
 _LINES = CommitArgs._fields.index("index_entries")
 
 
+class SweepKeys(NamedTuple):
+    """The sweep script's KEYS (lua/sweep.lua): those of the commit's that it writes."""
+
+    state: str
+    learning: str
+    label_days: str
+    label_day: str
+    label_day_left: str
+
+
+class SweepArgs(NamedTuple):
+    """The sweep script's arguments: as the commit's of the same names."""
+
+    state_was: str
+    state: bytes
+    learning_record: bytes
+    maxlen: int
+    uscc: str
+    label_day: str
+    label_day_start: str
+    label_day_left: str
+
+    def argv(self) -> list[Any]:
+        """The script's ARGV: the one msgpack array its header unpacks."""
+        return [msgpack.packb(list(self), use_bin_type=False)]
+
+
 def joined_lines(value: Sequence[tuple[str, ...]]) -> str:
     """The strings of the tuples, flat, joined by newlines.
 
@@ -168,7 +196,10 @@ def lua(name: str, folder: str = "") -> str:
 _INDEX = lua("index", "lib")
 # the directory's changes stream: numbered entries (lua/lib/changes.lua)
 _CHANGES = lua("changes", "lib")
-COMMIT = layout_header(CommitKeys, CommitArgs) + _INDEX + _CHANGES + lua("commit")
+# the day index of label expiries (lua/lib/), which the commit and a sweep keep
+_LABEL_DAY = lua("label_day", "lib")
+COMMIT = layout_header(CommitKeys, CommitArgs) + _INDEX + _CHANGES + _LABEL_DAY + lua("commit")
+SWEEP = layout_header(SweepKeys, SweepArgs) + _LABEL_DAY + lua("sweep")
 REINDEX = _INDEX + lua("reindex")
 # the related-party indexes' records are edited by Lua functions (lua/lib/) with the
 # chunk size of streams/store/members.py

@@ -24,7 +24,7 @@ from streams.store.directory_changes import CHANGES_MAXLEN
 from streams.store.indexes import Keys, china_day, memberships, tallies
 from streams.store.labels import LabelDayStore
 from streams.store.related_io import Edit, LinkUpdate, RelatedStore, link_edits
-from streams.store.scripts import CommitArgs, CommitKeys
+from streams.store.scripts import CommitArgs, CommitKeys, SweepArgs, SweepKeys
 
 #: the sorted sets of enterprises waiting to be rechecked (see streams/store/__init__.py)
 RecheckQueue = Literal["timer", "nudge", "related"]
@@ -59,6 +59,9 @@ class Commit:
     #: changed it
     label_day: str | None = None
     label_day_before: str | None = None
+    #: a day's sweep's, with no evaluation: its labels and its state alone are written
+    #: (lua/sweep.lua), everything else of the firm being as it was
+    swept: bool = False
 
     def learning_record(self) -> bytes:
         """The entry of the labels log, or b'' when there is nothing to learn."""
@@ -227,8 +230,9 @@ class WorkerStore(LabelDayStore, RelatedStore):
 
     async def commit(self, commits: list[Commit], links: list[LinkUpdate]) -> list[bool]:
         """Write a batch in one round trip: each enterprise's events atomically and at
-        most once (with its timer), then the index links. Returns, per commit, whether
-        it took effect."""
+        most once (with its timer; a firm only swept, its labels and state alone:
+        `Commit.swept`), then the index links. Returns, per commit, whether it took
+        effect."""
         # the bucket count is fixed before the first firm enters the directory, even one
         # with no people to link: a directory without it reads as a store to migrate
         layout = await self._layout()
@@ -242,6 +246,12 @@ class WorkerStore(LabelDayStore, RelatedStore):
         merges: list[journal.Merge | None] = []
         for c in commits:
             at.append(len(calls))
+            packed.append(c.state.to_bytes())
+            if c.swept:
+                merges.append(None)
+                chunks.append(b"")
+                self._queue_sweep(calls, c, packed[-1])
+                continue
             tail = tails.get(c.uscc)
             # only over a checked state: a merge refused refuses the commit, and the
             # caller retries those that lost a race
@@ -273,7 +283,6 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 label_day_left=label_day_left,
             )
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
-            packed.append(c.state.to_bytes())
             args = CommitArgs(
                 state_was="-" if c.state_was is None else c.state_was,
                 # (the journal's entries are the events applied, with their times)
@@ -316,11 +325,37 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 continue
             # what Redis holds now: the next load of the firm may skip decoding it, and
             # the next commit knows the journal's tail
-            tail, length = tails.get(c.uscc), replies[at[n]][1]
-            if chunks[n]:
+            tail = tails.get(c.uscc)
+            if chunks[n]:  # (a sweep's reply is 1 alone: it writes no journal)
+                length = replies[at[n]][1]
                 tail = (tail or journal.Tail(0)).after(length, chunks[n], merges[n] is not None)
             self.state_cache.put(c.uscc, packed[n], c.state, tail)
         return written
+
+    def _queue_sweep(self, calls: Calls, c: Commit, state: bytes) -> None:
+        """A sweep's commit (lua/sweep.lua): its labels, and its state packed as
+        `state`; only over the state it was computed from."""
+        if c.state_was is None:
+            raise ValueError(f"a sweep of {c.uscc} without the version it was computed from")
+        label_day, label_day_left = self.label_day_keys(c.label_day, c.label_day_before)
+        keys = SweepKeys(
+            state=self._ent(c.uscc, "state"),
+            learning=self.learning_stream,
+            label_days=self.label_days,
+            label_day=label_day,
+            label_day_left=label_day_left,
+        )
+        args = SweepArgs(
+            state_was=c.state_was,
+            state=state,
+            learning_record=c.learning_record(),
+            maxlen=self.maxlen,
+            uscc=c.uscc,
+            label_day=c.label_day or "",
+            label_day_start=self.label_day_start(c.label_day),
+            label_day_left=c.label_day_before or "",
+        )
+        calls.add(self._sweep, keys, args.argv())
 
     async def add_dead_letter(self, identity: str, record: bytes) -> bool:
         """Append a dead letter once per identity (topic, partition, offset, index)."""

@@ -76,14 +76,9 @@ for i = 1, #all, 10 do
 end
 local guard = table.concat(kept)
 local n = #guard
-if LABEL_DAY ~= '' then
-  redis.call('ZADD', K_LABEL_DAYS, LABEL_DAY_START, LABEL_DAY)
-  redis.call('SADD', K_LABEL_DAY, USCC)
-end
+enter_label_day(K_LABEL_DAYS, K_LABEL_DAY, LABEL_DAY, LABEL_DAY_START, USCC)
 redis.call('SET', K_STATE, string.char(194) .. two(math.floor(n / 65536)) .. two(n % 65536) .. guard .. STATE)
-if LABEL_DAY_LEFT ~= '' and LABEL_DAY_LEFT ~= LABEL_DAY then
-  redis.call('SREM', K_LABEL_DAY_LEFT, USCC)
-end
+leave_label_day(K_LABEL_DAY_LEFT, LABEL_DAY_LEFT, LABEL_DAY, USCC)
 local old = redis.call('HGET', K_DIRECTORY, USCC)
 local before = old and string.match(old, '"grade":"(%u)"')
 local after = string.match(DIRECTORY_ENTRY, '"grade":"(%u)"')
