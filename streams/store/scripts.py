@@ -1,7 +1,7 @@
 """The Lua scripts (streams/store/lua/, one file each), run atomically inside Redis,
 and the layout of the commit script's keys and arguments.
 
-The commit script takes 20 keys and 27 arguments, some of them lists: their order is
+The commit script takes 21 keys and 27 arguments, some of them lists: their order is
 written once, as the fields of `CommitKeys` and `CommitArgs`. The store builds its call
 from them (`CommitArgs.argv`), and the script reads them by name through a header
 generated from the same classes (`layout_header`), so the two cannot disagree. The
@@ -49,11 +49,13 @@ class CommitKeys(NamedTuple):
     daily: str
     applied: str
     #: the days label expiries are indexed under, the firms of the day its next label
-    #: resolves on and of the day it resolved on before (streams/store/labels.py; the
-    #: first key again where there is no such day)
+    #: resolves on and of the day it resolved on before, and the latter as a set, as
+    #: written before (streams/store/labels.py; the first key again where there is no
+    #: such day)
     label_days: str
     label_day: str
     label_day_left: str
+    label_day_left_set: str
 
 
 class CommitArgs(NamedTuple):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from hashlib import sha1
 from typing import Any, Literal, cast
 
-from rules.directory import directory_entry
+from rules.directory import directory_entry, stored_entry
 from rules.jsoncodec import dumpb
 from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.state import EnterpriseState
@@ -230,7 +230,9 @@ class WorkerStore(LabelDayStore, RelatedStore):
             at.append(len(pipe.command_stack))
             merged = merges.get(c.uscc)
             entry = directory_entry(c.state)
-            label_day, label_day_left = self.label_day_keys(c.label_day, c.label_day_before)
+            label_day, label_day_left, label_day_left_set = self.label_day_keys(
+                c.label_day, c.label_day_before
+            )
             keys = CommitKeys(
                 seen=self._ent(c.uscc, "seen"),
                 state=self._ent(c.uscc, "state"),
@@ -252,6 +254,7 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 label_days=self.label_days,
                 label_day=label_day,
                 label_day_left=label_day_left,
+                label_day_left_set=label_day_left_set,
             )
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
             packed.append(c.state.to_bytes())
@@ -265,7 +268,7 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 state=packed[-1],
                 maxlen=self.maxlen,
                 uscc=c.uscc,
-                directory_entry=dumpb(entry),
+                directory_entry=dumpb(stored_entry(entry)),
                 changes_maxlen=CHANGES_MAXLEN,
                 recheck_at=_epoch(c.state.recheck_at),
                 warnings=[dumpb(w) for w in c.warnings],
