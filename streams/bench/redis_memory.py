@@ -38,13 +38,13 @@ def key_kind(key: str, prefix: str) -> str:
 
     and so are the label sweeps' days:
 
-    >>> key_kind("cw:label-day:2025-10-27", "cw")
-    'shared:label-day'
+    >>> key_kind("cw:label-firms:2025-10-27", "cw"), key_kind("cw:label-day:2025-10-27", "cw")
+    ('shared:label-firms', 'shared:label-day')
     """
     rest = key[len(prefix) + 1 :]
     if rest.startswith("ix:"):
         return _SHARED + ":".join(rest.split(":")[:2])
-    for family in ("applied", "label-day"):
+    for family in ("applied", "label-day", "label-firms"):
         if rest.startswith(family + ":"):
             return _SHARED + family
     if not rest.startswith("{"):

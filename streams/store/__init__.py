@@ -7,7 +7,10 @@ Cluster slot; a person's or address's tag is its bucket's):
                        earlier version, zlib or JSON, still loads)
   cw:{USCC}:seen       the idempotency guard: an 8-byte digest and the day of each event
                        applied in the last days before its newest, in one string
-                       (streams/store/digests.py); older ones are looked up in the journal
+                       (streams/store/digests.py); older ones are looked up in the journal.
+                       Kept in front of the state, in the same value, with the firm's
+                       index memberships (lua/lib/index.lua); this key only holds the
+                       guard of a state stored before (a set of the event ids)
   cw:{USCC}:warnings   its warning records (raised and closed), newest first
   cw:{USCC}:journal    every event applied to it, [occurred_at, type, event_id, payload],
                        in compressed chunks (streams/store/journal.py): read only to
@@ -30,10 +33,12 @@ Cluster slot; a person's or address's tag is its bucket's):
                        an operator's action (allow-list, override, a warning's
                        disposition, an inspection result entered), never moved by a
                        commit
-  cw:label-days, cw:label-day:DAY
+  cw:label-days, cw:label-firms:DAY
                        the days label expiries are due (day -> its start, epoch s) and
-                       the USCCs whose model samples' labels resolve that day: swept in
-                       bulk per day (streams/store/labels.py), not a timer per sample
+                       the USCCs whose model samples' labels resolve that day (a hash's
+                       fields; cw:label-day:DAY, the set written before, still read):
+                       swept in bulk per day (streams/store/labels.py), not a timer per
+                       sample
   cw:related-rechecks  USCC -> rebuild its timeline from that time (epoch seconds): a
                        related party's links changed; written by the commit that changed
                        them, so a worker that dies before handing them on loses none
@@ -58,7 +63,9 @@ Cluster slot; a person's or address's tag is its bucket's):
                        as the state, so no output is lost when a worker dies)
   cw:directory         USCC -> directory entry (rules/directory.py): name, address,
                        district, tags, grade, open rules, last inspected and penalised;
-                       what lists, search, blind spots and inspection draws filter on
+                       what lists, search, blind spots and inspection draws filter on.
+                       JSON with one-letter keys and no empty field (`stored_entry`);
+                       entries in full, as written before, still read
   cw:directory-changes the USCCs whose directory entry a commit added or gave another
                        name, address or district, capped (10,000): the API's search
                        indexes follow it (streams/store/directory_changes.py)
@@ -73,10 +80,13 @@ Cluster slot; a person's or address's tag is its bucket's):
   cw:{USCC}:handling, :handling-log, cw:warning-audit, cw:disposition-counts
                        the warning workbench: assignments, dispositions, snoozes and
                        their audit (streams/store/handling.py)
-  cw:{USCC}:indexed, cw:ix:*, cw:applied:MINUTE
+  cw:ix:*, cw:applied:MINUTE
                        the console's indexes: firms by district, industry and grade,
                        blind spots, open warnings by age, daily counts, events applied
-                       (streams/store/indexes.py), kept by the commit script
+                       (streams/store/indexes.py), kept by the commit script (a firm's
+                       memberships are held in front of its state; cw:{USCC}:indexed,
+                       a hash of them as kept before, is read and dropped by its next
+                       commit)
 
 Batch reads (MGET of states) and the global keys span slots: a Redis Cluster
 deployment needs them split by slot (see the scale-out notes).

@@ -23,6 +23,8 @@ for n ids held.
 (20, 20513, ['e2'])
 >>> unwrap(wrap(blob, b"state")) == (blob, b"state"), unwrap(b"{}")[0]
 (True, None)
+>>> unwrap_all(wrap(blob, b"state", b"held")) == (blob, b"held", b"state")
+True
 """
 
 from __future__ import annotations
@@ -73,20 +75,40 @@ def beyond(newest: int | None, at: datetime) -> bool:
     return newest is not None and epoch_day(at) < newest - SEEN_DAYS
 
 
-#: the first byte of a state stored with its guard in front (`wrap`)
+#: the first byte of a state stored with its guard in front, as written before the
+#: index memberships moved in too
 GUARDED = 0xC2
+#: the first byte of a state stored with its guard and its index memberships in front
+#: (`wrap`)
+INDEXED = 0xC6
 
 
-def wrap(guard: bytes, state: bytes) -> bytes:
+def wrap(guard: bytes, state: bytes, held: bytes | None = None) -> bytes:
     """The value stored under `cw:{USCC}:state`: a marker, the guard's length (4 bytes,
-    big endian), the guard, then the packed state."""
-    return bytes((GUARDED,)) + len(guard).to_bytes(4, "big") + guard + state
+    big endian), the guard, then the packed state; with the firm's index memberships
+    (`held`, kept by the commit script: streams/store/lua/lib/index.lua), the marker
+    `INDEXED` and their length and bytes after the guard's."""
+    front = len(guard).to_bytes(4, "big") + guard
+    if held is None:
+        return bytes((GUARDED,)) + front + state
+    return bytes((INDEXED,)) + front + len(held).to_bytes(4, "big") + held + state
 
 
 def unwrap(raw: bytes) -> tuple[bytes | None, bytes]:
     """The guard and the state of a stored value; None for the guard of a state stored
     before the guard moved in (JSON, or packed alone: its guard is in its own key)."""
-    if not raw or raw[0] != GUARDED:
-        return None, raw
+    guard, _, state = unwrap_all(raw)
+    return guard, state
+
+
+def unwrap_all(raw: bytes) -> tuple[bytes | None, bytes | None, bytes]:
+    """The guard, the index memberships held (None where they are not in front) and
+    the state of a stored value."""
+    if not raw or raw[0] not in (GUARDED, INDEXED):
+        return None, None, raw
     n = int.from_bytes(raw[1:5], "big")
-    return raw[5 : 5 + n], raw[5 + n :]
+    guard, at = raw[5 : 5 + n], 5 + n
+    if raw[0] == GUARDED:
+        return guard, None, raw[at:]
+    n = int.from_bytes(raw[at : at + 4], "big")
+    return guard, raw[at + 4 : at + 4 + n], raw[at + 4 + n :]

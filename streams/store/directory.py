@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from rules.directory import directory_entry
+from rules.directory import directory_entry, entry_of, stored_entry
 from rules.jsoncodec import dumps, loads
 from rules.state import EnterpriseState
 from streams.store import members
@@ -34,7 +34,7 @@ class DirectoryStore(StoreBase):
         if not usccs:
             return {}
         found: Any = await self.redis.hmget(self.directory, list(usccs))
-        return {u: loads(raw) for u, raw in zip(usccs, found, strict=True) if raw}
+        return {u: entry_of(loads(raw)) for u, raw in zip(usccs, found, strict=True) if raw}
 
     async def districts(self, usccs: Sequence[str]) -> dict[str, str | None]:
         """USCC -> district of those with a directory entry, in one round trip."""
@@ -46,7 +46,7 @@ class DirectoryStore(StoreBase):
         """One step of a scan over the directory: the next cursor (0 when done) and
         about `count` entries."""
         reply: Any = await self.redis.hscan(self.directory, cursor, count=count)
-        return int(reply[0]), [(k.decode(), loads(v)) for k, v in reply[1].items()]
+        return int(reply[0]), [(k.decode(), entry_of(loads(v))) for k, v in reply[1].items()]
 
     async def iter_directory(self, count: int = 2000) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """Every (USCC, entry) of the directory, in no particular order."""
@@ -77,7 +77,7 @@ class DirectoryStore(StoreBase):
     async def _write_entries(self, keys: list[bytes]) -> int:
         raws: Any = await self.redis.mget(keys)
         states = [stored_state(raw) for raw in raws if raw]
-        entries: dict[Any, Any] = {s.uscc: dumps(directory_entry(s)) for s in states}
+        entries: dict[Any, Any] = {s.uscc: dumps(stored_entry(directory_entry(s))) for s in states}
         if entries:
             await self.redis.hset(self.directory, mapping=entries)
             # as the commit script would: the search indexes follow
@@ -96,9 +96,8 @@ class DirectoryStore(StoreBase):
         for s in states:
             found = memberships(ix, s.uscc, directory_entry(s), s.open_warnings)
             args = [s.uscc, joined_lines(found)]
-            await self._reindex(
-                keys=[self._ent(s.uscc, "indexed"), ix.counts], args=args, client=pipe
-            )
+            keys = [self._ent(s.uscc, "state"), self._ent(s.uscc, "indexed"), ix.counts]
+            await self._reindex(keys=keys, args=args, client=pipe)
         for s in states:
             pipe.hgetall(self._ent(s.uscc, "handling"))
         handlings = (await pipe.execute())[len(states) :]

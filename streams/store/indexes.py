@@ -3,8 +3,8 @@ overview read a few keys instead of scanning every firm.
 
 What each firm belongs to is worked out here from its directory entry and its open
 warnings (`memberships`), handed to the commit script, which adds what is new, removes
-what it no longer belongs to (it remembers the firm's memberships in the firm's own
-`{USCC}:indexed` hash, in the firm's hash slot) and counts each index's members:
+what it no longer belongs to (it remembers the firm's memberships in front of its
+state, `{USCC}:state`: lua/lib/index.lua) and counts each index's members:
 
   {prefix}:ix:dg:DISTRICT:GRADE       firms of a district (division code) and grade
                                       (`-`: none yet), members USCCs at score 0, read

@@ -1,7 +1,7 @@
 """The Lua scripts (streams/store/lua/, one file each), run atomically inside Redis,
 and the layout of the commit script's keys and arguments.
 
-The commit script takes 20 keys and 27 arguments, some of them lists: their order is
+The commit script takes 21 keys and 27 arguments, some of them lists: their order is
 written once, as the fields of `CommitKeys` and `CommitArgs` (the sweep script's, as
 `SweepKeys` and `SweepArgs`). The store builds its call from them (`CommitArgs.argv`),
 and the script reads them by name through a header generated from the same classes
@@ -50,11 +50,13 @@ class CommitKeys(NamedTuple):
     daily: str
     applied: str
     #: the days label expiries are indexed under, the firms of the day its next label
-    #: resolves on and of the day it resolved on before (streams/store/labels.py; the
-    #: first key again where there is no such day)
+    #: resolves on and of the day it resolved on before, and the latter as a set, as
+    #: written before (streams/store/labels.py; the first key again where there is no
+    #: such day)
     label_days: str
     label_day: str
     label_day_left: str
+    label_day_left_set: str
 
 
 class CommitArgs(NamedTuple):
@@ -128,6 +130,7 @@ class SweepKeys(NamedTuple):
     label_days: str
     label_day: str
     label_day_left: str
+    label_day_left_set: str
 
 
 class SweepArgs(NamedTuple):
@@ -198,9 +201,13 @@ _INDEX = lua("index", "lib")
 _CHANGES = lua("changes", "lib")
 # the day index of label expiries (lua/lib/), which the commit and a sweep keep
 _LABEL_DAY = lua("label_day", "lib")
-COMMIT = layout_header(CommitKeys, CommitArgs) + _INDEX + _CHANGES + _LABEL_DAY + lua("commit")
-SWEEP = layout_header(SweepKeys, SweepArgs) + _LABEL_DAY + lua("sweep")
-REINDEX = _INDEX + lua("reindex")
+# a state's stored value: the guard and the memberships in front (lua/lib/stored.lua)
+_STORED = lua("stored", "lib")
+COMMIT = (
+    layout_header(CommitKeys, CommitArgs) + _STORED + _INDEX + _CHANGES + _LABEL_DAY + lua("commit")
+)
+SWEEP = layout_header(SweepKeys, SweepArgs) + _STORED + _LABEL_DAY + lua("sweep")
+REINDEX = _STORED + _INDEX + lua("reindex")
 # the related-party indexes' records are edited by Lua functions (lua/lib/) with the
 # chunk size of streams/store/members.py
 _MEMBERS = f"local CHUNK = {CHUNK}\n" + lua("members", "lib")

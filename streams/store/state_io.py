@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from hashlib import sha1
 from typing import Any, Literal, cast
 
-from rules.directory import directory_entry
+from rules.directory import directory_entry, stored_entry
 from rules.jsoncodec import dumpb
 from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.state import EnterpriseState
@@ -259,7 +259,9 @@ class WorkerStore(LabelDayStore, RelatedStore):
             merges.append(merged)
             chunks.append(merged.chunk if merged else journal.pack(c.journal) if c.journal else b"")
             entry = directory_entry(c.state)
-            label_day, label_day_left = self.label_day_keys(c.label_day, c.label_day_before)
+            label_day, label_day_left, label_day_left_set = self.label_day_keys(
+                c.label_day, c.label_day_before
+            )
             keys = CommitKeys(
                 seen=self._ent(c.uscc, "seen"),
                 state=self._ent(c.uscc, "state"),
@@ -281,6 +283,7 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 label_days=self.label_days,
                 label_day=label_day,
                 label_day_left=label_day_left,
+                label_day_left_set=label_day_left_set,
             )
             replace_from = c.replace_from or (c.timeline[0]["at"] if c.timeline else None)
             args = CommitArgs(
@@ -293,7 +296,7 @@ class WorkerStore(LabelDayStore, RelatedStore):
                 state=packed[-1],
                 maxlen=self.maxlen,
                 uscc=c.uscc,
-                directory_entry=dumpb(entry),
+                directory_entry=dumpb(stored_entry(entry)),
                 changes_maxlen=CHANGES_MAXLEN,
                 recheck_at=_epoch(c.state.recheck_at),
                 warnings=[dumpb(w) for w in c.warnings],
@@ -337,13 +340,16 @@ class WorkerStore(LabelDayStore, RelatedStore):
         `state`; only over the state it was computed from."""
         if c.state_was is None:
             raise ValueError(f"a sweep of {c.uscc} without the version it was computed from")
-        label_day, label_day_left = self.label_day_keys(c.label_day, c.label_day_before)
+        label_day, label_day_left, label_day_left_set = self.label_day_keys(
+            c.label_day, c.label_day_before
+        )
         keys = SweepKeys(
             state=self._ent(c.uscc, "state"),
             learning=self.learning_stream,
             label_days=self.label_days,
             label_day=label_day,
             label_day_left=label_day_left,
+            label_day_left_set=label_day_left_set,
         )
         args = SweepArgs(
             state_was=c.state_was,

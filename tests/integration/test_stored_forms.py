@@ -10,6 +10,8 @@ import json
 import pytest
 
 from agents.pipeline import Message, Pipeline
+from rules.directory import directory_entry
+from rules.jsoncodec import dumps
 from rules.timeline import unpack_snapshot
 from streams.store import Commit, LinkUpdate, Store, digests, journal
 from tests import factories as f
@@ -100,7 +102,7 @@ async def test_a_store_written_before_the_compact_forms_still_works(store: Store
 
     state = await store.get_enterprise(code)
     assert state is not None and state.events_seen == old.events_seen + 1
-    assert (await store.redis.get(key(store, code, "state")))[0] == digests.GUARDED
+    assert (await store.redis.get(key(store, code, "state")))[0] == digests.INDEXED
     # old JSON journal entries and the new chunk read back together
     journal = (await store.load_journals([code]))[code]
     assert [entry[2] for entry in journal] == f.ids(*first, later)
@@ -110,6 +112,41 @@ async def test_a_store_written_before_the_compact_forms_still_works(store: Store
     timeline = await store.timeline(code)
     assert timeline[: len(timeline_before)] == timeline_before
     assert [unpack_snapshot(e)["at"] for e in raw] == [s["at"] for s in timeline]
+
+
+async def test_a_directory_entry_in_full_still_reads_and_the_commit_compacts_it(
+    store: Store,
+) -> None:
+    pipeline = Pipeline(store, "fanout")
+    code, other = f.uscc(), f.uscc()
+    await run(pipeline, f.registered(code), f.penalty(code, "2026-02-01"), f.registered(other))
+    state = await store.get_enterprise(code)
+    assert state is not None and state.grade is not None
+    compact = await store.redis.hget(store.directory, code)
+    full = dumps(directory_entry(state))
+    assert compact.startswith(b'{"n":') and len(compact) * 3 < len(full.encode()) * 2
+    entries = await store.directory_entries([code, other])
+    assert entries[code] == directory_entry(state) and list(entries[code]) == list(
+        directory_entry(state)
+    )
+    counts = await store.grade_counts()
+    # as the directory held entries before the compact form: read as they are
+    await store.redis.hset(store.directory, code, full)
+    assert (await store.directory_entries([code]))[code] == directory_entry(state)
+    assert dict(await store.all_grades()) == {code: state.grade, other: entries[other]["grade"]}
+    # the next commit rewrites it compact, its grade counted once, its district read
+    await run(pipeline, f.penalty(code, "2026-03-01"))
+    after = await store.get_enterprise(code)
+    assert after is not None
+    assert (await store.redis.hget(store.directory, code)).startswith(b'{"n":')
+    assert (await store.directory_entries([code]))[code] == directory_entry(after)
+    moved = {g: n for g, n in counts.items()}
+    moved[state.grade] -= 1
+    moved[after.grade] = moved.get(after.grade, 0) + 1
+    assert {g: n for g, n in (await store.grade_counts()).items() if n} == {
+        g: n for g, n in moved.items() if n
+    }
+    assert await store.recount_grades() == {g: n for g, n in moved.items() if n}
 
 
 async def test_the_journal_of_many_commits_merges_into_few_chunks(

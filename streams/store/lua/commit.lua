@@ -16,7 +16,7 @@
 -- The count of enterprises per grade follows the directory entry's grade (the entries
 -- are JSON written by dumps: a name cannot fake the pattern, its quotes are escaped).
 -- The console's indexes (streams/store/indexes.py): the firm's memberships now are
--- written, those it had (remembered in its own hash) and lost are removed, and each
+-- written, those it had (remembered in front of its state) and lost are removed, and each
 -- index's count follows; a change of grade is counted on its day, with the warnings
 -- opened and closed; the events applied are counted per minute.
 -- A firm whose name, address or district is new goes on the directory's changes stream.
@@ -36,17 +36,13 @@ if JOURNAL_LENGTH ~= '' and (redis.call('LLEN', K_JOURNAL) ~= tonumber(JOURNAL_L
   return 0  -- the tail of the journal is not the one merged over
 end
 -- the guard: records of 10 bytes (streams/store/digests.py), a digest of 8 and a day
--- of 2, kept in front of the state (a marker byte 0xC2, their length in 4 bytes)
+-- of 2, kept in front of the state with the firm's index memberships (lib/index.lua)
 local function day_of(s, i) return string.byte(s, i + 8) * 256 + string.byte(s, i + 9) end
 local function two(n) return string.char(math.floor(n / 256) % 256, n % 256) end
-local seen = ''
-if string.byte(current, 1) == 194 then
-  local b1, b2, b3, b4 = string.byte(current, 2, 5)
-  seen = string.sub(current, 6, 5 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4)
-end
+local wrapped, seen, held = stored_parts(current)
 -- (only a state without the guard in front can have one: the commit that put it there
 -- moved the set in, and a version from before it writes the state without it)
-if string.byte(current, 1) ~= 194 and redis.call('TYPE', K_SEEN)['ok'] == 'set' then
+if not wrapped and redis.call('TYPE', K_SEEN)['ok'] == 'set' then
   -- the ids themselves, as the guard kept them in its own key before: moved in
   local records = {}
   for i, id in ipairs(redis.call('SMEMBERS', K_SEEN)) do
@@ -75,13 +71,23 @@ for i = 1, #all, 10 do
   if day_of(all, i) >= newest - tonumber(SEEN_DAYS) then kept[#kept + 1] = string.sub(all, i, i + 9) end
 end
 local guard = table.concat(kept)
-local n = #guard
 enter_label_day(K_LABEL_DAYS, K_LABEL_DAY, LABEL_DAY, LABEL_DAY_START, USCC)
-redis.call('SET', K_STATE, string.char(194) .. two(math.floor(n / 65536)) .. two(n % 65536) .. guard .. STATE)
-leave_label_day(K_LABEL_DAY_LEFT, LABEL_DAY_LEFT, LABEL_DAY, USCC)
+-- (memberships kept in their own hash before are moved in)
+local in_hash = false
+if wrapped ~= 198 then held, in_hash = held_in_hash(K_INDEXED) end
+held = update_indexes(held, K_INDEX_COUNTS, INDEX_ENTRIES, USCC)
+redis.call('SET', K_STATE, stored_value(guard, held, STATE))
+if in_hash then redis.call('DEL', K_INDEXED) end
+leave_label_day(K_LABEL_DAY_LEFT, K_LABEL_DAY_LEFT_SET, LABEL_DAY_LEFT, LABEL_DAY, USCC)
+-- (an entry is compact, rules/directory.py `stored_entry`, or in full as written before)
+local function field(entry, short, long, pattern)
+  if not entry then return nil end
+  return string.match(entry, '"' .. short .. '":"(' .. pattern .. ')"')
+    or string.match(entry, '"' .. long .. '":"(' .. pattern .. ')"')
+end
 local old = redis.call('HGET', K_DIRECTORY, USCC)
-local before = old and string.match(old, '"grade":"(%u)"')
-local after = string.match(DIRECTORY_ENTRY, '"grade":"(%u)"')
+local before = field(old, 'g', 'grade', '%u')
+local after = field(DIRECTORY_ENTRY, 'g', 'grade', '%u')
 if before ~= after then
   if before then redis.call('HINCRBY', K_GRADE_COUNTS, before, -1) end
   if after then redis.call('HINCRBY', K_GRADE_COUNTS, after, 1) end
@@ -89,10 +95,10 @@ end
 if old ~= DIRECTORY_ENTRY then redis.call('HSET', K_DIRECTORY, USCC, DIRECTORY_ENTRY) end
 -- the search indexes' feed (api/search.py): a firm new, or with another name, address
 -- or district (what they index); most commits change none of them. Those three come
--- first in an entry, before its industry (rules/directory.py); a quote inside a value
--- is escaped, so no value can hold the key's text
+-- first in an entry, before its status (before its industry in the full form); a quote
+-- inside a value is escaped, so no value can hold the key's text
 local function searched(entry)
-  local at = string.find(entry, ',"industry":', 1, true)
+  local at = string.find(entry, '"s":', 1, true) or string.find(entry, ',"industry":', 1, true)
   return at and string.sub(entry, 1, at) or entry
 end
 if not old or searched(old) ~= searched(DIRECTORY_ENTRY) then
@@ -100,7 +106,7 @@ if not old or searched(old) ~= searched(DIRECTORY_ENTRY) then
 end
 -- the daily counts, city-wide and in the firm's district's own hash (K_DAILY:DISTRICT)
 local function district_of(entry)
-  local d = entry and string.match(entry, '"district":"([^"]*)"')
+  local d = field(entry, 'd', 'district', '[^"]*')
   if not d or d == '' then return '-' end
   return d
 end
@@ -119,7 +125,6 @@ end
 if #EVENT_IDS > 0 and redis.call('INCRBY', K_APPLIED, #EVENT_IDS) == #EVENT_IDS then
   redis.call('EXPIRE', K_APPLIED, 3600)
 end
-update_indexes(K_INDEXED, K_INDEX_COUNTS, INDEX_ENTRIES, USCC)
 if RECHECK_AT == '' then
   redis.call('ZREM', K_TIMERS, USCC)
 else

@@ -11,14 +11,10 @@ local current = redis.call('GET', K_STATE)
 if not current or redis.sha1hex(current) ~= STATE_WAS then
   return 0
 end
-local guard = ''
-if string.byte(current, 1) == 194 then
-  -- the marker byte, the guard's length (4 bytes), the guard (streams/store/digests.py)
-  local b1, b2, b3, b4 = string.byte(current, 2, 5)
-  guard = string.sub(current, 1, 5 + ((b1 * 256 + b2) * 256 + b3) * 256 + b4)
-end
+-- what is in front of the packed state (the guard, the memberships held) stays as it is
+local _, _, _, packed = stored_parts(current)
 enter_label_day(K_LABEL_DAYS, K_LABEL_DAY, LABEL_DAY, LABEL_DAY_START, USCC)
-redis.call('SET', K_STATE, guard .. STATE)
-leave_label_day(K_LABEL_DAY_LEFT, LABEL_DAY_LEFT, LABEL_DAY, USCC)
+redis.call('SET', K_STATE, string.sub(current, 1, #current - #packed) .. STATE)
+leave_label_day(K_LABEL_DAY_LEFT, K_LABEL_DAY_LEFT_SET, LABEL_DAY_LEFT, LABEL_DAY, USCC)
 redis.call('XADD', K_LEARNING, 'MAXLEN', '~', MAXLEN, '*', 'key', USCC, 'data', LEARNING_RECORD)
 return 1

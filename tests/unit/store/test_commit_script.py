@@ -83,6 +83,27 @@ async def test_a_commit_moves_its_firm_between_label_days_with_its_state(store: 
     assert await store.label_day_firms("2026-01-29") == [u]
 
 
+async def test_label_days_kept_as_sets_before_still_read_and_empty(store: Store) -> None:
+    u, v, w = "91440300000000004D", "91440300000000005E", "91440300000000006F"
+    assert await _commit(store, Commit(u, ["e1"], EnterpriseState(u), label_day="2025-07-10"))
+    day = await store.redis.type(f"{store.prefix}:label-firms:2025-07-10")
+    assert day == b"hash"
+    # two firms listed under the day as the set written before
+    await store.redis.sadd(f"{store.prefix}:label-day:2025-07-10", v, w)
+    assert await store.label_day_firms("2025-07-10") == [u, v, w]
+    # one moves to another day: off the set too
+    moved = Commit(v, ["e2"], EnterpriseState(v), label_day="2026-01-29",
+                   label_day_before="2025-07-10")  # fmt: skip
+    assert await _commit(store, moved)
+    assert await store.label_day_firms("2025-07-10") == [u, w]
+    # a sweep that handed out one leaves the day; the last two take it away
+    assert not await store.clear_label_day("2025-07-10", [u])
+    assert [d for d, _ in await store.due_label_days(float("inf"))] == ["2025-07-10", "2026-01-29"]
+    assert await store.clear_label_day("2025-07-10", [w])
+    assert await store.label_day_firms("2025-07-10") == []
+    assert [d for d, _ in await store.due_label_days(float("inf"))] == ["2026-01-29"]
+
+
 async def test_a_long_timeline_is_written_whole_and_replaces_from_its_first(store: Store) -> None:
     u = "91440300000000003C"
     start = datetime(2025, 1, 1, tzinfo=UTC)

@@ -14,7 +14,7 @@ import pytest
 from rules.directory import directory_entry
 from rules.records import GradeChange, WarningRecord
 from rules.state import EnterpriseState
-from streams.store import Commit, Store
+from streams.store import Commit, Store, digests
 from streams.store.indexes import day_number, memberships
 from streams.store.scripts import joined_lines
 
@@ -85,15 +85,34 @@ async def test_a_firm_moves_between_indexes_and_the_counts_follow(store: Store) 
     assert (await store.index_counts())[store.ix.dg(FUTIAN, "D")] == 1
 
 
-async def test_memberships_are_remembered_in_short_and_read_in_full(store: Store) -> None:
+async def held(store: Store, u: str) -> tuple[bytes, dict[str, str]]:
+    """The digest and the memberships (short key and member -> score) held in front of
+    the firm's state (lib/index.lua)."""
+    _, found, _ = digests.unwrap_all(await store.redis.get(store._ent(u, "state")))
+    assert found is not None
+    lines = found[8:].decode().split("\n") if len(found) > 8 else []
+    names = {f"{k}\n{m}": score for k, m, score in zip(*[iter(lines)] * 3, strict=True)}
+    return found[:8], names
+
+
+async def hold(store: Store, u: str, memberships: bytes | None) -> None:
+    """Rewrite the firm's state value with these memberships held in front (None: as
+    stored before they moved in, with the guard alone)."""
+    key = store._ent(u, "state")
+    guard, _, packed = digests.unwrap_all(await store.redis.get(key))
+    await store.redis.set(key, digests.wrap(guard or b"", packed, memberships))
+
+
+async def test_memberships_are_held_in_short_with_the_state_and_read_in_full(
+    store: Store,
+) -> None:
     u = "91440300000000010K"
     raised = warning(u, "dishonest_enterprise")
     s = state(u, grade="D", open_warnings={"dishonest_enterprise": dict(raised)})
     await commit(store, Commit(u, ["e1"], s, warnings=[raised]))
-    found: Any = await store.redis.hgetall(store._ent(u, "indexed"))
-    digest = found.pop(b"\n")  # of the memberships' text (lib/index.lua)
-    names = {k.decode() for k in found}
-    assert names == {
+    assert not await store.redis.exists(store._ent(u, "indexed"))
+    digest, found = await held(store, u)
+    assert set(found) == {
         f"dg:{NANSHAN}:D\n\0",
         f"dig:{NANSHAN}:I65:D\n\0",
         f"unseen:{NANSHAN}:D\n\0",
@@ -102,15 +121,18 @@ async def test_memberships_are_remembered_in_short_and_read_in_full(store: Store
     }
     text = joined_lines(memberships(store.ix, u, directory_entry(s), s.open_warnings))
     assert digest == hashlib.sha1(text.encode()).digest()[:8]
-    # as written before, in full and without the digest: read as the same memberships
-    # (nothing counted twice)
-    await store.redis.delete(store._ent(u, "indexed"))
-    full = {f"{store.prefix}:ix:{n.decode()}".replace("\0", u): v for n, v in found.items()}
+    # as kept before in the firm's own hash, in full and without the digest: read as
+    # the same memberships (nothing counted twice), and moved in front of the state
+    await hold(store, u, None)
+    full = {f"{store.prefix}:ix:{n}".replace("\0", u): v for n, v in found.items()}
     await store.redis.hset(store._ent(u, "indexed"), mapping=full)  # type: ignore[arg-type]
     counts = await store.index_counts()
     await commit(store, Commit(u, ["e2"], s))
     assert await store.index_counts() == counts
-    # and left in full where it no longer belongs
+    assert not await store.redis.exists(store._ent(u, "indexed"))
+    assert await held(store, u) == (digest, found)
+    # held in full: left where it no longer belongs
+    await hold(store, u, b"\0" * 8 + "\n".join(f"{n}\n{v}" for n, v in full.items()).encode())
     await commit(store, Commit(u, ["e3"], state(u, grade="B")))
     counts = await store.index_counts()
     assert counts[store.ix.dg(NANSHAN, "D")] == 0 and counts[store.ix.open(NANSHAN, "red")] == 0
@@ -123,17 +145,17 @@ async def test_memberships_the_same_as_the_last_commits_are_left_as_they_are(
 ) -> None:
     u = "91440300000000011L"
     await commit(store, Commit(u, ["e1"], state(u, grade="B")))
-    # a field only the full way would drop (a membership of no index, as a version
-    # before reads the digest's field)
-    indexed = store._ent(u, "indexed")
-    await store.redis.hset(indexed, "marker\nx", "0")
+    # a membership only the full way would drop (of an index that does not exist)
+    digest, found = await held(store, u)
+    marked = {**found, "marker\nx": "0"}
+    await hold(store, u, digest + "\n".join(f"{n}\n{v}" for n, v in marked.items()).encode())
     counts = await store.index_counts()
     await commit(store, Commit(u, ["e2"], state(u, grade="B")))
-    assert await store.redis.hexists(indexed, "marker\nx")
+    assert (await held(store, u))[1] == marked
     assert await store.index_counts() == counts
     # another grade: the full way, which drops it and moves the firm
     await commit(store, Commit(u, ["e3"], state(u, grade="C")))
-    assert not await store.redis.hexists(indexed, "marker\nx")
+    assert "marker\nx" not in (await held(store, u))[1]
     counts = await store.index_counts()
     assert counts[store.ix.dg(NANSHAN, "B")] == 0 and counts[store.ix.dg(NANSHAN, "C")] == 1
 
@@ -224,8 +246,8 @@ async def test_a_rebuild_indexes_firms_stored_without_indexes(store: Store) -> N
     s = state(u, grade="D", open_warnings={"dishonest_enterprise": dict(raised)})
     await commit(store, Commit(u, ["e1"], s, warnings=[raised]))
     # as a store written before the indexes: no memberships, no counts
+    await hold(store, u, None)
     await store.redis.delete(
-        store._ent(u, "indexed"),
         store.ix.counts,
         store.ix.dg(NANSHAN, "D"),
         store.ix.open(NANSHAN, "red"),
@@ -235,10 +257,34 @@ async def test_a_rebuild_indexes_firms_stored_without_indexes(store: Store) -> N
         pass
     counts = await store.index_counts()
     assert counts[store.ix.dg(NANSHAN, "D")] == 1 and counts[store.ix.open(NANSHAN, "red")] == 1
+    assert (await held(store, u))[1]  # held in front of the state
     # and a rebuild again changes nothing
     async for _ in store.rebuild_directory():
         pass
     assert await store.index_counts() == counts
+
+
+async def test_a_rebuild_of_a_state_stored_alone_keeps_its_memberships_in_the_hash(
+    store: Store,
+) -> None:
+    u = "91440300000000012M"
+    s = state(u, grade="D")
+    await commit(store, Commit(u, ["e1"], s))
+    # stored alone, as before the guard moved in (its guard in a key of its own), and
+    # before the indexes
+    await store.redis.set(store._ent(u, "state"), s.to_json())
+    await store.redis.delete(store.ix.counts, store.ix.dg(NANSHAN, "D"))
+    async for _ in store.rebuild_directory():
+        pass
+    assert (await store.redis.get(store._ent(u, "state"))).startswith(b"{")
+    assert await store.redis.hget(store._ent(u, "indexed"), f"dg:{NANSHAN}:D\n\0") == b"0"
+    counts = await store.index_counts()
+    assert counts[store.ix.dg(NANSHAN, "D")] == 1
+    # its next commit moves them in front of the state, counted once
+    await commit(store, Commit(u, ["e2"], s))
+    assert await store.index_counts() == counts
+    assert not await store.redis.exists(store._ent(u, "indexed"))
+    assert f"dg:{NANSHAN}:D\n\0" in (await held(store, u))[1]
 
 
 async def test_a_rebuild_puts_earlier_assignments_in_the_assignee_index(store: Store) -> None:
