@@ -123,8 +123,11 @@ async def test_a_sweep_writes_the_state_alone_and_no_label_comes_back(store):
     directory = await store.redis.hget(store.directory, a)
     await handle(pipeline, [swept_on(a, "2025-07-10")], FANOUT)  # (no rule's timer with it)
     after = await raw_state(store, a)
-    # the state without the released sample, behind the same guard; nothing else
-    assert after[0] == digests.GUARDED and digests.unwrap(after)[0] == digests.unwrap(before)[0]
+    # the state without the released sample, behind the same guard and memberships held;
+    # nothing else
+    assert after[0] == digests.INDEXED
+    assert digests.unwrap_all(after)[:2] == digests.unwrap_all(before)[:2]
+    assert digests.unwrap(after)[1] != digests.unwrap(before)[1]
     assert packed_days(after) == await read_days(store, a) == ["2025-01-20"]
     assert await store.redis.hget(store.directory, a) == directory
     assert [label["sampled_at"][:10] for label in await labels_log(store)] == ["2025-01-10"]
@@ -190,10 +193,10 @@ async def test_a_state_a_sweep_wrote_reads_back_after_a_restart(store: Store, st
     a = f.uscc()
     complaint = f.complaints(a, "2025-02-01")[0]
     await handle(pipeline, [f.encode(f.registered_on(a, "2025-01-10")), f.encode(complaint)])
-    guard, _ = digests.unwrap(await raw_state(store, a))
+    guard, held, _ = digests.unwrap_all(await raw_state(store, a))
     await handle(pipeline, [swept_on(a, "2025-07-10")], FANOUT)
     swept = await raw_state(store, a)
-    assert guard and swept == digests.wrap(guard, digests.unwrap(swept)[1])
+    assert guard and held and swept == digests.wrap(guard, digests.unwrap(swept)[1], held)
     await store.close()
     restarted = Store.from_settings(store_settings)  # nothing remembered
     try:
