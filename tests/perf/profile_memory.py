@@ -13,7 +13,6 @@ the parts do not add up to the whole).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from collections import defaultdict
 from typing import Any
@@ -23,7 +22,7 @@ import redis.asyncio as aioredis
 from rules import compression
 from streams.bench.redis_memory import memory_breakdown, used_memory
 from streams.store.digests import unwrap_all
-from tests.perf.profile_pipeline import _replay, city_messages, private_redis
+from tests.perf.profile_pipeline import _replay, city_messages, private_redis, replay_arguments
 
 PREFIX = "perf"  # as profile_pipeline's store
 
@@ -71,12 +70,7 @@ async def measure(url: str, enterprises: int, sample: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--enterprises", type=int, default=3000)
-    parser.add_argument("--events", type=int, default=30000)
-    parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--envelope", type=int, default=100)
-    parser.add_argument("--batch", type=int, default=5, help="messages per batch")
+    parser = replay_arguments(__doc__.splitlines()[0])
     parser.add_argument("--states", type=int, default=500, help="states to take apart")
     args = parser.parse_args()
     values = city_messages(args.seed, args.enterprises, args.events, args.envelope)

@@ -118,13 +118,19 @@ async def _replay(url: str, values: list[bytes], batch: int) -> tuple[object, fl
     return stats, cpu
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def replay_arguments(description: str) -> argparse.ArgumentParser:
+    """The simulated city's options and the batch size, as the replays take them."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--enterprises", type=int, default=3000)
     parser.add_argument("--events", type=int, default=30000)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--envelope", type=int, default=100)
     parser.add_argument("--batch", type=int, default=5, help="messages per batch")
+    return parser
+
+
+def main() -> None:
+    parser = replay_arguments(__doc__.splitlines()[0])
     parser.add_argument("--profile", help="write a cProfile of the replay here")
     parser.add_argument("--redis-commands", action="store_true",
                         help="print Redis's CPU and top commands per event")  # fmt: skip
