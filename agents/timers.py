@@ -19,7 +19,7 @@ from agents import metrics
 from agents.partitions import partition_of
 from streams.contract.internal import encode_recheck, encode_sweep
 from streams.store.ports import TimerPort
-from streams.store.state_io import RecheckQueue
+from streams.store.worker_records import RecheckQueue
 
 #: sends (key, value) messages to the fan-out topic and returns once they are acknowledged
 SendAll = Callable[[list[tuple[str, bytes]]], Awaitable[None]]

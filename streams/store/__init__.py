@@ -112,8 +112,9 @@ from streams.store.reads import ReadStore
 from streams.store.related_io import LinkUpdate
 from streams.store.related_upgrade import RelatedUpgradeStore
 from streams.store.rulesets import RulesetStore
-from streams.store.state_io import Commit, Loaded, WorkerStore
+from streams.store.state_io import WorkerStore
 from streams.store.webhooks import WebhookStore
+from streams.store.worker_records import Commit, Loaded
 
 __all__ = [
     "OUTBOX_GROUP",

@@ -19,7 +19,7 @@ from rules.ruleset import RuleSet
 from streams.store.api_ports import ApiStore
 from streams.store.outbox import OutboxEntry
 from streams.store.related_io import LinkUpdate
-from streams.store.state_io import Commit, Loaded, RecheckQueue
+from streams.store.worker_records import Commit, Loaded, RecheckQueue
 
 if TYPE_CHECKING:
     from streams.store import Store

@@ -1,6 +1,7 @@
 """What a worker reads and writes for a batch: three round trips (load states, load
 related parties, commit), a fourth when an event arrived late (load journals), plus
-dead letters and timers; the related-party indexes are in streams/store/related_io.py."""
+dead letters and timers; the related-party indexes are in streams/store/related_io.py,
+what a batch loads and commits in streams/store/worker_records.py."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ import json
 import math
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from hashlib import sha1
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from rules.directory import directory_entry, stored_entry
 from rules.jsoncodec import dumpb
-from rules.records import GradeChange, Snapshot, WarningRecord
 from rules.state import EnterpriseState
 from rules.timeline import pack_snapshot
 from streams.store import digests, journal
@@ -25,72 +25,7 @@ from streams.store.indexes import Keys, china_day, memberships, tallies
 from streams.store.labels import LabelDayStore
 from streams.store.related_io import Edit, LinkUpdate, RelatedStore, link_edits
 from streams.store.scripts import CommitArgs, CommitKeys, SweepArgs, SweepKeys
-
-#: the sorted sets of enterprises waiting to be rechecked (see streams/store/__init__.py)
-RecheckQueue = Literal["timer", "nudge", "related"]
-
-
-@dataclass
-class Commit:
-    """The effect of one batch's events on one enterprise, ready to write."""
-
-    uscc: str
-    event_ids: list[str]
-    state: EnterpriseState
-    warnings: list[WarningRecord] = field(default_factory=list)
-    grade_changes: list[GradeChange] = field(default_factory=list)
-    #: the events applied, as the journal keeps them
-    journal: list[list[Any]] = field(default_factory=list)
-    #: timeline snapshots to write, replacing what is stored from the first one's time
-    #: (or from `replace_from`, when a late event rebuilt the timeline)
-    timeline: list[Snapshot] = field(default_factory=list)
-    replace_from: str | None = None
-    #: for the trainer (rules/learning/): labels resolved, features of samples taken
-    labels: list[dict[str, Any]] = field(default_factory=list)
-    observed: list[dict[str, float]] = field(default_factory=list)
-    #: related firms to recheck -> the instant (UTC ISO) to rebuild their timeline from
-    related_rechecks: dict[str, str] = field(default_factory=dict)
-    #: the version of the state this commit was computed from (`Loaded.versions`): if
-    #: another commit changed it since, this one takes no effect (the caller reloads
-    #: and retries); None: no such check
-    state_was: str | None = None
-    #: the day (ISO) its next model sample's label resolves, to index for the day's
-    #: sweep (streams/store/labels.py), and the day it was before, when the batch
-    #: changed it
-    label_day: str | None = None
-    label_day_before: str | None = None
-    #: a day's sweep's, with no evaluation: its labels and its state alone are written
-    #: (lua/sweep.lua), everything else of the firm being as it was
-    swept: bool = False
-
-    def learning_record(self) -> bytes:
-        """The entry of the labels log, or b'' when there is nothing to learn."""
-        if not self.labels and not self.observed:
-            return b""
-        return dumpb({"uscc": self.uscc, "labels": self.labels, "observed": self.observed})
-
-
-@dataclass
-class Loaded:
-    states: dict[str, EnterpriseState | None]
-    #: per USCC, the batch's event ids applied before
-    seen: dict[str, set[str]]
-    ruleset_version: str | None
-    #: USCC -> the regulator's grade override in force, if any
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: USCC -> warning_id -> its latest disposition (rules/dispositions.py), if any
-    dispositions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: USCC -> plan_id -> the result entered for its visit (rules/entered_results.py)
-    entered: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: the version of the model snapshot published (rules/learning/trainer.py)
-    model_version: str | None = None
-    #: USCC -> the SHA-1 (hex) of its state as loaded (of b'' for none): its commit
-    #: takes effect only over that same state (`Commit.state_was`)
-    versions: dict[str, str] = field(default_factory=dict)
-    #: states taken as this worker committed them (streams/store/state_cache.py), and
-    #: states decoded
-    reused: int = 0
-    decoded: int = 0
+from streams.store.worker_records import Commit, Loaded, RecheckQueue
 
 
 class WorkerStore(LabelDayStore, RelatedStore):
