@@ -19,7 +19,23 @@ from streams.store.live import StreamSlice
 from streams.store.webhooks import WebhookKind
 
 
-class ApiReads(Protocol):
+class HistoryReads(Protocol):
+    """What both the worker and the API read of an enterprise's history: its journal
+    (replays, backtests), the related parties, and its grade as of an instant."""
+
+    async def as_of(self, uscc: str, at: str, inclusive: bool = True) -> dict[str, Any] | None: ...
+
+    async def load_journals(self, usccs: Iterable[str]) -> dict[str, list[list[Any]]]: ...
+
+    async def load_related(
+        self,
+        pkeys: Iterable[str],
+        addresses: Mapping[str, str],
+        floors: tuple[int | None, int | None] = (1, 1),
+    ) -> RelatedData: ...
+
+
+class ApiReads(HistoryReads, Protocol):
     """What the API reads: lookups, the directory, histories, the output streams, the
     models' figures, the rule set in force."""
 
@@ -38,8 +54,6 @@ class ApiReads(Protocol):
     async def get_enterprises(self, usccs: Sequence[str]) -> dict[str, EnterpriseState]: ...
 
     async def enterprise_warnings(self, uscc: str, limit: int) -> list[dict[str, Any]]: ...
-
-    async def as_of(self, uscc: str, at: str, inclusive: bool = True) -> dict[str, Any] | None: ...
 
     async def timeline(self, uscc: str) -> list[dict[str, Any]]: ...
 
@@ -98,15 +112,6 @@ class ApiReads(Protocol):
     async def handling_log(self, uscc: str, limit: int = 1000) -> list[dict[str, Any]]: ...
 
     async def disposition_counts(self) -> dict[tuple[str, str], int]: ...
-
-    async def load_journals(self, usccs: Iterable[str]) -> dict[str, list[list[Any]]]: ...
-
-    async def load_related(
-        self,
-        pkeys: Iterable[str],
-        addresses: Mapping[str, str],
-        floors: tuple[int | None, int | None] = (1, 1),
-    ) -> RelatedData: ...
 
     async def get_candidate(self, candidate_id: str) -> dict[str, Any] | None: ...
 

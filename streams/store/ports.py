@@ -14,9 +14,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from rules.related import RelatedData
 from rules.ruleset import RuleSet
-from streams.store.api_ports import ApiStore
+from streams.store.api_ports import ApiStore, HistoryReads
 from streams.store.outbox import OutboxEntry
 from streams.store.related_io import LinkUpdate
 from streams.store.worker_records import Commit, Loaded, RecheckQueue
@@ -43,7 +42,7 @@ class TimerPort(Protocol):
     async def clear_label_day(self, day: str, handed_out: list[str]) -> bool: ...
 
 
-class WorkerPort(TimerPort, Protocol):
+class WorkerPort(TimerPort, HistoryReads, Protocol):
     """What the worker's pipeline needs: a batch's states, journals and related parties
     loaded, its commit, the rule set and model in force, and the dead letters; and,
     since one process runs both (the worker, a replay), the timers'."""
@@ -55,18 +54,7 @@ class WorkerPort(TimerPort, Protocol):
         early_addresses: Mapping[str, Mapping[str, str]],
     ) -> Loaded: ...
 
-    async def load_journals(self, usccs: Iterable[str]) -> dict[str, list[list[Any]]]: ...
-
-    async def load_related(
-        self,
-        pkeys: Iterable[str],
-        addresses: Mapping[str, str],
-        floors: tuple[int | None, int | None] = (1, 1),
-    ) -> RelatedData: ...
-
     async def commit(self, commits: list[Commit], links: list[LinkUpdate]) -> list[bool]: ...
-
-    async def as_of(self, uscc: str, at: str, inclusive: bool = True) -> dict[str, Any] | None: ...
 
     async def apply_person_listing(
         self, pkey: str, event_id: str, case_no: str, listed: bool, at: str = ""
