@@ -92,14 +92,12 @@ class EnterpriseBatch:
         self.ruleset, scorer = await follow(loaded.ruleset_version, loaded.model_version)
         self.learner = TimedLearner(scorer)
         fresh = {u: s or EnterpriseState(u) for u, s in loaded.states.items()}
-        before = {u: Links.of(s) for u, s in fresh.items()}
+        # a firm only swept is not evaluated: its links, related parties and timeline are
+        # not read, and it writes its labels and state alone
+        swept = {u for u, items in by_uscc.items() if all(isinstance(i, Sweep) for i in items)}
+        before = {u: Links.of(s) for u, s in fresh.items() if u not in swept}
         addresses = {akey: text for akey, (text, _) in early_addresses.items()}
-        # a firm only swept is not evaluated: its related parties are not read
-        evaluated = [
-            before[u]
-            for u, items in by_uscc.items()
-            if not all(isinstance(i, Sweep) for i in items)
-        ]
+        evaluated = list(before.values())
         for links in evaluated:
             if links.address and links.normalized:
                 addresses[links.address[0]] = links.normalized
@@ -132,7 +130,7 @@ class EnterpriseBatch:
             state.dispositions = loaded.dispositions.get(uscc, {})
             state.entered_results = loaded.entered.get(uscc, {})
             clock_before = state.clock
-            previous = timeline.snapshot(state, "") if clock_before else None
+            previous = timeline.snapshot(state, "") if clock_before and uscc not in swept else None
             commit = Commit(uscc, [], state, state_was=loaded.versions.get(uscc))
             snapshots: list[Snapshot] = []
             stale: list[str] = []  # instants from which the stored timeline may be wrong
@@ -176,7 +174,7 @@ class EnterpriseBatch:
                         reported[uscc] += [when for w in outcome.warnings if w["status"] == "open"]
                 _collect(commit, outcome)
                 snapshots += outcome.snapshots
-            commit.swept = all(isinstance(i, Sweep) for i in items)
+            commit.swept = uscc in swept
             if not commit.labels and commit.swept:
                 continue  # swept with nothing to release: nothing to write
             expiry = self.learner.next_expiry(state)
